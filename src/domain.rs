@@ -1,0 +1,19 @@
+//! The rules of incident response, pure: no I/O, no clock (`now` is always a
+//! parameter), no async. Server and client share every function here.
+
+pub mod clocks;
+pub mod command;
+pub mod decide;
+pub mod duration;
+pub mod event;
+pub mod flowchart;
+pub mod policy;
+pub mod sanitize;
+pub mod state;
+pub mod template;
+
+pub use command::{Access, Action, Command};
+pub use decide::{DomainError, decide};
+pub use event::{Channel, Event, EventBody, NoteKind, Recorded, Status};
+pub use policy::Policy;
+pub use state::{Incident, World};

@@ -1,0 +1,272 @@
+//! Every deadline of an incident as a pure function of `(incident, policy, now)`.
+//!
+//! How a severity change re-derives the clocks: the acknowledge / contain /
+//! resolve targets always come from the *current* severity and run from
+//! [`Incident::sla_origin`] — the declaration, moved to the moment of the
+//! change when severity goes *up* (the stricter target starts then; it would be
+//! unfair and useless to show a P3-turned-P1 as breached an hour ago) and left
+//! alone when it goes down (a downgrade never buys back time already used).
+//! Update cadences: the first post on a channel is due `first` after the SLA
+//! origin, each later one `every` after the last post on that channel.
+
+use super::event::Channel;
+use super::policy::{EscalationRule, Policy, Trigger};
+use super::state::Incident;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "channel")]
+pub enum ClockKind {
+    Acknowledge,
+    Contain,
+    Resolve,
+    Update(Channel),
+    Escalation,
+    Stability,
+    Review,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockState {
+    /// Running with time to spare.
+    Pending,
+    /// Running, in the last quarter of its span.
+    DueSoon,
+    /// Past due (and not done), or done late.
+    Breached,
+    /// Done in time.
+    Met,
+}
+
+impl ClockState {
+    /// The word shown beside the colour.
+    pub fn word(self) -> &'static str {
+        match self {
+            ClockState::Pending => "OK",
+            ClockState::DueSoon => "DUE SOON",
+            ClockState::Breached => "OVERDUE",
+            ClockState::Met => "MET",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clock {
+    pub kind: ClockKind,
+    /// `acknowledge`, `status page update`, `escalate → VP Engineering`…
+    pub label: String,
+    pub started_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Seconds left (negative once breached); frozen at completion when done.
+    pub remaining_secs: i64,
+    pub state: ClockState,
+    /// What it runs from, in words: `declared`, `last status page update`…
+    pub from: String,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    /// Whether it still ticks (not done).
+    pub fn is_running(&self) -> bool {
+        self.done_at.is_none() && self.state != ClockState::Met
+    }
+
+    /// Fraction of the span used, 0.0–1.0, for gauges.
+    pub fn used(&self, now: DateTime<Utc>) -> f64 {
+        let total = (self.due_at - self.started_at).num_milliseconds().max(1) as f64;
+        let end = self.done_at.unwrap_or(now);
+        ((end - self.started_at).num_milliseconds() as f64 / total).clamp(0.0, 1.0)
+    }
+}
+
+fn make(
+    kind: ClockKind,
+    label: String,
+    from: &str,
+    started_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    done_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Clock {
+    let (remaining, state) = match done_at {
+        Some(done) => {
+            let r = (due_at - done).num_seconds();
+            (r, if done <= due_at { ClockState::Met } else { ClockState::Breached })
+        }
+        None => {
+            let r = (due_at - now).num_seconds();
+            let span = (due_at - started_at).num_seconds().max(0);
+            let state = if now >= due_at {
+                ClockState::Breached
+            } else if r * 4 <= span {
+                ClockState::DueSoon
+            } else {
+                ClockState::Pending
+            };
+            (r, state)
+        }
+    };
+    Clock {
+        kind,
+        label,
+        started_at,
+        due_at,
+        remaining_secs: remaining,
+        state,
+        from: from.to_string(),
+        done_at,
+    }
+}
+
+/// Every clock of `inc` at `now`, in a stable order (SLA, updates, escalation, stability, review).
+pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock> {
+    let mut out = Vec::new();
+    let Some(sev) = policy.severity(&inc.severity) else {
+        return out;
+    };
+    let origin = inc.sla_origin;
+    let from_origin = if origin == inc.declared.at {
+        "declared"
+    } else {
+        "severity raised"
+    };
+    let sla = [
+        (ClockKind::Acknowledge, "acknowledge", sev.acknowledge, inc.acknowledged.as_ref().map(|s| s.at)),
+        (ClockKind::Contain, "contain", sev.contain, inc.contained.as_ref().map(|s| s.at)),
+        (ClockKind::Resolve, "resolve", sev.resolve, inc.resolved.as_ref().map(|s| s.at)),
+    ];
+    for (kind, label, span, done) in sla {
+        if let Some(span) = span {
+            // Acknowledged before a later upgrade still counts as acknowledged.
+            let done = done.map(|d| d.max(origin));
+            out.push(make(kind, label.into(), from_origin, origin, span.after(origin), done, now));
+        }
+    }
+    if inc.is_open() {
+        for ch in Channel::ALL {
+            if let Some((start, due, from)) = update_due(inc, sev.updates.for_channel(ch), ch) {
+                out.push(make(
+                    ClockKind::Update(ch),
+                    format!("{} update", ch.label()),
+                    &from,
+                    start,
+                    due,
+                    None,
+                    now,
+                ));
+            }
+        }
+        if let Some((rule, at)) = next_escalation(inc, policy) {
+            out.push(make(
+                ClockKind::Escalation,
+                format!("escalate → {}", rule.to),
+                &trigger_words(rule.when),
+                at - rule.after.nominal(),
+                at,
+                None,
+                now,
+            ));
+        }
+        if let (Some(window), Some(since)) = (policy.resolution.stability_window, inc.monitoring_since) {
+            let due = window.after(since);
+            let mut c = make(ClockKind::Stability, format!("stable for {window}"), "monitoring began", since, due, None, now);
+            if now >= due {
+                c.state = ClockState::Met;
+            }
+            out.push(c);
+        }
+    }
+    if let (Some(resolved), true, Some(due)) = (&inc.resolved, sev.review.required, sev.review.due) {
+        out.push(make(
+            ClockKind::Review,
+            "post-incident review".into(),
+            "resolved",
+            resolved.at,
+            due.after(resolved.at),
+            inc.review.as_ref().map(|r| r.at),
+            now,
+        ));
+    }
+    out
+}
+
+/// When the next post on `ch` is due: `(runs from, due, from-words)`.
+pub fn update_due(
+    inc: &Incident,
+    cadence: &super::policy::Cadence,
+    ch: Channel,
+) -> Option<(DateTime<Utc>, DateTime<Utc>, String)> {
+    match inc.last_update.get(&ch) {
+        // After a post, the next is due `every` later; with no `every`, only the first was required.
+        Some(last) => {
+            let every = cadence.every?;
+            Some((*last, every.after(*last), format!("last {} update", ch.label())))
+        }
+        None => {
+            let first = cadence.first.or(cadence.every)?;
+            let from = if inc.sla_origin == inc.declared.at {
+                "declared"
+            } else {
+                "severity raised"
+            };
+            Some((inc.sla_origin, first.after(inc.sla_origin), from.to_string()))
+        }
+    }
+}
+
+/// Does `rule` apply to `inc` at all (severity and kind filters)?
+pub fn rule_applies(rule: &EscalationRule, inc: &Incident) -> bool {
+    (rule.severities.is_empty() || rule.severities.iter().any(|s| s.eq_ignore_ascii_case(&inc.severity)))
+        && (rule.kinds.is_empty() || rule.kinds.iter().any(|k| k.eq_ignore_ascii_case(&inc.kind)))
+}
+
+/// When `rule` fires for `inc`, if it still can (its condition not yet cleared, not yet fired).
+pub fn rule_fire_at(rule: &EscalationRule, inc: &Incident, policy: &Policy) -> Option<DateTime<Utc>> {
+    if !inc.is_open() || !rule_applies(rule, inc) || inc.fired_rules().any(|r| r == rule.id) {
+        return None;
+    }
+    match rule.when {
+        Trigger::Unacknowledged if inc.acknowledged.is_none() => Some(rule.after.after(inc.sla_origin)),
+        Trigger::Uncontained if inc.contained.is_none() => Some(rule.after.after(inc.sla_origin)),
+        Trigger::Open => Some(rule.after.after(inc.declared.at)),
+        Trigger::UpdateOverdue => {
+            let sev = policy.severity(&inc.severity)?;
+            Channel::ALL
+                .into_iter()
+                .filter_map(|ch| update_due(inc, sev.updates.for_channel(ch), ch))
+                .map(|(_, due, _)| rule.after.after(due))
+                .min()
+        }
+        _ => None,
+    }
+}
+
+/// The next automatic escalation that will fire, and when.
+pub fn next_escalation<'p>(inc: &Incident, policy: &'p Policy) -> Option<(&'p EscalationRule, DateTime<Utc>)> {
+    policy
+        .escalations
+        .iter()
+        .filter_map(|r| rule_fire_at(r, inc, policy).map(|t| (r, t)))
+        .min_by_key(|(_, t)| *t)
+}
+
+fn trigger_words(t: Trigger) -> String {
+    match t {
+        Trigger::Unacknowledged => "unacknowledged",
+        Trigger::Open => "open",
+        Trigger::Uncontained => "not contained",
+        Trigger::UpdateOverdue => "update overdue",
+    }
+    .to_string()
+}
+
+/// The most urgent running clock: least time remaining. Used to sort the board.
+pub fn most_urgent(clocks: &[Clock]) -> Option<&Clock> {
+    clocks
+        .iter()
+        .filter(|c| c.is_running() && c.kind != ClockKind::Stability)
+        .min_by_key(|c| c.remaining_secs)
+}
+

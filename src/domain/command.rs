@@ -1,0 +1,187 @@
+//! What people ask for. A [`Command`] is validated by [`super::decide::decide`]
+//! against the current projection and turns into zero or more events.
+
+use super::event::{ActionState, Channel, Impact, NoteKind, Status};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A request to change an incident, with the client-made idempotency key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    /// Idempotency key; also the id of the first resulting event (and of the incident, for `declare`).
+    pub id: Uuid,
+    /// `INC-3` or the incident's UUID; absent only for `declare`.
+    #[serde(default)]
+    pub incident: Option<String>,
+    pub action: Action,
+}
+
+/// Every action the war room offers, from the keyboard, the `:` line, the CLI or HTTP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    Declare {
+        title: String,
+        severity: String,
+        #[serde(default)]
+        kind: Option<String>,
+        #[serde(default)]
+        impact: Option<Impact>,
+        /// Who takes the IC role; the declarer when absent.
+        #[serde(default)]
+        commander: Option<String>,
+    },
+    Acknowledge,
+    SetSeverity {
+        severity: String,
+        reason: String,
+    },
+    SetStatus {
+        status: Status,
+    },
+    Contain {
+        #[serde(default)]
+        note: String,
+    },
+    Resolve {
+        #[serde(default)]
+        summary: String,
+        /// Resolve although the stability window has not elapsed.
+        #[serde(default)]
+        force: bool,
+    },
+    Reopen {
+        reason: String,
+    },
+    Close,
+    /// Assigns a role; when someone else holds it this is a hand-off.
+    AssignRole {
+        role: String,
+        person: String,
+        #[serde(default)]
+        note: String,
+    },
+    ReleaseRole {
+        role: String,
+    },
+    Note {
+        #[serde(default)]
+        kind: NoteKind,
+        text: String,
+    },
+    PostUpdate {
+        channel: Channel,
+        /// For the status page: the public state; also moves the incident's status.
+        #[serde(default)]
+        state: Option<Status>,
+        text: String,
+    },
+    Escalate {
+        /// Who to escalate to; the next step of the policy's escalation path when absent.
+        #[serde(default)]
+        to: Option<String>,
+        reason: String,
+    },
+    Page {
+        who: String,
+        reason: String,
+    },
+    UpdateImpact {
+        impact: Impact,
+    },
+    SetChecklistItem {
+        checklist: String,
+        item: String,
+        #[serde(default = "yes")]
+        done: bool,
+    },
+    AddActionItem {
+        text: String,
+        #[serde(default)]
+        owner: Option<String>,
+        #[serde(default)]
+        due: Option<NaiveDate>,
+    },
+    UpdateActionItem {
+        action: Uuid,
+        state: ActionState,
+        #[serde(default)]
+        owner: Option<String>,
+        #[serde(default)]
+        due: Option<NaiveDate>,
+    },
+    CompleteReview {
+        #[serde(default)]
+        summary: String,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a token must be allowed to do to run an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Viewer,
+    Responder,
+    Commander,
+    Admin,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Viewer => "viewer",
+            Access::Responder => "responder",
+            Access::Commander => "commander",
+            Access::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Access> {
+        [Access::Viewer, Access::Responder, Access::Commander, Access::Admin]
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl Action {
+    /// Responders write the timeline, acknowledge and tick checklists; everything else is the commander's.
+    pub fn required_access(&self) -> Access {
+        match self {
+            Action::Note { .. } | Action::Acknowledge | Action::SetChecklistItem { .. } => {
+                Access::Responder
+            }
+            _ => Access::Commander,
+        }
+    }
+
+    /// The wire name (`declare`, `note`…), used in messages and the `:` line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Declare { .. } => "declare",
+            Action::Acknowledge => "acknowledge",
+            Action::SetSeverity { .. } => "set_severity",
+            Action::SetStatus { .. } => "set_status",
+            Action::Contain { .. } => "contain",
+            Action::Resolve { .. } => "resolve",
+            Action::Reopen { .. } => "reopen",
+            Action::Close => "close",
+            Action::AssignRole { .. } => "assign_role",
+            Action::ReleaseRole { .. } => "release_role",
+            Action::Note { .. } => "note",
+            Action::PostUpdate { .. } => "post_update",
+            Action::Escalate { .. } => "escalate",
+            Action::Page { .. } => "page",
+            Action::UpdateImpact { .. } => "update_impact",
+            Action::SetChecklistItem { .. } => "set_checklist_item",
+            Action::AddActionItem { .. } => "add_action_item",
+            Action::UpdateActionItem { .. } => "update_action_item",
+            Action::CompleteReview { .. } => "complete_review",
+        }
+    }
+}

@@ -1,0 +1,608 @@
+//! `decide`: validates a command against the projection and the policy and
+//! returns the events to append, or a precise reason why not.
+
+use super::command::{Action, Command};
+use super::event::{Event, EventBody, Impact, Status};
+use super::policy::Policy;
+use super::sanitize::{sanitize, sanitize_line};
+use super::state::{Incident, World};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Longest title, in characters.
+pub const MAX_TITLE: usize = 200;
+/// Longest note or update text, in characters.
+pub const MAX_TEXT: usize = 16_000;
+
+/// Why a command was refused. `kind()` maps it onto an HTTP status.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("unknown incident {0:?}")]
+    UnknownIncident(String),
+    #[error("this command needs an incident (field `incident`)")]
+    MissingIncident,
+    #[error("{key} is closed; reopen it first")]
+    Closed { key: String },
+    #[error("{key} is resolved; reopen it first")]
+    Resolved { key: String },
+    #[error("{key} was already acknowledged by {by}")]
+    AlreadyAcknowledged { key: String, by: String },
+    #[error("{key} is already contained")]
+    AlreadyContained { key: String },
+    #[error("{key} is not resolved, so it cannot be {what}")]
+    NotResolved { key: String, what: &'static str },
+    #[error("unknown severity {given:?}; the policy defines {known}")]
+    UnknownSeverity { given: String, known: String },
+    #[error("unknown role {given:?}; the policy defines {known}")]
+    UnknownRole { given: String, known: String },
+    #[error("unknown incident kind {given:?}; the policy defines {known}")]
+    UnknownKind { given: String, known: String },
+    #[error("unknown checklist item {checklist}/{item}")]
+    UnknownChecklistItem { checklist: String, item: String },
+    #[error("unknown action item {0}")]
+    UnknownActionItem(Uuid),
+    #[error("nobody holds the role {0}")]
+    RoleVacant(String),
+    #[error("{person} already holds {role}")]
+    AlreadyHolds { role: String, person: String },
+    #[error("{key} is already {what}")]
+    NoChange { key: String, what: String },
+    #[error("status `resolved` is set by resolving the incident, not by a status change")]
+    ResolveViaStatus,
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is {len} characters; the limit is {max}")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error(
+        "{key} has been monitoring for {elapsed}; the policy's stability window is {window} (resolve with force to override)"
+    )]
+    StabilityWindow {
+        key: String,
+        elapsed: String,
+        window: String,
+    },
+    #[error("{key} is not done: {missing}")]
+    NotDone { key: String, missing: String },
+    #[error("no escalation target: give `to`, or define escalation_path in the policy")]
+    NoEscalationTarget,
+    #[error("a command with id {0} was already used for a different incident")]
+    IdReused(Uuid),
+}
+
+/// How a [`DomainError`] maps onto HTTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 404
+    NotFound,
+    /// 409: the incident's state does not allow it now.
+    Conflict,
+    /// 422: the command itself is wrong for this policy.
+    Unprocessable,
+}
+
+impl DomainError {
+    pub fn kind(&self) -> ErrorKind {
+        use DomainError::*;
+        match self {
+            UnknownIncident(_) => ErrorKind::NotFound,
+            Closed { .. }
+            | Resolved { .. }
+            | AlreadyAcknowledged { .. }
+            | AlreadyContained { .. }
+            | NotResolved { .. }
+            | RoleVacant(_)
+            | AlreadyHolds { .. }
+            | NoChange { .. }
+            | StabilityWindow { .. }
+            | NotDone { .. }
+            | IdReused(_) => ErrorKind::Conflict,
+            _ => ErrorKind::Unprocessable,
+        }
+    }
+}
+
+/// Validates `cmd`, issued by `actor` at `now`, and returns the events it produces.
+///
+/// Event ids are derived from the command id (the first event takes it as is),
+/// so retrying a command yields the very same events. Text is sanitised here, so
+/// whatever reaches the log is safe to print.
+pub fn decide(
+    world: &World,
+    policy: &Policy,
+    cmd: &Command,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, DomainError> {
+    let mut out = Out {
+        cmd_id: cmd.id,
+        actor: sanitize_line(actor),
+        now,
+        events: Vec::new(),
+        incident: cmd.id,
+    };
+    if let Action::Declare {
+        title,
+        severity,
+        kind,
+        impact,
+        commander,
+    } = &cmd.action
+    {
+        if world.get(&cmd.id).is_some() {
+            return Err(DomainError::IdReused(cmd.id));
+        }
+        let title = title_text(title)?;
+        let sev = known_severity(policy, severity)?;
+        let kind = match kind {
+            Some(k) => known_kind(policy, k)?,
+            None => policy.kinds.first().cloned().unwrap_or_else(|| "availability".into()),
+        };
+        out.push(EventBody::Declared {
+            title,
+            severity: sev,
+            kind,
+            impact: clean_impact(impact.clone().unwrap_or_default()),
+        });
+        let ic = commander
+            .as_deref()
+            .map(person)
+            .transpose()?
+            .unwrap_or_else(|| out.actor.clone());
+        out.push(EventBody::RoleAssigned {
+            role: "ic".into(),
+            person: ic,
+        });
+        return Ok(out.events);
+    }
+
+    let reference = cmd.incident.as_deref().ok_or(DomainError::MissingIncident)?;
+    let inc = world
+        .resolve(reference)
+        .ok_or_else(|| DomainError::UnknownIncident(sanitize_line(reference)))?;
+    out.incident = inc.id;
+    let key = inc.key();
+
+    // Everything but reopen (and notes for the record) needs a live incident.
+    let allowed_when_closed = matches!(cmd.action, Action::Reopen { .. } | Action::UpdateActionItem { .. } | Action::AddActionItem { .. });
+    if inc.closed.is_some() && !allowed_when_closed {
+        return Err(DomainError::Closed { key });
+    }
+    let resolved = inc.resolved.is_some();
+    let live_only = || -> Result<(), DomainError> {
+        if resolved {
+            Err(DomainError::Resolved { key: key.clone() })
+        } else {
+            Ok(())
+        }
+    };
+
+    match &cmd.action {
+        Action::Declare { .. } => {}
+        Action::Acknowledge => {
+            live_only()?;
+            if let Some(s) = &inc.acknowledged {
+                return Err(DomainError::AlreadyAcknowledged {
+                    key,
+                    by: s.by.clone(),
+                });
+            }
+            out.push(EventBody::Acknowledged);
+        }
+        Action::SetSeverity { severity, reason } => {
+            live_only()?;
+            let to = known_severity(policy, severity)?;
+            if to == inc.severity {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("severity {to}"),
+                });
+            }
+            let reason = required_text("reason", reason)?;
+            let upgrade = policy.severity_rank(&to) < policy.severity_rank(&inc.severity);
+            out.push(EventBody::SeverityChanged {
+                from: inc.severity.clone(),
+                to,
+                reason,
+                upgrade,
+            });
+        }
+        Action::SetStatus { status } => {
+            live_only()?;
+            if *status == Status::Resolved {
+                return Err(DomainError::ResolveViaStatus);
+            }
+            if *status == inc.status {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("{status}"),
+                });
+            }
+            out.push(EventBody::StatusChanged {
+                from: inc.status,
+                to: *status,
+            });
+        }
+        Action::Contain { note } => {
+            live_only()?;
+            if inc.contained.is_some() {
+                return Err(DomainError::AlreadyContained { key });
+            }
+            out.push(EventBody::Contained {
+                note: optional_text("note", note)?,
+            });
+        }
+        Action::Resolve { summary, force } => {
+            live_only()?;
+            if let Some(window) = policy.resolution.stability_window {
+                let stable_since = inc.monitoring_since.filter(|_| inc.status == Status::Monitoring);
+                let ok = stable_since.is_some_and(|since| window.after(since) <= now);
+                if !ok && !force {
+                    let elapsed = stable_since
+                        .map(|s| super::duration::humanize(now - s))
+                        .unwrap_or_else(|| "no time (status is not monitoring)".into());
+                    return Err(DomainError::StabilityWindow {
+                        key,
+                        elapsed,
+                        window: window.to_string(),
+                    });
+                }
+                out.push(EventBody::Resolved {
+                    summary: optional_text("summary", summary)?,
+                    forced: !ok,
+                });
+            } else {
+                out.push(EventBody::Resolved {
+                    summary: optional_text("summary", summary)?,
+                    forced: false,
+                });
+            }
+        }
+        Action::Reopen { reason } => {
+            if !resolved {
+                return Err(DomainError::NotResolved {
+                    key,
+                    what: "reopened",
+                });
+            }
+            out.push(EventBody::Reopened {
+                reason: required_text("reason", reason)?,
+            });
+        }
+        Action::Close => {
+            if !resolved {
+                return Err(DomainError::NotResolved { key, what: "closed" });
+            }
+            let missing = closure_missing(inc, policy);
+            if !missing.is_empty() {
+                return Err(DomainError::NotDone {
+                    key,
+                    missing: missing.join("; "),
+                });
+            }
+            out.push(EventBody::Closed);
+        }
+        Action::AssignRole { role, person: who, note } => {
+            let role = known_role(policy, role)?;
+            let who = person(who)?;
+            match inc.roles.get(&role) {
+                Some(holder) if *holder == who => {
+                    return Err(DomainError::AlreadyHolds { role, person: who });
+                }
+                Some(holder) => out.push(EventBody::RoleHandedOff {
+                    role,
+                    from: holder.clone(),
+                    to: who,
+                    note: optional_text("note", note)?,
+                }),
+                None => out.push(EventBody::RoleAssigned { role, person: who }),
+            }
+        }
+        Action::ReleaseRole { role } => {
+            let role = known_role(policy, role)?;
+            let holder = inc
+                .roles
+                .get(&role)
+                .ok_or_else(|| DomainError::RoleVacant(role.clone()))?;
+            out.push(EventBody::RoleReleased {
+                role,
+                person: holder.clone(),
+            });
+        }
+        Action::Note { kind, text } => {
+            out.push(EventBody::Note {
+                kind: *kind,
+                text: required_text("text", text)?,
+            });
+        }
+        Action::PostUpdate {
+            channel,
+            state,
+            text,
+        } => {
+            let text = required_text("text", text)?;
+            if let Some(st) = state {
+                if *st == Status::Resolved && !resolved {
+                    return Err(DomainError::ResolveViaStatus);
+                }
+                if *st != inc.status && *st != Status::Resolved {
+                    live_only()?;
+                    out.push(EventBody::StatusChanged {
+                        from: inc.status,
+                        to: *st,
+                    });
+                }
+            }
+            out.push(EventBody::UpdatePosted {
+                channel: *channel,
+                state: *state,
+                text,
+            });
+        }
+        Action::Escalate { to, reason } => {
+            live_only()?;
+            let to = match to {
+                Some(t) => person(t)?,
+                None => next_escalation_step(inc, policy)
+                    .ok_or(DomainError::NoEscalationTarget)?
+                    .to_string(),
+            };
+            out.push(EventBody::Escalated {
+                to,
+                reason: required_text("reason", reason)?,
+                rule: None,
+            });
+        }
+        Action::Page { who, reason } => {
+            live_only()?;
+            out.push(EventBody::Paged {
+                who: person(who)?,
+                reason: required_text("reason", reason)?,
+            });
+        }
+        Action::UpdateImpact { impact } => {
+            out.push(EventBody::ImpactUpdated {
+                impact: clean_impact(impact.clone()),
+            });
+        }
+        Action::SetChecklistItem {
+            checklist,
+            item,
+            done,
+        } => {
+            let known = policy
+                .checklist(checklist)
+                .is_some_and(|c| c.items.iter().any(|i| &i.id == item));
+            if !known {
+                return Err(DomainError::UnknownChecklistItem {
+                    checklist: sanitize_line(checklist),
+                    item: sanitize_line(item),
+                });
+            }
+            if inc.is_checked(checklist, item) == *done {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!(
+                        "{} {checklist}/{item}",
+                        if *done { "done:" } else { "not done:" }
+                    ),
+                });
+            }
+            out.push(EventBody::ChecklistItemSet {
+                checklist: checklist.clone(),
+                item: item.clone(),
+                done: *done,
+            });
+        }
+        Action::AddActionItem { text, owner, due } => {
+            out.push(EventBody::ActionItemAdded {
+                action: cmd.id,
+                text: required_text("text", text)?,
+                owner: owner.as_deref().map(person).transpose()?,
+                due: *due,
+            });
+        }
+        Action::UpdateActionItem {
+            action,
+            state,
+            owner,
+            due,
+        } => {
+            if !inc.actions.iter().any(|a| a.id == *action) {
+                return Err(DomainError::UnknownActionItem(*action));
+            }
+            out.push(EventBody::ActionItemUpdated {
+                action: *action,
+                state: *state,
+                owner: owner.as_deref().map(person).transpose()?,
+                due: *due,
+            });
+        }
+        Action::CompleteReview { summary } => {
+            if !resolved {
+                return Err(DomainError::NotResolved {
+                    key,
+                    what: "reviewed",
+                });
+            }
+            out.push(EventBody::ReviewCompleted {
+                summary: optional_text("summary", summary)?,
+            });
+        }
+    }
+    Ok(out.events)
+}
+
+/// What the definition of done still lacks, one entry per unmet condition.
+pub fn closure_missing(inc: &Incident, policy: &Policy) -> Vec<String> {
+    let mut missing = Vec::new();
+    if inc.resolved.is_none() {
+        missing.push("not resolved".to_string());
+    }
+    if policy.closure.require_contained && inc.contained.is_none() {
+        missing.push("containment not marked".to_string());
+    }
+    for id in &policy.closure.require_checklists {
+        if let Some(list) = policy.checklist(id) {
+            let open: Vec<&str> = list
+                .items
+                .iter()
+                .filter(|i| !inc.is_checked(id, &i.id))
+                .map(|i| i.text.as_str())
+                .collect();
+            if !open.is_empty() {
+                missing.push(format!("{} unticked: {}", list.title, open.join(", ")));
+            }
+        }
+    }
+    let review_required = policy
+        .severity(&inc.severity)
+        .is_some_and(|s| s.review.required);
+    if policy.closure.require_review && review_required && inc.review.is_none() {
+        missing.push("post-incident review not completed".to_string());
+    }
+    missing
+}
+
+/// The next rung of the manual escalation path not yet escalated to.
+pub fn next_escalation_step<'p>(inc: &Incident, policy: &'p Policy) -> Option<&'p str> {
+    policy
+        .escalation_path
+        .iter()
+        .find(|step| !inc.escalations.iter().any(|e| &e.to == *step))
+        .map(String::as_str)
+}
+
+struct Out {
+    cmd_id: Uuid,
+    actor: String,
+    now: DateTime<Utc>,
+    incident: Uuid,
+    events: Vec<Event>,
+}
+
+impl Out {
+    fn push(&mut self, body: EventBody) {
+        let id = event_id(self.cmd_id, self.events.len());
+        self.events.push(Event {
+            id,
+            incident: self.incident,
+            actor: self.actor.clone(),
+            occurred_at: self.now,
+            body,
+        });
+    }
+}
+
+/// The id of the `index`-th event a command produces: the command id itself,
+/// then name-based UUIDs derived from it, so retries produce identical events.
+pub fn event_id(command: Uuid, index: usize) -> Uuid {
+    if index == 0 {
+        command
+    } else {
+        Uuid::new_v5(&command, index.to_string().as_bytes())
+    }
+}
+
+fn known_severity(policy: &Policy, given: &str) -> Result<String, DomainError> {
+    policy
+        .severity(given.trim())
+        .map(|s| s.id.clone())
+        .ok_or_else(|| DomainError::UnknownSeverity {
+            given: sanitize_line(given),
+            known: policy
+                .severities
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+fn known_role(policy: &Policy, given: &str) -> Result<String, DomainError> {
+    policy
+        .role(given.trim())
+        .map(|r| r.id.clone())
+        .ok_or_else(|| DomainError::UnknownRole {
+            given: sanitize_line(given),
+            known: policy
+                .roles
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+fn known_kind(policy: &Policy, given: &str) -> Result<String, DomainError> {
+    policy
+        .kinds
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(given.trim()))
+        .cloned()
+        .ok_or_else(|| DomainError::UnknownKind {
+            given: sanitize_line(given),
+            known: policy.kinds.join(", "),
+        })
+}
+
+fn title_text(title: &str) -> Result<String, DomainError> {
+    let t = sanitize_line(title);
+    let t = t.trim();
+    if t.is_empty() {
+        return Err(DomainError::Empty { field: "title" });
+    }
+    check_len("title", t, MAX_TITLE)?;
+    Ok(t.to_string())
+}
+
+/// A person's handle: one line, `@` prefix dropped.
+fn person(p: &str) -> Result<String, DomainError> {
+    let p = sanitize_line(p);
+    let p = p.trim().trim_start_matches('@').trim();
+    if p.is_empty() {
+        return Err(DomainError::Empty { field: "person" });
+    }
+    check_len("person", p, 100)?;
+    Ok(p.to_string())
+}
+
+fn required_text(field: &'static str, text: &str) -> Result<String, DomainError> {
+    let t = optional_text(field, text)?;
+    if t.is_empty() {
+        return Err(DomainError::Empty { field });
+    }
+    Ok(t)
+}
+
+fn optional_text(field: &'static str, text: &str) -> Result<String, DomainError> {
+    let t = sanitize(text);
+    let t = t.trim();
+    check_len(field, t, MAX_TEXT)?;
+    Ok(t.to_string())
+}
+
+fn check_len(field: &'static str, t: &str, max: usize) -> Result<(), DomainError> {
+    let len = t.chars().count();
+    if len > max {
+        return Err(DomainError::TooLong { field, len, max });
+    }
+    Ok(())
+}
+
+fn clean_impact(i: Impact) -> Impact {
+    Impact {
+        summary: sanitize(&i.summary).trim().to_string(),
+        services: i
+            .services
+            .iter()
+            .map(|s| sanitize_line(s).trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        customers: sanitize_line(&i.customers).trim().to_string(),
+        data_exposure: i.data_exposure,
+    }
+}

@@ -1,0 +1,394 @@
+//! The immutable facts an incident is made of. The incident you see is a fold
+//! over these (see [`super::state`]); nothing is updated in place, so the
+//! timeline is the audit log and sync is "events after seq N".
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// An incident's lifecycle status (the public states of a status page).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Investigating,
+        Status::Identified,
+        Status::Monitoring,
+        Status::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Investigating => "investigating",
+            Status::Identified => "identified",
+            Status::Monitoring => "monitoring",
+            Status::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a status update is posted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    StatusPage,
+    Internal,
+    Customer,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::StatusPage, Channel::Internal, Channel::Customer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::StatusPage => "status_page",
+            Channel::Internal => "internal",
+            Channel::Customer => "customer",
+        }
+    }
+
+    /// Human label: "status page".
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::StatusPage => "status page",
+            Channel::Internal => "internal",
+            Channel::Customer => "customer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        let s = s.replace(['-', ' '], "_");
+        Channel::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(&s))
+    }
+}
+
+/// What sort of timeline entry a note is; the scribe picks one per line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    #[default]
+    Note,
+    Decision,
+    Action,
+    Observation,
+}
+
+impl NoteKind {
+    pub const ALL: [NoteKind; 4] = [
+        NoteKind::Note,
+        NoteKind::Decision,
+        NoteKind::Action,
+        NoteKind::Observation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteKind::Note => "note",
+            NoteKind::Decision => "decision",
+            NoteKind::Action => "action",
+            NoteKind::Observation => "observation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NoteKind> {
+        NoteKind::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// What the incident affects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Impact {
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub customers: String,
+    #[serde(default)]
+    pub data_exposure: bool,
+}
+
+/// The state of a follow-up action item.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionState {
+    #[default]
+    Open,
+    InProgress,
+    Done,
+    Cancelled,
+}
+
+impl ActionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionState::Open => "open",
+            ActionState::InProgress => "in_progress",
+            ActionState::Done => "done",
+            ActionState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActionState> {
+        [
+            ActionState::Open,
+            ActionState::InProgress,
+            ActionState::Done,
+            ActionState::Cancelled,
+        ]
+        .into_iter()
+        .find(|a| a.as_str().eq_ignore_ascii_case(&s.replace(['-', ' '], "_")))
+    }
+}
+
+/// One immutable fact about one incident.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Client-made idempotency key: sending the same event twice stores it once.
+    pub id: Uuid,
+    pub incident: Uuid,
+    /// Who did it: a token's name, or `scheduler` for automatic escalations.
+    pub actor: String,
+    /// When the author says it happened (kept for events written offline).
+    pub occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+/// An event as the server stored it: with its global sequence number.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Global, gap-free, strictly increasing; assigned inside the write transaction.
+    pub seq: u64,
+    pub recorded_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// The payload of an [`Event`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    Declared {
+        title: String,
+        severity: String,
+        #[serde(default = "default_kind")]
+        kind: String,
+        #[serde(default)]
+        impact: Impact,
+    },
+    Acknowledged,
+    SeverityChanged {
+        from: String,
+        to: String,
+        reason: String,
+        /// More severe than before: the SLA clocks restart from this moment.
+        #[serde(default)]
+        upgrade: bool,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+    Contained {
+        #[serde(default)]
+        note: String,
+    },
+    Resolved {
+        #[serde(default)]
+        summary: String,
+        /// Resolved before the stability window elapsed, by the commander's decision.
+        #[serde(default)]
+        forced: bool,
+    },
+    Reopened {
+        reason: String,
+    },
+    Closed,
+    RoleAssigned {
+        role: String,
+        person: String,
+    },
+    RoleHandedOff {
+        role: String,
+        from: String,
+        to: String,
+        #[serde(default)]
+        note: String,
+    },
+    RoleReleased {
+        role: String,
+        person: String,
+    },
+    Note {
+        kind: NoteKind,
+        text: String,
+    },
+    UpdatePosted {
+        channel: Channel,
+        #[serde(default)]
+        state: Option<Status>,
+        text: String,
+    },
+    Escalated {
+        to: String,
+        reason: String,
+        /// The policy rule that fired, for automatic escalations.
+        #[serde(default)]
+        rule: Option<String>,
+    },
+    Paged {
+        who: String,
+        reason: String,
+    },
+    ImpactUpdated {
+        impact: Impact,
+    },
+    ChecklistItemSet {
+        checklist: String,
+        item: String,
+        done: bool,
+    },
+    ActionItemAdded {
+        action: Uuid,
+        text: String,
+        #[serde(default)]
+        owner: Option<String>,
+        #[serde(default)]
+        due: Option<NaiveDate>,
+    },
+    ActionItemUpdated {
+        action: Uuid,
+        #[serde(default)]
+        owner: Option<String>,
+        #[serde(default)]
+        due: Option<NaiveDate>,
+        state: ActionState,
+    },
+    /// An update channel fell overdue; written once per missed deadline by the scheduler.
+    UpdateOverdue {
+        channel: Channel,
+        due_at: DateTime<Utc>,
+    },
+    ReviewCompleted {
+        #[serde(default)]
+        summary: String,
+    },
+}
+
+fn default_kind() -> String {
+    "availability".into()
+}
+
+impl EventBody {
+    /// The snake_case name of the variant, as on the wire (`declared`, `note`…).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            EventBody::Declared { .. } => "declared",
+            EventBody::Acknowledged => "acknowledged",
+            EventBody::SeverityChanged { .. } => "severity_changed",
+            EventBody::StatusChanged { .. } => "status_changed",
+            EventBody::Contained { .. } => "contained",
+            EventBody::Resolved { .. } => "resolved",
+            EventBody::Reopened { .. } => "reopened",
+            EventBody::Closed => "closed",
+            EventBody::RoleAssigned { .. } => "role_assigned",
+            EventBody::RoleHandedOff { .. } => "role_handed_off",
+            EventBody::RoleReleased { .. } => "role_released",
+            EventBody::Note { .. } => "note",
+            EventBody::UpdatePosted { .. } => "update_posted",
+            EventBody::Escalated { .. } => "escalated",
+            EventBody::Paged { .. } => "paged",
+            EventBody::ImpactUpdated { .. } => "impact_updated",
+            EventBody::ChecklistItemSet { .. } => "checklist_item_set",
+            EventBody::ActionItemAdded { .. } => "action_item_added",
+            EventBody::ActionItemUpdated { .. } => "action_item_updated",
+            EventBody::UpdateOverdue { .. } => "update_overdue",
+            EventBody::ReviewCompleted { .. } => "review_completed",
+        }
+    }
+
+    /// One line for the timeline, e.g. `severity P2 → P1: customer data exposed`.
+    pub fn describe(&self) -> String {
+        match self {
+            EventBody::Declared { title, severity, kind, .. } => {
+                format!("declared {severity} {kind} incident: {title}")
+            }
+            EventBody::Acknowledged => "acknowledged".into(),
+            EventBody::SeverityChanged { from, to, reason, .. } => {
+                format!("severity {from} → {to}: {reason}")
+            }
+            EventBody::StatusChanged { from, to } => format!("status {from} → {to}"),
+            EventBody::Contained { note } if note.is_empty() => "marked contained".into(),
+            EventBody::Contained { note } => format!("marked contained: {note}"),
+            EventBody::Resolved { summary, forced } => {
+                let early = if *forced { " (before the stability window)" } else { "" };
+                if summary.is_empty() {
+                    format!("resolved{early}")
+                } else {
+                    format!("resolved{early}: {summary}")
+                }
+            }
+            EventBody::Reopened { reason } => format!("reopened: {reason}"),
+            EventBody::Closed => "closed".into(),
+            EventBody::RoleAssigned { role, person } => format!("{role} assigned to {person}"),
+            EventBody::RoleHandedOff { role, from, to, note } => {
+                if note.is_empty() {
+                    format!("{role} handed off {from} → {to}")
+                } else {
+                    format!("{role} handed off {from} → {to}: {note}")
+                }
+            }
+            EventBody::RoleReleased { role, person } => format!("{person} released {role}"),
+            EventBody::Note { kind: NoteKind::Note, text } => text.clone(),
+            EventBody::Note { kind, text } => format!("{}: {text}", kind.as_str().to_uppercase()),
+            EventBody::UpdatePosted { channel, state, text } => {
+                let first = text.lines().next().unwrap_or_default();
+                match state {
+                    Some(s) => format!("{} update ({s}): {first}", channel.label()),
+                    None => format!("{} update: {first}", channel.label()),
+                }
+            }
+            EventBody::Escalated { to, reason, rule: Some(rule) } => {
+                format!("escalated to {to} (rule {rule}): {reason}")
+            }
+            EventBody::Escalated { to, reason, rule: None } => format!("escalated to {to}: {reason}"),
+            EventBody::Paged { who, reason } => format!("paged {who}: {reason}"),
+            EventBody::ImpactUpdated { impact } => format!("impact: {}", impact.summary),
+            EventBody::ChecklistItemSet { checklist, item, done } => {
+                let mark = if *done { "done" } else { "undone" };
+                format!("checklist {checklist}/{item} {mark}")
+            }
+            EventBody::ActionItemAdded { text, owner, .. } => match owner {
+                Some(o) => format!("action item: {text} (owner {o})"),
+                None => format!("action item: {text}"),
+            },
+            EventBody::ActionItemUpdated { state, .. } => {
+                format!("action item {}", state.as_str())
+            }
+            EventBody::UpdateOverdue { channel, .. } => {
+                format!("OVERDUE: {} update", channel.label())
+            }
+            EventBody::ReviewCompleted { summary } => format!("post-incident review completed: {summary}"),
+        }
+    }
+}

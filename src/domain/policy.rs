@@ -1,0 +1,446 @@
+//! The incident process as data: severities, SLAs, cadences, roles, escalation
+//! rules, checklists, the severity flowchart and message templates.
+//!
+//! Runbooks disagree on the details (P1–P4 vs Critical–Low, different SLAs and
+//! roles), so nothing here is a hard-coded rule: [`Policy`] is parsed from TOML
+//! (`assets/policies/`) and validated by [`Policy::validate`].
+
+use super::duration::Span;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// A whole policy file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Short name shown in the status bar, e.g. `tensafe-002`.
+    pub name: String,
+    /// The runbook this policy encodes.
+    #[serde(default)]
+    pub source: String,
+    /// Incident kinds the escalation rules can filter on (e.g. `availability`, `security`).
+    #[serde(default = "default_kinds")]
+    pub kinds: Vec<String>,
+    /// Ordered worst first: index 0 is the most severe.
+    pub severities: Vec<Severity>,
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub escalations: Vec<EscalationRule>,
+    /// Where a manual escalation goes, in order (runbook 003 "Escalation Path").
+    #[serde(default)]
+    pub escalation_path: Vec<String>,
+    #[serde(default)]
+    pub checklists: Vec<Checklist>,
+    #[serde(default)]
+    pub resolution: Resolution,
+    #[serde(default)]
+    pub closure: Closure,
+    #[serde(default)]
+    pub flowchart: Option<Flowchart>,
+    pub templates: Templates,
+}
+
+fn default_kinds() -> Vec<String> {
+    vec!["availability".into(), "security".into()]
+}
+
+/// One severity level and its targets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Severity {
+    /// Stable id used in commands: `P1`, `critical`.
+    pub id: String,
+    /// Short label always shown beside the colour: `P1`, `CRIT`.
+    pub label: String,
+    /// Human name: `Critical`.
+    pub name: String,
+    #[serde(default)]
+    pub criteria: Vec<String>,
+    #[serde(default)]
+    pub acknowledge: Option<Span>,
+    #[serde(default)]
+    pub contain: Option<Span>,
+    #[serde(default)]
+    pub resolve: Option<Span>,
+    #[serde(default)]
+    pub updates: Updates,
+    #[serde(default)]
+    pub review: Review,
+}
+
+/// Update cadence for each channel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Updates {
+    #[serde(default)]
+    pub status_page: Cadence,
+    #[serde(default)]
+    pub internal: Cadence,
+    #[serde(default)]
+    pub customer: Cadence,
+}
+
+impl Updates {
+    pub fn for_channel(&self, channel: super::event::Channel) -> &Cadence {
+        use super::event::Channel;
+        match channel {
+            Channel::StatusPage => &self.status_page,
+            Channel::Internal => &self.internal,
+            Channel::Customer => &self.customer,
+        }
+    }
+}
+
+/// When the first update on a channel is due, and how often after that.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cadence {
+    /// First update due this long after the incident is declared.
+    #[serde(default)]
+    pub first: Option<Span>,
+    /// Then every this long after the last post on the channel.
+    #[serde(default)]
+    pub every: Option<Span>,
+}
+
+/// Post-incident review requirement.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    #[serde(default)]
+    pub required: bool,
+    /// Due this long after resolution.
+    #[serde(default)]
+    pub due: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    /// Stable id used in commands: `ic`, `tech_lead`, `comms`, `scribe`.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub responsibilities: Vec<String>,
+    /// Who covers when the holder is unavailable.
+    #[serde(default)]
+    pub backup: Option<String>,
+}
+
+/// What an automatic escalation waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Not acknowledged `after` the severity took effect.
+    Unacknowledged,
+    /// Still open (not resolved) `after` declaration.
+    Open,
+    /// Not contained `after` declaration.
+    Uncontained,
+    /// An update channel is overdue by `after`.
+    UpdateOverdue,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRule {
+    /// Stable id; the scheduler fires each rule at most once per incident.
+    pub id: String,
+    pub when: Trigger,
+    pub after: Span,
+    /// Severity ids this applies to; empty means all.
+    #[serde(default)]
+    pub severities: Vec<String>,
+    /// Incident kinds this applies to; empty means all.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Who is escalated to, e.g. `Backup on-call`.
+    pub to: String,
+}
+
+/// The phase of an incident's life a checklist belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Triage,
+    Response,
+    Resolution,
+    Closure,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    pub id: String,
+    pub title: String,
+    pub phase: Phase,
+    pub items: Vec<ChecklistItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    pub id: String,
+    pub text: String,
+}
+
+/// What must hold before an incident may be resolved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    /// The incident must have been in `monitoring` this long (runbook 002 §7.4: 15+ minutes).
+    #[serde(default)]
+    pub stability_window: Option<Span>,
+    /// The checklist shown when resolving (resolution criteria).
+    #[serde(default)]
+    pub checklist: Option<String>,
+}
+
+/// The definition of done for closing an incident.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    /// Checklists whose every item must be ticked before close.
+    #[serde(default)]
+    pub require_checklists: Vec<String>,
+    /// Whether a required post-incident review must be completed before close.
+    #[serde(default)]
+    pub require_review: bool,
+    /// Whether the incident must have been marked contained.
+    #[serde(default)]
+    pub require_contained: bool,
+}
+
+/// The severity-classification flowchart (runbook 002 §2.2) as questions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flowchart {
+    pub start: String,
+    pub questions: Vec<Question>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    pub text: String,
+    pub answers: Vec<Answer>,
+}
+
+/// An answer leads either to another question or to a severity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub label: String,
+    #[serde(default)]
+    pub next: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+}
+
+/// Message templates with `{placeholder}` fields (see [`super::template::FIELDS`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Templates {
+    pub status_page: StatusPageTemplates,
+    pub internal: String,
+    pub escalation: String,
+    pub customer: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPageTemplates {
+    pub investigating: String,
+    pub identified: String,
+    pub monitoring: String,
+    pub resolved: String,
+}
+
+/// A policy problem, naming the field path (and, for TOML syntax, the line).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{0}")]
+    Parse(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+impl Policy {
+    /// The built-in default policy (runbook 002).
+    pub fn builtin_default() -> Policy {
+        // The embedded default is checked by a test; if it ever failed to parse
+        // the error is still surfaced rather than panicking at startup.
+        Self::from_toml(presets::DEFAULT).unwrap_or_else(|e| Policy::minimal(&e.to_string()))
+    }
+
+    /// Parses and validates a policy. Errors name the line (TOML syntax / types) or the field.
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy =
+            toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string().trim().to_string()))?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    pub fn severity(&self, id: &str) -> Option<&Severity> {
+        self.severities.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+    }
+
+    /// 0 is the worst severity; unknown ids sort last.
+    pub fn severity_rank(&self, id: &str) -> usize {
+        self.severities
+            .iter()
+            .position(|s| s.id.eq_ignore_ascii_case(id))
+            .unwrap_or(usize::MAX)
+    }
+
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn checklist(&self, id: &str) -> Option<&Checklist> {
+        self.checklists.iter().find(|c| c.id == id)
+    }
+
+    /// Checks cross-references that the type system cannot: unique ids, known
+    /// severities / roles / checklists in rules, a well-formed flowchart, and
+    /// templates that use only known placeholders.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let invalid = |field: String, message: String| Err(PolicyError::Invalid { field, message });
+        if self.severities.is_empty() {
+            return invalid("severities".into(), "at least one severity is required".into());
+        }
+        if self.roles.is_empty() {
+            return invalid("roles".into(), "at least one role is required".into());
+        }
+        let mut seen = BTreeSet::new();
+        for (i, s) in self.severities.iter().enumerate() {
+            if s.id.trim().is_empty() {
+                return invalid(format!("severities[{i}].id"), "must not be empty".into());
+            }
+            if !seen.insert(s.id.to_ascii_lowercase()) {
+                return invalid(format!("severities[{i}].id"), format!("duplicate severity id {:?}", s.id));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for (i, r) in self.roles.iter().enumerate() {
+            if r.id.trim().is_empty() || r.id.contains(char::is_whitespace) {
+                return invalid(format!("roles[{i}].id"), "must be a non-empty word without spaces".into());
+            }
+            if !seen.insert(r.id.to_ascii_lowercase()) {
+                return invalid(format!("roles[{i}].id"), format!("duplicate role id {:?}", r.id));
+            }
+        }
+        if self.role("ic").is_none() {
+            return invalid("roles".into(), "a role with id \"ic\" (incident commander) is required".into());
+        }
+        let mut seen = BTreeSet::new();
+        for (i, rule) in self.escalations.iter().enumerate() {
+            if !seen.insert(rule.id.clone()) {
+                return invalid(format!("escalations[{i}].id"), format!("duplicate rule id {:?}", rule.id));
+            }
+            for sev in &rule.severities {
+                if self.severity(sev).is_none() {
+                    return invalid(format!("escalations[{i}].severities"), format!("unknown severity {sev:?}"));
+                }
+            }
+            for kind in &rule.kinds {
+                if !self.kinds.contains(kind) {
+                    return invalid(format!("escalations[{i}].kinds"), format!("unknown kind {kind:?} (kinds are {:?})", self.kinds));
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for (i, c) in self.checklists.iter().enumerate() {
+            if !seen.insert(c.id.clone()) {
+                return invalid(format!("checklists[{i}].id"), format!("duplicate checklist id {:?}", c.id));
+            }
+            let mut items = BTreeSet::new();
+            for (j, item) in c.items.iter().enumerate() {
+                if !items.insert(item.id.clone()) {
+                    return invalid(format!("checklists[{i}].items[{j}].id"), format!("duplicate item id {:?}", item.id));
+                }
+            }
+        }
+        if let Some(id) = &self.resolution.checklist {
+            if self.checklist(id).is_none() {
+                return invalid("resolution.checklist".into(), format!("unknown checklist {id:?}"));
+            }
+        }
+        for (i, id) in self.closure.require_checklists.iter().enumerate() {
+            if self.checklist(id).is_none() {
+                return invalid(format!("closure.require_checklists[{i}]"), format!("unknown checklist {id:?}"));
+            }
+        }
+        if let Some(flow) = &self.flowchart {
+            super::flowchart::validate(flow, self)?;
+        }
+        super::template::validate_all(&self.templates)?;
+        Ok(())
+    }
+
+    /// A last-resort policy used only if the embedded default cannot load.
+    fn minimal(reason: &str) -> Policy {
+        Policy {
+            name: "minimal".into(),
+            source: format!("embedded default failed to load: {reason}"),
+            kinds: default_kinds(),
+            severities: vec![Severity {
+                id: "P1".into(),
+                label: "P1".into(),
+                name: "Critical".into(),
+                criteria: vec![],
+                acknowledge: None,
+                contain: None,
+                resolve: None,
+                updates: Updates::default(),
+                review: Review::default(),
+            }],
+            roles: vec![Role {
+                id: "ic".into(),
+                name: "Incident Commander".into(),
+                responsibilities: vec![],
+                backup: None,
+            }],
+            escalations: vec![],
+            escalation_path: vec![],
+            checklists: vec![],
+            resolution: Resolution::default(),
+            closure: Closure::default(),
+            flowchart: None,
+            templates: Templates {
+                status_page: StatusPageTemplates {
+                    investigating: "{title}: investigating".into(),
+                    identified: "{title}: identified".into(),
+                    monitoring: "{title}: monitoring".into(),
+                    resolved: "{title}: resolved".into(),
+                },
+                internal: "{id} | {severity} | {status}".into(),
+                escalation: "ESCALATION {id}".into(),
+                customer: "{title}".into(),
+            },
+        }
+    }
+}
+
+/// The policy presets embedded in the binary, one per runbook.
+pub mod presets {
+    pub const DEFAULT: &str = include_str!("../../assets/policies/default.toml");
+
+    /// `(short name, file stem, toml)` for every preset, selectable with `--policy NAME`.
+    pub const ALL: &[(&str, &str, &str)] = &[
+        ("default", "default", DEFAULT),
+        ("000", "000-tailscale", include_str!("../../assets/policies/000-tailscale.toml")),
+        ("001", "001-saas-security", include_str!("../../assets/policies/001-saas-security.toml")),
+        ("002", "002-tensafe", include_str!("../../assets/policies/002-tensafe.toml")),
+        ("003", "003-security-sla", include_str!("../../assets/policies/003-security-sla.toml")),
+        ("004", "004-generic", include_str!("../../assets/policies/004-generic.toml")),
+    ];
+
+    /// Finds a preset by short name (`default`, `002`) or file stem (`002-tensafe`).
+    pub fn find(name: &str) -> Option<&'static str> {
+        ALL.iter()
+            .find(|(short, stem, _)| *short == name || *stem == name)
+            .map(|(_, _, text)| *text)
+    }
+}

@@ -1,0 +1,315 @@
+//! The projection: incidents as a fold over events. One [`World::apply`] serves
+//! server and client alike, so both always agree on what an incident looks like.
+
+use super::event::{ActionState, Channel, Event, EventBody, Impact, Status};
+use super::policy::Phase;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use uuid::Uuid;
+
+/// Who did something, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationRecord {
+    pub at: DateTime<Utc>,
+    pub to: String,
+    pub reason: String,
+    pub rule: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionItem {
+    pub id: Uuid,
+    pub text: String,
+    pub owner: Option<String>,
+    pub due: Option<NaiveDate>,
+    pub state: ActionState,
+    pub added_at: DateTime<Utc>,
+}
+
+/// One incident as the fold of its events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: Uuid,
+    /// Human number: the n-th incident declared, in seq order (`INC-n`).
+    pub number: u64,
+    pub title: String,
+    pub kind: String,
+    pub severity: String,
+    pub status: Status,
+    pub impact: Impact,
+    pub declared: Stamp,
+    /// When the SLA clocks (acknowledge / contain / resolve) start: the
+    /// declaration, or the moment of the last severity *upgrade*.
+    pub sla_origin: DateTime<Utc>,
+    pub acknowledged: Option<Stamp>,
+    pub contained: Option<Stamp>,
+    pub resolved: Option<Stamp>,
+    pub closed: Option<Stamp>,
+    /// Set while the status is `monitoring`: when monitoring began.
+    pub monitoring_since: Option<DateTime<Utc>>,
+    /// role id → person.
+    pub roles: BTreeMap<String, String>,
+    /// Last post per channel.
+    pub last_update: BTreeMap<Channel, DateTime<Utc>>,
+    pub escalations: Vec<EscalationRecord>,
+    pub pages: usize,
+    /// `(checklist, item)` pairs ticked.
+    pub checked: BTreeSet<(String, String)>,
+    pub actions: Vec<ActionItem>,
+    pub review: Option<Stamp>,
+    /// Overdue reminders already written, so each missed deadline is written once.
+    pub overdue_marked: BTreeSet<(Channel, DateTime<Utc>)>,
+    pub reopened: u32,
+    pub event_count: u64,
+    pub last_activity: DateTime<Utc>,
+}
+
+impl Incident {
+    /// `INC-7`.
+    pub fn key(&self) -> String {
+        format!("INC-{}", self.number)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.resolved.is_none() && self.closed.is_none()
+    }
+
+    /// Which checklists apply now.
+    pub fn phase(&self) -> Phase {
+        if self.closed.is_some() || self.resolved.is_some() {
+            Phase::Closure
+        } else if self.status == Status::Monitoring || self.contained.is_some() {
+            Phase::Resolution
+        } else if self.acknowledged.is_some() {
+            Phase::Response
+        } else {
+            Phase::Triage
+        }
+    }
+
+    pub fn is_checked(&self, checklist: &str, item: &str) -> bool {
+        self.checked
+            .contains(&(checklist.to_string(), item.to_string()))
+    }
+
+    /// The fired automatic rules, so the scheduler fires each once.
+    pub fn fired_rules(&self) -> impl Iterator<Item = &str> {
+        self.escalations.iter().filter_map(|e| e.rule.as_deref())
+    }
+}
+
+/// Every incident, folded from the whole log.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct World {
+    pub incidents: BTreeMap<Uuid, Incident>,
+    /// Incident ids by number - 1.
+    pub order: Vec<Uuid>,
+    /// Event ids already applied: applying one twice is a no-op.
+    #[serde(skip)]
+    seen: HashSet<Uuid>,
+}
+
+impl World {
+    pub fn get(&self, id: &Uuid) -> Option<&Incident> {
+        self.incidents.get(id)
+    }
+
+    pub fn by_number(&self, n: u64) -> Option<&Incident> {
+        let idx = usize::try_from(n).ok()?.checked_sub(1)?;
+        self.order.get(idx).and_then(|id| self.incidents.get(id))
+    }
+
+    /// Finds an incident by `INC-3`, `3`, or UUID.
+    pub fn resolve(&self, reference: &str) -> Option<&Incident> {
+        let r = reference.trim();
+        let digits = r
+            .strip_prefix("INC-")
+            .or_else(|| r.strip_prefix("inc-"))
+            .unwrap_or(r);
+        if let Ok(n) = digits.parse::<u64>() {
+            return self.by_number(n);
+        }
+        Uuid::parse_str(r).ok().and_then(|id| self.incidents.get(&id))
+    }
+
+    /// Folds one event in. Total: events for unknown incidents and repeats are ignored.
+    pub fn apply(&mut self, ev: &Event) {
+        if !self.seen.insert(ev.id) {
+            return;
+        }
+        let at = ev.occurred_at;
+        if let EventBody::Declared {
+            title,
+            severity,
+            kind,
+            impact,
+        } = &ev.body
+        {
+            if self.incidents.contains_key(&ev.incident) {
+                return;
+            }
+            self.order.push(ev.incident);
+            let number = self.order.len() as u64;
+            self.incidents.insert(
+                ev.incident,
+                Incident {
+                    id: ev.incident,
+                    number,
+                    title: title.clone(),
+                    kind: kind.clone(),
+                    severity: severity.clone(),
+                    status: Status::Investigating,
+                    impact: impact.clone(),
+                    declared: Stamp {
+                        at,
+                        by: ev.actor.clone(),
+                    },
+                    sla_origin: at,
+                    acknowledged: None,
+                    contained: None,
+                    resolved: None,
+                    closed: None,
+                    monitoring_since: None,
+                    roles: BTreeMap::new(),
+                    last_update: BTreeMap::new(),
+                    escalations: Vec::new(),
+                    pages: 0,
+                    checked: BTreeSet::new(),
+                    actions: Vec::new(),
+                    review: None,
+                    overdue_marked: BTreeSet::new(),
+                    reopened: 0,
+                    event_count: 1,
+                    last_activity: at,
+                },
+            );
+            return;
+        }
+        let Some(inc) = self.incidents.get_mut(&ev.incident) else {
+            return;
+        };
+        inc.event_count += 1;
+        inc.last_activity = inc.last_activity.max(at);
+        let stamp = || Stamp {
+            at,
+            by: ev.actor.clone(),
+        };
+        match &ev.body {
+            EventBody::Declared { .. } => {}
+            EventBody::Acknowledged => inc.acknowledged = Some(stamp()),
+            EventBody::SeverityChanged { to, upgrade, .. } => {
+                if *upgrade {
+                    inc.sla_origin = at;
+                }
+                inc.severity = to.clone();
+            }
+            EventBody::StatusChanged { to, .. } => set_status(inc, *to, at),
+            EventBody::Contained { .. } => inc.contained = Some(stamp()),
+            EventBody::Resolved { .. } => {
+                inc.resolved = Some(stamp());
+                set_status(inc, Status::Resolved, at);
+            }
+            EventBody::Reopened { .. } => {
+                inc.resolved = None;
+                inc.closed = None;
+                inc.contained = None;
+                inc.reopened += 1;
+                set_status(inc, Status::Investigating, at);
+            }
+            EventBody::Closed => inc.closed = Some(stamp()),
+            EventBody::RoleAssigned { role, person } => {
+                inc.roles.insert(role.clone(), person.clone());
+            }
+            EventBody::RoleHandedOff { role, to, .. } => {
+                inc.roles.insert(role.clone(), to.clone());
+            }
+            EventBody::RoleReleased { role, .. } => {
+                inc.roles.remove(role);
+            }
+            EventBody::Note { .. } => {}
+            EventBody::UpdatePosted { channel, .. } => {
+                inc.last_update.insert(*channel, at);
+            }
+            EventBody::Escalated { to, reason, rule } => inc.escalations.push(EscalationRecord {
+                at,
+                to: to.clone(),
+                reason: reason.clone(),
+                rule: rule.clone(),
+            }),
+            EventBody::Paged { .. } => inc.pages += 1,
+            EventBody::ImpactUpdated { impact } => inc.impact = impact.clone(),
+            EventBody::ChecklistItemSet {
+                checklist,
+                item,
+                done,
+            } => {
+                let key = (checklist.clone(), item.clone());
+                if *done {
+                    inc.checked.insert(key);
+                } else {
+                    inc.checked.remove(&key);
+                }
+            }
+            EventBody::ActionItemAdded {
+                action,
+                text,
+                owner,
+                due,
+            } => inc.actions.push(ActionItem {
+                id: *action,
+                text: text.clone(),
+                owner: owner.clone(),
+                due: *due,
+                state: ActionState::Open,
+                added_at: at,
+            }),
+            EventBody::ActionItemUpdated {
+                action,
+                owner,
+                due,
+                state,
+            } => {
+                if let Some(a) = inc.actions.iter_mut().find(|a| a.id == *action) {
+                    a.state = *state;
+                    if owner.is_some() {
+                        a.owner.clone_from(owner);
+                    }
+                    if due.is_some() {
+                        a.due = *due;
+                    }
+                }
+            }
+            EventBody::UpdateOverdue { channel, due_at } => {
+                inc.overdue_marked.insert((*channel, *due_at));
+            }
+            EventBody::ReviewCompleted { .. } => inc.review = Some(stamp()),
+        }
+    }
+
+    /// Open incidents first by severity rank is the caller's job (it needs the policy);
+    /// this yields them in number order.
+    pub fn open(&self) -> impl Iterator<Item = &Incident> {
+        self.order
+            .iter()
+            .filter_map(|id| self.incidents.get(id))
+            .filter(|i| i.closed.is_none())
+    }
+}
+
+fn set_status(inc: &mut Incident, to: Status, at: DateTime<Utc>) {
+    if to == Status::Monitoring {
+        if inc.status != Status::Monitoring {
+            inc.monitoring_since = Some(at);
+        }
+    } else {
+        inc.monitoring_since = None;
+    }
+    inc.status = to;
+}
