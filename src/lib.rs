@@ -3,3 +3,4 @@
 //! Module map:
 //! - [`domain`]: the pure rules — events, commands, `decide`/`apply`, policy, clocks.
 pub mod domain;
+pub mod cli;

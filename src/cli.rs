@@ -1,0 +1,112 @@
+//! The command line: one binary, subcommands. `warroom` alone opens the TUI.
+
+pub mod policy;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "warroom", version, about = "A terminal war room for incident response")]
+pub struct Cli {
+    /// Server to connect to; without it, an embedded server runs on a local SQLite file.
+    #[arg(long, global = true, env = "WARROOM_SERVER")]
+    pub server: Option<String>,
+    /// Bearer token for the server.
+    #[arg(long, global = true, env = "WARROOM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Config file (default: $XDG_CONFIG_HOME/warroom/config.toml).
+    #[arg(long, global = true, env = "WARROOM_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// A throwaway war room with a scripted incident unfolding live.
+    Demo,
+    /// Run the team server: HTTP API, live stream, escalation scheduler.
+    Serve(ServeArgs),
+    /// Validate or print incident policies.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Manage API tokens (on the server's database).
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7777")]
+    pub listen: String,
+    /// SQLite database file (created if missing).
+    #[arg(long, default_value = "warroom.db")]
+    pub db: PathBuf,
+    /// Policy file or preset name (default, 000…004).
+    #[arg(long)]
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Validate a policy file; exits non-zero naming the line and the field.
+    Check {
+        file: PathBuf,
+    },
+    /// Print the effective policy (the default when no file is given).
+    Show {
+        /// A policy file or preset name (default, 000…004).
+        file: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ShowFormat,
+    },
+    /// List the built-in presets.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+    Toml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "responder")]
+        role: String,
+        #[arg(long, default_value = "warroom.db")]
+        db: PathBuf,
+    },
+    /// List tokens (names and roles, never the secrets).
+    List {
+        #[arg(long, default_value = "warroom.db")]
+        db: PathBuf,
+    },
+    /// Revoke a token by name.
+    Revoke {
+        name: String,
+        #[arg(long, default_value = "warroom.db")]
+        db: PathBuf,
+    },
+}
+
+/// Runs the parsed command line; the returned code is the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Some(Cmd::Policy(cmd)) => Ok(policy::run(cmd)),
+        Some(other) => {
+            eprintln!("warroom: {other:?} is not available in this build yet");
+            Ok(2)
+        }
+        None => {
+            eprintln!("warroom: the TUI is not available in this build yet");
+            Ok(2)
+        }
+    }
+}
