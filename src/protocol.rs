@@ -1,0 +1,151 @@
+//! Wire types shared by server and client (JSON under `/api/v1`).
+//!
+//! Endpoints (all need `Authorization: Bearer TOKEN`; every response carries
+//! the header [`SERVER_TIME_HEADER`] so clients can correct their clock):
+//!
+//! | method | path | body / query | answer |
+//! |---|---|---|---|
+//! | POST | /api/v1/commands | [`crate::domain::Command`] | 201 [`CommandResult`] (200 + `duplicate: true` for a repeated id) |
+//! | GET | /api/v1/incidents | `?all=true` includes closed | [`IncidentList`] |
+//! | GET | /api/v1/incidents/{ref} | `?after=SEQ&limit=N` timeline page | [`IncidentDetail`] |
+//! | GET | /api/v1/events | `?after=SEQ&limit=N` | [`EventsPage`] |
+//! | GET | /api/v1/stream | `Last-Event-ID` or `?after=SEQ` | SSE, see [`sse`] |
+//! | GET | /api/v1/policy | | [`crate::domain::Policy`] |
+//! | GET | /api/v1/me | | [`Me`] |
+//! | GET/POST/DELETE | /api/v1/tokens[/{name}] | admin only | [`TokenInfo`] / [`NewToken`] |
+//! | GET | /api/v1/openapi.json | no auth | OpenAPI 3.1 |
+//! | GET | /healthz | no auth | `ok` |
+//!
+//! Errors are [`ErrorBody`] with 400/401/403/404/409/413/422/429.
+
+use crate::domain::clocks::Clock;
+use crate::domain::command::Access;
+use crate::domain::event::Recorded;
+use crate::domain::state::Incident;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Response header with the server's time (RFC 3339, milliseconds), on every response.
+pub const SERVER_TIME_HEADER: &str = "x-warroom-server-time";
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Most events in one page of catch-up.
+pub const MAX_PAGE: usize = 1000;
+
+/// The answer to a command.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommandResult {
+    /// The events the command produced, with their seqs.
+    pub events: Vec<Recorded>,
+    /// True when the command id had been seen before: nothing new was stored.
+    pub duplicate: bool,
+}
+
+/// Every error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Human-readable and precise: names the field, the limit, the incident.
+    pub error: String,
+    /// Machine-readable: `bad_json`, `invalid_field`, `too_large`, `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `unprocessable`, `rate_limited`, `internal`.
+    pub code: String,
+    /// The offending field, when one is to blame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An incident with its clocks computed at server time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncidentView {
+    pub incident: Incident,
+    pub clocks: Vec<Clock>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncidentList {
+    pub server_time: DateTime<Utc>,
+    pub latest_seq: u64,
+    pub incidents: Vec<IncidentView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    pub server_time: DateTime<Utc>,
+    pub incident: IncidentView,
+    /// One page of the incident's events, oldest first.
+    pub timeline: Vec<Recorded>,
+    /// Pass as `after` to get the next page.
+    pub next_after: u64,
+    pub more: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventsPage {
+    pub events: Vec<Recorded>,
+    /// Pass as `after` to get the next page.
+    pub next_after: u64,
+    pub more: bool,
+    pub latest_seq: u64,
+}
+
+/// Who the token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    pub role: Access,
+    pub server_time: DateTime<Utc>,
+    /// The policy's name, so a client can tell when it must refetch it.
+    pub policy: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: Access,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Body of `POST /api/v1/tokens`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: String,
+    pub role: Access,
+}
+
+/// Answer of `POST /api/v1/tokens`: the secret, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub role: Access,
+    pub token: String,
+}
+
+/// The live stream (`GET /api/v1/stream`, Server-Sent Events).
+///
+/// - `event: event` — `id:` is the seq, `data:` a [`crate::domain::Recorded`].
+/// - `event: heartbeat` — every few seconds, `data:` a [`Heartbeat`].
+/// - `event: resync` — the subscriber fell behind (or asked to resume from a seq
+///   the server no longer streams); `data:` a [`Resync`]. The client must catch
+///   up with `GET /api/v1/events?after=` and reconnect. Never a silent gap.
+/// - `event: shutdown` — the server is stopping; reconnect later.
+pub mod sse {
+    pub const EVENT: &str = "event";
+    pub const HEARTBEAT: &str = "heartbeat";
+    pub const RESYNC: &str = "resync";
+    pub const SHUTDOWN: &str = "shutdown";
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub server_time: DateTime<Utc>,
+    pub latest_seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resync {
+    pub reason: String,
+    pub latest_seq: u64,
+}
