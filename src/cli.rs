@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "warroom", version, about = "A terminal war room for incident response")]
+#[command(
+    name = "warroom",
+    version,
+    about = "A terminal war room for incident response"
+)]
 pub struct Cli {
     /// Server to connect to; without it, an embedded server runs on a local SQLite file.
     #[arg(long, global = true, env = "WARROOM_SERVER")]
@@ -51,9 +55,7 @@ pub struct ServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCmd {
     /// Validate a policy file; exits non-zero naming the line and the field.
-    Check {
-        file: PathBuf,
-    },
+    Check { file: PathBuf },
     /// Print the effective policy (the default when no file is given).
     Show {
         /// A policy file or preset name (default, 000…004).

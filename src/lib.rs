@@ -3,6 +3,7 @@
 //! Module map:
 //! - [`domain`]: the pure rules — events, commands, `decide`/`apply`, policy, clocks.
 //! - [`protocol`]: serde wire types shared by server and client.
+pub mod cli;
+pub mod client;
 pub mod domain;
 pub mod protocol;
-pub mod cli;

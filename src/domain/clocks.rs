@@ -93,7 +93,14 @@ fn make(
     let (remaining, state) = match done_at {
         Some(done) => {
             let r = (due_at - done).num_seconds();
-            (r, if done <= due_at { ClockState::Met } else { ClockState::Breached })
+            (
+                r,
+                if done <= due_at {
+                    ClockState::Met
+                } else {
+                    ClockState::Breached
+                },
+            )
         }
         None => {
             let r = (due_at - now).num_seconds();
@@ -133,15 +140,38 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
         "severity raised"
     };
     let sla = [
-        (ClockKind::Acknowledge, "acknowledge", sev.acknowledge, inc.acknowledged.as_ref().map(|s| s.at)),
-        (ClockKind::Contain, "contain", sev.contain, inc.contained.as_ref().map(|s| s.at)),
-        (ClockKind::Resolve, "resolve", sev.resolve, inc.resolved.as_ref().map(|s| s.at)),
+        (
+            ClockKind::Acknowledge,
+            "acknowledge",
+            sev.acknowledge,
+            inc.acknowledged.as_ref().map(|s| s.at),
+        ),
+        (
+            ClockKind::Contain,
+            "contain",
+            sev.contain,
+            inc.contained.as_ref().map(|s| s.at),
+        ),
+        (
+            ClockKind::Resolve,
+            "resolve",
+            sev.resolve,
+            inc.resolved.as_ref().map(|s| s.at),
+        ),
     ];
     for (kind, label, span, done) in sla {
         if let Some(span) = span {
             // Acknowledged before a later upgrade still counts as acknowledged.
             let done = done.map(|d| d.max(origin));
-            out.push(make(kind, label.into(), from_origin, origin, span.after(origin), done, now));
+            out.push(make(
+                kind,
+                label.into(),
+                from_origin,
+                origin,
+                span.after(origin),
+                done,
+                now,
+            ));
         }
     }
     if inc.is_open() {
@@ -169,16 +199,27 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
                 now,
             ));
         }
-        if let (Some(window), Some(since)) = (policy.resolution.stability_window, inc.monitoring_since) {
+        if let (Some(window), Some(since)) =
+            (policy.resolution.stability_window, inc.monitoring_since)
+        {
             let due = window.after(since);
-            let mut c = make(ClockKind::Stability, format!("stable for {window}"), "monitoring began", since, due, None, now);
+            let mut c = make(
+                ClockKind::Stability,
+                format!("stable for {window}"),
+                "monitoring began",
+                since,
+                due,
+                None,
+                now,
+            );
             if now >= due {
                 c.state = ClockState::Met;
             }
             out.push(c);
         }
     }
-    if let (Some(resolved), true, Some(due)) = (&inc.resolved, sev.review.required, sev.review.due) {
+    if let (Some(resolved), true, Some(due)) = (&inc.resolved, sev.review.required, sev.review.due)
+    {
         out.push(make(
             ClockKind::Review,
             "post-incident review".into(),
@@ -202,7 +243,11 @@ pub fn update_due(
         // After a post, the next is due `every` later; with no `every`, only the first was required.
         Some(last) => {
             let every = cadence.every?;
-            Some((*last, every.after(*last), format!("last {} update", ch.label())))
+            Some((
+                *last,
+                every.after(*last),
+                format!("last {} update", ch.label()),
+            ))
         }
         None => {
             let first = cadence.first.or(cadence.every)?;
@@ -211,24 +256,38 @@ pub fn update_due(
             } else {
                 "severity raised"
             };
-            Some((inc.sla_origin, first.after(inc.sla_origin), from.to_string()))
+            Some((
+                inc.sla_origin,
+                first.after(inc.sla_origin),
+                from.to_string(),
+            ))
         }
     }
 }
 
 /// Does `rule` apply to `inc` at all (severity and kind filters)?
 pub fn rule_applies(rule: &EscalationRule, inc: &Incident) -> bool {
-    (rule.severities.is_empty() || rule.severities.iter().any(|s| s.eq_ignore_ascii_case(&inc.severity)))
+    (rule.severities.is_empty()
+        || rule
+            .severities
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&inc.severity)))
         && (rule.kinds.is_empty() || rule.kinds.iter().any(|k| k.eq_ignore_ascii_case(&inc.kind)))
 }
 
 /// When `rule` fires for `inc`, if it still can (its condition not yet cleared, not yet fired).
-pub fn rule_fire_at(rule: &EscalationRule, inc: &Incident, policy: &Policy) -> Option<DateTime<Utc>> {
+pub fn rule_fire_at(
+    rule: &EscalationRule,
+    inc: &Incident,
+    policy: &Policy,
+) -> Option<DateTime<Utc>> {
     if !inc.is_open() || !rule_applies(rule, inc) || inc.fired_rules().any(|r| r == rule.id) {
         return None;
     }
     match rule.when {
-        Trigger::Unacknowledged if inc.acknowledged.is_none() => Some(rule.after.after(inc.sla_origin)),
+        Trigger::Unacknowledged if inc.acknowledged.is_none() => {
+            Some(rule.after.after(inc.sla_origin))
+        }
         Trigger::Uncontained if inc.contained.is_none() => Some(rule.after.after(inc.sla_origin)),
         Trigger::Open => Some(rule.after.after(inc.declared.at)),
         Trigger::UpdateOverdue => {
@@ -244,7 +303,10 @@ pub fn rule_fire_at(rule: &EscalationRule, inc: &Incident, policy: &Policy) -> O
 }
 
 /// The next automatic escalation that will fire, and when.
-pub fn next_escalation<'p>(inc: &Incident, policy: &'p Policy) -> Option<(&'p EscalationRule, DateTime<Utc>)> {
+pub fn next_escalation<'p>(
+    inc: &Incident,
+    policy: &'p Policy,
+) -> Option<(&'p EscalationRule, DateTime<Utc>)> {
     policy
         .escalations
         .iter()
@@ -269,4 +331,3 @@ pub fn most_urgent(clocks: &[Clock]) -> Option<&Clock> {
         .filter(|c| c.is_running() && c.kind != ClockKind::Stability)
         .min_by_key(|c| c.remaining_secs)
 }
-

@@ -143,9 +143,14 @@ impl Access {
     }
 
     pub fn parse(s: &str) -> Option<Access> {
-        [Access::Viewer, Access::Responder, Access::Commander, Access::Admin]
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        [
+            Access::Viewer,
+            Access::Responder,
+            Access::Commander,
+            Access::Admin,
+        ]
+        .into_iter()
+        .find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 }
 

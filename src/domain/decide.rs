@@ -139,7 +139,11 @@ pub fn decide(
         let sev = known_severity(policy, severity)?;
         let kind = match kind {
             Some(k) => known_kind(policy, k)?,
-            None => policy.kinds.first().cloned().unwrap_or_else(|| "availability".into()),
+            None => policy
+                .kinds
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "availability".into()),
         };
         out.push(EventBody::Declared {
             title,
@@ -159,7 +163,10 @@ pub fn decide(
         return Ok(out.events);
     }
 
-    let reference = cmd.incident.as_deref().ok_or(DomainError::MissingIncident)?;
+    let reference = cmd
+        .incident
+        .as_deref()
+        .ok_or(DomainError::MissingIncident)?;
     let inc = world
         .resolve(reference)
         .ok_or_else(|| DomainError::UnknownIncident(sanitize_line(reference)))?;
@@ -167,7 +174,10 @@ pub fn decide(
     let key = inc.key();
 
     // Everything but reopen (and notes for the record) needs a live incident.
-    let allowed_when_closed = matches!(cmd.action, Action::Reopen { .. } | Action::UpdateActionItem { .. } | Action::AddActionItem { .. });
+    let allowed_when_closed = matches!(
+        cmd.action,
+        Action::Reopen { .. } | Action::UpdateActionItem { .. } | Action::AddActionItem { .. }
+    );
     if inc.closed.is_some() && !allowed_when_closed {
         return Err(DomainError::Closed { key });
     }
@@ -238,7 +248,9 @@ pub fn decide(
         Action::Resolve { summary, force } => {
             live_only()?;
             if let Some(window) = policy.resolution.stability_window {
-                let stable_since = inc.monitoring_since.filter(|_| inc.status == Status::Monitoring);
+                let stable_since = inc
+                    .monitoring_since
+                    .filter(|_| inc.status == Status::Monitoring);
                 let ok = stable_since.is_some_and(|since| window.after(since) <= now);
                 if !ok && !force {
                     let elapsed = stable_since
@@ -274,7 +286,10 @@ pub fn decide(
         }
         Action::Close => {
             if !resolved {
-                return Err(DomainError::NotResolved { key, what: "closed" });
+                return Err(DomainError::NotResolved {
+                    key,
+                    what: "closed",
+                });
             }
             let missing = closure_missing(inc, policy);
             if !missing.is_empty() {
@@ -285,7 +300,11 @@ pub fn decide(
             }
             out.push(EventBody::Closed);
         }
-        Action::AssignRole { role, person: who, note } => {
+        Action::AssignRole {
+            role,
+            person: who,
+            note,
+        } => {
             let role = known_role(policy, role)?;
             let who = person(who)?;
             match inc.roles.get(&role) {

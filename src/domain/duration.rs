@@ -92,7 +92,9 @@ fn is_weekend(t: DateTime<Utc>) -> bool {
 
 /// Why a duration string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {input:?}: expected a whole number followed by s, m, h, d or bd (e.g. \"15m\", \"3bd\")")]
+#[error(
+    "invalid duration {input:?}: expected a whole number followed by s, m, h, d or bd (e.g. \"15m\", \"3bd\")"
+)]
 pub struct SpanError {
     pub input: String,
 }

@@ -35,7 +35,9 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -76,7 +78,9 @@ impl Channel {
 
     pub fn parse(s: &str) -> Option<Channel> {
         let s = s.replace(['-', ' '], "_");
-        Channel::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(&s))
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(&s))
     }
 }
 
@@ -109,7 +113,9 @@ impl NoteKind {
     }
 
     pub fn parse(s: &str) -> Option<NoteKind> {
-        NoteKind::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s))
+        NoteKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -330,18 +336,29 @@ impl EventBody {
     /// One line for the timeline, e.g. `severity P2 → P1: customer data exposed`.
     pub fn describe(&self) -> String {
         match self {
-            EventBody::Declared { title, severity, kind, .. } => {
+            EventBody::Declared {
+                title,
+                severity,
+                kind,
+                ..
+            } => {
                 format!("declared {severity} {kind} incident: {title}")
             }
             EventBody::Acknowledged => "acknowledged".into(),
-            EventBody::SeverityChanged { from, to, reason, .. } => {
+            EventBody::SeverityChanged {
+                from, to, reason, ..
+            } => {
                 format!("severity {from} → {to}: {reason}")
             }
             EventBody::StatusChanged { from, to } => format!("status {from} → {to}"),
             EventBody::Contained { note } if note.is_empty() => "marked contained".into(),
             EventBody::Contained { note } => format!("marked contained: {note}"),
             EventBody::Resolved { summary, forced } => {
-                let early = if *forced { " (before the stability window)" } else { "" };
+                let early = if *forced {
+                    " (before the stability window)"
+                } else {
+                    ""
+                };
                 if summary.is_empty() {
                     format!("resolved{early}")
                 } else {
@@ -351,7 +368,12 @@ impl EventBody {
             EventBody::Reopened { reason } => format!("reopened: {reason}"),
             EventBody::Closed => "closed".into(),
             EventBody::RoleAssigned { role, person } => format!("{role} assigned to {person}"),
-            EventBody::RoleHandedOff { role, from, to, note } => {
+            EventBody::RoleHandedOff {
+                role,
+                from,
+                to,
+                note,
+            } => {
                 if note.is_empty() {
                     format!("{role} handed off {from} → {to}")
                 } else {
@@ -359,22 +381,41 @@ impl EventBody {
                 }
             }
             EventBody::RoleReleased { role, person } => format!("{person} released {role}"),
-            EventBody::Note { kind: NoteKind::Note, text } => text.clone(),
+            EventBody::Note {
+                kind: NoteKind::Note,
+                text,
+            } => text.clone(),
             EventBody::Note { kind, text } => format!("{}: {text}", kind.as_str().to_uppercase()),
-            EventBody::UpdatePosted { channel, state, text } => {
+            EventBody::UpdatePosted {
+                channel,
+                state,
+                text,
+            } => {
                 let first = text.lines().next().unwrap_or_default();
                 match state {
                     Some(s) => format!("{} update ({s}): {first}", channel.label()),
                     None => format!("{} update: {first}", channel.label()),
                 }
             }
-            EventBody::Escalated { to, reason, rule: Some(rule) } => {
+            EventBody::Escalated {
+                to,
+                reason,
+                rule: Some(rule),
+            } => {
                 format!("escalated to {to} (rule {rule}): {reason}")
             }
-            EventBody::Escalated { to, reason, rule: None } => format!("escalated to {to}: {reason}"),
+            EventBody::Escalated {
+                to,
+                reason,
+                rule: None,
+            } => format!("escalated to {to}: {reason}"),
             EventBody::Paged { who, reason } => format!("paged {who}: {reason}"),
             EventBody::ImpactUpdated { impact } => format!("impact: {}", impact.summary),
-            EventBody::ChecklistItemSet { checklist, item, done } => {
+            EventBody::ChecklistItemSet {
+                checklist,
+                item,
+                done,
+            } => {
                 let mark = if *done { "done" } else { "undone" };
                 format!("checklist {checklist}/{item} {mark}")
             }
@@ -388,7 +429,9 @@ impl EventBody {
             EventBody::UpdateOverdue { channel, .. } => {
                 format!("OVERDUE: {} update", channel.label())
             }
-            EventBody::ReviewCompleted { summary } => format!("post-incident review completed: {summary}"),
+            EventBody::ReviewCompleted { summary } => {
+                format!("post-incident review completed: {summary}")
+            }
         }
     }
 }

@@ -67,14 +67,23 @@ pub fn validate(flow: &Flowchart, policy: &Policy) -> Result<(), PolicyError> {
     let invalid = |field: String, message: String| Err(PolicyError::Invalid { field, message });
     let ids: BTreeSet<&str> = flow.questions.iter().map(|q| q.id.as_str()).collect();
     if ids.len() != flow.questions.len() {
-        return invalid("flowchart.questions".into(), "question ids must be unique".into());
+        return invalid(
+            "flowchart.questions".into(),
+            "question ids must be unique".into(),
+        );
     }
     if !ids.contains(flow.start.as_str()) {
-        return invalid("flowchart.start".into(), format!("unknown question {:?}", flow.start));
+        return invalid(
+            "flowchart.start".into(),
+            format!("unknown question {:?}", flow.start),
+        );
     }
     for (i, q) in flow.questions.iter().enumerate() {
         if q.answers.is_empty() {
-            return invalid(format!("flowchart.questions[{i}].answers"), "a question needs at least one answer".into());
+            return invalid(
+                format!("flowchart.questions[{i}].answers"),
+                "a question needs at least one answer".into(),
+            );
         }
         for (j, a) in q.answers.iter().enumerate() {
             let field = format!("flowchart.questions[{i}].answers[{j}]");
@@ -83,10 +92,16 @@ pub fn validate(flow: &Flowchart, policy: &Policy) -> Result<(), PolicyError> {
                     return invalid(field, "give exactly one of `next` or `severity`".into());
                 }
                 (Some(next), None) if !ids.contains(next.as_str()) => {
-                    return invalid(format!("{field}.next"), format!("unknown question {next:?}"));
+                    return invalid(
+                        format!("{field}.next"),
+                        format!("unknown question {next:?}"),
+                    );
                 }
                 (None, Some(sev)) if policy.severity(sev).is_none() => {
-                    return invalid(format!("{field}.severity"), format!("unknown severity {sev:?}"));
+                    return invalid(
+                        format!("{field}.severity"),
+                        format!("unknown severity {sev:?}"),
+                    );
                 }
                 _ => {}
             }
@@ -110,8 +125,15 @@ pub fn validate(flow: &Flowchart, policy: &Policy) -> Result<(), PolicyError> {
             }
         }
     }
-    if let Some(q) = flow.questions.iter().find(|q| !reached.contains(q.id.as_str())) {
-        return invalid("flowchart.questions".into(), format!("question {:?} cannot be reached from the start", q.id));
+    if let Some(q) = flow
+        .questions
+        .iter()
+        .find(|q| !reached.contains(q.id.as_str()))
+    {
+        return invalid(
+            "flowchart.questions".into(),
+            format!("question {:?} cannot be reached from the start", q.id),
+        );
     }
     Ok(())
 }

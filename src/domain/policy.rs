@@ -276,14 +276,16 @@ impl Policy {
 
     /// Parses and validates a policy. Errors name the line (TOML syntax / types) or the field.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
-        let policy: Policy =
-            toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string().trim().to_string()))?;
+        let policy: Policy = toml::from_str(text)
+            .map_err(|e| PolicyError::Parse(e.to_string().trim().to_string()))?;
         policy.validate()?;
         Ok(policy)
     }
 
     pub fn severity(&self, id: &str) -> Option<&Severity> {
-        self.severities.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+        self.severities
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(id))
     }
 
     /// 0 is the worst severity; unknown ids sort last.
@@ -308,7 +310,10 @@ impl Policy {
     pub fn validate(&self) -> Result<(), PolicyError> {
         let invalid = |field: String, message: String| Err(PolicyError::Invalid { field, message });
         if self.severities.is_empty() {
-            return invalid("severities".into(), "at least one severity is required".into());
+            return invalid(
+                "severities".into(),
+                "at least one severity is required".into(),
+            );
         }
         if self.roles.is_empty() {
             return invalid("roles".into(), "at least one role is required".into());
@@ -319,57 +324,90 @@ impl Policy {
                 return invalid(format!("severities[{i}].id"), "must not be empty".into());
             }
             if !seen.insert(s.id.to_ascii_lowercase()) {
-                return invalid(format!("severities[{i}].id"), format!("duplicate severity id {:?}", s.id));
+                return invalid(
+                    format!("severities[{i}].id"),
+                    format!("duplicate severity id {:?}", s.id),
+                );
             }
         }
         let mut seen = BTreeSet::new();
         for (i, r) in self.roles.iter().enumerate() {
             if r.id.trim().is_empty() || r.id.contains(char::is_whitespace) {
-                return invalid(format!("roles[{i}].id"), "must be a non-empty word without spaces".into());
+                return invalid(
+                    format!("roles[{i}].id"),
+                    "must be a non-empty word without spaces".into(),
+                );
             }
             if !seen.insert(r.id.to_ascii_lowercase()) {
-                return invalid(format!("roles[{i}].id"), format!("duplicate role id {:?}", r.id));
+                return invalid(
+                    format!("roles[{i}].id"),
+                    format!("duplicate role id {:?}", r.id),
+                );
             }
         }
         if self.role("ic").is_none() {
-            return invalid("roles".into(), "a role with id \"ic\" (incident commander) is required".into());
+            return invalid(
+                "roles".into(),
+                "a role with id \"ic\" (incident commander) is required".into(),
+            );
         }
         let mut seen = BTreeSet::new();
         for (i, rule) in self.escalations.iter().enumerate() {
             if !seen.insert(rule.id.clone()) {
-                return invalid(format!("escalations[{i}].id"), format!("duplicate rule id {:?}", rule.id));
+                return invalid(
+                    format!("escalations[{i}].id"),
+                    format!("duplicate rule id {:?}", rule.id),
+                );
             }
             for sev in &rule.severities {
                 if self.severity(sev).is_none() {
-                    return invalid(format!("escalations[{i}].severities"), format!("unknown severity {sev:?}"));
+                    return invalid(
+                        format!("escalations[{i}].severities"),
+                        format!("unknown severity {sev:?}"),
+                    );
                 }
             }
             for kind in &rule.kinds {
                 if !self.kinds.contains(kind) {
-                    return invalid(format!("escalations[{i}].kinds"), format!("unknown kind {kind:?} (kinds are {:?})", self.kinds));
+                    return invalid(
+                        format!("escalations[{i}].kinds"),
+                        format!("unknown kind {kind:?} (kinds are {:?})", self.kinds),
+                    );
                 }
             }
         }
         let mut seen = BTreeSet::new();
         for (i, c) in self.checklists.iter().enumerate() {
             if !seen.insert(c.id.clone()) {
-                return invalid(format!("checklists[{i}].id"), format!("duplicate checklist id {:?}", c.id));
+                return invalid(
+                    format!("checklists[{i}].id"),
+                    format!("duplicate checklist id {:?}", c.id),
+                );
             }
             let mut items = BTreeSet::new();
             for (j, item) in c.items.iter().enumerate() {
                 if !items.insert(item.id.clone()) {
-                    return invalid(format!("checklists[{i}].items[{j}].id"), format!("duplicate item id {:?}", item.id));
+                    return invalid(
+                        format!("checklists[{i}].items[{j}].id"),
+                        format!("duplicate item id {:?}", item.id),
+                    );
                 }
             }
         }
         if let Some(id) = &self.resolution.checklist {
             if self.checklist(id).is_none() {
-                return invalid("resolution.checklist".into(), format!("unknown checklist {id:?}"));
+                return invalid(
+                    "resolution.checklist".into(),
+                    format!("unknown checklist {id:?}"),
+                );
             }
         }
         for (i, id) in self.closure.require_checklists.iter().enumerate() {
             if self.checklist(id).is_none() {
-                return invalid(format!("closure.require_checklists[{i}]"), format!("unknown checklist {id:?}"));
+                return invalid(
+                    format!("closure.require_checklists[{i}]"),
+                    format!("unknown checklist {id:?}"),
+                );
             }
         }
         if let Some(flow) = &self.flowchart {
@@ -430,11 +468,31 @@ pub mod presets {
     /// `(short name, file stem, toml)` for every preset, selectable with `--policy NAME`.
     pub const ALL: &[(&str, &str, &str)] = &[
         ("default", "default", DEFAULT),
-        ("000", "000-tailscale", include_str!("../../assets/policies/000-tailscale.toml")),
-        ("001", "001-saas-security", include_str!("../../assets/policies/001-saas-security.toml")),
-        ("002", "002-tensafe", include_str!("../../assets/policies/002-tensafe.toml")),
-        ("003", "003-security-sla", include_str!("../../assets/policies/003-security-sla.toml")),
-        ("004", "004-generic", include_str!("../../assets/policies/004-generic.toml")),
+        (
+            "000",
+            "000-tailscale",
+            include_str!("../../assets/policies/000-tailscale.toml"),
+        ),
+        (
+            "001",
+            "001-saas-security",
+            include_str!("../../assets/policies/001-saas-security.toml"),
+        ),
+        (
+            "002",
+            "002-tensafe",
+            include_str!("../../assets/policies/002-tensafe.toml"),
+        ),
+        (
+            "003",
+            "003-security-sla",
+            include_str!("../../assets/policies/003-security-sla.toml"),
+        ),
+        (
+            "004",
+            "004-generic",
+            include_str!("../../assets/policies/004-generic.toml"),
+        ),
     ];
 
     /// Finds a preset by short name (`default`, `002`) or file stem (`002-tensafe`).

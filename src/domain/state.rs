@@ -136,7 +136,9 @@ impl World {
         if let Ok(n) = digits.parse::<u64>() {
             return self.by_number(n);
         }
-        Uuid::parse_str(r).ok().and_then(|id| self.incidents.get(&id))
+        Uuid::parse_str(r)
+            .ok()
+            .and_then(|id| self.incidents.get(&id))
     }
 
     /// Folds one event in. Total: events for unknown incidents and repeats are ignored.

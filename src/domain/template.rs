@@ -44,7 +44,9 @@ pub fn placeholders(text: &str) -> Result<Vec<&str>, TemplateError> {
     let mut offset = 0;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
-        let close = after.find('}').ok_or(TemplateError::Unclosed(offset + open))?;
+        let close = after
+            .find('}')
+            .ok_or(TemplateError::Unclosed(offset + open))?;
         out.push(&after[..close]);
         offset += open + close + 2;
         rest = &after[close + 1..];
@@ -67,9 +69,18 @@ pub fn validate(text: &str) -> Result<(), TemplateError> {
 
 pub(crate) fn validate_all(t: &Templates) -> Result<(), PolicyError> {
     let all = [
-        ("templates.status_page.investigating", &t.status_page.investigating),
-        ("templates.status_page.identified", &t.status_page.identified),
-        ("templates.status_page.monitoring", &t.status_page.monitoring),
+        (
+            "templates.status_page.investigating",
+            &t.status_page.investigating,
+        ),
+        (
+            "templates.status_page.identified",
+            &t.status_page.identified,
+        ),
+        (
+            "templates.status_page.monitoring",
+            &t.status_page.monitoring,
+        ),
         ("templates.status_page.resolved", &t.status_page.resolved),
         ("templates.internal", &t.internal),
         ("templates.escalation", &t.escalation),
