@@ -394,13 +394,13 @@ impl Policy {
                 }
             }
         }
-        if let Some(id) = &self.resolution.checklist {
-            if self.checklist(id).is_none() {
-                return invalid(
-                    "resolution.checklist".into(),
-                    format!("unknown checklist {id:?}"),
-                );
-            }
+        if let Some(id) = &self.resolution.checklist
+            && self.checklist(id).is_none()
+        {
+            return invalid(
+                "resolution.checklist".into(),
+                format!("unknown checklist {id:?}"),
+            );
         }
         for (i, id) in self.closure.require_checklists.iter().enumerate() {
             if self.checklist(id).is_none() {
