@@ -5,5 +5,6 @@
 //! - [`protocol`]: serde wire types shared by server and client.
 pub mod cli;
 pub mod client;
+pub mod demo;
 pub mod domain;
 pub mod protocol;
