@@ -139,18 +139,22 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
     } else {
         "severity raised"
     };
+    // Resolving an incident also ends its acknowledge and contain clocks: whoever
+    // resolved it took it on and stopped the impact, and a resolved incident must
+    // not show a clock that keeps running into OVERDUE forever.
+    let resolved_at = inc.resolved.as_ref().map(|s| s.at);
     let sla = [
         (
             ClockKind::Acknowledge,
             "acknowledge",
             sev.acknowledge,
-            inc.acknowledged.as_ref().map(|s| s.at),
+            inc.acknowledged.as_ref().map(|s| s.at).or(resolved_at),
         ),
         (
             ClockKind::Contain,
             "contain",
             sev.contain,
-            inc.contained.as_ref().map(|s| s.at),
+            inc.contained.as_ref().map(|s| s.at).or(resolved_at),
         ),
         (
             ClockKind::Resolve,
