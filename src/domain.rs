@@ -10,6 +10,7 @@ pub mod event;
 pub mod flowchart;
 pub mod metrics;
 pub mod policy;
+pub mod review;
 pub mod sanitize;
 pub mod state;
 pub mod template;

@@ -260,4 +260,10 @@ impl Harness {
             .resolve(key)
             .unwrap_or_else(|| panic!("no incident {key}"))
     }
+
+    /// The recorded events of one incident, in log order.
+    pub fn events_of(&self, key: &str) -> Vec<&Event> {
+        let id = self.inc(key).id;
+        self.log.iter().filter(|e| e.incident == id).collect()
+    }
 }
