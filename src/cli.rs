@@ -1,5 +1,6 @@
 //! The command line: one binary, subcommands. `warroom` alone opens the TUI.
 
+pub mod act;
 pub mod policy;
 
 use clap::{Parser, Subcommand};

@@ -5,12 +5,17 @@ pub mod clocks;
 pub mod command;
 pub mod decide;
 pub mod duration;
+pub mod escalation;
 pub mod event;
 pub mod flowchart;
+pub mod metrics;
 pub mod policy;
+pub mod review;
 pub mod sanitize;
 pub mod state;
 pub mod template;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use command::{Access, Action, Command};
 pub use decide::{DomainError, decide};

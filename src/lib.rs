@@ -5,5 +5,7 @@
 //! - [`protocol`]: serde wire types shared by server and client.
 pub mod cli;
 pub mod client;
+pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod protocol;

@@ -139,18 +139,22 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
     } else {
         "severity raised"
     };
+    // Resolving an incident also ends its acknowledge and contain clocks: whoever
+    // resolved it took it on and stopped the impact, and a resolved incident must
+    // not show a clock that keeps running into OVERDUE forever.
+    let resolved_at = inc.resolved.as_ref().map(|s| s.at);
     let sla = [
         (
             ClockKind::Acknowledge,
             "acknowledge",
             sev.acknowledge,
-            inc.acknowledged.as_ref().map(|s| s.at),
+            inc.acknowledged.as_ref().map(|s| s.at).or(resolved_at),
         ),
         (
             ClockKind::Contain,
             "contain",
             sev.contain,
-            inc.contained.as_ref().map(|s| s.at),
+            inc.contained.as_ref().map(|s| s.at).or(resolved_at),
         ),
         (
             ClockKind::Resolve,
@@ -241,13 +245,16 @@ pub fn update_due(
 ) -> Option<(DateTime<Utc>, DateTime<Utc>, String)> {
     match inc.last_update.get(&ch) {
         // After a post, the next is due `every` later; with no `every`, only the first was required.
+        // A severity upgrade restarts the cadence (the stricter one) from the upgrade, like the
+        // SLA clocks: a post made under the old cadence is not instantly overdue under the new.
         Some(last) => {
             let every = cadence.every?;
-            Some((
-                *last,
-                every.after(*last),
-                format!("last {} update", ch.label()),
-            ))
+            let (start, from) = if *last >= inc.sla_origin {
+                (*last, format!("last {} update", ch.label()))
+            } else {
+                (inc.sla_origin, "severity raised".to_string())
+            };
+            Some((start, every.after(start), from))
         }
         None => {
             let first = cadence.first.or(cadence.every)?;
@@ -284,7 +291,9 @@ pub fn rule_fire_at(
     if !inc.is_open() || !rule_applies(rule, inc) || inc.fired_rules().any(|r| r == rule.id) {
         return None;
     }
-    match rule.when {
+    // A rule filtered on the current severity cannot have fired before that
+    // severity took effect: after an upgrade it fires no earlier than the upgrade.
+    let fire = match rule.when {
         Trigger::Unacknowledged if inc.acknowledged.is_none() => {
             Some(rule.after.after(inc.sla_origin))
         }
@@ -299,7 +308,8 @@ pub fn rule_fire_at(
                 .min()
         }
         _ => None,
-    }
+    };
+    fire.map(|t| t.max(inc.sla_origin))
 }
 
 /// The next automatic escalation that will fire, and when.

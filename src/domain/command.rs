@@ -16,6 +16,11 @@ pub struct Command {
     #[serde(default)]
     pub incident: Option<String>,
     pub action: Action,
+    /// When the author acted, for commands written offline and replayed later.
+    /// The events keep it (clamped to the last 24 h and never in the future),
+    /// while the server still records its own `recorded_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Every action the war room offers, from the keyboard, the `:` line, the CLI or HTTP.

@@ -117,10 +117,13 @@ pub fn decide(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Event>, DomainError> {
+    let occurred_at = cmd
+        .occurred_at
+        .map_or(now, |t| t.clamp(now - chrono::Duration::hours(24), now));
     let mut out = Out {
         cmd_id: cmd.id,
         actor: sanitize_line(actor),
-        now,
+        occurred_at,
         events: Vec::new(),
         incident: cmd.id,
     };
@@ -498,7 +501,7 @@ pub fn next_escalation_step<'p>(inc: &Incident, policy: &'p Policy) -> Option<&'
 struct Out {
     cmd_id: Uuid,
     actor: String,
-    now: DateTime<Utc>,
+    occurred_at: DateTime<Utc>,
     incident: Uuid,
     events: Vec<Event>,
 }
@@ -510,7 +513,7 @@ impl Out {
             id,
             incident: self.incident,
             actor: self.actor.clone(),
-            occurred_at: self.now,
+            occurred_at: self.occurred_at,
             body,
         });
     }

@@ -137,3 +137,184 @@ pub fn validate(flow: &Flowchart, policy: &Policy) -> Result<(), PolicyError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::presets;
+
+    fn policy(name: &str) -> Policy {
+        Policy::from_toml(presets::find(name).unwrap()).unwrap()
+    }
+
+    fn severity(flow: &Flowchart, answers: &[usize]) -> String {
+        match classify(flow, answers) {
+            Ok(Outcome::Severity(s)) => s,
+            other => panic!("{answers:?} should end in a severity, got {other:?}"),
+        }
+    }
+
+    /// Runbook 002 §2.2, one line per way through the chart (0 = first answer).
+    const PATHS_002: &[(&[usize], &str, &str)] = &[
+        (&[0], "P1", "service completely unavailable for all users"),
+        (&[1, 0], "P2", "a core feature is unavailable"),
+        (
+            &[1, 1, 0],
+            "P1",
+            "security incident with potential data exposure",
+        ),
+        (
+            &[1, 1, 1, 0],
+            "P2",
+            ">25% of requests failing or latency >2x baseline",
+        ),
+        (&[1, 1, 1, 1, 0], "P2", "no workaround"),
+        (
+            &[1, 1, 1, 1, 1],
+            "P3",
+            "workaround, multiple customers affected",
+        ),
+        (
+            &[1, 1, 1, 1, 2],
+            "P4",
+            "workaround, single customer or internal",
+        ),
+    ];
+
+    #[test]
+    fn runbook_002_flowchart_classifies_every_path() {
+        for preset in ["002", "default"] {
+            let p = policy(preset);
+            let flow = p.flowchart.as_ref().unwrap();
+            for (answers, want, why) in PATHS_002 {
+                assert_eq!(severity(flow, answers), *want, "{preset}: {why}");
+            }
+        }
+    }
+
+    /// Walks every answer of every question: the table above is the whole chart.
+    #[test]
+    fn the_002_table_covers_every_leaf() {
+        let p = policy("002");
+        let flow = p.flowchart.as_ref().unwrap();
+        let mut leaves = Vec::new();
+        let mut stack: Vec<Vec<usize>> = vec![vec![]];
+        while let Some(path) = stack.pop() {
+            match classify(flow, &path).unwrap() {
+                Outcome::Severity(_) => leaves.push(path),
+                Outcome::Ask(q) => {
+                    for i in 0..q.answers.len() {
+                        let mut next = path.clone();
+                        next.push(i);
+                        stack.push(next);
+                    }
+                }
+            }
+        }
+        leaves.sort();
+        let mut table: Vec<Vec<usize>> = PATHS_002.iter().map(|(a, _, _)| a.to_vec()).collect();
+        table.sort();
+        assert_eq!(leaves, table);
+    }
+
+    #[test]
+    fn partial_answers_ask_the_next_question() {
+        let p = policy("002");
+        let flow = p.flowchart.as_ref().unwrap();
+        let ask = |answers: &[usize]| match classify(flow, answers).unwrap() {
+            Outcome::Ask(q) => q.text.clone(),
+            other => panic!("{answers:?}: expected a question, got {other:?}"),
+        };
+        assert_eq!(ask(&[]), "Is service completely unavailable for all users?");
+        assert_eq!(
+            ask(&[1]),
+            "Is a core feature (training/inference/encryption) unavailable?"
+        );
+        assert_eq!(ask(&[1, 1, 1, 1]), "Is there a workaround available?");
+    }
+
+    #[test]
+    fn out_of_range_and_extra_answers_are_refused() {
+        let p = policy("002");
+        let flow = p.flowchart.as_ref().unwrap();
+        assert_eq!(
+            classify(flow, &[2]),
+            Err(FlowError::NoSuchAnswer {
+                question: "all-unavailable".into(),
+                index: 2,
+                count: 2
+            })
+        );
+        assert_eq!(
+            classify(flow, &[1, 1, 1, 1, 3]),
+            Err(FlowError::NoSuchAnswer {
+                question: "workaround".into(),
+                index: 3,
+                count: 3
+            })
+        );
+        assert_eq!(classify(flow, &[0, 1]), Err(FlowError::TooManyAnswers(1)));
+        assert_eq!(
+            classify(flow, &[1, 1, 0, 0, 0]),
+            Err(FlowError::TooManyAnswers(2))
+        );
+        let msg = classify(flow, &[9]).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "question \"all-unavailable\" has no answer number 9 (it has 2)"
+        );
+    }
+
+    fn broken(mutate: impl FnOnce(&mut Flowchart)) -> PolicyError {
+        let p = policy("002");
+        let mut flow = p.flowchart.clone().unwrap();
+        mutate(&mut flow);
+        validate(&flow, &p).unwrap_err()
+    }
+
+    fn field(e: &PolicyError) -> &str {
+        match e {
+            PolicyError::Invalid { field, .. } => field,
+            PolicyError::Parse(m) => panic!("expected a field error, got {m}"),
+        }
+    }
+
+    #[test]
+    fn malformed_flowcharts_name_the_field() {
+        let e = broken(|f| f.questions[1].answers[1].next = Some("nowhere".into()));
+        assert_eq!(field(&e), "flowchart.questions[1].answers[1].next");
+        assert!(
+            e.to_string().contains("unknown question \"nowhere\""),
+            "{e}"
+        );
+
+        let e = broken(|f| f.questions[4].answers[2].severity = Some("P9".into()));
+        assert_eq!(field(&e), "flowchart.questions[4].answers[2].severity");
+
+        let e = broken(|f| f.questions[0].answers[0].next = Some("security".into()));
+        assert_eq!(field(&e), "flowchart.questions[0].answers[0]");
+        assert!(e.to_string().contains("exactly one of"), "{e}");
+
+        // workaround -> all-unavailable closes a loop.
+        let e = broken(|f| {
+            f.questions[4].answers[0].severity = None;
+            f.questions[4].answers[0].next = Some("all-unavailable".into());
+        });
+        assert_eq!(field(&e), "flowchart");
+        assert!(e.to_string().contains("cycle"), "{e}");
+
+        // Cutting core-feature -> security strands the rest of the chart.
+        let e = broken(|f| {
+            f.questions[1].answers[1].next = None;
+            f.questions[1].answers[1].severity = Some("P3".into());
+        });
+        assert!(e.to_string().contains("cannot be reached"), "{e}");
+
+        let e = broken(|f| f.start = "missing".into());
+        assert_eq!(field(&e), "flowchart.start");
+
+        let e = broken(|f| f.questions[2].answers.clear());
+        assert_eq!(field(&e), "flowchart.questions[2].answers");
+    }
+}

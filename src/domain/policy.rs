@@ -394,13 +394,13 @@ impl Policy {
                 }
             }
         }
-        if let Some(id) = &self.resolution.checklist {
-            if self.checklist(id).is_none() {
-                return invalid(
-                    "resolution.checklist".into(),
-                    format!("unknown checklist {id:?}"),
-                );
-            }
+        if let Some(id) = &self.resolution.checklist
+            && self.checklist(id).is_none()
+        {
+            return invalid(
+                "resolution.checklist".into(),
+                format!("unknown checklist {id:?}"),
+            );
         }
         for (i, id) in self.closure.require_checklists.iter().enumerate() {
             if self.checklist(id).is_none() {
@@ -500,5 +500,124 @@ pub mod presets {
         ALL.iter()
             .find(|(short, stem, _)| *short == name || *stem == name)
             .map(|(_, _, text)| *text)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_default_is_the_embedded_default_preset() {
+        let parsed = Policy::from_toml(presets::DEFAULT).unwrap();
+        assert_eq!(Policy::builtin_default(), parsed);
+        assert_eq!(parsed.name, "default");
+        assert_eq!(presets::find("default"), Some(presets::DEFAULT));
+    }
+
+    #[test]
+    fn every_preset_parses_and_is_found_by_both_names() {
+        for (short, stem, text) in presets::ALL {
+            let p = Policy::from_toml(text).unwrap_or_else(|e| panic!("preset {stem}: {e}"));
+            assert!(p.role("ic").is_some(), "{stem}");
+            assert_eq!(presets::find(short), Some(*text));
+            assert_eq!(presets::find(stem), Some(*text));
+        }
+        assert_eq!(presets::ALL.len(), 6);
+    }
+
+    /// The default is runbook 002 with generic wording: every number, role,
+    /// rule and checklist must stay the same as in the 002 preset.
+    #[test]
+    fn default_keeps_the_numbers_of_runbook_002() {
+        let d = Policy::from_toml(presets::DEFAULT).unwrap();
+        let t = Policy::from_toml(presets::find("002").unwrap()).unwrap();
+        let numbers = |p: &Policy| {
+            p.severities
+                .iter()
+                .map(|s| {
+                    (
+                        s.id.clone(),
+                        s.acknowledge,
+                        s.contain,
+                        s.resolve,
+                        s.updates.clone(),
+                        s.review.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(numbers(&d), numbers(&t));
+        assert_eq!(d.roles, t.roles);
+        assert_eq!(d.escalations, t.escalations);
+        assert_eq!(d.escalation_path, t.escalation_path);
+        assert_eq!(d.checklists, t.checklists);
+        assert_eq!(d.resolution, t.resolution);
+        assert_eq!(d.closure, t.closure);
+        assert_eq!(d.kinds, t.kinds);
+        let shape = |p: &Policy| {
+            p.flowchart.as_ref().map(|f| {
+                f.questions
+                    .iter()
+                    .map(|q| (q.id.clone(), q.answers.clone()))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(shape(&d), shape(&t));
+    }
+
+    #[test]
+    fn runbook_002_numbers_are_in_the_default() {
+        let p = Policy::builtin_default();
+        let p1 = p.severity("P1").unwrap();
+        assert_eq!(p1.acknowledge, Some(Span::minutes(5)));
+        assert_eq!(p1.resolve, Some(Span::hours(2)));
+        assert_eq!(p1.updates.status_page.first, Some(Span::minutes(10)));
+        assert_eq!(p1.updates.status_page.every, Some(Span::minutes(30)));
+        assert_eq!(p1.updates.internal.every, Some(Span::minutes(15)));
+        assert_eq!(p1.updates.customer.first, Some(Span::minutes(15)));
+        assert_eq!(p1.updates.customer.every, Some(Span::hours(1)));
+        assert_eq!(
+            p.severity("P2").unwrap().acknowledge,
+            Some(Span::minutes(15))
+        );
+        let rules: Vec<(&str, Trigger, String, &str)> = p
+            .escalations
+            .iter()
+            .map(|r| (r.id.as_str(), r.when, r.after.to_string(), r.to.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                (
+                    "p1-unacked-5m",
+                    Trigger::Unacknowledged,
+                    "5m".into(),
+                    "Backup on-call"
+                ),
+                (
+                    "p1-unacked-10m",
+                    Trigger::Unacknowledged,
+                    "10m".into(),
+                    "Engineering Manager"
+                ),
+                (
+                    "p2-unacked-15m",
+                    Trigger::Unacknowledged,
+                    "15m".into(),
+                    "Backup on-call"
+                ),
+                ("p1-open-30m", Trigger::Open, "30m".into(), "VP Engineering"),
+                ("p1-open-1h", Trigger::Open, "1h".into(), "CTO"),
+                ("security-lead", Trigger::Open, "0m".into(), "Security Lead"),
+            ]
+        );
+        assert_eq!(p.escalations[5].kinds, ["security"]);
+        let ids: Vec<&str> = p.roles.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["ic", "tech_lead", "comms", "scribe", "sme"]);
+        assert_eq!(p.resolution.stability_window, Some(Span::minutes(15)));
+        assert_eq!(p.checklist("triage").map(|c| c.items.len()), Some(7));
+        assert_eq!(p.checklist("resolution").map(|c| c.items.len()), Some(6));
     }
 }

@@ -1,0 +1,202 @@
+//! The HTTP client for `/api/v1`: one method per endpoint, errors that keep
+//! the server's reason, and the clock offset measured on every response.
+
+use crate::domain::{Command, Policy};
+use crate::protocol::{
+    CommandResult, ErrorBody, EventsPage, IncidentDetail, IncidentList, Me, SERVER_TIME_HEADER,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde::de::DeserializeOwned;
+use std::sync::{Arc, Mutex};
+
+/// Why a request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: connection refused, timed out, reset. Worth retrying.
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    /// The server answered with an error status and a reason.
+    #[error("{} ({status})", body.error)]
+    Rejected { status: u16, body: ErrorBody },
+    /// The server answered something this client does not understand.
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+}
+
+impl ClientError {
+    /// Whether sending again later may succeed (network trouble, overload, server fault)
+    /// rather than the request itself being wrong.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ClientError::Unreachable(_) => true,
+            ClientError::Rejected { status, .. } => {
+                *status == 429 || *status == 408 || *status >= 500
+            }
+            ClientError::Protocol(_) => false,
+        }
+    }
+}
+
+/// A handle on one server; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    /// Best clock-offset estimate: `server time − local time`, from the round trip
+    /// with the smallest delay seen so far (the NTP rule: least delay, least error).
+    offset: Arc<Mutex<Option<(Duration, Duration)>>>,
+}
+
+impl Api {
+    pub fn new(base: &str, token: &str) -> Result<Api, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .build()
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        Ok(Api {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http,
+            offset: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `server time − local time` as last measured, if any response has been seen.
+    pub fn clock_offset(&self) -> Option<Duration> {
+        self.offset.lock().ok().and_then(|o| o.map(|(off, _)| off))
+    }
+
+    /// Records one NTP-style sample: the server stamped `server` somewhere
+    /// between our `sent` and `received`, so the offset is server − midpoint.
+    pub fn observe_server_time(
+        &self,
+        sent: DateTime<Utc>,
+        received: DateTime<Utc>,
+        server: DateTime<Utc>,
+    ) {
+        let delay = received - sent;
+        let offset = server - (sent + delay / 2);
+        if let Ok(mut best) = self.offset.lock() {
+            // Prefer the sample with the least delay, but let a much later sample in
+            // (clocks drift): replace when the delay is within 50 ms of the best.
+            let replace = match *best {
+                None => true,
+                Some((_, best_delay)) => delay <= best_delay + Duration::milliseconds(50),
+            };
+            if replace {
+                *best = Some((offset, delay));
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(T, u16), ClientError> {
+        let sent = Utc::now();
+        let resp = req
+            .bearer_auth(&self.token)
+            .timeout(std::time::Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+        let received = Utc::now();
+        self.note_time(&resp, sent, received);
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+        if status >= 400 {
+            let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
+                error: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                code: "http".into(),
+                field: None,
+            });
+            return Err(ClientError::Rejected { status, body });
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| (v, status))
+            .map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    fn note_time(&self, resp: &reqwest::Response, sent: DateTime<Utc>, received: DateTime<Utc>) {
+        if let Some(server) = resp
+            .headers()
+            .get(SERVER_TIME_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        {
+            self.observe_server_time(sent, received, server.with_timezone(&Utc));
+        }
+    }
+
+    /// Sends a command; a repeated id is answered with the original events (`duplicate`).
+    pub async fn send(&self, cmd: &Command) -> Result<CommandResult, ClientError> {
+        let (r, _) = self
+            .call(self.http.post(self.url("/api/v1/commands")).json(cmd))
+            .await?;
+        Ok(r)
+    }
+
+    pub async fn events_after(&self, after: u64, limit: usize) -> Result<EventsPage, ClientError> {
+        let path = format!("/api/v1/events?after={after}&limit={limit}");
+        Ok(self.call(self.http.get(self.url(&path))).await?.0)
+    }
+
+    pub async fn incidents(&self, all: bool) -> Result<IncidentList, ClientError> {
+        let path = format!("/api/v1/incidents?all={all}");
+        Ok(self.call(self.http.get(self.url(&path))).await?.0)
+    }
+
+    pub async fn incident(&self, reference: &str) -> Result<IncidentDetail, ClientError> {
+        let path = format!("/api/v1/incidents/{reference}");
+        Ok(self.call(self.http.get(self.url(&path))).await?.0)
+    }
+
+    pub async fn policy(&self) -> Result<Policy, ClientError> {
+        Ok(self
+            .call(self.http.get(self.url("/api/v1/policy")))
+            .await?
+            .0)
+    }
+
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        Ok(self.call(self.http.get(self.url("/api/v1/me"))).await?.0)
+    }
+
+    /// Opens the live stream after `after`; the caller parses it with [`super::sse::Parser`].
+    pub async fn stream(&self, after: u64) -> Result<reqwest::Response, ClientError> {
+        let sent = Utc::now();
+        let resp = self
+            .http
+            .get(self.url("/api/v1/stream"))
+            .bearer_auth(&self.token)
+            .header("Last-Event-ID", after.to_string())
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+        self.note_time(&resp, sent, Utc::now());
+        let status = resp.status().as_u16();
+        if status >= 400 {
+            let bytes = resp.bytes().await.unwrap_or_default();
+            let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
+                error: format!("stream refused with HTTP {status}"),
+                code: "http".into(),
+                field: None,
+            });
+            return Err(ClientError::Rejected { status, body });
+        }
+        Ok(resp)
+    }
+}

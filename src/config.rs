@@ -1,0 +1,107 @@
+//! The user's config file and the XDG directories warroom uses.
+//!
+//! `$XDG_CONFIG_HOME/warroom/config.toml` (override with `--config` or
+//! `WARROOM_CONFIG`):
+//!
+//! ```toml
+//! server = "https://warroom.example.com"   # omit for the embedded local server
+//! token = "wr_…"                           # or WARROOM_TOKEN
+//! theme = "dark"                           # dark, light, high-contrast, colorblind, or a file in themes/
+//! policy = "default"                       # embedded server only: preset name or a file path
+//! name = "alice"                           # embedded server only: your name on the timeline
+//!
+//! [keys]                                   # key = action name, as listed by `?`
+//! "ctrl-n" = "note"
+//! ```
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Key overrides: key description → action name.
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+}
+
+/// Where warroom keeps things, following the XDG base directories.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dirs {
+    pub config_file: PathBuf,
+    /// User themes overriding the embedded ones by name.
+    pub themes: PathBuf,
+    /// The embedded server's SQLite file, token and the outbox.
+    pub data: PathBuf,
+    /// Logs (never the terminal while the TUI runs).
+    pub state: PathBuf,
+}
+
+impl Dirs {
+    pub fn discover() -> Dirs {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let xdg = |var: &str, fallback: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .unwrap_or_else(|| home.join(fallback))
+                .join("warroom")
+        };
+        let config = xdg("XDG_CONFIG_HOME", ".config");
+        Dirs {
+            config_file: config.join("config.toml"),
+            themes: config.join("themes"),
+            data: xdg("XDG_DATA_HOME", ".local/share"),
+            state: xdg("XDG_STATE_HOME", ".local/state"),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the config file; a missing file is an empty config, a broken one an
+    /// error naming the file, line and key.
+    pub fn load(path: &Path) -> Result<Config, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn missing_is_empty_and_broken_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Config::load(&dir.path().join("none.toml")),
+            Ok(Config::default())
+        );
+        let bad = dir.path().join("config.toml");
+        std::fs::write(&bad, "theme = \"dark\"\nsevrer = \"x\"\n").unwrap();
+        let err = Config::load(&bad).unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("sevrer"), "{err}");
+        std::fs::write(&bad, "theme = \"dark\"\n[keys]\n\"ctrl-n\" = \"note\"\n").unwrap();
+        let cfg = Config::load(&bad).unwrap();
+        assert_eq!(cfg.keys.get("ctrl-n").map(String::as_str), Some("note"));
+    }
+}
