@@ -9,3 +9,4 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod protocol;
+pub mod tui;

@@ -36,7 +36,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         ":incident declare \"title\" severity=P1 [kind=K] [impact=\"…\"] [ic=@who]",
         "declare an incident",
     ),
-    ("declare", ":declare \"title\" severity=P1 …", "same as :incident declare"),
+    (
+        "declare",
+        ":declare \"title\" severity=P1 …",
+        "same as :incident declare",
+    ),
     ("ack", ":ack", "acknowledge"),
     ("sev", ":sev P2 \"reason\"", "change severity"),
     (
@@ -44,29 +48,65 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         ":status update \"msg\" state=identified [channel=internal]  |  :status monitoring",
         "post a status update / change the status",
     ),
-    ("update", ":update \"msg\" [state=S] [channel=C]", "same as :status update"),
-    ("role", ":role ic @bob [\"hand-off note\"]", "assign or hand off a role"),
+    (
+        "update",
+        ":update \"msg\" [state=S] [channel=C]",
+        "same as :status update",
+    ),
+    (
+        "role",
+        ":role ic @bob [\"hand-off note\"]",
+        "assign or hand off a role",
+    ),
     ("release", ":release tech_lead", "release a role"),
     ("note", ":note text…", "write a note"),
     ("decision", ":decision text…", "record a decision"),
     ("observation", ":observation text…", "record an observation"),
     ("pd", ":pd page @alice \"reason\"", "page someone"),
     ("page", ":page @alice \"reason\"", "same as :pd page"),
-    ("escalate", ":escalate \"reason\" [to=@who]", "escalate (the policy's next step by default)"),
+    (
+        "escalate",
+        ":escalate \"reason\" [to=@who]",
+        "escalate (the policy's next step by default)",
+    ),
     ("contain", ":contain [note…]", "mark contained"),
     ("resolve", ":resolve \"summary\" [force]", "resolve"),
     ("reopen", ":reopen \"reason\"", "reopen"),
     ("close", ":close", "close (needs the definition of done)"),
-    ("action", ":action \"text\" [@owner] [YYYY-MM-DD]", "add an action item"),
+    (
+        "action",
+        ":action \"text\" [@owner] [YYYY-MM-DD]",
+        "add an action item",
+    ),
     ("check", ":check checklist/item", "tick a checklist item"),
-    ("uncheck", ":uncheck checklist/item", "untick a checklist item"),
+    (
+        "uncheck",
+        ":uncheck checklist/item",
+        "untick a checklist item",
+    ),
     ("impact", ":impact \"summary\"", "update the impact summary"),
-    ("reviewed", ":reviewed \"summary\"", "mark the post-incident review completed"),
+    (
+        "reviewed",
+        ":reviewed \"summary\"",
+        "mark the post-incident review completed",
+    ),
     ("open", ":open INC-3", "open an incident's war room"),
     ("board", ":board", "back to the board"),
-    ("review", ":review", "post-incident review of the incident in focus"),
-    ("filter", ":filter all|notes|decisions|status", "filter the timeline"),
-    ("theme", ":theme dark|light|high-contrast|colorblind", "switch theme"),
+    (
+        "review",
+        ":review",
+        "post-incident review of the incident in focus",
+    ),
+    (
+        "filter",
+        ":filter all|notes|decisions|status",
+        "filter the timeline",
+    ),
+    (
+        "theme",
+        ":theme dark|light|high-contrast|colorblind",
+        "switch theme",
+    ),
     ("help", ":help", "all keys and verbs"),
     ("q", ":q", "quit"),
 ];
@@ -175,12 +215,15 @@ fn known_list(items: impl Iterator<Item = String>) -> String {
 }
 
 fn severity<'p>(policy: &'p Policy, given: &str, shown: &str) -> Result<&'p str, String> {
-    policy.severity(given).map(|s| s.id.as_str()).ok_or_else(|| {
-        format!(
-            "{shown}: unknown severity; the policy defines {}",
-            known_list(policy.severities.iter().map(|s| s.id.clone()))
-        )
-    })
+    policy
+        .severity(given)
+        .map(|s| s.id.as_str())
+        .ok_or_else(|| {
+            format!(
+                "{shown}: unknown severity; the policy defines {}",
+                known_list(policy.severities.iter().map(|s| s.id.clone()))
+            )
+        })
 }
 
 fn role<'p>(policy: &'p Policy, given: &str) -> Result<&'p str, String> {
@@ -288,9 +331,9 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         },
         "filter" => {
             let f = pos.first().copied().unwrap_or("all");
-            Filter::parse(f).map(Parsed::Filter).ok_or_else(|| {
-                format!("{f}: unknown filter; use all, notes, decisions or status")
-            })
+            Filter::parse(f)
+                .map(Parsed::Filter)
+                .ok_or_else(|| format!("{f}: unknown filter; use all, notes, decisions or status"))
         }
         "open" | "inc" => {
             let r = pos
@@ -315,10 +358,17 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             } else {
                 args
             };
-            let opts = options(rest, "incident declare", &["severity", "sev", "kind", "impact", "ic"])?;
+            let opts = options(
+                rest,
+                "incident declare",
+                &["severity", "sev", "kind", "impact", "ic"],
+            )?;
             let title = positional(rest).join(" ");
             if title.trim().is_empty() {
-                return Err(":incident declare needs a title: :incident declare \"API down\" severity=P1".into());
+                return Err(
+                    ":incident declare needs a title: :incident declare \"API down\" severity=P1"
+                        .into(),
+                );
             }
             let sev = match opt(&opts, "severity").or(opt(&opts, "sev")) {
                 Some(s) => severity(ctx.policy, s, &format!("severity={s}"))?.to_string(),
@@ -400,7 +450,10 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             let opts = options(rest, "status update", &["state", "channel"])?;
             let text = positional(rest).join(" ");
             if text.trim().is_empty() {
-                return Err(":status update needs a message: :status update \"msg\" state=identified".into());
+                return Err(
+                    ":status update needs a message: :status update \"msg\" state=identified"
+                        .into(),
+                );
             }
             let state = opt(&opts, "state")
                 .map(|s| status(s, &format!("state={s}")))
@@ -435,7 +488,9 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         }
         "release" => {
             options(args, "release", &[])?;
-            let r = pos.first().ok_or(":release needs a role: :release tech_lead")?;
+            let r = pos
+                .first()
+                .ok_or(":release needs a role: :release tech_lead")?;
             cmd(Action::ReleaseRole {
                 role: role(ctx.policy, r)?.to_string(),
             })
@@ -465,7 +520,9 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             options(rest, "pd page", &[])?;
             let p = positional(rest);
             let (Some(who), reason) = (p.first(), p[1.min(p.len())..].join(" ")) else {
-                return Err(":pd page needs a person and a reason: :pd page @alice \"reason\"".into());
+                return Err(
+                    ":pd page needs a person and a reason: :pd page @alice \"reason\"".into(),
+                );
             };
             if reason.trim().is_empty() {
                 return Err(format!(":pd page needs a reason: :pd page {who} \"why\""));
@@ -595,8 +652,20 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
         format!(":{}", &body[..cut])
     };
     let verb = done.first().map(|v| v.to_ascii_lowercase());
-    let sevs = || ctx.policy.severities.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
-    let roles = || ctx.policy.roles.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    let sevs = || {
+        ctx.policy
+            .severities
+            .iter()
+            .map(|s| s.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let roles = || {
+        ctx.policy
+            .roles
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>()
+    };
     let states = || {
         Status::ALL
             .iter()
@@ -609,7 +678,10 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
         let pool = match k {
             "severity" | "sev" => sevs(),
             "state" => states(),
-            "channel" => Channel::ALL.iter().map(|c| c.as_str().to_string()).collect(),
+            "channel" => Channel::ALL
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
             "kind" => ctx.policy.kinds.clone(),
             "inc" => ctx.incidents.to_vec(),
             "to" | "ic" => ctx.people.iter().map(|p| format!("@{p}")).collect(),
@@ -646,7 +718,12 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
                 .map(|s| (*s).to_string())
                 .collect(),
             (Some("incident" | "declare"), _) => {
-                vec!["severity=".into(), "kind=".into(), "impact=".into(), "ic=@".into()]
+                vec![
+                    "severity=".into(),
+                    "kind=".into(),
+                    "impact=".into(),
+                    "ic=@".into(),
+                ]
             }
             (Some("status" | "update"), _) => vec!["state=".into(), "channel=".into()],
             (Some("escalate"), _) => vec!["to=@".into()],
@@ -660,7 +737,11 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
         .into_iter()
         .filter(|c| c.to_ascii_lowercase().starts_with(&stem_lc))
         .map(|c| {
-            let sep = if c.ends_with('=') || c.ends_with('@') { "" } else { " " };
+            let sep = if c.ends_with('=') || c.ends_with('@') {
+                ""
+            } else {
+                " "
+            };
             format!("{prefix}{lead}{c}{sep}")
         })
         .collect();
@@ -703,7 +784,10 @@ mod tests {
 
     #[test]
     fn rest_after_keeps_raw_text() {
-        assert_eq!(rest_after("note  db is \"slow\" again", 1), "db is \"slow\" again");
+        assert_eq!(
+            rest_after("note  db is \"slow\" again", 1),
+            "db is \"slow\" again"
+        );
         assert_eq!(rest_after("note \"quoted all\"", 1), "quoted all");
         assert_eq!(rest_after("note", 1), "");
     }

@@ -147,7 +147,11 @@ fn severity_choices(policy: &Policy) -> Vec<Choice> {
 }
 
 fn status_choices(inc: &Incident) -> (Vec<Choice>, usize) {
-    let mut states = vec![Status::Investigating, Status::Identified, Status::Monitoring];
+    let mut states = vec![
+        Status::Investigating,
+        Status::Identified,
+        Status::Monitoring,
+    ];
     if inc.resolved.is_some() {
         states.push(Status::Resolved);
     }
@@ -366,7 +370,10 @@ impl Form {
             ..
         }) = self.field_mut(name)
         {
-            if let Some(i) = options.iter().position(|o| o.value.eq_ignore_ascii_case(value)) {
+            if let Some(i) = options
+                .iter()
+                .position(|o| o.value.eq_ignore_ascii_case(value))
+            {
                 *selected = i;
                 return true;
             }
@@ -450,7 +457,9 @@ impl Form {
                 summary: v("summary"),
                 force: false,
             },
-            FormKind::Reopen => Action::Reopen { reason: v("reason") },
+            FormKind::Reopen => Action::Reopen {
+                reason: v("reason"),
+            },
             FormKind::Close => Action::Close,
             FormKind::ActionItem => {
                 let due = match opt("due") {

@@ -194,7 +194,8 @@ impl fmt::Display for KeyPat {
         if mods.contains(KeyModifiers::ALT) {
             f.write_str("Alt-")?;
         }
-        if mods.contains(KeyModifiers::SHIFT) && !matches!(code, KeyCode::Char(_) | KeyCode::BackTab)
+        if mods.contains(KeyModifiers::SHIFT)
+            && !matches!(code, KeyCode::Char(_) | KeyCode::BackTab)
         {
             f.write_str("Shift-")?;
         }
@@ -344,9 +345,15 @@ pub const DEFAULT: &[Binding] = table! {
 
 /// The mouse, for the help screen (not rebindable).
 pub const MOUSE: &[(&str, &str)] = &[
-    ("click", "select a board row or a timeline entry; focus a panel"),
+    (
+        "click",
+        "select a board row or a timeline entry; focus a panel",
+    ),
     ("double-click", "open the incident (board)"),
-    ("wheel", "scroll the list, timeline, review or help under the pointer"),
+    (
+        "wheel",
+        "scroll the list, timeline, review or help under the pointer",
+    ),
 ];
 
 /// The active bindings.
@@ -432,11 +439,17 @@ mod tests {
             Some(Act::Quit)
         );
         let alt_enter = key(KeyCode::Enter, ALT);
-        assert_eq!(km.lookup(&[Context::Composer], &alt_enter), Some(Act::Newline));
+        assert_eq!(
+            km.lookup(&[Context::Composer], &alt_enter),
+            Some(Act::Newline)
+        );
         let enter = key(KeyCode::Enter, NONE);
         assert_eq!(km.lookup(&[Context::Composer], &enter), Some(Act::Send));
         let backtab = key(KeyCode::BackTab, KeyModifiers::SHIFT);
-        assert_eq!(km.lookup(&[Context::WarRoom], &backtab), Some(Act::FocusPrev));
+        assert_eq!(
+            km.lookup(&[Context::WarRoom], &backtab),
+            Some(Act::FocusPrev)
+        );
     }
 
     #[test]
@@ -466,7 +479,10 @@ mod tests {
     #[test]
     fn help_joins_keys_of_one_action() {
         let help = Keymap::default().help();
-        let board = help.iter().find(|(c, _)| *c == Context::Board).map(|(_, r)| r);
+        let board = help
+            .iter()
+            .find(|(c, _)| *c == Context::Board)
+            .map(|(_, r)| r);
         let down = board.and_then(|rows| rows.iter().find(|(_, d)| *d == "next incident"));
         assert_eq!(down.map(|(k, _)| k.as_str()), Some("j / ↓"));
     }

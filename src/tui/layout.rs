@@ -89,7 +89,7 @@ pub fn room(m: &Model, body: Rect) -> RoomAreas {
     let inc = m.incident(&room.incident);
     let n_clocks = inc.map_or(0, |i| clocks(i, &m.policy, m.server_now()).len()) as u16;
     let n_roles = m.policy.roles.len() as u16;
-    let n_check = inc.map_or(0, |i| super::model::phase_items(&m.policy, i).len()) as u16;
+    let n_check = inc.map_or(0, |i| super::model::checklist_rows(&m.policy, i).len()) as u16;
     let n_actions = inc.map_or(0, |i| i.actions.len()) as u16;
 
     let header = Rect::new(body.x, body.y, body.width, 3.min(body.height));
@@ -143,9 +143,9 @@ pub fn room(m: &Model, body: Rect) -> RoomAreas {
     let actions_r = Rect::new(left.x, y + check_h, left.width, actions_h);
 
     let composer_h = match &m.composer {
-        Some(c) if c.open && c.incident == room.incident => {
-            (c.editor.lines().len() as u16 + 2).clamp(4, 10).min(right.height / 2)
-        }
+        Some(c) if c.open && c.incident == room.incident => (c.editor.lines().len() as u16 + 2)
+            .clamp(4, 10)
+            .min(right.height / 2),
         _ => 0,
     };
     let timeline = Rect::new(right.x, right.y, right.width, right.height - composer_h);

@@ -88,9 +88,14 @@ impl Filter {
     }
 
     pub fn parse(s: &str) -> Option<Filter> {
-        [Filter::All, Filter::Notes, Filter::Decisions, Filter::Status]
-            .into_iter()
-            .find(|f| f.label().eq_ignore_ascii_case(s))
+        [
+            Filter::All,
+            Filter::Notes,
+            Filter::Decisions,
+            Filter::Status,
+        ]
+        .into_iter()
+        .find(|f| f.label().eq_ignore_ascii_case(s))
     }
 
     pub fn matches(self, body: &EventBody) -> bool {
@@ -567,4 +572,39 @@ impl Model {
     pub fn area(&self) -> ratatui::layout::Rect {
         ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
     }
+}
+
+/// A row of the checklist panel: a checklist's heading or one of its items.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckRow<'p> {
+    Heading(&'p str),
+    /// `(index into phase_items, item)`.
+    Item(usize, PhaseItem<'p>),
+}
+
+/// The checklist panel's rows: each phase checklist's title, then its items.
+pub fn checklist_rows<'p>(policy: &'p Policy, inc: &Incident) -> Vec<CheckRow<'p>> {
+    let mut out = Vec::new();
+    let mut last = None;
+    for (i, it) in phase_items(policy, inc).into_iter().enumerate() {
+        if last != Some(it.checklist) {
+            last = Some(it.checklist);
+            out.push(CheckRow::Heading(it.checklist_title));
+        }
+        out.push(CheckRow::Item(i, it));
+    }
+    out
+}
+
+/// The row of item `sel` among `rows`.
+pub fn selected_row(rows: &[CheckRow<'_>], sel: usize) -> usize {
+    rows.iter()
+        .position(|r| matches!(r, CheckRow::Item(i, _) if *i == sel))
+        .unwrap_or(0)
+}
+
+/// First row to draw so that row `sel` is visible in `height` rows (short
+/// lists that follow the cursor without state of their own).
+pub fn list_offset(sel: usize, height: usize) -> usize {
+    sel.saturating_sub(height.saturating_sub(1))
 }

@@ -5,38 +5,11 @@
 //! a file) is an `Effect` the runtime carries out. That keeps `update` pure.
 
 use crate::domain::Command;
-use crate::domain::event::Recorded;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 use std::path::PathBuf;
-use uuid::Uuid;
 
-/// The connection to the server, as the status bar shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LinkState {
-    Connecting,
-    Live,
-    Reconnecting { attempt: u32 },
-    Offline,
-}
-
-/// What the sync task reports.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SyncMsg {
-    /// In seq order, from catch-up or the live stream.
-    Events(Vec<Recorded>),
-    Link(LinkState),
-    /// `server_time - local_time`.
-    Offset(chrono::Duration),
-    /// Written to the on-disk outbox: shown as pending at once.
-    Queued { cmd: Command },
-    /// The server stored it (its events arrive via `Events`).
-    Accepted { id: Uuid },
-    /// The server refused it: the reason is shown, the pending entry dropped.
-    Rejected { id: Uuid, error: String },
-    /// Commands still in the outbox.
-    Pending(usize),
-}
+pub use crate::client::sync::{LinkState, SyncMsg};
 
 /// One input to [`super::update::update`].
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +23,10 @@ pub enum Msg {
     Tick(DateTime<Utc>),
     Sync(SyncMsg),
     /// The runtime's report on an effect (file written, theme loaded…).
-    Notice { text: String, error: bool },
+    Notice {
+        text: String,
+        error: bool,
+    },
     /// The runtime switched to a theme.
     ThemeChanged(String),
 }
@@ -64,7 +40,10 @@ pub enum Effect {
     /// Suspend the process (Ctrl-Z): restore the terminal, stop, redraw on resume.
     Suspend,
     /// Write the post-incident review to a file.
-    ExportReview { path: PathBuf, text: String },
+    ExportReview {
+        path: PathBuf,
+        text: String,
+    },
     /// Put text on the clipboard (OSC 52).
     CopyToClipboard(String),
     /// Load and switch to a theme by name.

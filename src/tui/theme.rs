@@ -294,7 +294,11 @@ mod tests {
     fn themes_differ() {
         let dark = Theme::embedded("dark").unwrap();
         for name in ["light", "high-contrast", "colorblind"] {
-            assert_ne!(Theme::embedded(name).unwrap().roles(), dark.roles(), "{name}");
+            assert_ne!(
+                Theme::embedded(name).unwrap().roles(),
+                dark.roles(),
+                "{name}"
+            );
         }
     }
 
@@ -332,7 +336,10 @@ mod tests {
     #[test]
     fn unknown_key_and_syntax_errors_name_the_line() {
         let e = Theme::parse("x", "[colors]\n\ntimer_okk = \"red\"\n", "x.toml", None).unwrap_err();
-        assert!(e.starts_with("x.toml: line 3: unknown key \"timer_okk\""), "{e}");
+        assert!(
+            e.starts_with("x.toml: line 3: unknown key \"timer_okk\""),
+            "{e}"
+        );
         let e = Theme::parse("x", "[colors]\ntext = \n", "x.toml", None).unwrap_err();
         assert!(e.starts_with("x.toml: line 2: "), "{e}");
     }

@@ -7,8 +7,9 @@ use super::form::{Form, FormKind, Input};
 use super::keymap::{Act, Context};
 use super::layout;
 use super::model::{
-    Composer, Confirm, Level, Message, Model, OnYes, Overlay, Pane, Pending, Prompt, PromptKind,
-    ReviewState, RoomState, Screen, TimelineState, phase_items,
+    CheckRow, Composer, Confirm, Level, Message, Model, OnYes, Overlay, Pane, Pending, Prompt,
+    PromptKind, ReviewState, RoomState, Screen, TimelineState, checklist_rows, list_offset,
+    phase_items, selected_row,
 };
 use super::msg::{Effect, Msg, SyncMsg};
 use super::prefill;
@@ -29,11 +30,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => {
             m.now = now;
-            if m
-                .message
-                .as_ref()
-                .is_some_and(|msg| msg.level == Level::Info && (now - msg.at).num_seconds() >= INFO_SECS)
-            {
+            if m.message.as_ref().is_some_and(|msg| {
+                msg.level == Level::Info && (now - msg.at).num_seconds() >= INFO_SECS
+            }) {
                 m.message = None;
             }
             m.refresh_board();
@@ -286,12 +285,21 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
                 room.timeline.follow = !room.timeline.follow;
                 let on = room.timeline.follow;
                 follow(m);
-                set_info(m, if on { "follow on: the timeline sticks to the newest entry" } else { "follow off" });
+                set_info(
+                    m,
+                    if on {
+                        "follow on: the timeline sticks to the newest entry"
+                    } else {
+                        "follow off"
+                    },
+                );
             }
         }
         Act::Export => {
             if let Some(r) = &m.review {
-                let key = m.incident(&r.incident).map_or("incident".into(), |i| i.key());
+                let key = m
+                    .incident(&r.incident)
+                    .map_or("incident".into(), |i| i.key());
                 return vec![Effect::ExportReview {
                     path: format!("{key}-review.md").into(),
                     text: r.text.clone(),
@@ -299,12 +307,9 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
             }
         }
         Act::Copy => {
-            if let Some(r) = &m.review {
+            if let Some(text) = m.review.as_ref().map(|r| r.text.clone()) {
                 set_info(m, "review copied to the clipboard");
-                return vec![Effect::CopyToClipboard(m.review.as_ref().map(|r| r.text.clone()).unwrap_or_default())]
-                    .into_iter()
-                    .filter(|_| !r.text.is_empty())
-                    .collect();
+                return vec![Effect::CopyToClipboard(text)];
             }
         }
         _ => {}
@@ -352,7 +357,7 @@ fn refresh_review(m: &mut Model) {
     let id = r.incident;
     let Some(inc) = m.incident(&id) else { return };
     let events: Vec<&crate::domain::Event> = m.replica.timeline(&id).map(|r| &r.event).collect();
-    let text = super::review_text(inc, &events, &m.policy, m.server_now());
+    let text = crate::domain::review::render(inc, &events, &m.policy, m.server_now());
     if let Some(r) = m.review.as_mut() {
         r.text = text;
     }
@@ -405,6 +410,13 @@ fn move_cursor(m: &mut Model, delta: i64) {
         }
         Screen::WarRoom(_) => {
             let rows = m.timeline_rows();
+            let Some(id) = m.room.as_ref().map(|r| r.incident) else {
+                return;
+            };
+            let n_check = m
+                .incident(&id)
+                .map_or(0, |i| phase_items(&m.policy, i).len());
+            let n_actions = m.incident(&id).map_or(0, |i| i.actions.len());
             let Some(room) = m.room.as_mut() else { return };
             match room.focus {
                 Pane::Timeline => {
@@ -413,20 +425,8 @@ fn move_cursor(m: &mut Model, delta: i64) {
                     // Moving up leaves follow mode; reaching the bottom resumes it.
                     tl.follow = rows == 0 || tl.selected + 1 == rows;
                 }
-                Pane::Checklist => {
-                    let n = m
-                        .incident(&room.incident)
-                        .map_or(0, |i| phase_items(&m.policy, i).len());
-                    if let Some(room) = m.room.as_mut() {
-                        room.check_sel = step(room.check_sel, delta, n);
-                    }
-                }
-                Pane::Actions => {
-                    let n = m.incident(&room.incident).map_or(0, |i| i.actions.len());
-                    if let Some(room) = m.room.as_mut() {
-                        room.action_sel = step(room.action_sel, delta, n);
-                    }
-                }
+                Pane::Checklist => room.check_sel = step(room.check_sel, delta, n_check),
+                Pane::Actions => room.action_sel = step(room.action_sel, delta, n_actions),
             }
         }
         Screen::Review(_) => {
@@ -537,7 +537,8 @@ fn search(m: &mut Model, forward: bool, inclusive: bool) {
 
 /// Case-insensitive match on the entry's text and author. `q` is lowercase.
 pub fn entry_matches(rec: &crate::domain::Recorded, q: &str) -> bool {
-    rec.event.body.describe().to_lowercase().contains(q) || rec.event.actor.to_lowercase().contains(q)
+    rec.event.body.describe().to_lowercase().contains(q)
+        || rec.event.actor.to_lowercase().contains(q)
 }
 
 // ---------------------------------------------------------------- commands
@@ -552,7 +553,11 @@ struct Refusal {
 /// (`decide` against the local replica), so the author learns at once what
 /// the server would answer; only "unknown incident" is left to the server,
 /// whose log may be ahead of ours.
-fn try_submit(m: &mut Model, incident: Option<Uuid>, action: Action) -> Result<Vec<Effect>, Refusal> {
+fn try_submit(
+    m: &mut Model,
+    incident: Option<Uuid>,
+    action: Action,
+) -> Result<Vec<Effect>, Refusal> {
     let need = action.required_access();
     if m.me.role < need {
         return Err(Refusal {
@@ -570,8 +575,16 @@ fn try_submit(m: &mut Model, incident: Option<Uuid>, action: Action) -> Result<V
         id: m.peek_command_id(),
         incident: incident.map(|i| i.to_string()),
         action,
+        // The author's moment, kept when an offline command is replayed later.
+        occurred_at: Some(m.server_now()),
     };
-    match decide(&m.replica.world, &m.policy, &cmd, &m.me.name, m.server_now()) {
+    match decide(
+        &m.replica.world,
+        &m.policy,
+        &cmd,
+        &m.me.name,
+        m.server_now(),
+    ) {
         Ok(_) => {}
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => {
@@ -749,7 +762,10 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 OnYes::Quit => vec![Effect::Quit],
                 OnYes::Submit(cmd) => {
                     let name = cmd.action.name();
-                    let incident = cmd.incident.as_deref().and_then(|s| Uuid::parse_str(s).ok());
+                    let incident = cmd
+                        .incident
+                        .as_deref()
+                        .and_then(|s| Uuid::parse_str(s).ok());
                     match try_submit(m, incident, cmd.action) {
                         Ok(fx) => {
                             set_info(m, format!("{name} sent"));
@@ -950,9 +966,14 @@ fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effect> {
         }
         Some(Act::ChoicePrev) | Some(Act::ChoiceNext) if on_choice => {
             let fwd = act == Some(Act::ChoiceNext);
-            if let Some(Input::Choice { options, selected }) = f.focused_mut().map(|x| &mut x.input) {
+            if let Some(Input::Choice { options, selected }) = f.focused_mut().map(|x| &mut x.input)
+            {
                 let n = options.len().max(1);
-                *selected = if fwd { (*selected + 1) % n } else { (*selected + n - 1) % n };
+                *selected = if fwd {
+                    (*selected + 1) % n
+                } else {
+                    (*selected + n - 1) % n
+                };
             }
             refill_update(m, &mut f);
         }
@@ -970,7 +991,10 @@ fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effect> {
                 f.flow = Some(Vec::new());
                 f.error = None;
             } else {
-                f.error = Some(format!("the policy {} has no severity flowchart", m.policy.name));
+                f.error = Some(format!(
+                    "the policy {} has no severity flowchart",
+                    m.policy.name
+                ));
             }
         }
         Some(Act::Copy) => {
@@ -979,7 +1003,13 @@ fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effect> {
                     .incident
                     .and_then(|id| m.incident(&id))
                     .map(|inc| {
-                        prefill::escalation(inc, &m.policy, &f.value("reason"), &f.value("requested"), m.server_now())
+                        prefill::escalation(
+                            inc,
+                            &m.policy,
+                            &f.value("reason"),
+                            &f.value("requested"),
+                            m.server_now(),
+                        )
                     })
                     .unwrap_or_default(),
                 _ => f.value("text"),
@@ -1023,7 +1053,9 @@ fn flow_key(m: &mut Model, f: &mut Form, k: KeyEvent) {
         f.flow = None;
         return;
     };
-    let Some(answers) = f.flow.as_mut() else { return };
+    let Some(answers) = f.flow.as_mut() else {
+        return;
+    };
     match m.keymap.lookup(&[Context::Flowchart], &k) {
         Some(Act::Cancel) => f.flow = None,
         Some(Act::StepBack) => {
@@ -1078,6 +1110,7 @@ fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
                     summary,
                     force: true,
                 },
+                occurred_at: None,
             };
             m.overlay = Some(Overlay::Confirm(Confirm {
                 title: "Resolve before the stability window?".into(),
@@ -1106,7 +1139,11 @@ fn paste(m: &mut Model, text: &str) {
     match m.overlay.as_mut() {
         Some(Overlay::Form(f)) => {
             if let Some(Input::Text { editor, multiline }) = f.focused_mut().map(|x| &mut x.input) {
-                let t = if *multiline { clean } else { clean.replace('\n', " ") };
+                let t = if *multiline {
+                    clean
+                } else {
+                    clean.replace('\n', " ")
+                };
                 editor.insert_str(t);
             }
         }
@@ -1195,6 +1232,13 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
             }
             let line = usize::from(row - rect.y - 1);
             let rows = m.timeline_rows();
+            let height = usize::from(rect.height.saturating_sub(2));
+            if pane == Pane::Checklist {
+                let i = line_to_item(m, line, height);
+                if let Some(room) = m.room.as_mut() {
+                    room.check_sel = i;
+                }
+            }
             if let Some(room) = m.room.as_mut() {
                 match pane {
                     Pane::Timeline => {
@@ -1204,8 +1248,10 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
                             room.timeline.follow = i + 1 == rows;
                         }
                     }
-                    Pane::Checklist => room.check_sel = line_to_item(m, line),
-                    Pane::Actions => room.action_sel = line,
+                    Pane::Checklist => {}
+                    Pane::Actions => {
+                        room.action_sel = list_offset(room.action_sel, height) + line;
+                    }
                 }
             }
             clamp_all(m);
@@ -1219,28 +1265,21 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
     vec![]
 }
 
-/// Checklist rows include one heading per checklist; maps a row to an item index.
-fn line_to_item(m: &Model, line: usize) -> usize {
-    let Some(inc) = m.room.as_ref().and_then(|r| m.incident(&r.incident)) else {
+/// Maps a clicked row of the checklist panel to an item (headings pick their first item).
+fn line_to_item(m: &Model, line: usize, height: usize) -> usize {
+    let Some(room) = &m.room else { return 0 };
+    let Some(inc) = m.incident(&room.incident) else {
         return 0;
     };
-    let items = phase_items(&m.policy, inc);
-    let mut row = 0;
-    let mut last = "";
-    for (i, it) in items.iter().enumerate() {
-        if it.checklist != last {
-            last = it.checklist;
-            row += 1;
-        }
-        if row >= line + 1 && row == line + 1 {
-            return i;
-        }
-        if row > line {
-            return i;
-        }
-        row += 1;
-    }
-    items.len().saturating_sub(1)
+    let rows = checklist_rows(&m.policy, inc);
+    let offset = list_offset(selected_row(&rows, room.check_sel), height);
+    rows.iter()
+        .skip(offset + line)
+        .find_map(|r| match r {
+            CheckRow::Item(i, _) => Some(*i),
+            CheckRow::Heading(_) => None,
+        })
+        .unwrap_or(room.check_sel)
 }
 
 /// A key with no modifiers, for tests and the runtime.
