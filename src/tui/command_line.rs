@@ -154,14 +154,14 @@ fn tokenize(line: &str) -> Result<Vec<Token>, String> {
                             closed = true;
                             break;
                         }
-                        if q == '\\' && c == '"' {
-                            if let Some(&(_, n)) = chars.peek() {
-                                if n == '"' || n == '\\' {
-                                    text.push(n);
-                                    chars.next();
-                                    continue;
-                                }
-                            }
+                        if q == '\\'
+                            && c == '"'
+                            && let Some(&(_, n)) = chars.peek()
+                            && (n == '"' || n == '\\')
+                        {
+                            text.push(n);
+                            chars.next();
+                            continue;
                         }
                         text.push(q);
                     }
@@ -197,10 +197,12 @@ fn rest_after(line: &str, words: usize) -> String {
             .trim_start();
     }
     let rest = rest.trim();
-    if let Ok(tokens) = tokenize(rest) {
-        if tokens.len() == 1 && tokens[0].key.is_none() && rest.starts_with(['"', '\'']) {
-            return tokens[0].value.clone();
-        }
+    if let Ok(tokens) = tokenize(rest)
+        && tokens.len() == 1
+        && tokens[0].key.is_none()
+        && rest.starts_with(['"', '\''])
+    {
+        return tokens[0].value.clone();
     }
     rest.to_string()
 }

@@ -37,7 +37,7 @@ pub struct Choice {
 #[derive(Clone, Debug)]
 pub enum Input {
     Text {
-        editor: TextArea<'static>,
+        editor: Box<TextArea<'static>>,
         multiline: bool,
     },
     Choice {
@@ -62,7 +62,7 @@ impl Field {
             name,
             label,
             input: Input::Text {
-                editor,
+                editor: Box::new(editor),
                 multiline: false,
             },
         }
@@ -73,7 +73,7 @@ impl Field {
             name,
             label,
             input: Input::Text {
-                editor: new_editor(value),
+                editor: Box::new(new_editor(value)),
                 multiline: true,
             },
         }
@@ -369,14 +369,12 @@ impl Form {
             input: Input::Choice { options, selected },
             ..
         }) = self.field_mut(name)
-        {
-            if let Some(i) = options
+            && let Some(i) = options
                 .iter()
                 .position(|o| o.value.eq_ignore_ascii_case(value))
-            {
-                *selected = i;
-                return true;
-            }
+        {
+            *selected = i;
+            return true;
         }
         false
     }
@@ -392,7 +390,7 @@ impl Form {
             if !*multiline {
                 e.set_wrap_mode(ratatui_textarea::WrapMode::None);
             }
-            *editor = e;
+            **editor = e;
         }
     }
 

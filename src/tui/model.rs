@@ -261,7 +261,7 @@ impl Prompt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OnYes {
     Quit,
-    Submit(Command),
+    Submit(Box<Command>),
 }
 
 #[derive(Clone, Debug)]
@@ -278,8 +278,8 @@ pub struct Confirm {
 pub enum Overlay {
     Help { scroll: usize },
     Form(Box<Form>),
-    Confirm(Confirm),
-    Prompt(Prompt),
+    Confirm(Box<Confirm>),
+    Prompt(Box<Prompt>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -443,10 +443,10 @@ impl Model {
         keyed.sort_unstable_by_key(|(k, _)| *k);
         self.board.order = keyed.into_iter().map(|(_, id)| id).collect();
         // The cursor stays on the same incident while the order shifts under it.
-        if let Some(sel) = selected {
-            if let Some(pos) = self.board.order.iter().position(|id| *id == sel) {
-                self.board.selected = pos;
-            }
+        if let Some(sel) = selected
+            && let Some(pos) = self.board.order.iter().position(|id| *id == sel)
+        {
+            self.board.selected = pos;
         }
         self.board.selected = self
             .board
@@ -463,10 +463,10 @@ impl Model {
         let tl = &mut room.timeline;
         if tl.filter != Filter::All {
             for i in tl.scanned..len {
-                if let Some(rec) = self.replica.timeline_entry(&room.incident, i) {
-                    if tl.filter.matches(&rec.event.body) {
-                        tl.indices.push(u32::try_from(i).unwrap_or(u32::MAX));
-                    }
+                if let Some(rec) = self.replica.timeline_entry(&room.incident, i)
+                    && tl.filter.matches(&rec.event.body)
+                {
+                    tl.indices.push(u32::try_from(i).unwrap_or(u32::MAX));
                 }
             }
         }

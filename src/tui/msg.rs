@@ -12,6 +12,9 @@ use std::path::PathBuf;
 pub use crate::client::sync::{LinkState, SyncMsg};
 
 /// One input to [`super::update::update`].
+// Messages are moved once from the channel into `update`; boxing the sync
+// variant would cost an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),

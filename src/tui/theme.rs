@@ -227,10 +227,10 @@ impl Theme {
                 ));
             }
         }
-        if base.is_none() {
-            if let Some(missing) = ROLES.iter().find(|r| !file.colors.contains_key(**r)) {
-                return Err(format!("{shown}: [colors] lacks the role {missing}"));
-            }
+        if base.is_none()
+            && let Some(missing) = ROLES.iter().find(|r| !file.colors.contains_key(**r))
+        {
+            return Err(format!("{shown}: [colors] lacks the role {missing}"));
         }
         Ok(theme)
     }

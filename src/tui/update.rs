@@ -156,10 +156,11 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     if m.overlay.is_some() {
         return overlay_key(m, k);
     }
-    if let Some(c) = &m.composer {
-        if c.open && m.screen == Screen::WarRoom(c.incident) {
-            return composer_key(m, k);
-        }
+    if let Some(c) = &m.composer
+        && c.open
+        && m.screen == Screen::WarRoom(c.incident)
+    {
+        return composer_key(m, k);
     }
     let contexts: Vec<Context> = match m.screen {
         Screen::Board => vec![Context::Board, Context::Global],
@@ -185,7 +186,7 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
 /// Quitting asks first when a draft would be lost.
 fn quit(m: &mut Model) -> Vec<Effect> {
     if m.has_unsent_text() {
-        m.overlay = Some(Overlay::Confirm(Confirm {
+        m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             title: "Quit?".into(),
             lines: vec![
                 "The note composer holds an unsent draft.".into(),
@@ -193,7 +194,7 @@ fn quit(m: &mut Model) -> Vec<Effect> {
             ],
             on_yes: OnYes::Quit,
             back: None,
-        }));
+        })));
         vec![]
     } else {
         vec![Effect::Quit]
@@ -206,7 +207,9 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
         Act::Quit => return quit(m),
         Act::Suspend => return vec![Effect::Suspend],
         Act::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
-        Act::CommandLine => m.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::Command))),
+        Act::CommandLine => {
+            m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Command))))
+        }
         Act::Back => back(m),
         Act::Up => move_cursor(m, -1),
         Act::Down => move_cursor(m, 1),
@@ -271,7 +274,7 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
         | Act::Close
         | Act::AddActionItem => open_form(m, act),
         Act::ToggleItem => return toggle_item(m),
-        Act::Search => m.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::Search))),
+        Act::Search => m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Search)))),
         Act::SearchNext => search(m, true, false),
         Act::SearchPrev => search(m, false, false),
         Act::CycleFilter => {
@@ -442,10 +445,10 @@ fn move_cursor(m: &mut Model, delta: i64) {
 /// Follow mode: keep the newest entry selected.
 fn follow(m: &mut Model) {
     let rows = m.timeline_rows();
-    if let Some(room) = m.room.as_mut() {
-        if room.timeline.follow {
-            room.timeline.selected = rows.saturating_sub(1);
-        }
+    if let Some(room) = m.room.as_mut()
+        && room.timeline.follow
+    {
+        room.timeline.selected = rows.saturating_sub(1);
     }
     clamp_all(m);
 }
@@ -794,7 +797,7 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
-fn prompt_key(m: &mut Model, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
+fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
     let act = m.keymap.lookup(&[Context::Prompt], &k);
     if act != Some(Act::Complete) {
         p.completion = None;
@@ -1112,16 +1115,16 @@ fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
                 },
                 occurred_at: None,
             };
-            m.overlay = Some(Overlay::Confirm(Confirm {
+            m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Resolve before the stability window?".into(),
                 lines: vec![
                     r.text,
                     String::new(),
                     "Resolve anyway (recorded as forced)? (y/n)".into(),
                 ],
-                on_yes: OnYes::Submit(cmd),
+                on_yes: OnYes::Submit(Box::new(cmd)),
                 back: Some(f),
-            }));
+            })));
             vec![]
         }
         Err(r) => {

@@ -196,32 +196,32 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
     }
     match form.kind {
         FormKind::Declare | FormKind::Severity => {
-            if let Some(answers) = &form.flow {
-                if let Some(flow) = &m.policy.flowchart {
-                    out.push(Line::styled("Severity flowchart", head));
-                    if let Ok(Outcome::Ask(q)) = flowchart::classify(flow, answers) {
-                        out.push(Line::styled(
-                            clean(&q.text),
-                            text.add_modifier(Modifier::BOLD),
-                        ));
-                        for (i, a) in q.answers.iter().enumerate() {
-                            let to = a
-                                .severity
-                                .as_deref()
-                                .map(|s| format!("  → {s}"))
-                                .unwrap_or_default();
-                            out.push(Line::styled(
-                                format!("  {}. {}{to}", i + 1, clean(&a.label)),
-                                text,
-                            ));
-                        }
-                    }
+            if let Some(answers) = &form.flow
+                && let Some(flow) = &m.policy.flowchart
+            {
+                out.push(Line::styled("Severity flowchart", head));
+                if let Ok(Outcome::Ask(q)) = flowchart::classify(flow, answers) {
                     out.push(Line::styled(
-                        "1…9 answer · Backspace previous question · Esc back to the form",
-                        muted,
+                        clean(&q.text),
+                        text.add_modifier(Modifier::BOLD),
                     ));
-                    return out;
+                    for (i, a) in q.answers.iter().enumerate() {
+                        let to = a
+                            .severity
+                            .as_deref()
+                            .map(|s| format!("  → {s}"))
+                            .unwrap_or_default();
+                        out.push(Line::styled(
+                            format!("  {}. {}{to}", i + 1, clean(&a.label)),
+                            text,
+                        ));
+                    }
                 }
+                out.push(Line::styled(
+                    "1…9 answer · Backspace previous question · Esc back to the form",
+                    muted,
+                ));
+                return out;
             }
             let sel = form.value("severity");
             if let Some(sev) = m.policy.severity(&sel) {
@@ -433,7 +433,7 @@ pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form
                     .fg(theme.selection_text);
                 if focused {
                     f.buffer_mut().set_style(input_r, bg);
-                    f.render_widget(editor, input_r);
+                    f.render_widget(&**editor, input_r);
                 } else {
                     let text: Vec<Line> = editor
                         .lines()
@@ -485,23 +485,23 @@ pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form
         }
         y += fh;
     }
-    if let Some(e) = &form.error {
-        if y < bottom {
-            f.buffer_mut().set_line(
-                inner.x,
-                y,
-                &Line::from(vec![
-                    Span::styled(
-                        " ERROR ",
-                        Style::default()
-                            .fg(theme.error)
-                            .add_modifier(Modifier::BOLD | Modifier::REVERSED),
-                    ),
-                    Span::styled(format!(" {}", clean(e)), Style::default().fg(theme.error)),
-                ]),
-                inner.width,
-            );
-        }
+    if let Some(e) = &form.error
+        && y < bottom
+    {
+        f.buffer_mut().set_line(
+            inner.x,
+            y,
+            &Line::from(vec![
+                Span::styled(
+                    " ERROR ",
+                    Style::default()
+                        .fg(theme.error)
+                        .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                ),
+                Span::styled(format!(" {}", clean(e)), Style::default().fg(theme.error)),
+            ]),
+            inner.width,
+        );
     }
     let mut hint = vec!["Enter submit", "Tab next field", "←/→ choose", "Esc cancel"];
     match form.kind {
