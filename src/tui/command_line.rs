@@ -168,7 +168,7 @@ fn tokenize(line: &str) -> Result<Vec<Token>, String> {
                     if !closed {
                         return Err(format!(
                             "unclosed quote starting at column {}",
-                            line[..i].chars().count() + 2
+                            line[..i].chars().count() + 1
                         ));
                     }
                 }
@@ -208,12 +208,7 @@ fn rest_after(line: &str, words: usize) -> String {
 }
 
 fn known_list(items: impl Iterator<Item = String>) -> String {
-    let v: Vec<String> = items.collect();
-    match v.len() {
-        0 => String::new(),
-        1 => v[0].clone(),
-        n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
-    }
+    items.collect::<Vec<_>>().join(", ")
 }
 
 fn severity<'p>(policy: &'p Policy, given: &str, shown: &str) -> Result<&'p str, String> {

@@ -266,6 +266,8 @@ impl Form {
                 Field::multiline("text", "Message", text),
             ],
         );
+        // The author edits from the top of the template.
+        f.set_text("text", text);
         f.prefilled = text.to_string();
         f.focus = 2;
         f
@@ -379,7 +381,7 @@ impl Form {
         false
     }
 
-    /// Replaces a text field's content.
+    /// Replaces a text field's content, with the cursor at its start.
     pub fn set_text(&mut self, name: &str, text: &str) {
         if let Some(Field {
             input: Input::Text { editor, multiline },
@@ -390,6 +392,8 @@ impl Form {
             if !*multiline {
                 e.set_wrap_mode(ratatui_textarea::WrapMode::None);
             }
+            e.move_cursor(ratatui_textarea::CursorMove::Top);
+            e.move_cursor(ratatui_textarea::CursorMove::Head);
             **editor = e;
         }
     }

@@ -201,6 +201,9 @@ impl fmt::Display for KeyPat {
         }
         match code {
             KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) => {
+                write!(f, "{}", c.to_ascii_uppercase())
+            }
             KeyCode::Char(c) => write!(f, "{c}"),
             KeyCode::Enter => f.write_str("Enter"),
             KeyCode::Esc => f.write_str("Esc"),

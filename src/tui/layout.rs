@@ -114,24 +114,16 @@ pub fn room(m: &Model, body: Rect) -> RoomAreas {
     let roles_r = take(n_roles + 2);
     let (y, avail) = (y, avail);
     let actions_first = room.focus == Pane::Actions;
-    let want_check = n_check.max(1) + 2;
-    let want_actions = n_actions.max(1) + 2;
-    let (want_first, want_second) = if actions_first {
-        (want_actions, want_check)
+    let want_first = if actions_first {
+        n_actions.max(1) + 2
     } else {
-        (want_check, want_actions)
+        n_check.max(1) + 2
     };
-    // The focused list gets what it needs; the other keeps at least a
-    // three-row panel when there is room for both, and the rest of the column.
-    let second = if avail >= want_first + 3 {
-        avail - want_first
-    } else if avail >= 6 {
-        3
-    } else {
-        0
-    }
-    .min(want_second.max(3));
-    let first = avail - second;
+    // The focused list gets what it needs while leaving the other a
+    // three-row panel when both fit; the other takes the rest of the column.
+    let keep = if avail >= 6 { 3 } else { 0 };
+    let first = want_first.min(avail.saturating_sub(keep)).max(avail.min(3));
+    let second = avail - first;
     let (check_h, actions_h) = if actions_first {
         (second, first)
     } else {

@@ -13,13 +13,18 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// Column widths for a given screen width: (key, sev, status, ic, age, next).
-fn columns(w: u16) -> (usize, usize, usize, usize, usize, usize) {
-    let wide = w >= 120;
-    let ic = if w >= 80 { 12 } else { 0 };
-    let age = if w >= 100 { 8 } else { 0 };
-    let next = if wide { 34 } else { 26 };
-    (8, 6, 14, ic, age, next)
+/// Column widths for a given screen width, each including one space of gap:
+/// (key, sev, status, ic, age, next). The title takes what is left.
+fn columns(w: u16, sev_w: usize) -> (usize, usize, usize, usize, usize, usize) {
+    let ic = if w >= 90 { 12 } else { 0 };
+    let age = if w >= 110 { 8 } else { 0 };
+    let next = if w >= 120 { 36 } else { 29 };
+    (8, sev_w.max(3) + 1, 14, ic, age, next)
+}
+
+/// `s` in a column of `w` cells: cut to `w - 1` and followed by a space.
+fn col(s: &str, w: usize) -> String {
+    format!("{} ", pad(s, w.saturating_sub(1)))
 }
 
 pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
@@ -64,21 +69,29 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
     ]);
     f.render_widget(Paragraph::new(title), a.title);
 
-    let (kw, sw, stw, icw, agew, nw) = columns(body.width);
+    let sev_w = m
+        .policy
+        .severities
+        .iter()
+        .map(|s| width(&s.label))
+        .max()
+        .unwrap_or(2)
+        .clamp(2, 8);
+    let (kw, sw, stw, icw, agew, nw) = columns(body.width, sev_w);
     let fixed = kw + sw + stw + icw + agew + nw + 2;
     let tw = (body.width as usize).saturating_sub(fixed).max(8);
     let mut header = format!(
         " {}{}{}{}",
-        pad("KEY", kw),
-        pad("SEV", sw),
-        pad("TITLE", tw),
-        pad("STATUS", stw)
+        col("KEY", kw),
+        col("SEV", sw),
+        col("TITLE", tw),
+        col("STATUS", stw)
     );
     if icw > 0 {
-        header.push_str(&pad("IC", icw));
+        header.push_str(&col("IC", icw));
     }
     if agew > 0 {
-        header.push_str(&pad("AGE", agew));
+        header.push_str(&col("AGE", agew));
     }
     header.push_str(&pad("NEXT DEADLINE", nw));
     f.render_widget(
@@ -135,12 +148,12 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
             .map_or_else(|| clean(&inc.severity), |s| clean(&s.label));
         let mut spans = vec![
             Span::styled(if selected { "▶" } else { " " }, base.fg(theme.focus)),
-            Span::styled(pad(&inc.key(), kw), base.add_modifier(Modifier::BOLD)),
+            Span::styled(col(&inc.key(), kw), base.add_modifier(Modifier::BOLD)),
             Span::styled(
-                pad(&sev_label, sw),
+                col(&sev_label, sw),
                 base.fg(theme.severity(rank)).add_modifier(Modifier::BOLD),
             ),
-            Span::styled(pad(&clean(&inc.title), tw), base),
+            Span::styled(col(&clean(&inc.title), tw), base),
         ];
         let status = if inc.resolved.is_some() {
             "RESOLVED".to_string()
@@ -157,14 +170,14 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
         } else {
             base
         };
-        spans.push(Span::styled(pad(&status, stw), status_style));
+        spans.push(Span::styled(col(&status, stw), status_style));
         if icw > 0 {
             let ic = inc.roles.get("ic").map_or("—".to_string(), |p| clean(p));
-            spans.push(Span::styled(pad(&ic, icw), base));
+            spans.push(Span::styled(col(&ic, icw), base));
         }
         if agew > 0 {
             spans.push(Span::styled(
-                pad(&humanize(now - inc.declared.at), agew),
+                col(&humanize(now - inc.declared.at), agew),
                 base.fg(if selected {
                     theme.selection_text
                 } else {
@@ -178,7 +191,10 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
                 let word = c.state.word();
                 let cd = countdown(c.remaining_secs);
                 let label_w = nw.saturating_sub(width(word) + 10);
-                spans.push(Span::styled(pad(&clean(&c.label), label_w), base));
+                spans.push(Span::styled(
+                    col(&short_label(&c.label, label_w), label_w),
+                    base,
+                ));
                 spans.push(Span::styled(
                     format!("{} {}", rpad(&cd, 8), word),
                     base.fg(theme.clock(c.state)).add_modifier(Modifier::BOLD),
@@ -203,4 +219,15 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
         }
         f.render_widget(Paragraph::new(Line::from(spans)), r);
     }
+}
+
+/// A clock label that fits: `status page update` becomes `status page` before being cut.
+pub(crate) fn short_label(label: &str, w: usize) -> String {
+    let l = clean(label);
+    if width(&l) > w {
+        if let Some(s) = l.strip_suffix(" update") {
+            return s.to_string();
+        }
+    }
+    l
 }

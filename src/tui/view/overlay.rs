@@ -389,10 +389,11 @@ pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form
     f.render_widget(block, r);
     let mut y = inner.y;
     let bottom = inner.y + inner.height;
-    for line in &info {
-        if y >= bottom {
-            break;
-        }
+    // The fields, the error and the hint always show; the information above
+    // them gets what is left.
+    let reserved = fields_h + 1 + u16::from(form.error.is_some()) + u16::from(!info.is_empty());
+    let info_rows = inner.height.saturating_sub(reserved) as usize;
+    for line in info.iter().take(info_rows) {
         f.buffer_mut().set_line(inner.x, y, line, inner.width);
         y += 1;
     }

@@ -86,18 +86,18 @@ fn header(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident) 
     ]);
     let end = inc.resolved.as_ref().map_or(now, |s| s.at);
     let mut facts = vec![
+        match &inc.acknowledged {
+            Some(s) => format!("acked {} by {}", s.at.format("%H:%M"), clean(&s.by)),
+            None => "NOT ACKNOWLEDGED".to_string(),
+        },
+        format!("duration {}", humanize(end - inc.declared.at)),
         format!(
             "declared {} by {}",
             inc.declared.at.format("%Y-%m-%d %H:%M UTC"),
             clean(&inc.declared.by)
         ),
-        format!("duration {}", humanize(end - inc.declared.at)),
         format!("kind {}", clean(&inc.kind)),
     ];
-    facts.push(match &inc.acknowledged {
-        Some(s) => format!("acked {} by {}", s.at.format("%H:%M"), clean(&s.by)),
-        None => "NOT ACKNOWLEDGED".to_string(),
-    });
     if let Some(s) = &inc.contained {
         facts.push(format!("contained {}", s.at.format("%H:%M")));
     }
@@ -167,8 +167,8 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
     }
     let w = inner.width as usize;
     // label | countdown | word | gauge
-    let word_w = 9;
-    let cd_w = 9;
+    let word_w = 8;
+    let cd_w = 8;
     let gauge_w = if w >= 40 { (w - 40).clamp(4, 12) } else { 0 };
     let label_w = w.saturating_sub(word_w + cd_w + gauge_w + 2);
     let lines: Vec<Line> = cl
@@ -179,7 +179,7 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
             let st = Style::default().fg(color);
             let mut spans = vec![
                 Span::styled(
-                    pad(&clean(&c.label), label_w),
+                    pad(&super::board::short_label(&c.label, label_w), label_w),
                     Style::default().fg(theme.text),
                 ),
                 Span::styled(
@@ -218,18 +218,35 @@ fn roles_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incid
     let block = panel(theme, " Roles ", false);
     let inner = block.inner(r);
     f.render_widget(block, r);
-    let name_w = (inner.width as usize / 2).clamp(8, 24);
+    let longest = m
+        .policy
+        .roles
+        .iter()
+        .map(|r| width(&r.name))
+        .max()
+        .unwrap_or(0);
+    // Full role names when they fit beside a name, the short ids otherwise.
+    let full = longest + 12 <= inner.width as usize;
+    let name_w = if full {
+        longest + 2
+    } else {
+        m.policy
+            .roles
+            .iter()
+            .map(|r| width(&r.id))
+            .max()
+            .unwrap_or(0)
+            + 2
+    };
     let lines: Vec<Line> = m
         .policy
         .roles
         .iter()
         .map(|role| {
             let holder = inc.roles.get(&role.id);
+            let name = if full { &role.name } else { &role.id };
             Line::from(vec![
-                Span::styled(
-                    pad(&clean(&role.name), name_w),
-                    Style::default().fg(theme.muted),
-                ),
+                Span::styled(pad(&clean(name), name_w), Style::default().fg(theme.muted)),
                 match holder {
                     Some(p) => Span::styled(
                         clean(p),
@@ -468,8 +485,10 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
     let mut offset = tl.offset.min(total.saturating_sub(1));
     crate::tui::update::ensure_visible(tl.selected.min(total - 1), &mut offset, h);
     let w = inner.width as usize;
-    let actor_w = if w >= 70 { 12 } else { 9 };
-    let text_w = w.saturating_sub(9 + actor_w + 1);
+    let actor_w = if w >= 70 { 12 } else { 8 };
+    let time_fmt = if w >= 60 { "%H:%M:%S" } else { "%H:%M" };
+    let time_w = if w >= 60 { 9 } else { 6 };
+    let text_w = w.saturating_sub(time_w + actor_w + 1);
     for row in 0..h.min(total - offset) {
         let i = offset + row;
         let selected = i == tl.selected;
@@ -481,8 +500,7 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
                     theme,
                     rec,
                     tl.search.as_deref(),
-                    actor_w,
-                    text_w,
+                    (time_fmt, actor_w, text_w),
                     selected && focused,
                 ),
                 None => Line::default(),
@@ -501,7 +519,7 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
             };
             let st = Style::default().fg(theme.pending);
             Line::from(vec![
-                Span::styled(pad("PENDING", 9), st.add_modifier(Modifier::BOLD)),
+                Span::styled(pad("PENDING", time_w), st.add_modifier(Modifier::BOLD)),
                 Span::styled(pad(&clean(&m.me.name), actor_w + 1), st),
                 Span::styled(fit(&text, text_w), st.add_modifier(Modifier::ITALIC)),
             ])
@@ -525,8 +543,7 @@ fn entry_line<'a>(
     theme: &Theme,
     rec: &Recorded,
     search: Option<&str>,
-    actor_w: usize,
-    text_w: usize,
+    (time_fmt, actor_w, text_w): (&str, usize, usize),
     selected: bool,
 ) -> Line<'a> {
     let ev = &rec.event;
@@ -542,7 +559,7 @@ fn entry_line<'a>(
     }
     let mut spans = vec![
         Span::styled(
-            format!("{} ", ev.occurred_at.format("%H:%M:%S")),
+            format!("{} ", ev.occurred_at.format(time_fmt)),
             Style::default().fg(if selected {
                 theme.selection_text
             } else {
