@@ -173,7 +173,8 @@ impl KeyPat {
                     (a, b) => a == b,
                 };
                 let shift_ok = match code {
-                    KeyCode::Char(_) => true,
+                    // BackTab is Shift-Tab already; terminals differ on also reporting Shift.
+                    KeyCode::Char(_) | KeyCode::BackTab => true,
                     _ => (want & KeyModifiers::SHIFT) == (ev.modifiers & KeyModifiers::SHIFT),
                 };
                 code_eq && mods == want_cmp && shift_ok

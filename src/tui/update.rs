@@ -255,7 +255,7 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
                     Some(c) if c.has_draft() => {
                         set_error(
                             m,
-                            "ERROR: the composer holds an unsent draft for another incident; send or clear it there first",
+                            "the composer holds an unsent draft for another incident; send or clear it there first",
                         );
                     }
                     _ => m.composer = Some(Composer::new(id, kind)),
@@ -534,7 +534,7 @@ fn search(m: &mut Model, forward: bool, inclusive: bool) {
             }
             clamp_all(m);
         }
-        None => set_error(m, format!("ERROR: no timeline entry matches {q:?}")),
+        None => set_error(m, format!("no timeline entry matches {q:?}")),
     }
 }
 
@@ -622,7 +622,7 @@ fn submit_now(m: &mut Model, action: Action) -> Vec<Effect> {
             fx
         }
         Err(r) => {
-            set_error(m, format!("ERROR: {}", r.text));
+            set_error(m, r.text.clone());
             vec![]
         }
     }
@@ -729,7 +729,7 @@ fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
                     fx
                 }
                 Err(r) => {
-                    set_error(m, format!("ERROR: {}", r.text));
+                    set_error(m, r.text.clone());
                     vec![]
                 }
             }
@@ -775,7 +775,7 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                             fx
                         }
                         Err(r) => {
-                            set_error(m, format!("ERROR: {}", r.text));
+                            set_error(m, r.text.clone());
                             vec![]
                         }
                     }
@@ -905,7 +905,7 @@ fn composer_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                     fx
                 }
                 Err(r) => {
-                    set_error(m, format!("ERROR: {}", r.text));
+                    set_error(m, r.text.clone());
                     vec![]
                 }
             }

@@ -224,10 +224,10 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
 /// A clock label that fits: `status page update` becomes `status page` before being cut.
 pub(crate) fn short_label(label: &str, w: usize) -> String {
     let l = clean(label);
-    if width(&l) > w {
-        if let Some(s) = l.strip_suffix(" update") {
-            return s.to_string();
-        }
+    if width(&l) > w
+        && let Some(s) = l.strip_suffix(" update")
+    {
+        return s.to_string();
     }
     l
 }
