@@ -135,9 +135,22 @@ pub fn room(m: &Model, body: Rect) -> RoomAreas {
     let actions_r = Rect::new(left.x, y + check_h, left.width, actions_h);
 
     let composer_h = match &m.composer {
-        Some(c) if c.open && c.incident == room.incident => (c.editor.lines().len() as u16 + 2)
-            .clamp(4, 10)
-            .min(right.height / 2),
+        Some(c) if c.open && c.incident == room.incident => {
+            // Soft-wrapped rows of the draft, plus the border.
+            let iw = usize::from(right.width.saturating_sub(2)).max(1);
+            let rows: usize = c
+                .editor
+                .lines()
+                .iter()
+                .map(|l| {
+                    ratatui::text::Span::raw(l.as_str())
+                        .width()
+                        .div_ceil(iw)
+                        .max(1)
+                })
+                .sum();
+            (rows.min(64) as u16 + 2).clamp(4, 10).min(right.height / 2)
+        }
         _ => 0,
     };
     let timeline = Rect::new(right.x, right.y, right.width, right.height - composer_h);

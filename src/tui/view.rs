@@ -187,8 +187,10 @@ fn status_bar(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
         Style::default().fg(theme.muted),
     ));
     spans.push(sep());
+    let used: usize = spans.iter().map(Span::width).sum();
+    let room = (area.width as usize).saturating_sub(used);
     spans.push(Span::styled(
-        clean(&m.server_url),
+        fit(&clean(&m.server_url), room),
         Style::default().fg(theme.muted),
     ));
     let left = Line::from(spans);

@@ -514,6 +514,9 @@ pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form
     if form.fields.is_empty() {
         hint = vec!["Enter submit", "Esc cancel"];
     }
+    if form.flow.is_some() {
+        hint = vec!["answer with the number keys"];
+    }
     f.buffer_mut().set_line(
         inner.x,
         bottom.saturating_sub(1),

@@ -519,9 +519,26 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
             };
             let st = Style::default().fg(theme.pending);
             Line::from(vec![
-                Span::styled(pad("PENDING", time_w), st.add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    pad(
+                        &p.cmd
+                            .occurred_at
+                            .unwrap_or(p.at)
+                            .format(time_fmt)
+                            .to_string(),
+                        time_w,
+                    ),
+                    st,
+                ),
                 Span::styled(pad(&clean(&m.me.name), actor_w + 1), st),
-                Span::styled(fit(&text, text_w), st.add_modifier(Modifier::ITALIC)),
+                Span::styled(
+                    "PENDING ",
+                    st.add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                ),
+                Span::styled(
+                    fit(&format!(" {text}"), text_w.saturating_sub(8)),
+                    st.add_modifier(Modifier::ITALIC),
+                ),
             ])
         };
         if selected && focused {
