@@ -628,3 +628,6 @@ fn clean_impact(i: Impact) -> Impact {
         data_exposure: i.data_exposure,
     }
 }
+
+#[cfg(test)]
+mod tests;
