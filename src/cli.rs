@@ -1,6 +1,8 @@
 //! The command line: one binary, subcommands. `warroom` alone opens the TUI.
 
 pub mod policy;
+pub mod serve;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -102,6 +104,8 @@ pub enum TokenCmd {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Cmd::Policy(cmd)) => Ok(policy::run(cmd)),
+        Some(Cmd::Serve(args)) => serve::run(args),
+        Some(Cmd::Token(cmd)) => token::run(cmd),
         Some(other) => {
             eprintln!("warroom: {other:?} is not available in this build yet");
             Ok(2)
