@@ -98,6 +98,62 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
     Ok(value)
 }
 
+/// [`parse_body`] for a [`Command`], naming the field inside `action` too.
+///
+/// `action` is an internally tagged enum, which serde buffers before picking
+/// the variant, so its errors lose the path below `action`. On such an error
+/// the culprit is found by elimination: the field whose removal makes the
+/// command parse (or only complain that this very field is missing).
+fn parse_command(body: Result<Bytes, BytesRejection>) -> Result<Command, ApiError> {
+    let bytes = body.map_err(ApiError::from_bytes_rejection)?;
+    parse_body::<Command>(Ok(bytes.clone())).map_err(|e| blame_action_field(&bytes, e))
+}
+
+fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
+    if err.body.field.as_deref() != Some("action") {
+        return err;
+    }
+    let Ok(serde_json::Value::Object(top)) = serde_json::from_slice::<serde_json::Value>(bytes)
+    else {
+        return err;
+    };
+    let Some(serde_json::Value::Object(action)) = top.get("action") else {
+        return err;
+    };
+    let rename = |err: ApiError, key: &str| {
+        let message = match err.body.error.strip_prefix("action: ") {
+            Some(rest) => format!("action.{key}: {rest}"),
+            None => err.body.error.clone(),
+        };
+        let status = err.status;
+        let code = err.body.code.clone();
+        ApiError::new(status, &code, message).with_field(format!("action.{key}"))
+    };
+    if let Some(name) = err
+        .body
+        .error
+        .strip_prefix("action: unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let name = name.to_string();
+        return rename(err, &name);
+    }
+    for key in action.keys().filter(|k| k.as_str() != "type") {
+        let mut trial = serde_json::Value::Object(top.clone());
+        if let Some(a) = trial.get_mut("action").and_then(|a| a.as_object_mut()) {
+            a.remove(key);
+        }
+        let culprit = match serde_json::from_value::<Command>(trial) {
+            Ok(_) => true,
+            Err(e) => e.to_string().starts_with(&format!("missing field `{key}`")),
+        };
+        if culprit {
+            return rename(err, key);
+        }
+    }
+    err
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -112,7 +168,7 @@ async fn post_command(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let cmd: Command = parse_body(body)?;
+    let cmd: Command = parse_command(body)?;
     caller.require(
         cmd.action.required_access(),
         &format!("the action {}", cmd.action.name()),
