@@ -52,6 +52,12 @@ pub struct ServeArgs {
     /// Policy file or preset name (default, 000…004).
     #[arg(long)]
     pub policy: Option<String>,
+    /// Requests per second allowed per token, sustained (0 turns limiting off).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate_limit: f64,
+    /// Requests a token may send at once after a quiet spell.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate_burst: f64,
 }
 
 #[derive(Debug, Subcommand)]

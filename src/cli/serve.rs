@@ -19,6 +19,21 @@ pub fn load_policy(spec: Option<&str>) -> anyhow::Result<Policy> {
     Policy::from_toml(&text).map_err(|e| anyhow::anyhow!("{spec}: {e}"))
 }
 
+fn rate_limit(per_sec: f64, burst: f64) -> anyhow::Result<Option<server::RateLimit>> {
+    if !per_sec.is_finite() || per_sec < 0.0 {
+        anyhow::bail!(
+            "--rate-limit must be a number of requests per second, 0 or more (got {per_sec})"
+        );
+    }
+    if per_sec == 0.0 {
+        return Ok(None);
+    }
+    if !burst.is_finite() || burst < 1.0 {
+        anyhow::bail!("--rate-burst must be at least 1 (got {burst})");
+    }
+    Ok(Some(server::RateLimit { per_sec, burst }))
+}
+
 /// Logs go to stderr; `RUST_LOG` overrides the default `info`.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -34,6 +49,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     let policy = load_policy(args.policy.as_deref())?;
     let mut config = ServerConfig::new(args.db, args.listen);
     config.policy = policy;
+    config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
