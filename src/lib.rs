@@ -3,9 +3,13 @@
 //! Module map:
 //! - [`domain`]: the pure rules — events, commands, `decide`/`apply`, policy, clocks.
 //! - [`protocol`]: serde wire types shared by server and client.
+//! - [`store`]: the event log and tokens (`EventStore`, SQLite with group commit).
+//! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod protocol;
+pub mod server;
+pub mod store;
