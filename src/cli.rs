@@ -2,6 +2,8 @@
 
 pub mod act;
 pub mod policy;
+pub mod serve;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +53,12 @@ pub struct ServeArgs {
     /// Policy file or preset name (default, 000…004).
     #[arg(long)]
     pub policy: Option<String>,
+    /// Requests per second allowed per token, sustained (0 turns limiting off).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate_limit: f64,
+    /// Requests a token may send at once after a quiet spell.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate_burst: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +111,8 @@ pub enum TokenCmd {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Cmd::Policy(cmd)) => Ok(policy::run(cmd)),
+        Some(Cmd::Serve(args)) => serve::run(args),
+        Some(Cmd::Token(cmd)) => token::run(cmd),
         Some(other) => {
             eprintln!("warroom: {other:?} is not available in this build yet");
             Ok(2)

@@ -1,0 +1,95 @@
+//! `warroom serve`: the team server, a thin wrapper around [`crate::server::start`].
+
+use super::ServeArgs;
+use crate::domain::policy::{Policy, presets};
+use crate::server::{self, ServerConfig};
+use anyhow::Context;
+
+/// A preset name (`default`, `002`, `002-tensafe`) or a policy file.
+pub fn load_policy(spec: Option<&str>) -> anyhow::Result<Policy> {
+    let Some(spec) = spec else {
+        return Ok(Policy::builtin_default());
+    };
+    if let Some(text) = presets::find(spec) {
+        return Policy::from_toml(text).map_err(|e| anyhow::anyhow!("preset {spec}: {e}"));
+    }
+    let text = std::fs::read_to_string(spec).with_context(|| {
+        format!("--policy {spec}: not a preset (default, 000…004) and not a readable file")
+    })?;
+    Policy::from_toml(&text).map_err(|e| anyhow::anyhow!("{spec}: {e}"))
+}
+
+fn rate_limit(per_sec: f64, burst: f64) -> anyhow::Result<Option<server::RateLimit>> {
+    if !per_sec.is_finite() || per_sec < 0.0 {
+        anyhow::bail!(
+            "--rate-limit must be a number of requests per second, 0 or more (got {per_sec})"
+        );
+    }
+    if per_sec == 0.0 {
+        return Ok(None);
+    }
+    if !burst.is_finite() || burst < 1.0 {
+        anyhow::bail!("--rate-burst must be at least 1 (got {burst})");
+    }
+    Ok(Some(server::RateLimit { per_sec, burst }))
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the default `info`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
+    init_logging();
+    let policy = load_policy(args.policy.as_deref())?;
+    let mut config = ServerConfig::new(args.db, args.listen);
+    config.policy = policy;
+    config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let mut running = server::start(config).await?;
+        // Tests and scripts read the port from this exact line.
+        eprintln!("warroom: listening on {}", running.url());
+        tokio::select! {
+            signal = shutdown_signal() => {
+                let name = signal?;
+                tracing::info!("{name}: shutting down");
+                running.shutdown().await?;
+                Ok(0)
+            }
+            res = running.wait() => {
+                res?;
+                Ok(1)
+            }
+        }
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM with the signal's name.
+async fn shutdown_signal() -> anyhow::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("installing a SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing a SIGINT handler")?;
+        tokio::select! {
+            _ = term.recv() => Ok("SIGTERM"),
+            _ = int.recv() => Ok("SIGINT"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        Ok("Ctrl-C")
+    }
+}

@@ -1,0 +1,75 @@
+//! `warroom token create|list|revoke`: token administration straight on the
+//! server's database (works whether or not the server is running; a running
+//! server notices a CLI revocation within its token cache time, 5 s).
+
+use super::TokenCmd;
+use crate::domain::command::Access;
+use crate::server::auth::validate_token_name;
+use crate::store::{EventStore, SqliteStore, StoreError, hash_token, new_secret};
+use anyhow::Context;
+use std::path::Path;
+
+fn open(db: &Path) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))
+}
+
+pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
+    match cmd {
+        TokenCmd::Create { name, role, db } => {
+            let Some(role) = Access::parse(&role) else {
+                eprintln!(
+                    "warroom token create: --role {role:?} is not a role; use viewer, responder, commander or admin"
+                );
+                return Ok(2);
+            };
+            if let Err(e) = validate_token_name(&name) {
+                eprintln!("warroom token create: --name: {e}");
+                return Ok(2);
+            }
+            let store = open(&db)?;
+            let secret = new_secret();
+            match store.create_token(&name, role, &hash_token(&secret)) {
+                Ok(_) => {
+                    println!("{secret}");
+                    eprintln!(
+                        "warroom: created {} token {name:?}; the secret above is shown only once (only its hash is stored)",
+                        role.as_str()
+                    );
+                    Ok(0)
+                }
+                Err(StoreError::NameTaken(n)) => {
+                    eprintln!("warroom token create: a token named {n:?} already exists");
+                    Ok(1)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        TokenCmd::List { db } => {
+            let store = open(&db)?;
+            let tokens = store.list_tokens()?;
+            if tokens.is_empty() {
+                eprintln!("warroom: no tokens in {}", db.display());
+            }
+            for t in tokens {
+                println!(
+                    "{:<24} {:<10} {}{}",
+                    t.name,
+                    t.role.as_str(),
+                    t.created_at.format("%Y-%m-%d %H:%M:%SZ"),
+                    if t.revoked { "  revoked" } else { "" }
+                );
+            }
+            Ok(0)
+        }
+        TokenCmd::Revoke { name, db } => {
+            let store = open(&db)?;
+            if store.revoke_token(&name)? {
+                eprintln!("warroom: revoked token {name:?}");
+                Ok(0)
+            } else {
+                eprintln!("warroom token revoke: no live token named {name:?}");
+                Ok(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The command pipeline: one place where events enter the log, for people
+//! (`POST /api/v1/commands`) and for the scheduler alike.
+//!
+//! Under the decision lock: check the command id, `decide`, fold the events
+//! into the decision model, queue them for the writer. Outside it: wait for
+//! the group commit. So decisions are serialised (and ordered like their
+//! seqs) while fsyncs are shared by everyone waiting.
+//!
+//! Idempotency: a command id seen before is never decided again. If its append
+//! is still in flight the retry waits for that very append; otherwise it is
+//! answered with the events stored the first time. Either way `duplicate: true`.
+//!
+//! A failed commit (disk full, I/O error) leaves the decision model ahead of
+//! the disk, so the next decision first waits for the writer to settle and
+//! rebuilds the model from the log.
+
+use super::error::ApiError;
+use super::state::{AppState, Shared, fold_log};
+use crate::domain::command::Command;
+use crate::domain::decide::decide;
+use crate::domain::escalation;
+use crate::store::{Appended, StoreError};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// What became of a command.
+#[derive(Debug)]
+pub struct Submitted {
+    pub appended: Appended,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs one command for `actor` (a token's name) at server time `now`.
+pub async fn submit(
+    state: &Arc<AppState>,
+    cmd: Command,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Submitted, ApiError> {
+    let mut decider = state.decider.lock().await;
+    if state.needs_recovery.load(Ordering::Acquire) {
+        recover(state, &mut decider).await?;
+    }
+    if decider.known.contains(&cmd.id) {
+        let waiting = lock(&state.inflight).get(&cmd.id).cloned();
+        drop(decider);
+        return repeat(state, cmd.id, waiting).await;
+    }
+    let events = decide(&decider.world, &state.policy, &cmd, actor, now)?;
+    for ev in &events {
+        decider.world.apply(ev);
+    }
+    decider.known.insert(cmd.id);
+    let ticket = state.store.enqueue(cmd.id, events);
+    let (done, waiting) = watch::channel(None);
+    lock(&state.inflight).insert(cmd.id, waiting);
+    drop(decider);
+
+    // The rest runs in its own task: a client hanging up must not leave the
+    // in-flight entry behind (retries wait on it).
+    let st = state.clone();
+    let id = cmd.id;
+    let settled = tokio::spawn(async move {
+        let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+        settle(&st, id, result, &done).await
+    });
+    match settled.await {
+        Ok(r) => r.map(|appended| Submitted { appended }),
+        Err(e) => Err(ApiError::internal(format!("command task failed: {e}"))),
+    }
+}
+
+/// The scheduler's half of the pipeline: under the decision lock, computes
+/// the events the policy owes at `now` (automatic escalations, overdue
+/// marks), folds them in and queues each under its own (deterministic) id, so
+/// a repeat — after a restart, say — is stored once. Returns how many were
+/// newly stored and when the next one falls due.
+pub async fn escalate_due(
+    state: &Arc<AppState>,
+    now: DateTime<Utc>,
+) -> Result<(usize, Option<DateTime<Utc>>), ApiError> {
+    let mut decider = state.decider.lock().await;
+    if state.needs_recovery.load(Ordering::Acquire) {
+        recover(state, &mut decider).await?;
+    }
+    let due = escalation::due_events(&decider.world, &state.policy, now);
+    let mut pending = Vec::new();
+    for ev in due {
+        if !decider.known.insert(ev.id) {
+            continue;
+        }
+        decider.world.apply(&ev);
+        let id = ev.id;
+        let ticket = state.store.enqueue(id, vec![ev]);
+        let (done, waiting) = watch::channel(None);
+        lock(&state.inflight).insert(id, waiting);
+        pending.push((id, ticket, done));
+    }
+    let next = escalation::next_wakeup(&decider.world, &state.policy, now);
+    drop(decider);
+    let mut stored = 0;
+    for (id, ticket, done) in pending {
+        let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+        if let Ok(a) = settle(state, id, result, &done).await
+            && !a.duplicate
+        {
+            stored += 1;
+        }
+    }
+    Ok((stored, next))
+}
+
+/// Records the outcome of an append for everyone waiting on it.
+async fn settle(
+    state: &Arc<AppState>,
+    id: Uuid,
+    result: Result<Appended, StoreError>,
+    done: &watch::Sender<Option<Shared>>,
+) -> Result<Appended, ApiError> {
+    let shared: Shared = result.map_err(|e| e.to_string());
+    if let Err(e) = &shared {
+        tracing::error!(command = %id, error = %e, "append failed");
+        state.needs_recovery.store(true, Ordering::Release);
+        // Forget the id so that a retry is decided afresh once recovered.
+        let mut decider = state.decider.lock().await;
+        decider.known.remove(&id);
+        lock(&state.inflight).remove(&id);
+        drop(decider);
+    } else {
+        lock(&state.inflight).remove(&id);
+    }
+    let _ = done.send(Some(shared.clone()));
+    shared.map_err(ApiError::unavailable)
+}
+
+/// Answers a command id seen before.
+async fn repeat(
+    state: &Arc<AppState>,
+    id: Uuid,
+    waiting: Option<watch::Receiver<Option<Shared>>>,
+) -> Result<Submitted, ApiError> {
+    if let Some(mut rx) = waiting
+        && let Ok(outcome) = rx.wait_for(Option::is_some).await
+        && let Some(result) = outcome.clone()
+    {
+        return result
+            .map(|a| Submitted {
+                appended: Appended {
+                    events: a.events,
+                    duplicate: true,
+                },
+            })
+            .map_err(ApiError::unavailable);
+    }
+    let store = state.store.clone();
+    let events = tokio::task::spawn_blocking(move || store.command_events(id))
+        .await
+        .map_err(|e| ApiError::internal(format!("lookup task failed: {e}")))?
+        .map_err(ApiError::internal)?;
+    if events.is_empty() {
+        // Known but neither in flight nor stored: its append failed a moment ago.
+        return Err(ApiError::unavailable(
+            "the first attempt of this command failed to commit; retry",
+        ));
+    }
+    Ok(Submitted {
+        appended: Appended {
+            events,
+            duplicate: true,
+        },
+    })
+}
+
+/// Rebuilds the decision model from the log after a failed commit.
+async fn recover(
+    state: &Arc<AppState>,
+    decider: &mut super::state::Decider,
+) -> Result<(), ApiError> {
+    // Everything queued before now is answered once this resolves.
+    let _ = state.store.flush().await;
+    let store = state.store.clone();
+    let (fresh, _) = tokio::task::spawn_blocking(move || fold_log(&*store))
+        .await
+        .map_err(|e| ApiError::internal(format!("recovery task failed: {e}")))?
+        .map_err(ApiError::internal)?;
+    *decider = fresh;
+    state.needs_recovery.store(false, Ordering::Release);
+    tracing::warn!("decision model rebuilt from the log after a failed commit");
+    Ok(())
+}

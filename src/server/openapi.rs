@@ -1,0 +1,325 @@
+//! `GET /api/v1/openapi.json`: the API described by hand as OpenAPI 3.1.
+//!
+//! Written by hand (no codegen crate) from [`crate::protocol`]; a test walks
+//! the router's paths and checks each one is listed here with its statuses.
+
+use crate::protocol::{MAX_BODY_BYTES, MAX_PAGE, SERVER_TIME_HEADER};
+use serde_json::{Value, json};
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_body(schema: Value, description: &str) -> Value {
+    json!({
+        "description": description,
+        "headers": { SERVER_TIME_HEADER: { "$ref": "#/components/headers/ServerTime" } },
+        "content": { "application/json": { "schema": schema } }
+    })
+}
+
+fn error(description: &str) -> Value {
+    json_body(schema_ref("ErrorBody"), description)
+}
+
+/// The error answers every authenticated endpoint can give.
+fn auth_errors() -> Vec<(&'static str, Value)> {
+    vec![
+        ("401", error("missing, unknown or revoked bearer token")),
+        (
+            "429",
+            json!({
+                "description": "over the per-token rate; retry after `Retry-After` seconds",
+                "headers": {
+                    "Retry-After": { "schema": { "type": "integer" } },
+                    SERVER_TIME_HEADER: { "$ref": "#/components/headers/ServerTime" }
+                },
+                "content": { "application/json": { "schema": schema_ref("ErrorBody") } }
+            }),
+        ),
+        ("500", error("internal error (logged); code `internal`")),
+    ]
+}
+
+fn responses(list: Vec<(&'static str, Value)>) -> Value {
+    let mut map = serde_json::Map::new();
+    for (status, v) in list {
+        map.insert(status.to_string(), v);
+    }
+    Value::Object(map)
+}
+
+fn op(
+    summary: &str,
+    secured: bool,
+    params: Value,
+    body: Option<Value>,
+    list: Vec<(&'static str, Value)>,
+) -> Value {
+    let mut all = list;
+    if secured {
+        all.extend(auth_errors());
+    }
+    let mut o = json!({
+        "summary": summary,
+        "parameters": params,
+        "responses": responses(all),
+    });
+    if !secured {
+        o["security"] = json!([]);
+    }
+    if let Some(b) = body {
+        o["requestBody"] = b;
+    }
+    o
+}
+
+fn page_params() -> Value {
+    json!([
+        { "name": "after", "in": "query", "schema": { "type": "integer", "minimum": 0 }, "description": "only events with a larger seq" },
+        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE }, "description": "page size (at most MAX_PAGE)" }
+    ])
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let too_large = error(&format!("body over {MAX_BODY_BYTES} bytes"));
+    let bad_json = error("malformed JSON or a bad query parameter");
+    let invalid = error(
+        "unknown field, wrong type or bad value (`field` names it), or refused by the policy",
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "warroom",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Incident war room: commands in, events out (catch-up pages and a live SSE stream). Every response carries the server's time in `x-warroom-server-time`."
+        },
+        "security": [ { "bearer": [] } ],
+        "paths": {
+            "/healthz": {
+                "get": op("liveness probe", false, json!([]), None, vec![
+                    ("200", json!({ "description": "`ok`", "content": { "text/plain": { "schema": { "type": "string" } } } })),
+                ])
+            },
+            "/api/v1/openapi.json": {
+                "get": op("this document", false, json!([]), None, vec![
+                    ("200", json_body(json!({ "type": "object" }), "OpenAPI 3.1")),
+                ])
+            },
+            "/api/v1/commands": {
+                "post": op("run a command (idempotent by command id)", true, json!([]),
+                    Some(json!({ "required": true, "content": { "application/json": { "schema": schema_ref("Command") } } })),
+                    vec![
+                        ("201", json_body(schema_ref("CommandResult"), "stored; `events` with their seqs")),
+                        ("200", json_body(schema_ref("CommandResult"), "a repeated command id: the events stored the first time, `duplicate: true`")),
+                        ("400", bad_json.clone()),
+                        ("403", error("the token's role is below what the action needs")),
+                        ("404", error("unknown incident")),
+                        ("409", error("the incident's state does not allow it now")),
+                        ("413", too_large.clone()),
+                        ("422", invalid.clone()),
+                        ("503", error("the store could not commit; retry with the same id")),
+                    ])
+            },
+            "/api/v1/incidents": {
+                "get": op("incidents with clocks at server time, worst first", true,
+                    json!([{ "name": "all", "in": "query", "schema": { "type": "boolean" }, "description": "include closed incidents" }]),
+                    None,
+                    vec![
+                        ("200", json_body(schema_ref("IncidentList"), "open incidents, worst first")),
+                        ("400", bad_json.clone()),
+                    ])
+            },
+            "/api/v1/incidents/{reference}": {
+                "get": op("one incident and a page of its timeline", true,
+                    {
+                        let mut p = page_params();
+                        if let Some(a) = p.as_array_mut() {
+                            a.insert(0, json!({ "name": "reference", "in": "path", "required": true, "schema": { "type": "string" }, "description": "`INC-3`, `3` or the incident's UUID" }));
+                        }
+                        p
+                    },
+                    None,
+                    vec![
+                        ("200", json_body(schema_ref("IncidentDetail"), "the incident")),
+                        ("400", bad_json.clone()),
+                        ("404", error("unknown incident")),
+                    ])
+            },
+            "/api/v1/events": {
+                "get": op("events after a seq, in pages", true, page_params(), None, vec![
+                    ("200", json_body(schema_ref("EventsPage"), "one page, oldest first")),
+                    ("400", bad_json.clone()),
+                ])
+            },
+            "/api/v1/stream": {
+                "get": op("live events as Server-Sent Events (`event`, `heartbeat`, `resync`, `shutdown`)", true,
+                    json!([
+                        { "name": "Last-Event-ID", "in": "header", "schema": { "type": "integer" }, "description": "resume after this seq" },
+                        { "name": "after", "in": "query", "schema": { "type": "integer" }, "description": "resume after this seq (the header wins)" }
+                    ]),
+                    None,
+                    vec![
+                        ("200", json!({
+                            "description": "`id:` is the seq; `data:` a Recorded, Heartbeat or Resync as JSON",
+                            "content": { "text/event-stream": { "schema": { "type": "string" } } }
+                        })),
+                        ("400", bad_json.clone()),
+                    ])
+            },
+            "/api/v1/policy": {
+                "get": op("the server's policy", true, json!([]), None, vec![
+                    ("200", json_body(schema_ref("Policy"), "the policy")),
+                ])
+            },
+            "/api/v1/me": {
+                "get": op("who the token belongs to", true, json!([]), None, vec![
+                    ("200", json_body(schema_ref("Me"), "name, role, server time, policy name")),
+                ])
+            },
+            "/api/v1/tokens": {
+                "get": op("live tokens (admin)", true, json!([]), None, vec![
+                    ("200", json_body(json!({ "type": "array", "items": schema_ref("TokenInfo") }), "names and roles, never secrets")),
+                    ("403", error("needs the admin role")),
+                ]),
+                "post": op("create a token (admin); the secret is shown once", true, json!([]),
+                    Some(json!({ "required": true, "content": { "application/json": { "schema": schema_ref("CreateToken") } } })),
+                    vec![
+                        ("201", json_body(schema_ref("NewToken"), "the new token")),
+                        ("400", bad_json),
+                        ("403", error("needs the admin role")),
+                        ("409", error("the name is taken")),
+                        ("413", too_large),
+                        ("422", invalid),
+                    ])
+            },
+            "/api/v1/tokens/{name}": {
+                "delete": op("revoke a token (admin)", true,
+                    json!([{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }]),
+                    None,
+                    vec![
+                        ("204", json!({ "description": "revoked" })),
+                        ("403", error("needs the admin role")),
+                        ("404", error("no live token of that name")),
+                    ])
+            }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "headers": {
+                "ServerTime": { "description": "the server's time, RFC 3339 with milliseconds", "schema": { "type": "string", "format": "date-time" } }
+            },
+            "schemas": schemas()
+        }
+    })
+}
+
+fn schemas() -> Value {
+    let obj = json!({ "type": "object" });
+    let seq = json!({ "type": "integer", "minimum": 0 });
+    let time = json!({ "type": "string", "format": "date-time" });
+    let role = json!({ "type": "string", "enum": ["viewer", "responder", "commander", "admin"] });
+    json!({
+        "ErrorBody": {
+            "type": "object",
+            "required": ["error", "code"],
+            "properties": {
+                "error": { "type": "string" },
+                "code": { "type": "string", "enum": ["bad_json", "invalid_field", "too_large", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict", "unprocessable", "rate_limited", "internal"] },
+                "field": { "type": "string" }
+            }
+        },
+        "Command": {
+            "type": "object",
+            "required": ["id", "action"],
+            "additionalProperties": false,
+            "properties": {
+                "id": { "type": "string", "format": "uuid", "description": "idempotency key" },
+                "incident": { "type": "string", "description": "`INC-3` or UUID; absent only for `declare`" },
+                "occurred_at": time,
+                "action": { "type": "object", "required": ["type"], "properties": { "type": { "type": "string", "enum": [
+                    "declare", "acknowledge", "set_severity", "set_status", "contain", "resolve", "reopen", "close",
+                    "assign_role", "release_role", "note", "post_update", "escalate", "page", "update_impact",
+                    "set_checklist_item", "add_action_item", "update_action_item", "complete_review"
+                ] } } }
+            }
+        },
+        "Recorded": {
+            "type": "object",
+            "required": ["seq", "recorded_at", "id", "incident", "actor", "occurred_at", "type"],
+            "properties": {
+                "seq": seq, "recorded_at": time,
+                "id": { "type": "string", "format": "uuid" },
+                "incident": { "type": "string", "format": "uuid" },
+                "actor": { "type": "string" },
+                "occurred_at": time,
+                "type": { "type": "string" }
+            }
+        },
+        "CommandResult": {
+            "type": "object",
+            "required": ["events", "duplicate"],
+            "properties": { "events": { "type": "array", "items": schema_ref("Recorded") }, "duplicate": { "type": "boolean" } }
+        },
+        "IncidentView": {
+            "type": "object",
+            "required": ["incident", "clocks"],
+            "properties": { "incident": obj, "clocks": { "type": "array", "items": obj } }
+        },
+        "IncidentList": {
+            "type": "object",
+            "required": ["server_time", "latest_seq", "incidents"],
+            "properties": { "server_time": time, "latest_seq": seq, "incidents": { "type": "array", "items": schema_ref("IncidentView") } }
+        },
+        "IncidentDetail": {
+            "type": "object",
+            "required": ["server_time", "incident", "timeline", "next_after", "more"],
+            "properties": {
+                "server_time": time, "incident": schema_ref("IncidentView"),
+                "timeline": { "type": "array", "items": schema_ref("Recorded") },
+                "next_after": seq, "more": { "type": "boolean" }
+            }
+        },
+        "EventsPage": {
+            "type": "object",
+            "required": ["events", "next_after", "more", "latest_seq"],
+            "properties": {
+                "events": { "type": "array", "items": schema_ref("Recorded") },
+                "next_after": seq, "more": { "type": "boolean" }, "latest_seq": seq
+            }
+        },
+        "Heartbeat": {
+            "type": "object",
+            "required": ["server_time", "latest_seq"],
+            "properties": { "server_time": time, "latest_seq": seq }
+        },
+        "Resync": {
+            "type": "object",
+            "required": ["reason", "latest_seq"],
+            "properties": { "reason": { "type": "string" }, "latest_seq": seq }
+        },
+        "Policy": obj,
+        "Me": {
+            "type": "object",
+            "required": ["name", "role", "server_time", "policy"],
+            "properties": { "name": { "type": "string" }, "role": role, "server_time": time, "policy": { "type": "string" } }
+        },
+        "TokenInfo": {
+            "type": "object",
+            "required": ["name", "role", "created_at"],
+            "properties": { "name": { "type": "string" }, "role": role, "created_at": time }
+        },
+        "CreateToken": {
+            "type": "object",
+            "required": ["name", "role"],
+            "additionalProperties": false,
+            "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9._@-]{1,64}$" }, "role": role }
+        },
+        "NewToken": {
+            "type": "object",
+            "required": ["name", "role", "token"],
+            "properties": { "name": { "type": "string" }, "role": role, "token": { "type": "string" } }
+        }
+    })
+}

@@ -1,0 +1,436 @@
+//! The router and the handlers of [`crate::protocol`]'s endpoint table.
+
+use super::auth::{Caller, validate_token_name};
+use super::commands::submit;
+use super::error::ApiError;
+use super::openapi;
+use super::state::AppState;
+use super::stream::stream;
+use crate::domain::clocks::{clocks, most_urgent};
+use crate::domain::command::{Access, Command};
+use crate::domain::policy::Policy;
+use crate::domain::state::Incident;
+use crate::protocol::{
+    CommandResult, CreateToken, EventsPage, IncidentDetail, IncidentList, IncidentView,
+    MAX_BODY_BYTES, MAX_PAGE, Me, NewToken, SERVER_TIME_HEADER, TokenInfo,
+};
+use crate::store::{StoreError, StoredEvent, TokenRecord, hash_token, new_secret};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/commands", post(post_command))
+        .route("/api/v1/incidents", get(list_incidents))
+        .route("/api/v1/incidents/{reference}", get(get_incident))
+        .route("/api/v1/events", get(get_events))
+        .route("/api/v1/stream", get(stream))
+        .route("/api/v1/policy", get(get_policy))
+        .route("/api/v1/me", get(get_me))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{name}", delete(revoke_token))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(stamp))
+        .with_state(state)
+}
+
+/// Puts the server's clock on every response (errors too) and logs the request.
+async fn stamp(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    if let Ok(v) = HeaderValue::from_str(&now) {
+        res.headers_mut().insert(SERVER_TIME_HEADER, v);
+    }
+    tracing::debug!(%method, %path, status = res.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    res
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::not_found(format!("no such endpoint: {}", req.uri().path()))
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn openapi_json() -> Json<serde_json::Value> {
+    Json(openapi::document())
+}
+
+/// Parses a JSON body, naming the path of the offending field on error.
+/// Content-Type is not insisted upon: `curl -d` works.
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(ApiError::from_bytes_rejection)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(ApiError::from_json)?;
+    de.end().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("malformed JSON: {e}"),
+        )
+    })?;
+    Ok(value)
+}
+
+/// [`parse_body`] for a [`Command`], naming the field inside `action` too.
+///
+/// `action` is an internally tagged enum, which serde buffers before picking
+/// the variant, so its errors lose the path below `action`. On such an error
+/// the culprit is found by elimination: the field whose removal makes the
+/// command parse (or only complain that this very field is missing).
+fn parse_command(body: Result<Bytes, BytesRejection>) -> Result<Command, ApiError> {
+    let bytes = body.map_err(ApiError::from_bytes_rejection)?;
+    parse_body::<Command>(Ok(bytes.clone())).map_err(|e| blame_action_field(&bytes, e))
+}
+
+fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
+    if err.body.field.as_deref() != Some("action") {
+        return err;
+    }
+    let Ok(serde_json::Value::Object(top)) = serde_json::from_slice::<serde_json::Value>(bytes)
+    else {
+        return err;
+    };
+    let Some(serde_json::Value::Object(action)) = top.get("action") else {
+        return err;
+    };
+    let rename = |err: ApiError, key: &str| {
+        let message = match err.body.error.strip_prefix("action: ") {
+            Some(rest) => format!("action.{key}: {rest}"),
+            None => err.body.error.clone(),
+        };
+        let status = err.status;
+        let code = err.body.code.clone();
+        ApiError::new(status, &code, message).with_field(format!("action.{key}"))
+    };
+    if let Some(name) = err
+        .body
+        .error
+        .strip_prefix("action: unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let name = name.to_string();
+        return rename(err, &name);
+    }
+    for key in action.keys().filter(|k| k.as_str() != "type") {
+        let mut trial = serde_json::Value::Object(top.clone());
+        if let Some(a) = trial.get_mut("action").and_then(|a| a.as_object_mut()) {
+            a.remove(key);
+        }
+        let culprit = match serde_json::from_value::<Command>(trial) {
+            Ok(_) => true,
+            Err(e) => e.to_string().starts_with(&format!("missing field `{key}`")),
+        };
+        if culprit {
+            return rename(err, key);
+        }
+    }
+    err
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
+        .map_err(ApiError::internal)
+}
+
+async fn post_command(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let cmd: Command = parse_command(body)?;
+    caller.require(
+        cmd.action.required_access(),
+        &format!("the action {}", cmd.action.name()),
+    )?;
+    let done = submit(&state, cmd, &caller.name, Utc::now()).await?;
+    let status = if done.appended.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let result = CommandResult {
+        events: done
+            .appended
+            .events
+            .iter()
+            .map(|e| e.recorded.clone())
+            .collect(),
+        duplicate: done.appended.duplicate,
+    };
+    Ok((status, Json(result)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// Include closed incidents.
+    #[serde(default)]
+    all: bool,
+}
+
+/// Worst first: severity rank, then the least time left on a running clock,
+/// then the oldest.
+fn sort_worst_first(views: &mut [IncidentView], policy: &Policy) {
+    views.sort_by_cached_key(|v| {
+        let urgent = most_urgent(&v.clocks).map_or(i64::MAX, |c| c.remaining_secs);
+        (
+            v.incident.closed.is_some(),
+            policy.severity_rank(&v.incident.severity),
+            urgent,
+            v.incident.number,
+        )
+    });
+}
+
+fn view_of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> IncidentView {
+    IncidentView {
+        incident: inc.clone(),
+        clocks: clocks(inc, policy, now),
+    }
+}
+
+async fn list_incidents(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<IncidentList>, ApiError> {
+    let Query(q) = query.map_err(ApiError::from_query)?;
+    let now = Utc::now();
+    let (latest_seq, mut incidents) = state.read_view(|v| {
+        let list: Vec<IncidentView> = v
+            .world
+            .order
+            .iter()
+            .filter_map(|id| v.world.get(id))
+            .filter(|i| q.all || i.closed.is_none())
+            .map(|i| view_of(i, &state.policy, now))
+            .collect();
+        (v.latest_seq, list)
+    });
+    sort_worst_first(&mut incidents, &state.policy);
+    Ok(Json(IncidentList {
+        server_time: now,
+        latest_seq,
+        incidents,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+impl PageQuery {
+    /// 1..=MAX_PAGE; larger asks are served MAX_PAGE at a time.
+    fn limit(&self) -> Result<usize, ApiError> {
+        match self.limit {
+            Some(0) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                format!("limit must be between 1 and {MAX_PAGE}"),
+            )
+            .with_field("limit")),
+            Some(n) => Ok(n.min(MAX_PAGE)),
+            None => Ok(MAX_PAGE),
+        }
+    }
+}
+
+/// Reads `limit + 1` to learn whether there is more without a second query.
+fn page(
+    mut events: Vec<Arc<StoredEvent>>,
+    limit: usize,
+    after: u64,
+) -> (Vec<Arc<StoredEvent>>, u64, bool) {
+    let more = events.len() > limit;
+    events.truncate(limit);
+    let next_after = events.last().map_or(after, |e| e.seq());
+    (events, next_after, more)
+}
+
+async fn get_incident(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    reference: Result<Path<String>, PathRejection>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let Path(reference) = reference.map_err(ApiError::from_path)?;
+    let Query(q) = query.map_err(ApiError::from_query)?;
+    let limit = q.limit()?;
+    let now = Utc::now();
+    let view = state
+        .read_view(|v| {
+            v.world
+                .resolve(&reference)
+                .map(|i| view_of(i, &state.policy, now))
+        })
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "unknown incident {:?}",
+                crate::domain::sanitize::sanitize_line(&reference)
+            ))
+            .with_field("reference")
+        })?;
+    let store = state.store.clone();
+    let id = view.incident.id;
+    let after = q.after;
+    let events = blocking(move || store.incident_events(id, after, limit + 1)).await?;
+    let (events, next_after, more) = page(events, limit, after);
+    Ok(Json(IncidentDetail {
+        server_time: now,
+        incident: view,
+        timeline: events.iter().map(|e| e.recorded.clone()).collect(),
+        next_after,
+        more,
+    }))
+}
+
+async fn get_events(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<EventsPage>, ApiError> {
+    let Query(q) = query.map_err(ApiError::from_query)?;
+    let limit = q.limit()?;
+    // Read the head first: the page can only be at or behind it.
+    let latest = state.latest_seq();
+    let store = state.store.clone();
+    let after = q.after;
+    let events = blocking(move || store.events_after(after, limit + 1)).await?;
+    let (events, next_after, more) = page(events, limit, after);
+    Ok(Json(EventsPage {
+        events: events.iter().map(|e| e.recorded.clone()).collect(),
+        next_after,
+        more,
+        latest_seq: latest.max(next_after),
+    }))
+}
+
+async fn get_policy(State(state): State<Arc<AppState>>, _caller: Caller) -> Json<Policy> {
+    Json((*state.policy).clone())
+}
+
+async fn get_me(State(state): State<Arc<AppState>>, caller: Caller) -> Json<Me> {
+    Json(Me {
+        name: caller.name,
+        role: caller.role,
+        server_time: Utc::now(),
+        policy: state.policy.name.clone(),
+    })
+}
+
+fn token_info(t: &TokenRecord) -> TokenInfo {
+    TokenInfo {
+        name: t.name.clone(),
+        role: t.role,
+        created_at: t.created_at,
+    }
+}
+
+/// Live tokens (revoked ones are not listed).
+async fn list_tokens(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    caller.require(Access::Admin, "managing tokens")?;
+    let store = state.store.clone();
+    let tokens = blocking(move || store.list_tokens()).await?;
+    Ok(Json(
+        tokens
+            .iter()
+            .filter(|t| !t.revoked)
+            .map(token_info)
+            .collect(),
+    ))
+}
+
+async fn create_token(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    caller.require(Access::Admin, "managing tokens")?;
+    let req: CreateToken = parse_body(body)?;
+    validate_token_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
+    let secret = new_secret();
+    let store = state.store.clone();
+    let (name, role, hash) = (req.name.clone(), req.role, hash_token(&secret));
+    let res = tokio::task::spawn_blocking(move || store.create_token(&name, role, &hash))
+        .await
+        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?;
+    match res {
+        Ok(rec) => {
+            tracing::info!(name = %rec.name, role = rec.role.as_str(), by = %caller.name, "token created");
+            Ok((
+                StatusCode::CREATED,
+                Json(NewToken {
+                    name: rec.name,
+                    role: rec.role,
+                    token: secret,
+                }),
+            ))
+        }
+        Err(StoreError::NameTaken(n)) => Err(ApiError::conflict(format!(
+            "a token named {n:?} already exists (names stay taken after revocation)"
+        ))
+        .with_field("name")),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Access::Admin, "managing tokens")?;
+    let Path(name) = name.map_err(ApiError::from_path)?;
+    let store = state.store.clone();
+    let n = name.clone();
+    let revoked = blocking(move || store.revoke_token(&n)).await?;
+    state.tokens.forget(&name);
+    if revoked {
+        tracing::info!(%name, by = %caller.name, "token revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!(
+            "no live token named {:?}",
+            crate::domain::sanitize::sanitize_line(&name)
+        )))
+    }
+}

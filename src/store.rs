@@ -1,0 +1,205 @@
+//! The event store: the append-only log every incident is folded from, plus
+//! the API tokens.
+//!
+//! [`EventStore`] is the contract the server relies on; [`sqlite::SqliteStore`]
+//! is the embedded implementation (WAL, `synchronous=FULL`, group commit).
+//!
+//! Why appends are *queued* rather than called: the server decides a command
+//! under a lock that also fixes the order of appends, but it must not hold that
+//! lock across an fsync, or every command would pay for its own fsync and
+//! throughput would collapse to the disk's sync rate. So [`EventStore::enqueue`]
+//! only puts the batch in line (cheap, never blocks on I/O) and returns a
+//! [`Ticket`]; the writer commits everything that is waiting in one
+//! transaction and answers every ticket after the fsync. An answered ticket
+//! means the events are on disk.
+
+pub mod migrations;
+pub mod sqlite;
+
+use crate::domain::command::Access;
+use crate::domain::event::{Event, Recorded};
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub use sqlite::SqliteStore;
+
+/// One committed event: the parsed record and its JSON, serialised once at
+/// commit time and shared (not re-serialised) by every reader and subscriber.
+#[derive(Debug)]
+pub struct StoredEvent {
+    /// The command the event was appended for (its idempotency key).
+    pub command: Uuid,
+    pub recorded: Recorded,
+    /// `serde_json` text of [`Self::recorded`].
+    pub json: Arc<str>,
+    /// The Server-Sent-Events frame, built on first use and then shared.
+    frame: OnceLock<Bytes>,
+}
+
+impl StoredEvent {
+    pub fn new(command: Uuid, recorded: Recorded, json: Arc<str>) -> StoredEvent {
+        StoredEvent {
+            command,
+            recorded,
+            json,
+            frame: OnceLock::new(),
+        }
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.recorded.seq
+    }
+
+    /// `id: SEQ / event: event / data: JSON` — built once, then every
+    /// subscriber sends the same bytes (a reference-count bump, not a copy).
+    pub fn sse_frame(&self) -> Bytes {
+        self.frame
+            .get_or_init(|| {
+                Bytes::from(format!(
+                    "id: {}\nevent: {}\ndata: {}\n\n",
+                    self.recorded.seq,
+                    crate::protocol::sse::EVENT,
+                    self.json
+                ))
+            })
+            .clone()
+    }
+}
+
+/// The answer to one append.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    /// The events as stored: new ones, or for a duplicate the ones stored the first time.
+    pub events: Vec<Arc<StoredEvent>>,
+    /// True when the command (or all of its event ids) was already in the log.
+    pub duplicate: bool,
+}
+
+/// Why the store failed. Never the client's fault: the server maps every one
+/// of these to `internal` (500/503) and logs it, except [`StoreError::NameTaken`].
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored event is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("a token named {0:?} already exists")]
+    NameTaken(String),
+    #[error("database schema version {found} is newer than this build understands ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("the store's writer has stopped")]
+    Closed,
+    #[error("{0}")]
+    Corrupt(String),
+}
+
+/// Resolves when the append is durable (or failed).
+pub type Ticket = oneshot::Receiver<Result<Appended, StoreError>>;
+
+/// Called by the writer after each commit with the newly stored events, in
+/// seq order, before any caller of that batch is answered — so whatever the
+/// hook updates (the read model, the live broadcast) already shows an event by
+/// the time its author gets a 2xx.
+pub type CommitHook = Box<dyn Fn(&[Arc<StoredEvent>]) + Send + Sync>;
+
+/// A stored API token (never the secret, only its SHA-256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub name: String,
+    pub role: Access,
+    pub hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// The log and the tokens. Reads are blocking calls (run them on a blocking
+/// thread from async code); appends go through [`EventStore::enqueue`].
+pub trait EventStore: Send + Sync + 'static {
+    /// Queues one command's events for the next group commit. Idempotent: when
+    /// the command id (or every event id) is already stored, the ticket answers
+    /// with the stored events and `duplicate: true`, and nothing is written.
+    /// `seq` and `recorded_at` are assigned inside the write transaction.
+    fn enqueue(&self, command: Uuid, events: Vec<Event>) -> Ticket;
+
+    /// Resolves once every append queued before it has been answered.
+    fn flush(&self) -> oneshot::Receiver<()>;
+
+    /// Installs the hook called after every commit (once; a second call fails).
+    fn set_commit_hook(&self, hook: CommitHook) -> Result<(), StoreError>;
+
+    /// Up to `limit` events with `seq > after`, oldest first.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
+
+    /// Up to `limit` events of one incident with `seq > after`, oldest first.
+    fn incident_events(
+        &self,
+        incident: Uuid,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
+
+    /// The events stored for a command id (empty when it was never stored).
+    fn command_events(&self, command: Uuid) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
+
+    /// The highest seq committed (0 for an empty log).
+    fn latest_seq(&self) -> Result<u64, StoreError>;
+
+    /// Stores a new token; [`StoreError::NameTaken`] when the name exists (revoked or not).
+    fn create_token(&self, name: &str, role: Access, hash: &str)
+    -> Result<TokenRecord, StoreError>;
+
+    /// Creates the token, or replaces the secret and role of the one with that
+    /// name (un-revoking it). Only for the embedded single-user bootstrap.
+    fn put_token(&self, name: &str, role: Access, hash: &str) -> Result<TokenRecord, StoreError>;
+
+    /// The token with this SHA-256, revoked or not.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    fn token_by_name(&self, name: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Every token, oldest first.
+    fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Revokes by name; false when there is no live token of that name.
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Commits what is queued and stops the writer; later appends fail with [`StoreError::Closed`].
+    fn close(&self);
+}
+
+/// Appends and waits until durable.
+pub async fn append(
+    store: &dyn EventStore,
+    command: Uuid,
+    events: Vec<Event>,
+) -> Result<Appended, StoreError> {
+    store
+        .enqueue(command, events)
+        .await
+        .map_err(|_| StoreError::Closed)?
+}
+
+/// The SHA-256 of a token's secret, hex. Only this is stored.
+pub fn hash_token(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A new secret: `wr_` and 32 random bytes in hex (64 characters).
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    let mut out = String::with_capacity(67);
+    out.push_str("wr_");
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}

@@ -1,0 +1,575 @@
+//! The embedded SQLite store: WAL, `synchronous=FULL`, and group commit.
+//!
+//! One dedicated writer thread owns the only connection that appends. It
+//! takes every append waiting in its queue, writes them in ONE transaction
+//! (one fsync of the WAL for the lot), runs the commit hook, then answers each
+//! caller. Because it is the only writer, it can hand out `seq` from a counter
+//! inside the transaction and the log stays gap-free: a failed transaction
+//! rolls the counter back with it.
+//!
+//! Readers use a small pool of other connections; WAL lets them read while
+//! the writer writes.
+
+use super::migrations;
+use super::{Appended, CommitHook, EventStore, StoreError, StoredEvent, Ticket, TokenRecord};
+use crate::domain::command::Access;
+use crate::domain::event::{Event, Recorded};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// Most appends committed in one transaction. Large enough that 64 busy
+/// writers share an fsync, small enough that one transaction stays short.
+const MAX_BATCH: usize = 1024;
+/// Idle reader connections kept open.
+const READ_POOL: usize = 8;
+
+enum Msg {
+    Append {
+        command: Uuid,
+        events: Vec<Event>,
+        reply: oneshot::Sender<Result<Appended, StoreError>>,
+    },
+    Flush(oneshot::Sender<()>),
+    Close,
+}
+
+/// See the module docs.
+pub struct SqliteStore {
+    path: PathBuf,
+    tx: Mutex<Option<mpsc::Sender<Msg>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    hook: Arc<OnceLock<CommitHook>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // WAL: readers never block the writer. FULL: a commit is on disk before we answer.
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt(format!(
+            "{}: could not switch to WAL mode (got {mode})",
+            path.display()
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating the file and its directory if missing) and migrates the
+    /// database, then starts the writer thread.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Corrupt(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let mut conn = connect(&path)?;
+        migrations::migrate(&mut conn)?;
+        let latest: u64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64;
+        let (tx, rx) = mpsc::channel();
+        let hook: Arc<OnceLock<CommitHook>> = Arc::new(OnceLock::new());
+        let writer = {
+            let hook = hook.clone();
+            std::thread::Builder::new()
+                .name("warroom-store-writer".into())
+                .spawn(move || Writer::new(conn, latest, hook).run(rx))
+                .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?
+        };
+        Ok(SqliteStore {
+            path,
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            hook,
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn send(&self, msg: Msg) -> Result<(), Msg> {
+        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(tx) => tx.send(msg).map_err(|e| e.0),
+            None => Err(msg),
+        }
+    }
+
+    /// Runs `f` on a pooled reader connection.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path)?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READ_POOL {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String)> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
+fn to_stored((command, data): (String, String)) -> Result<Arc<StoredEvent>, StoreError> {
+    let recorded: Recorded = serde_json::from_str(&data)?;
+    let command = Uuid::parse_str(&command)
+        .map_err(|e| StoreError::Corrupt(format!("bad command id {command:?}: {e}")))?;
+    Ok(Arc::new(StoredEvent::new(
+        command,
+        recorded,
+        Arc::from(data),
+    )))
+}
+
+fn query_stored(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, stored_from_row)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(to_stored(row?)?);
+    }
+    Ok(out)
+}
+
+fn token_from_row(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, String, bool)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn to_token(
+    (name, role, hash, created_at, revoked): (String, String, String, String, bool),
+) -> Result<TokenRecord, StoreError> {
+    let role = Access::parse(&role)
+        .ok_or_else(|| StoreError::Corrupt(format!("token {name:?} has unknown role {role:?}")))?;
+    let created_at = DateTime::parse_from_rfc3339(&created_at)
+        .map_err(|e| StoreError::Corrupt(format!("token {name:?}: bad created_at: {e}")))?
+        .with_timezone(&Utc);
+    Ok(TokenRecord {
+        name,
+        role,
+        hash,
+        created_at,
+        revoked,
+    })
+}
+
+const TOKEN_COLUMNS: &str = "SELECT name, role, hash, created_at, revoked FROM tokens";
+
+impl EventStore for SqliteStore {
+    fn enqueue(&self, command: Uuid, events: Vec<Event>) -> Ticket {
+        let (reply, ticket) = oneshot::channel();
+        if let Err(Msg::Append { reply, .. }) = self.send(Msg::Append {
+            command,
+            events,
+            reply,
+        }) {
+            let _ = reply.send(Err(StoreError::Closed));
+        }
+        ticket
+    }
+
+    fn flush(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        if let Err(Msg::Flush(tx)) = self.send(Msg::Flush(tx)) {
+            let _ = tx.send(());
+        }
+        rx
+    }
+
+    fn set_commit_hook(&self, hook: CommitHook) -> Result<(), StoreError> {
+        self.hook
+            .set(hook)
+            .map_err(|_| StoreError::Corrupt("the commit hook is already set".into()))
+    }
+
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        self.read(|c| {
+            query_stored(
+                c,
+                "SELECT command_id, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                params![after as i64, limit as i64],
+            )
+        })
+    }
+
+    fn incident_events(
+        &self,
+        incident: Uuid,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        self.read(|c| {
+            query_stored(
+                c,
+                "SELECT command_id, data FROM events WHERE incident = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                params![incident.to_string(), after as i64, limit as i64],
+            )
+        })
+    }
+
+    fn command_events(&self, command: Uuid) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        self.read(|c| {
+            query_stored(
+                c,
+                "SELECT command_id, data FROM events WHERE command_id = ?1 ORDER BY seq",
+                params![command.to_string()],
+            )
+        })
+    }
+
+    fn latest_seq(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let seq: i64 =
+                c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+            Ok(seq as u64)
+        })
+    }
+
+    fn create_token(
+        &self,
+        name: &str,
+        role: Access,
+        hash: &str,
+    ) -> Result<TokenRecord, StoreError> {
+        let created_at = Utc::now();
+        self.read(|c| {
+            let res = c.execute(
+                "INSERT INTO tokens (name, role, hash, created_at, revoked) VALUES (?1, ?2, ?3, ?4, 0)",
+                params![name, role.as_str(), hash, created_at.to_rfc3339()],
+            );
+            match res {
+                Ok(_) => Ok(()),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    Err(StoreError::NameTaken(name.to_string()))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })?;
+        Ok(TokenRecord {
+            name: name.to_string(),
+            role,
+            hash: hash.to_string(),
+            created_at,
+            revoked: false,
+        })
+    }
+
+    fn put_token(&self, name: &str, role: Access, hash: &str) -> Result<TokenRecord, StoreError> {
+        let created_at = Utc::now();
+        self.read(|c| {
+            c.execute(
+                "INSERT INTO tokens (name, role, hash, created_at, revoked) VALUES (?1, ?2, ?3, ?4, 0)
+                 ON CONFLICT(name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
+                     created_at = excluded.created_at, revoked = 0",
+                params![name, role.as_str(), hash, created_at.to_rfc3339()],
+            )?;
+            Ok(())
+        })?;
+        Ok(TokenRecord {
+            name: name.to_string(),
+            role,
+            hash: hash.to_string(),
+            created_at,
+            revoked: false,
+        })
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.read(|c| {
+            let row = c
+                .prepare_cached(&format!("{TOKEN_COLUMNS} WHERE hash = ?1"))?
+                .query_row([hash], token_from_row)
+                .optional()?;
+            row.map(to_token).transpose()
+        })
+    }
+
+    fn token_by_name(&self, name: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.read(|c| {
+            let row = c
+                .prepare_cached(&format!("{TOKEN_COLUMNS} WHERE name = ?1"))?
+                .query_row([name], token_from_row)
+                .optional()?;
+            row.map(to_token).transpose()
+        })
+    }
+
+    fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("{TOKEN_COLUMNS} ORDER BY created_at, name"))?;
+            let rows = stmt.query_map([], token_from_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(to_token(row?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        self.read(|c| {
+            let n = c.execute(
+                "UPDATE tokens SET revoked = 1 WHERE name = ?1 AND revoked = 0",
+                [name],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn close(&self) {
+        let _ = self.send(Msg::Close);
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle {
+            // Never join from the writer itself (the commit hook may drop the
+            // last handle to whatever owns this store).
+            if h.thread().id() == std::thread::current().id() {
+                return;
+            }
+            if h.join().is_err() {
+                tracing::error!("the store writer thread panicked");
+            }
+        }
+    }
+}
+
+/// One queued append waiting for the next commit.
+struct Job {
+    command: Uuid,
+    events: Vec<Event>,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+struct Writer {
+    conn: Connection,
+    /// The seq the next stored event gets.
+    next_seq: u64,
+    hook: Arc<OnceLock<CommitHook>>,
+}
+
+impl Writer {
+    fn new(conn: Connection, latest: u64, hook: Arc<OnceLock<CommitHook>>) -> Writer {
+        Writer {
+            conn,
+            next_seq: latest + 1,
+            hook,
+        }
+    }
+
+    /// Takes whatever is queued, commits it as one transaction, answers; repeats.
+    fn run(mut self, rx: mpsc::Receiver<Msg>) {
+        let mut jobs: Vec<Job> = Vec::new();
+        while let Ok(first) = rx.recv() {
+            let mut next = Some(first);
+            let mut closing = false;
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Append {
+                        command,
+                        events,
+                        reply,
+                    } => jobs.push(Job {
+                        command,
+                        events,
+                        reply,
+                    }),
+                    Msg::Flush(done) => {
+                        // Everything queued before the flush is answered first.
+                        self.commit(std::mem::take(&mut jobs));
+                        let _ = done.send(());
+                    }
+                    Msg::Close => {
+                        closing = true;
+                        break;
+                    }
+                }
+                if jobs.len() >= MAX_BATCH {
+                    break;
+                }
+                next = rx.try_recv().ok();
+            }
+            self.commit(std::mem::take(&mut jobs));
+            if closing {
+                break;
+            }
+        }
+        // Answer anything that raced with the close.
+        while let Ok(msg) = rx.try_recv() {
+            match msg {
+                Msg::Append { reply, .. } => {
+                    let _ = reply.send(Err(StoreError::Closed));
+                }
+                Msg::Flush(done) => {
+                    let _ = done.send(());
+                }
+                Msg::Close => {}
+            }
+        }
+    }
+
+    fn commit(&mut self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
+        let first_seq = self.next_seq;
+        match self.write(&jobs) {
+            Ok((outcomes, fresh)) => {
+                if !fresh.is_empty()
+                    && let Some(hook) = self.hook.get()
+                {
+                    hook(&fresh);
+                }
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                self.next_seq = first_seq;
+                tracing::error!(error = %e, appends = jobs.len(), "commit failed; nothing of this batch was stored");
+                let msg = e.to_string();
+                for job in jobs {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Corrupt(format!("commit failed: {msg}"))));
+                }
+            }
+        }
+    }
+
+    /// One transaction for all `jobs`. Returns each job's answer and the
+    /// newly stored events in seq order. A job the store refuses on its own
+    /// (ids repeated within it) gets an error without failing the others.
+    #[allow(clippy::type_complexity)]
+    fn write(
+        &mut self,
+        jobs: &[Job],
+    ) -> Result<(Vec<Result<Appended, StoreError>>, Vec<Arc<StoredEvent>>), StoreError> {
+        let recorded_at = Utc::now();
+        let recorded_at_text = recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        let mut fresh = Vec::new();
+        let mut next_seq = self.next_seq;
+        {
+            let mut by_command = tx.prepare_cached(
+                "SELECT command_id, data FROM events WHERE command_id = ?1 ORDER BY seq",
+            )?;
+            let mut by_id =
+                tx.prepare_cached("SELECT command_id, data FROM events WHERE id = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (seq, id, command_id, incident, recorded_at, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for job in jobs {
+                let command = job.command.to_string();
+                let mut existing = Vec::new();
+                for row in by_command.query_map([&command], stored_from_row)? {
+                    existing.push(to_stored(row?)?);
+                }
+                if existing.is_empty() {
+                    for ev in &job.events {
+                        if let Some(row) = by_id
+                            .query_row([ev.id.to_string()], stored_from_row)
+                            .optional()?
+                        {
+                            existing.push(to_stored(row)?);
+                        }
+                    }
+                }
+                if !existing.is_empty() {
+                    outcomes.push(Ok(Appended {
+                        events: existing,
+                        duplicate: true,
+                    }));
+                    continue;
+                }
+                let mut ids = HashSet::new();
+                if !job.events.iter().all(|e| ids.insert(e.id)) {
+                    outcomes.push(Err(StoreError::Corrupt(format!(
+                        "command {command} carries the same event id twice"
+                    ))));
+                    continue;
+                }
+                let mut stored = Vec::with_capacity(job.events.len());
+                for ev in &job.events {
+                    let recorded = Recorded {
+                        seq: next_seq,
+                        recorded_at,
+                        event: ev.clone(),
+                    };
+                    let json: Arc<str> = Arc::from(serde_json::to_string(&recorded)?);
+                    insert.execute(params![
+                        next_seq as i64,
+                        ev.id.to_string(),
+                        command,
+                        ev.incident.to_string(),
+                        recorded_at_text,
+                        &*json,
+                    ])?;
+                    next_seq += 1;
+                    stored.push(Arc::new(StoredEvent::new(job.command, recorded, json)));
+                }
+                fresh.extend(stored.iter().cloned());
+                outcomes.push(Ok(Appended {
+                    events: stored,
+                    duplicate: false,
+                }));
+            }
+        }
+        tx.commit()?;
+        self.next_seq = next_seq;
+        Ok((outcomes, fresh))
+    }
+}
