@@ -4,6 +4,7 @@ pub mod act;
 pub mod policy;
 pub mod serve;
 pub mod token;
+pub mod tui;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -117,9 +118,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("warroom: {other:?} is not available in this build yet");
             Ok(2)
         }
-        None => {
-            eprintln!("warroom: the TUI is not available in this build yet");
-            Ok(2)
-        }
+        None => tui::run_tui(cli.server, cli.token, cli.config),
     }
 }

@@ -8,6 +8,7 @@
 //! - [`form`]: dialogs as data; [`prefill`]: messages from the policy's templates.
 //! - [`layout`]: where panels go (shared by `view` and mouse hit-testing); [`view`]: drawing.
 //! - [`theme`]: colour roles from TOML.
+//! - [`run`]: the runtime — terminal setup and the one message loop.
 
 pub mod command_line;
 pub mod form;
@@ -16,6 +17,7 @@ pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod prefill;
+pub mod run;
 pub mod theme;
 pub mod update;
 pub mod view;

@@ -418,6 +418,121 @@ impl Keymap {
     }
 }
 
+/// Parses a key as written in the config file: `ctrl-n`, `alt-enter`,
+/// `shift-tab`, `F5`, `pgup`, `space`, `x`, `N`.
+pub fn parse_key(s: &str) -> Option<KeyPat> {
+    let s = s.trim();
+    let (mods_part, key) = match s.rfind('-') {
+        // A trailing `-` is the minus key itself (`ctrl--`).
+        Some(i) if i + 1 == s.len() && i > 0 => (&s[..i - 1], "-"),
+        Some(i) if i > 0 => (&s[..i], &s[i + 1..]),
+        _ => ("", s),
+    };
+    let mut mods = KeyModifiers::NONE;
+    for m in mods_part.split('-').filter(|m| !m.is_empty()) {
+        mods |= match m.to_ascii_lowercase().as_str() {
+            "ctrl" | "control" | "c" => KeyModifiers::CONTROL,
+            "alt" | "meta" | "m" | "a" => KeyModifiers::ALT,
+            "shift" | "s" => KeyModifiers::SHIFT,
+            _ => return None,
+        };
+    }
+    let lower = key.to_ascii_lowercase();
+    let code = match lower.as_str() {
+        "enter" | "return" | "cr" => KeyCode::Enter,
+        "esc" | "escape" => KeyCode::Esc,
+        "tab" if mods.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+        "tab" => KeyCode::Tab,
+        "backtab" => KeyCode::BackTab,
+        "space" => KeyCode::Char(' '),
+        "backspace" | "bs" => KeyCode::Backspace,
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "pgup" | "pageup" => KeyCode::PageUp,
+        "pgdn" | "pgdown" | "pagedown" => KeyCode::PageDown,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "del" | "delete" => KeyCode::Delete,
+        "ins" | "insert" => KeyCode::Insert,
+        f if f.len() >= 2
+            && f.starts_with('f')
+            && f[1..].parse::<u8>().is_ok_and(|n| (1..=24).contains(&n)) =>
+        {
+            KeyCode::F(f[1..].parse().ok()?)
+        }
+        _ => {
+            let mut chars = key.chars();
+            let c = chars.next()?;
+            if chars.next().is_some() {
+                return None;
+            }
+            // Ctrl-letters are matched case-insensitively; keep them lower-case.
+            if mods.contains(KeyModifiers::CONTROL) {
+                KeyCode::Char(c.to_ascii_lowercase())
+            } else {
+                KeyCode::Char(c)
+            }
+        }
+    };
+    if matches!(code, KeyCode::Char(_)) {
+        mods.remove(KeyModifiers::SHIFT);
+    }
+    Some(KeyPat::Key(code, mods))
+}
+
+impl Keymap {
+    /// The default keymap with the config file's `[keys]` applied: each entry
+    /// `"key" = "action"` binds the key to the action in every context where
+    /// the action has a default binding (replacing whatever that key did
+    /// there). Bad entries are skipped with a warning naming them.
+    pub fn with_overrides(
+        overrides: &std::collections::BTreeMap<String, String>,
+    ) -> (Keymap, Vec<String>) {
+        let mut km = Keymap::default();
+        let mut warnings = Vec::new();
+        for (key, action) in overrides {
+            let Some(pat) = parse_key(key) else {
+                warnings.push(format!(
+                    "config [keys] {key:?}: not a key (write e.g. \"ctrl-n\", \"alt-enter\", \"F5\", \"x\")"
+                ));
+                continue;
+            };
+            let Some(act) = Act::from_name(action) else {
+                warnings.push(format!(
+                    "config [keys] {key:?} = {action:?}: unknown action (the names are listed in the help, e.g. note, acknowledge, post_update)"
+                ));
+                continue;
+            };
+            let targets: Vec<(Context, &'static str)> = DEFAULT
+                .iter()
+                .filter(|b| b.act == act)
+                .map(|b| (b.context, b.description))
+                .fold(Vec::new(), |mut acc, (c, d)| {
+                    if !acc.iter().any(|(x, _)| *x == c) {
+                        acc.push((c, d));
+                    }
+                    acc
+                });
+            for (context, description) in targets {
+                km.bindings
+                    .retain(|b| !(b.context == context && b.key == pat));
+                km.bindings.insert(
+                    0,
+                    Binding {
+                        key: pat,
+                        context,
+                        act,
+                        description,
+                    },
+                );
+            }
+        }
+        (km, warnings)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,6 +593,58 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn parses_config_keys() {
+        assert_eq!(parse_key("ctrl-n"), Some(ctrl('n')));
+        assert_eq!(parse_key("Ctrl-N"), Some(ctrl('n')));
+        assert_eq!(
+            parse_key("alt-enter"),
+            Some(KeyPat::Key(KeyCode::Enter, ALT))
+        );
+        assert_eq!(
+            parse_key("shift-tab"),
+            Some(KeyPat::Key(KeyCode::BackTab, KeyModifiers::SHIFT))
+        );
+        assert_eq!(parse_key("F5"), Some(code(KeyCode::F(5))));
+        assert_eq!(parse_key("N"), Some(k('N')));
+        assert_eq!(parse_key("space"), Some(k(' ')));
+        assert_eq!(parse_key("hyper-x"), None);
+        assert_eq!(parse_key("nonsense"), None);
+    }
+
+    #[test]
+    fn overrides_rebind_by_action_name_and_warn_on_mistakes() {
+        let mut o = std::collections::BTreeMap::new();
+        o.insert("ctrl-n".to_string(), "note".to_string());
+        o.insert("x".to_string(), "acknowledge".to_string());
+        o.insert("ctrl-q".to_string(), "explode".to_string());
+        o.insert("hyper-q".to_string(), "quit".to_string());
+        let (km, warnings) = Keymap::with_overrides(&o);
+        let ev = key(KeyCode::Char('n'), CTRL);
+        assert_eq!(km.lookup(&[Context::WarRoom], &ev), Some(Act::Note));
+        // The old key still works; x now acknowledges in the war room.
+        assert_eq!(
+            km.lookup(&[Context::WarRoom], &key(KeyCode::Char('i'), NONE)),
+            Some(Act::Note)
+        );
+        assert_eq!(
+            km.lookup(&[Context::WarRoom], &key(KeyCode::Char('x'), NONE)),
+            Some(Act::Acknowledge)
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("\"explode\": unknown action"))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("\"hyper-q\": not a key"))
+        );
+        assert!(km.keys_for(Context::WarRoom, Act::Note).contains("Ctrl-N"));
     }
 
     #[test]
