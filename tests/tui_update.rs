@@ -1214,3 +1214,31 @@ fn resize_keeps_cursors_in_range() {
     let tl = &m.room.as_ref().unwrap().timeline;
     assert!(tl.offset <= tl.selected);
 }
+
+#[test]
+fn quitting_from_a_dialog_with_text_asks_and_no_returns_to_it() {
+    let (mut m, _) = in_room();
+    chr(&mut m, 'p');
+    typ(&mut m, "@hank");
+    assert!(ctrl(&mut m, 'c').is_empty());
+    assert!(matches!(m.overlay, Some(Overlay::Confirm(_))));
+    chr(&mut m, 'n');
+    assert_eq!(
+        form_value(&m, "who"),
+        "@hank",
+        "back in the dialog, text kept"
+    );
+    ctrl(&mut m, 'c');
+    assert_eq!(chr(&mut m, 'y'), vec![Effect::Quit]);
+}
+
+#[test]
+fn ctrl_c_and_ctrl_z_work_while_typing() {
+    let (mut m, _) = in_room();
+    chr(&mut m, ':');
+    typ(&mut m, "no");
+    assert_eq!(ctrl(&mut m, 'z'), vec![Effect::Suspend]);
+    assert_eq!(ctrl(&mut m, 'c'), vec![Effect::Quit]);
+    chr(&mut m, 'i');
+    assert_eq!(ctrl(&mut m, 'z'), vec![Effect::Suspend]);
+}

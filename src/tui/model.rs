@@ -512,6 +512,7 @@ impl Model {
     pub fn people(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let mut add = |p: &str| {
+            let p = crate::domain::sanitize::sanitize_line(p);
             let p = p.trim();
             if !p.is_empty() && p != "scheduler" && !out.iter().any(|o| o == p) {
                 out.push(p.to_string());
@@ -532,9 +533,10 @@ impl Model {
         out
     }
 
-    /// Whether a draft would be lost by quitting.
+    /// Whether a draft would be lost by quitting: the composer's, or a dialog's.
     pub fn has_unsent_text(&self) -> bool {
         self.composer.as_ref().is_some_and(Composer::has_draft)
+            || matches!(&self.overlay, Some(Overlay::Form(f)) if f.has_text())
     }
 }
 

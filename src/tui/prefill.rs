@@ -5,6 +5,7 @@
 
 use crate::domain::event::{Channel, Status};
 use crate::domain::policy::Policy;
+use crate::domain::sanitize::sanitize;
 use crate::domain::state::Incident;
 use crate::domain::template;
 use chrono::{DateTime, Utc};
@@ -13,6 +14,17 @@ use chrono::{DateTime, Utc};
 /// internal and customer templates otherwise (filled as if the incident were
 /// already in `state`).
 pub fn for_channel(
+    inc: &Incident,
+    policy: &Policy,
+    channel: Channel,
+    state: Status,
+    now: DateTime<Utc>,
+) -> String {
+    // The text lands in an editor that prints it as is: sanitise what others wrote.
+    sanitize(&fill(inc, policy, channel, state, now))
+}
+
+fn fill(
     inc: &Incident,
     policy: &Policy,
     channel: Channel,
@@ -45,5 +57,5 @@ pub fn escalation(
     let mut v = template::values(inc, policy, now);
     v.insert("escalation_reason", reason.to_string());
     v.insert("requested_action", requested.to_string());
-    template::render(policy.templates.escalation.trim(), &v)
+    sanitize(&template::render(policy.templates.escalation.trim(), &v))
 }

@@ -35,7 +35,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }) {
                 m.message = None;
             }
-            m.refresh_board();
+            // Deadlines move the board's order; it is only seen on the board
+            // (and refreshed on the way back to it).
+            if m.screen == Screen::Board {
+                m.refresh_board();
+            }
             m.dirty = true;
             vec![]
         }
@@ -183,21 +187,36 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
-/// Quitting asks first when a draft would be lost.
+/// Quitting asks first when a draft would be lost (the composer's, or text
+/// typed into an open dialog, which the question returns to on "no").
 fn quit(m: &mut Model) -> Vec<Effect> {
-    if m.has_unsent_text() {
-        m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-            title: "Quit?".into(),
-            lines: vec![
-                "The note composer holds an unsent draft.".into(),
-                "Quit and lose it? (y/n)".into(),
-            ],
-            on_yes: OnYes::Quit,
-            back: None,
-        })));
-        vec![]
+    if !m.has_unsent_text() {
+        return vec![Effect::Quit];
+    }
+    let back = match m.overlay.take() {
+        Some(Overlay::Form(f)) => Some(f),
+        _ => None,
+    };
+    let what = if back.is_some() {
+        "The open dialog holds text that was not submitted."
     } else {
-        vec![Effect::Quit]
+        "The note composer holds an unsent draft."
+    };
+    m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+        title: "Quit?".into(),
+        lines: vec![what.into(), "Quit and lose it? (y/n)".into()],
+        on_yes: OnYes::Quit,
+        back,
+    })));
+    vec![]
+}
+
+/// Ctrl-C and Ctrl-Z work while typing too.
+fn global_key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Effect>> {
+    match m.keymap.lookup(&[Context::Global], k) {
+        Some(Act::Quit) => Some(quit(m)),
+        Some(Act::Suspend) => Some(vec![Effect::Suspend]),
+        _ => None,
     }
 }
 
@@ -367,6 +386,7 @@ fn refresh_review(m: &mut Model) {
 }
 
 fn back(m: &mut Model) {
+    m.refresh_board();
     m.screen = match m.screen {
         Screen::Review(id) if m.room.as_ref().is_some_and(|r| r.incident == id) => {
             Screen::WarRoom(id)
@@ -699,6 +719,7 @@ fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
         }
         Parsed::Theme(name) => vec![Effect::LoadTheme(name)],
         Parsed::Board => {
+            m.refresh_board();
             m.screen = Screen::Board;
             vec![]
         }
@@ -798,6 +819,9 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
 }
 
 fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
+    if let Some(fx) = global_key(m, &k) {
+        return fx;
+    }
     let act = m.keymap.lookup(&[Context::Prompt], &k);
     if act != Some(Act::Complete) {
         p.completion = None;
@@ -879,11 +903,10 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
 }
 
 fn composer_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
-    let act = m.keymap.lookup(&[Context::Composer], &k);
-    let is_quit = m.keymap.lookup(&[Context::Global], &k) == Some(Act::Quit);
-    if is_quit {
-        return quit(m);
+    if let Some(fx) = global_key(m, &k) {
+        return fx;
     }
+    let act = m.keymap.lookup(&[Context::Composer], &k);
     let Some(c) = m.composer.as_mut() else {
         return vec![];
     };
@@ -942,9 +965,12 @@ fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effect> {
         m.overlay = Some(Overlay::Form(f));
         return vec![];
     }
-    if m.keymap.lookup(&[Context::Global], &k) == Some(Act::Quit) {
+    if matches!(
+        m.keymap.lookup(&[Context::Global], &k),
+        Some(Act::Quit | Act::Suspend)
+    ) {
         m.overlay = Some(Overlay::Form(f));
-        return quit(m);
+        return global_key(m, &k).unwrap_or_default();
     }
     let act = m.keymap.lookup(&[Context::Form], &k);
     let on_choice = matches!(f.focused().map(|x| &x.input), Some(Input::Choice { .. }));
