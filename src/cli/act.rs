@@ -30,7 +30,7 @@ pub enum ActCmd {
         #[arg(long, default_value = "note")]
         kind: String,
     },
-    /// Post a status update from the policy's template or your own text.
+    /// Post a status update on a channel (status_page, internal, customer).
     Update {
         incident: String,
         /// status_page, internal or customer.
