@@ -262,3 +262,14 @@ fn themes_with_colours() {
         insta::assert_snapshot!(format!("theme_{name}"), dump);
     }
 }
+
+#[test]
+fn timeline_entry_in_full() {
+    both("entry", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Home);
+        press(m, KeyCode::Char('j'));
+        press(m, KeyCode::Char('j'));
+        press(m, KeyCode::Enter);
+    });
+}

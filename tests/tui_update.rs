@@ -1242,3 +1242,18 @@ fn ctrl_c_and_ctrl_z_work_while_typing() {
     chr(&mut m, 'i');
     assert_eq!(ctrl(&mut m, 'z'), vec![Effect::Suspend]);
 }
+
+#[test]
+fn enter_on_the_timeline_shows_the_whole_entry() {
+    let (mut m, _) = in_room();
+    press(&mut m, KeyCode::Home);
+    chr(&mut m, 'j');
+    chr(&mut m, 'j');
+    assert!(press(&mut m, KeyCode::Enter).is_empty());
+    assert!(matches!(m.overlay, Some(Overlay::Entry { row: 2 })));
+    // Keys do not leak to the war room underneath.
+    assert!(chr(&mut m, 'a').is_empty());
+    press(&mut m, KeyCode::Esc);
+    assert!(m.overlay.is_none());
+    assert_eq!(m.screen, Screen::WarRoom(m.room.as_ref().unwrap().incident));
+}

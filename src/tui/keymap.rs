@@ -300,6 +300,7 @@ pub const DEFAULT: &[Binding] = table! {
     Timeline: [k('N')] => SearchPrev, "previous match";
     Timeline: [k('f')] => CycleFilter, "filter: all → notes → decisions → status";
     Timeline: [k('F')] => Follow, "follow mode on/off (stick to the newest entry)";
+    Timeline: [code(KeyCode::Enter)] => Open, "show the whole entry";
 
     Checklist: [k(' '), k('x')] => ToggleItem, "tick / untick the item";
     Actions: [k(' '), k('x')] => ToggleItem, "mark the action item done / open again";
@@ -344,7 +345,7 @@ pub const DEFAULT: &[Binding] = table! {
     Help: [k('k'), code(KeyCode::Up)] => Up, "scroll up";
     Help: [code(KeyCode::PageDown)] => PageDown, "page down";
     Help: [code(KeyCode::PageUp)] => PageUp, "page up";
-    Help: [code(KeyCode::Esc), k('q'), k('?')] => Back, "close help";
+    Help: [code(KeyCode::Esc), k('q'), k('?')] => Back, "close help / the entry";
 };
 
 /// The mouse, for the help screen (not rebindable).

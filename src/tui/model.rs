@@ -276,7 +276,13 @@ pub struct Confirm {
 /// A modal layer over the screen; one at a time.
 #[derive(Clone, Debug)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// One timeline entry in full: the `row`-th of the war room's timeline.
+    Entry {
+        row: usize,
+    },
     Form(Box<Form>),
     Confirm(Box<Confirm>),
     Prompt(Box<Prompt>),

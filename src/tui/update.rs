@@ -236,11 +236,22 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
         Act::PageDown => move_cursor(m, page as i64),
         Act::Top => move_cursor(m, i64::MIN / 2),
         Act::Bottom => move_cursor(m, i64::MAX / 2),
-        Act::Open => {
-            if let Some(id) = m.board.order.get(m.board.selected).copied() {
-                open_room(m, id);
+        Act::Open => match m.screen {
+            Screen::WarRoom(_) => {
+                if let Some(room) = &m.room
+                    && room.timeline.selected < m.timeline_logged(room)
+                {
+                    m.overlay = Some(Overlay::Entry {
+                        row: room.timeline.selected,
+                    });
+                }
             }
-        }
+            _ => {
+                if let Some(id) = m.board.order.get(m.board.selected).copied() {
+                    open_room(m, id);
+                }
+            }
+        },
         Act::Declare => m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy)))),
         Act::Review => {
             if let Some(inc) = m.focused_incident() {
@@ -779,6 +790,14 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 _ => scroll,
             };
             m.overlay = Some(Overlay::Help { scroll });
+            vec![]
+        }
+        Overlay::Entry { row } => {
+            match m.keymap.lookup(&[Context::Help, Context::Global], &k) {
+                Some(Act::Quit) => return quit(m),
+                Some(Act::Back) | Some(Act::Help) => {}
+                _ => m.overlay = Some(Overlay::Entry { row }),
+            }
             vec![]
         }
         Overlay::Confirm(c) => match m.keymap.lookup(&[Context::Confirm], &k) {

@@ -43,6 +43,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
     status_bar(m, theme, f, bands.status);
     match &m.overlay {
         Some(Overlay::Help { scroll }) => overlay::help(m, theme, f, bands.body, *scroll),
+        Some(Overlay::Entry { row }) => overlay::entry(m, theme, f, bands.body, *row),
         Some(Overlay::Form(form)) => overlay::form(m, theme, f, bands.body, form),
         Some(Overlay::Confirm(c)) => overlay::confirm(theme, f, bands.body, c),
         Some(Overlay::Prompt(p)) => overlay::prompt(m, theme, f, area, p),

@@ -96,6 +96,67 @@ pub fn help(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, scroll: usi
     f.render_widget(Paragraph::new(text), inner);
 }
 
+/// One timeline entry in full, wrapped: who, when (as written and as recorded), what.
+pub fn entry(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, row: usize) {
+    let Some(room) = &m.room else { return };
+    let Some(rec) = m.timeline_row(room, row) else {
+        return;
+    };
+    let ev = &rec.event;
+    let muted = Style::default().fg(theme.muted);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!("{} ", clean(&ev.actor)),
+                Style::default()
+                    .fg(theme.title)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                match &ev.body {
+                    crate::domain::EventBody::Note { kind, .. } => kind.as_str().to_string(),
+                    other => other.kind_name().replace('_', " "),
+                },
+                Style::default().fg(theme.info),
+            ),
+        ]),
+        Line::styled(
+            format!(
+                "at {} · recorded {} · seq {}",
+                ev.occurred_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                rec.recorded_at.format("%H:%M:%S"),
+                rec.seq
+            ),
+            muted,
+        ),
+        Line::default(),
+    ];
+    let text = match &ev.body {
+        crate::domain::EventBody::Note { text, .. } => text.clone(),
+        crate::domain::EventBody::UpdatePosted {
+            text,
+            channel,
+            state,
+        } => format!(
+            "{} update{}\n\n{text}",
+            channel.label(),
+            state.map(|s| format!(" ({s})")).unwrap_or_default()
+        ),
+        other => other.describe(),
+    };
+    for l in crate::domain::sanitize::sanitize(&text).lines() {
+        lines.push(Line::styled(l.to_string(), Style::default().fg(theme.text)));
+    }
+    let w = body.width.saturating_sub(8).clamp(20, 100);
+    let h = (lines.len() as u16 + 4).min(body.height);
+    let r = centered(body, w, h.max(8));
+    f.render_widget(Clear, r);
+    let block = panel(theme, " Timeline entry · Esc close ", true);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
 pub fn confirm(theme: &Theme, f: &mut Frame<'_>, body: Rect, c: &Confirm) {
     let w = c
         .lines
