@@ -2,6 +2,9 @@
 //! 100,000-event timeline, and of the board with 1,000 incidents, drawn into a
 //! `TestBackend` (layout, widgets, buffer diff — everything but the terminal).
 //!
+//! Also the idle work of one 1 s tick on the board (budget: < 1 % of a core,
+//! i.e. well under 10 ms per tick).
+//!
 //! Run: `cargo bench --bench render`.
 
 use chrono::{Duration, TimeZone, Utc};
@@ -108,6 +111,14 @@ fn bench(c: &mut Criterion) {
             term.draw(|f| view(black_box(&m), &theme, f))
                 .map(|_| ())
                 .unwrap_or(());
+        })
+    });
+    // The idle work: one 1 s tick on the board (re-sorts 1,000 incidents by their clocks).
+    let mut t = m.now;
+    c.bench_function("tick on the board, 1000 incidents", |b| {
+        b.iter(|| {
+            t += Duration::seconds(1);
+            black_box(update(&mut m, Msg::Tick(t)));
         })
     });
     // The war room of INC-1 (100,000 entries), scrolled to the middle.
