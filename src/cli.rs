@@ -127,10 +127,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 code
             })
         }
-        Some(other) => {
-            eprintln!("warroom: {other:?} is not available in this build yet");
-            Ok(2)
-        }
+        Some(Cmd::Demo) => tui::run_demo(cli.config),
         None => tui::run_tui(cli.server, cli.token, cli.config),
     }
 }

@@ -3,106 +3,9 @@
 //! read back through a terminal emulator (vt100).
 #![allow(clippy::unwrap_used)]
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod pty;
 
-struct Tui {
-    screen: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
-
-impl Tui {
-    /// Starts `warroom` with its XDG directories under `home`.
-    fn start(home: &std::path::Path, rows: u16, cols: u16) -> Tui {
-        Tui::start_with(home, rows, cols, &[])
-    }
-
-    fn start_with(home: &std::path::Path, rows: u16, cols: u16, env: &[(&str, &str)]) -> Tui {
-        let pty = native_pty_system();
-        let pair = pty
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
-        cmd.env("HOME", home);
-        cmd.env("XDG_DATA_HOME", home.join("data"));
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_STATE_HOME", home.join("state"));
-        cmd.env("USER", "alice");
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("WARROOM_SERVER");
-        cmd.env_remove("WARROOM_TOKEN");
-        cmd.env_remove("WARROOM_CONFIG");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZeroU16::new(rows).unwrap(),
-            std::num::NonZeroU16::new(cols).unwrap(),
-            0,
-        )));
-        let sink = screen.clone();
-        std::thread::spawn(move || {
-            let _master = pair.master;
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Tui {
-            screen,
-            writer,
-            child,
-        }
-    }
-
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("{text:?} never appeared; the screen:\n{}", self.contents());
-    }
-
-    fn keys(&mut self, s: &str) {
-        self.writer.write_all(s.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        // Let each burst be read as its own keys.
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn wait_exit(&mut self) -> u32 {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.exit_code();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("the TUI did not exit; the screen:\n{}", self.contents());
-    }
-}
+use pty::Tui;
 
 #[test]
 fn declare_note_and_quit_in_a_real_terminal() {
@@ -260,6 +163,75 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
     t.keys("q");
     t.keys("q");
     assert_eq!(t.wait_exit(), 0);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn a_second_client_sees_the_declaration_the_note_and_the_acknowledgement() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("team.db");
+    let token = |name: &str, role: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(["token", "create", "--name", name, "--role", role, "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (alice, bob) = (token("alice", "commander"), token("bob", "responder"));
+    let (mut server, url) = serve(&db, "127.0.0.1:0");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&home_a).unwrap();
+    std::fs::create_dir_all(&home_b).unwrap();
+    let mut a = Tui::start_with(
+        &home_a,
+        30,
+        120,
+        &[("WARROOM_SERVER", &url), ("WARROOM_TOKEN", &alice)],
+    );
+    let mut b = Tui::start_with(
+        &home_b,
+        30,
+        120,
+        &[("WARROOM_SERVER", &url), ("WARROOM_TOKEN", &bob)],
+    );
+    a.wait_for("LIVE");
+    b.wait_for("LIVE");
+    b.wait_for("bob (responder)");
+
+    // Alice declares with the runbook's own syntax, writes a note, acknowledges.
+    a.keys(":");
+    a.keys("incident declare \"Login failures in eu-west\" severity=P1");
+    a.keys("\r");
+    a.wait_for("INC-1 Login failures in eu-west");
+    b.wait_for("Login failures in eu-west");
+    a.keys("i");
+    a.keys("Auth pods OOMKilled since 09:12");
+    a.keys("\r");
+    a.wait_for("Auth pods OOMKilled since 09:12");
+    a.keys("\x1b");
+    a.keys("a");
+    a.wait_for("acked");
+
+    // Bob, on his own terminal, opens it and sees all three, pushed live.
+    b.keys("\r");
+    b.wait_for("INC-1 Login failures in eu-west");
+    b.wait_for("Auth pods OOMKilled since 09:12");
+    b.wait_for("acked");
+    let screen = b.contents();
+    assert!(screen.contains("alice"), "the actor is shown:\n{screen}");
+
+    for t in [&mut a, &mut b] {
+        t.keys("q");
+        t.keys("q");
+        assert_eq!(t.wait_exit(), 0);
+    }
     server.kill().unwrap();
     server.wait().unwrap();
 }
