@@ -235,3 +235,28 @@ fn a_second_client_sees_the_declaration_the_note_and_the_acknowledgement() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in ["-TERM", "-HUP"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = Tui::start(dir.path(), 30, 100);
+        t.wait_for("LIVE");
+        assert!(
+            t.alternate_screen(),
+            "the TUI draws on the alternate screen"
+        );
+        let pid = t.pid().unwrap().to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(t.wait_exit(), 0, "{signal} is a clean exit");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(
+            !t.alternate_screen(),
+            "{signal}: the terminal was not restored"
+        );
+    }
+}

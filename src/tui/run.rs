@@ -224,7 +224,21 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 
     terminal.draw(|f| view(&model, &theme, f))?;
     model.dirty = false;
-    while let Some(first) = rx.recv().await {
+    // SIGTERM / SIGHUP end the loop like a quit: the guard restores the
+    // terminal and the caller shuts the embedded server down cleanly; the
+    // outbox on disk keeps anything not yet delivered.
+    let mut stop = std::pin::pin!(termination());
+    loop {
+        let first = tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(m) => m,
+                None => break,
+            },
+            name = &mut stop => {
+                tracing::info!("{name}: leaving the war room");
+                return Ok(());
+            }
+        };
         let mut effects = update(&mut model, first);
         while let Ok(more) = rx.try_recv() {
             effects.extend(update(&mut model, more));
@@ -291,6 +305,28 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Resolves on SIGTERM or SIGHUP (a closed terminal window or SSH session).
+async fn termination() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+            },
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        std::future::pending().await
+    }
 }
 
 /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.

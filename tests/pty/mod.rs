@@ -120,6 +120,12 @@ impl Tui {
         }
         panic!("the TUI did not exit; the screen:\n{}", self.contents());
     }
+    /// Whether the program has the alternate screen up: true while the TUI
+    /// runs, false again once it has restored the terminal.
+    pub fn alternate_screen(&self) -> bool {
+        self.screen.lock().unwrap().screen().alternate_screen()
+    }
+
     /// The child's process id, to read its CPU time from /proc.
     pub fn pid(&self) -> Option<u32> {
         self.child.process_id()
