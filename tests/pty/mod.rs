@@ -126,6 +126,12 @@ impl Tui {
         self.screen.lock().unwrap().screen().alternate_screen()
     }
 
+    /// Writes keys without the pause `keys` leaves after them (for latency measurements).
+    pub fn keys_now(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
     /// The child's process id, to read its CPU time from /proc.
     pub fn pid(&self) -> Option<u32> {
         self.child.process_id()
