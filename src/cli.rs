@@ -1,7 +1,9 @@
 //! The command line: one binary, subcommands. `warroom` alone opens the TUI.
 
+pub mod act;
 pub mod policy;
 pub mod serve;
+pub mod session;
 pub mod token;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +41,8 @@ pub enum Cmd {
     /// Manage API tokens (on the server's database).
     #[command(subcommand)]
     Token(TokenCmd),
+    #[command(flatten)]
+    Act(act::ActCmd),
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +116,16 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Policy(cmd)) => Ok(policy::run(cmd)),
         Some(Cmd::Serve(args)) => serve::run(args),
         Some(Cmd::Token(cmd)) => token::run(cmd),
+        Some(Cmd::Act(cmd)) => {
+            let (config, dirs) = load_config(cli.config.as_deref())?;
+            log_to_file(&dirs);
+            runtime()?.block_on(async move {
+                let session = session::open(cli.server, cli.token, &config, &dirs).await?;
+                let code = act::run(&session.api, cmd).await;
+                session.close().await?;
+                code
+            })
+        }
         Some(other) => {
             eprintln!("warroom: {other:?} is not available in this build yet");
             Ok(2)
@@ -121,4 +135,42 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(2)
         }
     }
+}
+
+/// The config file (from `--config`, `WARROOM_CONFIG` or the XDG default) and the dirs.
+pub fn load_config(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<(crate::config::Config, crate::config::Dirs)> {
+    let dirs = crate::config::Dirs::discover();
+    let file = path.map_or_else(|| dirs.config_file.clone(), std::path::Path::to_path_buf);
+    let config = crate::config::Config::load(&file).map_err(|e| anyhow::anyhow!(e))?;
+    Ok((config, dirs))
+}
+
+/// Client-side logs go to `$XDG_STATE_HOME/warroom/warroom.log`: never to the
+/// terminal, which belongs to the TUI (or to the command's own output).
+pub fn log_to_file(dirs: &crate::config::Dirs) {
+    let Ok(()) = std::fs::create_dir_all(&dirs.state) else {
+        return;
+    };
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dirs.state.join("warroom.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

@@ -118,9 +118,50 @@ pub async fn play(base: &str, admin_token: &str, script: Script) -> anyhow::Resu
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::domain::{Policy, World, decide};
+
+    /// Every step of the shipped script is accepted by the default policy, in order,
+    /// by an actor whose role allows it: a typo in the script fails here, not in front of a newcomer.
     #[test]
-    fn embedded_script_parses() {
-        let script = super::Script::parse(super::SCRIPT);
-        assert!(script.is_ok(), "{script:?}");
+    fn every_step_is_accepted_by_the_default_policy() {
+        let script = Script::parse(SCRIPT).unwrap();
+        let policy = Policy::builtin_default();
+        let mut world = World::default();
+        let mut aliases: HashMap<String, Uuid> = HashMap::new();
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T14:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for (i, step) in script.steps.into_iter().enumerate() {
+            let person = script.people.iter().find(|p| p.name == step.actor).unwrap();
+            assert!(
+                person.role >= step.action.required_access(),
+                "step {}: {} may not {}",
+                i + 1,
+                person.name,
+                step.action.name()
+            );
+            let now = t0 + chrono::Duration::milliseconds((step.at * 1000.0) as i64);
+            let id = Uuid::new_v4();
+            if let Some(a) = &step.alias {
+                aliases.insert(a.clone(), id);
+            }
+            let cmd = Command {
+                id,
+                incident: step.incident.as_ref().map(|a| aliases[a].to_string()),
+                occurred_at: step.backdate.map(|b| now - (b.after(now) - now)),
+                action: step.action,
+            };
+            let events = decide(&world, &policy, &cmd, &step.actor, now)
+                .unwrap_or_else(|e| panic!("step {} ({}) rejected: {e}", i + 1, cmd.action.name()));
+            for ev in &events {
+                world.apply(ev);
+            }
+        }
+        assert_eq!(world.order.len(), 4, "four incidents declared");
+        let checkout = world.resolve("INC-4").unwrap();
+        assert_eq!(checkout.severity, "P1");
+        assert!(checkout.contained.is_some());
     }
 }

@@ -341,3 +341,6 @@ pub fn most_urgent(clocks: &[Clock]) -> Option<&Clock> {
         .filter(|c| c.is_running() && c.kind != ClockKind::Stability)
         .min_by_key(|c| c.remaining_secs)
 }
+
+#[cfg(test)]
+mod tests;

@@ -176,7 +176,8 @@ pub fn decide(
     out.incident = inc.id;
     let key = inc.key();
 
-    // Everything but reopen (and notes for the record) needs a live incident.
+    // Everything but reopen (and follow-up action items, tracked to completion after
+    // closing) needs an incident that is not closed.
     let allowed_when_closed = matches!(
         cmd.action,
         Action::Reopen { .. } | Action::UpdateActionItem { .. } | Action::AddActionItem { .. }
@@ -628,3 +629,6 @@ fn clean_impact(i: Impact) -> Impact {
         data_exposure: i.data_exposure,
     }
 }
+
+#[cfg(test)]
+mod tests;

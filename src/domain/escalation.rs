@@ -127,7 +127,10 @@ fn reason(rule: &EscalationRule, inc: &Incident, policy: &Policy) -> String {
     match rule.when {
         Trigger::Unacknowledged => format!("{subject} not acknowledged within {after}"),
         Trigger::Uncontained => format!("{subject} not contained within {after}"),
-        Trigger::Open if after.amount == 0 => format!("{subject} declared"),
+        Trigger::Open if after.amount == 0 && rule.kinds.is_empty() => {
+            format!("{subject} incident: escalate immediately")
+        }
+        Trigger::Open if after.amount == 0 => format!("{subject}: escalate immediately"),
         Trigger::Open => format!("{subject} still open after {after}"),
         Trigger::UpdateOverdue => {
             let channel = policy.severity(&inc.severity).and_then(|s| {
@@ -272,7 +275,7 @@ mod tests {
             fired[0].body,
             EventBody::Escalated {
                 to: "Security Lead".into(),
-                reason: "P2 security incident declared".into(),
+                reason: "P2 security incident: escalate immediately".into(),
                 rule: Some("security".into()),
             }
         );

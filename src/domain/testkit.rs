@@ -218,6 +218,15 @@ impl Harness {
             .unwrap_or_else(|e| panic!("{what} on {incident} refused: {e}"))
     }
 
+    /// The refusal of a command that must be refused.
+    pub fn refuse(&mut self, actor: &str, incident: &str, action: Action) -> DomainError {
+        let what = action.name();
+        match self.try_run(actor, Some(incident), action) {
+            Ok(events) => panic!("{what} on {incident} was accepted: {events:?}"),
+            Err(e) => e,
+        }
+    }
+
     /// Declares an incident of `kind` (the policy's first kind when `None`); returns its key.
     pub fn declare_kind(&mut self, title: &str, severity: &str, kind: Option<&str>) -> String {
         let events = self

@@ -1,0 +1,75 @@
+//! The one-shot commands through the real binary, on the embedded default:
+//! each run starts the in-process server on the same SQLite file in a fresh
+//! XDG data dir, so this also proves the log survives between processes.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+fn warroom(home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(args)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("USER", "casey")
+        .env_remove("WARROOM_SERVER")
+        .env_remove("WARROOM_TOKEN")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn declare_note_ack_list_review_on_the_embedded_store() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (code, out, err) = warroom(h, &["declare", "Checkout down", "--severity", "P1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("INC-1 #1: declared P1"), "{out}");
+    assert!(out.contains("ic assigned to casey"), "{out}");
+
+    let (code, out, _) = warroom(
+        h,
+        &[
+            "note",
+            "INC-1",
+            "Rolling back 2026.11.23-3",
+            "--kind",
+            "decision",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("DECISION: Rolling back"), "{out}");
+
+    let (code, _, _) = warroom(h, &["ack", "INC-1"]);
+    assert_eq!(code, 0);
+    let (code, _, err) = warroom(h, &["ack", "INC-1"]);
+    assert_eq!(code, 1, "a second acknowledgement is refused");
+    assert!(err.contains("already acknowledged by casey"), "{err}");
+
+    let (code, out, _) = warroom(h, &["incidents"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("INC-1") && out.contains("Checkout down") && out.contains("casey"),
+        "{out}"
+    );
+
+    let (code, out, _) = warroom(h, &["review", "INC-1"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("# Post-Incident Review: Checkout down"),
+        "{out}"
+    );
+    assert!(out.contains("Rolling back 2026.11.23-3"), "{out}");
+
+    let (code, _, err) = warroom(h, &["note", "INC-9", "x"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown incident"), "{err}");
+    let (code, _, err) = warroom(h, &["note", "INC-1", "x", "--kind", "rumour"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown note kind \"rumour\""), "{err}");
+}
