@@ -151,7 +151,7 @@ impl Drop for RunningServer {
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let db = config.db.clone();
     let store: Arc<dyn EventStore> = Arc::new(
-        tokio::task::spawn_blocking(move || SqliteStore::open(&db))
+        tokio::task::spawn_blocking(move || SqliteStore::open_exclusive(&db))
             .await?
             .with_context(|| format!("opening the database {}", config.db.display()))?,
     );

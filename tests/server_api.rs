@@ -737,3 +737,14 @@ async fn the_embedded_local_token_is_reused_across_restarts_and_private() {
     assert!(err.to_string().contains("loopback"), "{err}");
     assert!(!dir.path().join("local.token").exists());
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_database_is_refused() {
+    let srv = start(|_| {}).await;
+    let mut config =
+        warroom::server::ServerConfig::new(srv.dir.path().join("warroom.db"), "127.0.0.1:0");
+    config.rate_limit = None;
+    let err = warroom::server::start(config).await.unwrap_err();
+    assert!(format!("{err:#}").contains("already using"), "{err:#}");
+    srv.stop().await;
+}
