@@ -355,9 +355,9 @@ fn main() -> anyhow::Result<()> {
         }
         println!("\n### Commit → receipt over SSE (loopback)\n");
         println!(
-            "| subscribers | commands/s | events | deliveries | p50 ms | p99 ms | max ms | budget |"
+            "| subscribers | commands/s | events | deliveries | POST p50 ms | p50 ms | p99 ms | max ms | budget |"
         );
-        println!("|---:|---:|---:|---:|---:|---:|---:|---|");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for r in &fan {
             let budget = if r.subscribers == 1000 && r.per_sec <= 20 {
                 if r.p99_ms < 25.0 {
