@@ -173,7 +173,7 @@ async fn post_command(
         cmd.action.required_access(),
         &format!("the action {}", cmd.action.name()),
     )?;
-    let done = submit(&state, cmd, &caller.name, Utc::now()).await?;
+    let done = submit(&state, cmd, &caller.name).await?;
     let status = if done.appended.duplicate {
         StatusCode::OK
     } else {
