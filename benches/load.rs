@@ -3,12 +3,20 @@
 //!
 //! 1. Durable commands/s and commit latency (POST sent → 2xx received; a 2xx
 //!    means on disk) with 1, 8 and 64 concurrent writers posting notes in a loop.
-//! 2. Fan-out latency to 100 and 1,000 SSE subscribers: from the event's
-//!    `recorded_at` (stamped inside the write transaction, *before* its fsync,
-//!    so this over- rather than under-states) to its receipt by each subscriber.
+//! 2. Fan-out latency to 100 and 1,000 SSE subscribers while one client posts
+//!    notes at a steady pace (20/s, and 100/s as a stress row): from the
+//!    event's `recorded_at` (stamped inside the write transaction, *before* its
+//!    fsync, so this over- rather than under-states) to its receipt by each
+//!    subscriber. Subscribers are minimal HTTP/1.1 clients on raw sockets.
+//!
+//! The server runs on its own tokio runtime, the load generator on another,
+//! in one process: on a small machine both share the cores, so the numbers
+//! are a floor on what the server does alone.
 //!
 //! Budgets (DESIGN.md): ≥ 5,000 durable commands/s at 64 writers; p99 < 25 ms
-//! to 1,000 subscribers. `WARROOM_BENCH_SECS` sets the writer phase length (default 3).
+//! to 1,000 subscribers. Knobs: `WARROOM_BENCH_SECS` (writer phase length,
+//! default 3), `WARROOM_BENCH_ONLY=writers|fanout`,
+//! `WARROOM_BENCH_FANOUT=subscribers:events:rate,…`.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
