@@ -11,7 +11,7 @@
 //!
 //! The server runs on its own tokio runtime, the load generator on another,
 //! in one process: on a small machine both share the cores, so the numbers
-//! are a floor on what the server does alone.
+//! understate what the server does on a machine of its own.
 //!
 //! Budgets (DESIGN.md): ≥ 5,000 durable commands/s at 64 writers; p99 < 25 ms
 //! to 1,000 subscribers. Knobs: `WARROOM_BENCH_SECS` (writer phase length,
