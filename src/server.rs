@@ -116,6 +116,7 @@ impl RunningServer {
     /// closes the store.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
+        self.state.announce_shutdown();
         if let Some(http) = self.http.take() {
             http.await.context("the HTTP task failed")??;
         }
@@ -143,7 +144,10 @@ impl RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         // Dropped without `shutdown()`: at least end streams and stop accepting.
-        let _ = self.stop.send(true);
+        if !*self.stop.borrow() {
+            let _ = self.stop.send(true);
+            self.state.announce_shutdown();
+        }
     }
 }
 
