@@ -5,6 +5,7 @@ pub mod policy;
 pub mod serve;
 pub mod session;
 pub mod token;
+pub mod tui;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -126,14 +127,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 code
             })
         }
-        Some(other) => {
-            eprintln!("warroom: {other:?} is not available in this build yet");
-            Ok(2)
-        }
-        None => {
-            eprintln!("warroom: the TUI is not available in this build yet");
-            Ok(2)
-        }
+        Some(Cmd::Demo) => tui::run_demo(cli.config),
+        None => tui::run_tui(cli.server, cli.token, cli.config),
     }
 }
 

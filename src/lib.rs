@@ -5,6 +5,7 @@
 //! - [`protocol`]: serde wire types shared by server and client.
 //! - [`store`]: the event log and tokens (`EventStore`, SQLite with group commit).
 //! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
+//! - [`tui`]: the terminal war room (Elm style: model, update, view).
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -13,3 +14,4 @@ pub mod domain;
 pub mod protocol;
 pub mod server;
 pub mod store;
+pub mod tui;

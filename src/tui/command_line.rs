@@ -1,0 +1,791 @@
+//! The `:` command line, in the runbooks' own syntax:
+//! `:incident declare "API down" severity=P1`, `:status update "msg" state=identified`,
+//! `:pd page @alice "reason"`. A pure parser from text to domain actions (or
+//! to local commands such as `:theme`), with quoting, Tab completion and
+//! errors that say what to type instead.
+
+use super::model::Filter;
+use crate::domain::command::Action;
+use crate::domain::event::{Channel, Impact, NoteKind, Status};
+use crate::domain::policy::Policy;
+use crate::domain::state::{Incident, World};
+use chrono::NaiveDate;
+
+/// What a line asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Parsed {
+    /// A domain command; `incident` is a reference (`INC-3`) or the focused incident's id.
+    Command {
+        incident: Option<String>,
+        action: Action,
+    },
+    Theme(String),
+    Quit,
+    Help,
+    /// Open an incident's war room (`:open INC-3`).
+    Open(String),
+    Board,
+    Review,
+    Filter(Filter),
+}
+
+/// The verbs, their syntax and what they do (for `:help` and completion).
+pub const VERBS: &[(&str, &str, &str)] = &[
+    (
+        "incident",
+        ":incident declare \"title\" severity=P1 [kind=K] [impact=\"…\"] [ic=@who]",
+        "declare an incident",
+    ),
+    (
+        "declare",
+        ":declare \"title\" severity=P1 …",
+        "same as :incident declare",
+    ),
+    ("ack", ":ack", "acknowledge"),
+    ("sev", ":sev P2 \"reason\"", "change severity"),
+    (
+        "status",
+        ":status update \"msg\" state=identified [channel=internal]  |  :status monitoring",
+        "post a status update / change the status",
+    ),
+    (
+        "update",
+        ":update \"msg\" [state=S] [channel=C]",
+        "same as :status update",
+    ),
+    (
+        "role",
+        ":role ic @bob [\"hand-off note\"]",
+        "assign or hand off a role",
+    ),
+    ("release", ":release tech_lead", "release a role"),
+    ("note", ":note text…", "write a note"),
+    ("decision", ":decision text…", "record a decision"),
+    ("observation", ":observation text…", "record an observation"),
+    ("pd", ":pd page @alice \"reason\"", "page someone"),
+    ("page", ":page @alice \"reason\"", "same as :pd page"),
+    (
+        "escalate",
+        ":escalate \"reason\" [to=@who]",
+        "escalate (the policy's next step by default)",
+    ),
+    ("contain", ":contain [note…]", "mark contained"),
+    ("resolve", ":resolve \"summary\" [force]", "resolve"),
+    ("reopen", ":reopen \"reason\"", "reopen"),
+    ("close", ":close", "close (needs the definition of done)"),
+    (
+        "action",
+        ":action \"text\" [@owner] [YYYY-MM-DD]",
+        "add an action item",
+    ),
+    ("check", ":check checklist/item", "tick a checklist item"),
+    (
+        "uncheck",
+        ":uncheck checklist/item",
+        "untick a checklist item",
+    ),
+    ("impact", ":impact \"summary\"", "update the impact summary"),
+    (
+        "reviewed",
+        ":reviewed \"summary\"",
+        "mark the post-incident review completed",
+    ),
+    ("open", ":open INC-3", "open an incident's war room"),
+    ("board", ":board", "back to the board"),
+    (
+        "review",
+        ":review",
+        "post-incident review of the incident in focus",
+    ),
+    (
+        "filter",
+        ":filter all|notes|decisions|status",
+        "filter the timeline",
+    ),
+    (
+        "theme",
+        ":theme dark|light|high-contrast|colorblind",
+        "switch theme",
+    ),
+    ("help", ":help", "all keys and verbs"),
+    ("q", ":q", "quit"),
+];
+
+/// What the parser may consult.
+pub struct Ctx<'a> {
+    pub policy: &'a Policy,
+    pub world: &'a World,
+    /// The incident in focus, used when the line does not name one.
+    pub incident: Option<&'a Incident>,
+}
+
+/// One word of the line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Token {
+    /// `key` of `key=value` (only when the `=` came before any quote).
+    key: Option<String>,
+    /// The text, quotes removed.
+    value: String,
+}
+
+/// Splits a line into words; `"…"` and `'…'` group, `\"` escapes inside double quotes.
+fn tokenize(line: &str) -> Result<Vec<Token>, String> {
+    let mut out = Vec::new();
+    let mut chars = line.char_indices().peekable();
+    while let Some(&(_, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut text = String::new();
+        let mut key = None;
+        let mut quoted = false;
+        while let Some(&(i, c)) = chars.peek() {
+            if c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            match c {
+                '"' | '\'' => {
+                    quoted = true;
+                    let mut closed = false;
+                    while let Some((_, q)) = chars.next() {
+                        if q == c {
+                            closed = true;
+                            break;
+                        }
+                        if q == '\\'
+                            && c == '"'
+                            && let Some(&(_, n)) = chars.peek()
+                            && (n == '"' || n == '\\')
+                        {
+                            text.push(n);
+                            chars.next();
+                            continue;
+                        }
+                        text.push(q);
+                    }
+                    if !closed {
+                        return Err(format!(
+                            "unclosed quote starting at column {}",
+                            line[..i].chars().count() + 1
+                        ));
+                    }
+                }
+                '=' if key.is_none()
+                    && !quoted
+                    && !text.is_empty()
+                    && text.chars().all(|k| k.is_ascii_alphanumeric() || k == '_') =>
+                {
+                    key = Some(std::mem::take(&mut text).to_ascii_lowercase());
+                }
+                c => text.push(c),
+            }
+        }
+        out.push(Token { key, value: text });
+    }
+    Ok(out)
+}
+
+/// The text after the verb(s), raw; one fully quoted string is unquoted.
+fn rest_after(line: &str, words: usize) -> String {
+    let mut rest = line.trim_start();
+    for _ in 0..words {
+        rest = rest
+            .find(char::is_whitespace)
+            .map_or("", |i| &rest[i..])
+            .trim_start();
+    }
+    let rest = rest.trim();
+    if let Ok(tokens) = tokenize(rest)
+        && tokens.len() == 1
+        && tokens[0].key.is_none()
+        && rest.starts_with(['"', '\''])
+    {
+        return tokens[0].value.clone();
+    }
+    rest.to_string()
+}
+
+fn known_list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
+fn severity<'p>(policy: &'p Policy, given: &str, shown: &str) -> Result<&'p str, String> {
+    policy
+        .severity(given)
+        .map(|s| s.id.as_str())
+        .ok_or_else(|| {
+            format!(
+                "{shown}: unknown severity; the policy defines {}",
+                known_list(policy.severities.iter().map(|s| s.id.clone()))
+            )
+        })
+}
+
+fn role<'p>(policy: &'p Policy, given: &str) -> Result<&'p str, String> {
+    policy.role(given).map(|r| r.id.as_str()).ok_or_else(|| {
+        format!(
+            "{given}: unknown role; the policy defines {}",
+            known_list(policy.roles.iter().map(|r| r.id.clone()))
+        )
+    })
+}
+
+fn status(given: &str, shown: &str) -> Result<Status, String> {
+    Status::parse(given).ok_or_else(|| {
+        format!("{shown}: unknown state; use investigating, identified, monitoring or resolved")
+    })
+}
+
+fn date(given: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(given, "%Y-%m-%d")
+        .map_err(|_| format!("{given}: not a date; write it as YYYY-MM-DD, e.g. 2026-12-01"))
+}
+
+/// Checks the `key=value` options against those a verb takes.
+fn options<'t>(
+    tokens: &'t [Token],
+    verb: &str,
+    allowed: &[&str],
+) -> Result<Vec<(&'t str, &'t str)>, String> {
+    let mut out = Vec::new();
+    for t in tokens {
+        if let Some(k) = &t.key {
+            if !allowed.contains(&k.as_str()) && k != "inc" {
+                let mut all: Vec<&str> = allowed.to_vec();
+                all.push("inc");
+                return Err(format!(
+                    "unknown option {k}= for :{verb} (options: {})",
+                    all.join(", ")
+                ));
+            }
+            out.push((k.as_str(), t.value.as_str()));
+        }
+    }
+    Ok(out)
+}
+
+fn positional(tokens: &[Token]) -> Vec<&str> {
+    tokens
+        .iter()
+        .filter(|t| t.key.is_none())
+        .map(|t| t.value.as_str())
+        .collect()
+}
+
+fn opt<'a>(opts: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
+    opts.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+/// Parses one line (with or without the leading `:`).
+pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
+    let line = line.trim().trim_start_matches(':').trim_start();
+    let tokens = tokenize(line)?;
+    let Some(first) = tokens.first() else {
+        return Err("empty command — try :help".into());
+    };
+    let verb = first.value.to_ascii_lowercase();
+    // Every incident command accepts inc=INC-3 to name its incident.
+    let named = tokens
+        .iter()
+        .rev()
+        .find(|t| t.key.as_deref() == Some("inc"))
+        .map(|t| t.value.clone());
+    let target = || -> Result<Option<String>, String> {
+        match &named {
+            Some(r) => match ctx.world.resolve(r) {
+                Some(inc) => Ok(Some(inc.id.to_string())),
+                None => Err(format!("inc={r}: no such incident")),
+            },
+            None => match ctx.incident {
+                Some(inc) => Ok(Some(inc.id.to_string())),
+                None => Err(format!(
+                    ":{verb} needs an incident: open one, select one on the board, or add inc=INC-3"
+                )),
+            },
+        }
+    };
+    let cmd = |action: Action| -> Result<Parsed, String> {
+        Ok(Parsed::Command {
+            incident: target()?,
+            action,
+        })
+    };
+    let args = &tokens[1..];
+    let pos = positional(args);
+    match verb.as_str() {
+        "q" | "quit" | "q!" => Ok(Parsed::Quit),
+        "help" | "h" => Ok(Parsed::Help),
+        "board" => Ok(Parsed::Board),
+        "review" => Ok(Parsed::Review),
+        "theme" => match pos.first() {
+            Some(name) => Ok(Parsed::Theme((*name).to_string())),
+            None => Err(format!(
+                ":theme needs a name: {}",
+                super::theme::Theme::names().join(", ")
+            )),
+        },
+        "filter" => {
+            let f = pos.first().copied().unwrap_or("all");
+            Filter::parse(f)
+                .map(Parsed::Filter)
+                .ok_or_else(|| format!("{f}: unknown filter; use all, notes, decisions or status"))
+        }
+        "open" | "inc" => {
+            let r = pos
+                .first()
+                .ok_or(":open needs an incident, e.g. :open INC-3")?;
+            ctx.world
+                .resolve(r)
+                .map(|i| Parsed::Open(i.id.to_string()))
+                .ok_or_else(|| format!("{r}: no such incident"))
+        }
+        "incident" | "declare" => {
+            let rest = if verb == "incident" {
+                match pos.first().map(|s| s.to_ascii_lowercase()) {
+                    Some(s) if s == "declare" => &args[1..],
+                    other => {
+                        return Err(format!(
+                            "unknown :incident subcommand {} — try :incident declare \"title\" severity=P1",
+                            other.unwrap_or_else(|| "(none)".into())
+                        ));
+                    }
+                }
+            } else {
+                args
+            };
+            let opts = options(
+                rest,
+                "incident declare",
+                &["severity", "sev", "kind", "impact", "ic"],
+            )?;
+            let title = positional(rest).join(" ");
+            if title.trim().is_empty() {
+                return Err(
+                    ":incident declare needs a title: :incident declare \"API down\" severity=P1"
+                        .into(),
+                );
+            }
+            let sev = match opt(&opts, "severity").or(opt(&opts, "sev")) {
+                Some(s) => severity(ctx.policy, s, &format!("severity={s}"))?.to_string(),
+                None => {
+                    return Err(format!(
+                        ":incident declare needs severity=…; the policy defines {}",
+                        known_list(ctx.policy.severities.iter().map(|s| s.id.clone()))
+                    ));
+                }
+            };
+            let kind = match opt(&opts, "kind") {
+                Some(k) => Some(
+                    ctx.policy
+                        .kinds
+                        .iter()
+                        .find(|x| x.eq_ignore_ascii_case(k))
+                        .cloned()
+                        .ok_or_else(|| {
+                            format!(
+                                "kind={k}: unknown kind; the policy defines {}",
+                                known_list(ctx.policy.kinds.iter().cloned())
+                            )
+                        })?,
+                ),
+                None => None,
+            };
+            Ok(Parsed::Command {
+                incident: None,
+                action: Action::Declare {
+                    title,
+                    severity: sev,
+                    kind,
+                    impact: opt(&opts, "impact").map(|s| Impact {
+                        summary: s.to_string(),
+                        ..Impact::default()
+                    }),
+                    commander: opt(&opts, "ic").map(str::to_string),
+                },
+            })
+        }
+        "ack" | "acknowledge" => {
+            options(args, "ack", &[])?;
+            cmd(Action::Acknowledge)
+        }
+        "sev" | "severity" => {
+            options(args, "sev", &[])?;
+            let (Some(s), reason) = (pos.first(), pos[1.min(pos.len())..].join(" ")) else {
+                return Err(":sev needs a severity and a reason: :sev P2 \"reason\"".into());
+            };
+            let s = severity(ctx.policy, s, s)?.to_string();
+            if reason.trim().is_empty() {
+                return Err(format!(":sev needs a reason: :sev {s} \"why\""));
+            }
+            cmd(Action::SetSeverity {
+                severity: s,
+                reason,
+            })
+        }
+        "status" | "update" => {
+            let rest = if verb == "status" {
+                match pos.first().map(|s| s.to_ascii_lowercase()) {
+                    Some(s) if s == "update" => &args[1..],
+                    Some(s) if Status::parse(&s).is_some() && pos.len() == 1 => {
+                        options(args, "status", &[])?;
+                        return cmd(Action::SetStatus {
+                            status: status(&s, &s)?,
+                        });
+                    }
+                    other => {
+                        return Err(format!(
+                            "unknown :status subcommand {} — try :status update \"msg\" state=identified, or :status monitoring",
+                            other.unwrap_or_else(|| "(none)".into())
+                        ));
+                    }
+                }
+            } else {
+                args
+            };
+            let opts = options(rest, "status update", &["state", "channel"])?;
+            let text = positional(rest).join(" ");
+            if text.trim().is_empty() {
+                return Err(
+                    ":status update needs a message: :status update \"msg\" state=identified"
+                        .into(),
+                );
+            }
+            let state = opt(&opts, "state")
+                .map(|s| status(s, &format!("state={s}")))
+                .transpose()?;
+            let channel = match opt(&opts, "channel") {
+                Some(c) => Channel::parse(c).ok_or_else(|| {
+                    format!("channel={c}: unknown channel; use status_page, internal or customer")
+                })?,
+                None => Channel::StatusPage,
+            };
+            cmd(Action::PostUpdate {
+                channel,
+                state,
+                text,
+            })
+        }
+        "role" => {
+            options(args, "role", &[])?;
+            let (Some(r), Some(who)) = (pos.first(), pos.get(1)) else {
+                return Err(":role needs a role and a person: :role ic @bob".into());
+            };
+            if r.eq_ignore_ascii_case("release") {
+                return cmd(Action::ReleaseRole {
+                    role: role(ctx.policy, who)?.to_string(),
+                });
+            }
+            cmd(Action::AssignRole {
+                role: role(ctx.policy, r)?.to_string(),
+                person: who.trim_start_matches('@').to_string(),
+                note: pos[2..].join(" "),
+            })
+        }
+        "release" => {
+            options(args, "release", &[])?;
+            let r = pos
+                .first()
+                .ok_or(":release needs a role: :release tech_lead")?;
+            cmd(Action::ReleaseRole {
+                role: role(ctx.policy, r)?.to_string(),
+            })
+        }
+        "note" | "decision" | "observation" | "n" => {
+            let kind = NoteKind::parse(&verb).unwrap_or(NoteKind::Note);
+            let text = rest_after(line, 1);
+            if text.is_empty() {
+                return Err(format!(":{verb} needs text: :{verb} what happened"));
+            }
+            cmd(Action::Note { kind, text })
+        }
+        "pd" | "page" => {
+            let rest = if verb == "pd" {
+                match pos.first().map(|s| s.to_ascii_lowercase()) {
+                    Some(s) if s == "page" => &args[1..],
+                    other => {
+                        return Err(format!(
+                            "unknown :pd subcommand {} — try :pd page @alice \"reason\"",
+                            other.unwrap_or_else(|| "(none)".into())
+                        ));
+                    }
+                }
+            } else {
+                args
+            };
+            options(rest, "pd page", &[])?;
+            let p = positional(rest);
+            let (Some(who), reason) = (p.first(), p[1.min(p.len())..].join(" ")) else {
+                return Err(
+                    ":pd page needs a person and a reason: :pd page @alice \"reason\"".into(),
+                );
+            };
+            if reason.trim().is_empty() {
+                return Err(format!(":pd page needs a reason: :pd page {who} \"why\""));
+            }
+            cmd(Action::Page {
+                who: who.trim_start_matches('@').to_string(),
+                reason,
+            })
+        }
+        "escalate" => {
+            let opts = options(args, "escalate", &["to"])?;
+            let mut to = opt(&opts, "to").map(|t| t.trim_start_matches('@').to_string());
+            let mut words = pos.clone();
+            if to.is_none() && words.first().is_some_and(|w| w.starts_with('@')) {
+                to = Some(words.remove(0).trim_start_matches('@').to_string());
+            }
+            let reason = words.join(" ");
+            if reason.trim().is_empty() {
+                return Err(":escalate needs a reason: :escalate \"why\" [to=@who]".into());
+            }
+            cmd(Action::Escalate { to, reason })
+        }
+        "contain" | "contained" => cmd(Action::Contain {
+            note: rest_after(line, 1),
+        }),
+        "resolve" => {
+            options(args, "resolve", &[])?;
+            let force = pos
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case("force") || *w == "--force");
+            let summary = pos
+                .iter()
+                .filter(|w| !w.eq_ignore_ascii_case("force") && **w != "--force")
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            cmd(Action::Resolve { summary, force })
+        }
+        "reopen" => {
+            options(args, "reopen", &[])?;
+            let reason = pos.join(" ");
+            if reason.trim().is_empty() {
+                return Err(":reopen needs a reason: :reopen \"why\"".into());
+            }
+            cmd(Action::Reopen { reason })
+        }
+        "close" => {
+            options(args, "close", &[])?;
+            cmd(Action::Close)
+        }
+        "action" => {
+            options(args, "action", &[])?;
+            let mut text = Vec::new();
+            let mut owner = None;
+            let mut due = None;
+            for w in &pos {
+                if let Some(o) = w.strip_prefix('@') {
+                    owner = Some(o.to_string());
+                } else if w.len() == 10 && w.as_bytes().get(4) == Some(&b'-') {
+                    due = Some(date(w)?);
+                } else {
+                    text.push(*w);
+                }
+            }
+            let text = text.join(" ");
+            if text.trim().is_empty() {
+                return Err(":action needs text: :action \"what\" @owner 2026-12-01".into());
+            }
+            cmd(Action::AddActionItem { text, owner, due })
+        }
+        "check" | "uncheck" => {
+            options(args, &verb, &[])?;
+            let item = pos
+                .first()
+                .ok_or_else(|| format!(":{verb} needs checklist/item, e.g. :{verb} triage/ack"))?;
+            let (list, id) = item
+                .split_once('/')
+                .ok_or_else(|| format!("{item}: write it as checklist/item, e.g. triage/ack"))?;
+            cmd(Action::SetChecklistItem {
+                checklist: list.to_string(),
+                item: id.to_string(),
+                done: verb == "check",
+            })
+        }
+        "impact" => {
+            let summary = rest_after(line, 1);
+            if summary.is_empty() {
+                return Err(":impact needs a summary: :impact \"who is affected and how\"".into());
+            }
+            let mut impact = target()
+                .ok()
+                .flatten()
+                .and_then(|r| ctx.world.resolve(&r))
+                .map(|i| i.impact.clone())
+                .unwrap_or_default();
+            impact.summary = summary;
+            cmd(Action::UpdateImpact { impact })
+        }
+        "reviewed" => cmd(Action::CompleteReview {
+            summary: rest_after(line, 1),
+        }),
+        other => Err(format!("unknown verb :{other} — try :help")),
+    }
+}
+
+/// What completion may offer.
+pub struct CompleteCtx<'a> {
+    pub policy: &'a Policy,
+    pub people: &'a [String],
+    /// Keys of incidents (`INC-3`).
+    pub incidents: &'a [String],
+    pub themes: &'a [&'a str],
+}
+
+/// Completions of the last word of `line`: whole lines to show in turn.
+pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
+    let body = line.trim_start().trim_start_matches(':');
+    let ends_with_space = body.ends_with(' ');
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let (done, last) = if ends_with_space || words.is_empty() {
+        (words.as_slice(), "")
+    } else {
+        (&words[..words.len() - 1], words[words.len() - 1])
+    };
+    let prefix = {
+        let cut = body.len() - last.len();
+        format!(":{}", &body[..cut])
+    };
+    let verb = done.first().map(|v| v.to_ascii_lowercase());
+    let sevs = || {
+        ctx.policy
+            .severities
+            .iter()
+            .map(|s| s.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let roles = || {
+        ctx.policy
+            .roles
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let states = || {
+        Status::ALL
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (lead, stem, pool): (&str, &str, Vec<String>) = if let Some(p) = last.strip_prefix('@') {
+        ("@", p, ctx.people.to_vec())
+    } else if let Some((k, v)) = last.split_once('=') {
+        let pool = match k {
+            "severity" | "sev" => sevs(),
+            "state" => states(),
+            "channel" => Channel::ALL
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
+            "kind" => ctx.policy.kinds.clone(),
+            "inc" => ctx.incidents.to_vec(),
+            "to" | "ic" => ctx.people.iter().map(|p| format!("@{p}")).collect(),
+            _ => vec![],
+        };
+        let lead = &last[..=k.len()];
+        (lead, v, pool)
+    } else {
+        let pool: Vec<String> = match (verb.as_deref(), done.len()) {
+            (None, _) => VERBS.iter().map(|(v, _, _)| (*v).to_string()).collect(),
+            (Some("sev" | "severity"), 1) => sevs(),
+            (Some("role"), 1) => {
+                let mut r = roles();
+                r.push("release".into());
+                r
+            }
+            (Some("role"), 2) if done[1].eq_ignore_ascii_case("release") => roles(),
+            (Some("role"), 2) => ctx.people.iter().map(|p| format!("@{p}")).collect(),
+            (Some("release"), 1) => roles(),
+            (Some("incident"), 1) => vec!["declare".into()],
+            (Some("status"), 1) => {
+                let mut s = vec!["update".to_string()];
+                s.extend(states().into_iter().filter(|s| s != "resolved"));
+                s
+            }
+            (Some("pd"), 1) => vec!["page".into()],
+            (Some("pd"), 2) | (Some("page"), 1) => {
+                ctx.people.iter().map(|p| format!("@{p}")).collect()
+            }
+            (Some("theme"), 1) => ctx.themes.iter().map(|t| (*t).to_string()).collect(),
+            (Some("open" | "inc"), 1) => ctx.incidents.to_vec(),
+            (Some("filter"), 1) => ["all", "notes", "decisions", "status"]
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect(),
+            (Some("incident" | "declare"), _) => {
+                vec![
+                    "severity=".into(),
+                    "kind=".into(),
+                    "impact=".into(),
+                    "ic=@".into(),
+                ]
+            }
+            (Some("status" | "update"), _) => vec!["state=".into(), "channel=".into()],
+            (Some("escalate"), _) => vec!["to=@".into()],
+            (Some("resolve"), _) => vec!["force".into()],
+            _ => vec![],
+        };
+        ("", last, pool)
+    };
+    let stem_lc = stem.to_ascii_lowercase();
+    let mut out: Vec<String> = pool
+        .into_iter()
+        .filter(|c| c.to_ascii_lowercase().starts_with(&stem_lc))
+        .map(|c| {
+            let sep = if c.ends_with('=') || c.ends_with('@') {
+                ""
+            } else {
+                " "
+            };
+            format!("{prefix}{lead}{c}{sep}")
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn tok(s: &str) -> Vec<(Option<String>, String)> {
+        tokenize(s)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect()
+    }
+
+    #[test]
+    fn tokenizer_handles_quotes_keys_and_escapes() {
+        assert_eq!(
+            tok(r#"declare "API down" severity=P1 impact="all \"users\"" 'it''s'"#),
+            vec![
+                (None, "declare".into()),
+                (None, "API down".into()),
+                (Some("severity".into()), "P1".into()),
+                (Some("impact".into()), "all \"users\"".into()),
+                (None, "its".into()),
+            ]
+        );
+        assert_eq!(
+            tokenize("note \"oops").unwrap_err(),
+            "unclosed quote starting at column 6"
+        );
+        // A quoted "a=b" is a word, not an option.
+        assert_eq!(tok("\"a=b\""), vec![(None, "a=b".into())]);
+    }
+
+    #[test]
+    fn rest_after_keeps_raw_text() {
+        assert_eq!(
+            rest_after("note  db is \"slow\" again", 1),
+            "db is \"slow\" again"
+        );
+        assert_eq!(rest_after("note \"quoted all\"", 1), "quoted all");
+        assert_eq!(rest_after("note", 1), "");
+    }
+}

@@ -1,0 +1,187 @@
+//! Where everything goes on screen, as pure functions of the terminal size and
+//! the model. `view` draws into these rectangles and `update` uses the very
+//! same ones to page the timeline and to hit-test mouse clicks, so the two can
+//! never disagree.
+
+use super::model::{Model, Pane, Screen};
+use crate::domain::clocks::clocks;
+use ratatui::layout::Rect;
+
+/// Below this the screen only says it is too small.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// The three horizontal bands of every screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bands {
+    pub body: Rect,
+    /// Messages, prompts, completions.
+    pub message: Rect,
+    pub status: Rect,
+}
+
+pub fn bands(area: Rect) -> Bands {
+    let h = area.height;
+    let row = |y: u16, height: u16| Rect::new(area.x, area.y + y, area.width, height);
+    Bands {
+        body: row(0, h.saturating_sub(2)),
+        message: row(h.saturating_sub(2), 1.min(h)),
+        status: row(h.saturating_sub(1), 1.min(h)),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardAreas {
+    pub title: Rect,
+    pub header: Rect,
+    /// One row per incident.
+    pub list: Rect,
+}
+
+pub fn board(body: Rect) -> BoardAreas {
+    let row = |y: u16, h: u16| Rect::new(body.x, body.y + y, body.width, h);
+    BoardAreas {
+        title: row(0, 1),
+        header: row(1, 1),
+        list: row(2, body.height.saturating_sub(2)),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoomAreas {
+    /// Severity, title, status, times, impact.
+    pub header: Rect,
+    pub clocks: Rect,
+    pub roles: Rect,
+    pub checklist: Rect,
+    pub actions: Rect,
+    /// The timeline panel, border included.
+    pub timeline: Rect,
+    /// The docked composer (zero-sized when closed).
+    pub composer: Rect,
+}
+
+impl RoomAreas {
+    /// Rows of timeline entries visible at once.
+    pub fn timeline_rows(&self) -> usize {
+        usize::from(self.timeline.height.saturating_sub(2))
+    }
+}
+
+/// The war room's panels for the incident on screen.
+pub fn room(m: &Model, body: Rect) -> RoomAreas {
+    let zero = Rect::new(body.x, body.y, 0, 0);
+    let Some(room) = &m.room else {
+        return RoomAreas {
+            header: zero,
+            clocks: zero,
+            roles: zero,
+            checklist: zero,
+            actions: zero,
+            timeline: body,
+            composer: zero,
+        };
+    };
+    let inc = m.incident(&room.incident);
+    let n_clocks = inc.map_or(0, |i| clocks(i, &m.policy, m.server_now()).len()) as u16;
+    let n_roles = m.policy.roles.len() as u16;
+    let n_check = inc.map_or(0, |i| super::model::checklist_rows(&m.policy, i).len()) as u16;
+    let n_actions = inc.map_or(0, |i| i.actions.len()) as u16;
+
+    let header = Rect::new(body.x, body.y, body.width, 3.min(body.height));
+    let rest_y = body.y + header.height;
+    let rest_h = body.height.saturating_sub(header.height);
+    let left_w = (body.width * 2 / 5).clamp(30, 56).min(body.width / 2);
+    let left = Rect::new(body.x, rest_y, left_w, rest_h);
+    let right = Rect::new(body.x + left_w, rest_y, body.width - left_w, rest_h);
+
+    // The left column, in priority order: clocks, roles, then the checklist
+    // and action items sharing what is left (the focused one first).
+    let mut y = left.y;
+    let mut avail = left.height;
+    let mut take = |want: u16| {
+        let h = want.min(avail);
+        let r = Rect::new(left.x, y, left.width, if h >= 3 { h } else { 0 });
+        y += r.height;
+        avail -= r.height;
+        r
+    };
+    let clocks_r = take(n_clocks.max(1) + 2);
+    let roles_r = take(n_roles + 2);
+    let (y, avail) = (y, avail);
+    let actions_first = room.focus == Pane::Actions;
+    let want_first = if actions_first {
+        n_actions.max(1) + 2
+    } else {
+        n_check.max(1) + 2
+    };
+    // The focused list gets what it needs while leaving the other a
+    // three-row panel when both fit; the other takes the rest of the column.
+    let keep = if avail >= 6 { 3 } else { 0 };
+    let first = want_first.min(avail.saturating_sub(keep)).max(avail.min(3));
+    let second = avail - first;
+    let (check_h, actions_h) = if actions_first {
+        (second, first)
+    } else {
+        (first, second)
+    };
+    let check_h = if check_h >= 3 { check_h } else { 0 };
+    let actions_h = if actions_h >= 3 { actions_h } else { 0 };
+    let checklist_r = Rect::new(left.x, y, left.width, check_h);
+    let actions_r = Rect::new(left.x, y + check_h, left.width, actions_h);
+
+    let composer_h = match &m.composer {
+        Some(c) if c.open && c.incident == room.incident => {
+            // Soft-wrapped rows of the draft, plus the border.
+            let iw = usize::from(right.width.saturating_sub(2)).max(1);
+            let rows: usize = c
+                .editor
+                .lines()
+                .iter()
+                .map(|l| {
+                    ratatui::text::Span::raw(l.as_str())
+                        .width()
+                        .div_ceil(iw)
+                        .max(1)
+                })
+                .sum();
+            (rows.min(64) as u16 + 2).clamp(4, 10).min(right.height / 2)
+        }
+        _ => 0,
+    };
+    let timeline = Rect::new(right.x, right.y, right.width, right.height - composer_h);
+    let composer = Rect::new(right.x, right.y + timeline.height, right.width, composer_h);
+    RoomAreas {
+        header,
+        clocks: clocks_r,
+        roles: roles_r,
+        checklist: checklist_r,
+        actions: actions_r,
+        timeline,
+        composer,
+    }
+}
+
+/// The areas for the screen currently shown, at the model's terminal size.
+pub fn current_room(m: &Model) -> Option<RoomAreas> {
+    match m.screen {
+        Screen::WarRoom(_) => Some(room(m, bands(m.area()).body)),
+        _ => None,
+    }
+}
+
+/// Centred rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

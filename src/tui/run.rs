@@ -1,0 +1,361 @@
+//! The runtime: terminal setup and restore, and the single message loop.
+//!
+//! Three tasks feed one channel — terminal input (crossterm's `EventStream`),
+//! a 1 s tick (the only place the TUI reads the clock) and the sync task —
+//! and the loop drains whatever is queued, runs `update` on each message,
+//! carries out the effects, and draws once if anything changed. It sleeps
+//! in `recv` otherwise: no polling, no busy loop.
+
+use super::keymap::Keymap;
+use super::model::{Identity, Model};
+use super::msg::{Effect, Msg, SyncMsg};
+use super::theme::Theme;
+use super::{update, view};
+use crate::client::Replica;
+use crate::client::api::Api;
+use crate::client::sync::Sync;
+use crate::domain::Policy;
+use crate::protocol::Me;
+use anyhow::Context as _;
+use chrono::Utc;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// What the TUI needs from the command line and the config file.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub api: Api,
+    /// The outbox journal (one per server: commands typed offline wait here).
+    pub outbox: PathBuf,
+    /// Theme name (`dark`, `light`, `high-contrast`, `colorblind`, or a user theme).
+    pub theme: String,
+    /// The user's themes directory, whose files override the embedded themes.
+    pub themes_dir: Option<PathBuf>,
+    /// `[keys]` from the config file: key → action name.
+    pub keys: BTreeMap<String, String>,
+}
+
+/// `me` and the policy as last fetched, so a TUI started while the server is
+/// unreachable can still open (showing the outbox, taking notes offline).
+#[derive(Serialize, Deserialize)]
+struct SessionCache {
+    server: String,
+    me: Me,
+    policy: Policy,
+}
+
+fn cache_path(outbox: &Path) -> PathBuf {
+    outbox.with_extension("session.json")
+}
+
+/// Who we are and the policy: from the server, else from the last session's cache.
+async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option<String>)> {
+    let fetched =
+        async { Ok::<_, crate::client::api::ClientError>((api.me().await?, api.policy().await?)) }
+            .await;
+    let path = cache_path(outbox);
+    match fetched {
+        Ok((me, policy)) => {
+            let cache = SessionCache {
+                server: api.base().to_string(),
+                me: me.clone(),
+                policy: policy.clone(),
+            };
+            if let Ok(json) = serde_json::to_vec(&cache) {
+                // The cache only helps a later offline start; failing to write it is not fatal.
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let _ = std::fs::write(&path, json);
+            }
+            Ok((me, policy, None))
+        }
+        Err(e) if e.is_retryable() => {
+            let cached = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<SessionCache>(&b).ok())
+                .filter(|c| c.server == api.base());
+            match cached {
+                Some(c) => Ok((
+                    c.me,
+                    c.policy,
+                    Some(format!(
+                        "{e}; working offline with the policy and identity of the last session"
+                    )),
+                )),
+                None => Err(anyhow::anyhow!(
+                    "{}: {e} (and no earlier session to work offline from)",
+                    api.base()
+                )),
+            }
+        }
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", api.base())),
+    }
+}
+
+/// Restores the terminal when dropped, whatever happened.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<(TerminalGuard, DefaultTerminal)> {
+        let terminal = ratatui::try_init().context("cannot set up the terminal")?;
+        let guard = TerminalGuard;
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)
+            .context("cannot enable mouse and paste")?;
+        // ratatui's panic hook restores raw mode and the screen; mouse and paste too.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(
+                std::io::stdout(),
+                DisableMouseCapture,
+                DisableBracketedPaste
+            );
+            previous(info);
+        }));
+        Ok((guard, terminal))
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste
+        );
+        ratatui::restore();
+    }
+}
+
+/// Runs the TUI until the user quits. Call it on a tokio runtime.
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    let (me, policy, offline_note) = session(&opts.api, &opts.outbox).await?;
+    let (keymap, key_warnings) = Keymap::with_overrides(&opts.keys);
+    let (mut theme, theme_warning) = Theme::load(&opts.theme, opts.themes_dir.as_deref());
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let (sync_tx, mut sync_rx) = mpsc::unbounded_channel::<SyncMsg>();
+    let sync = Sync::start(opts.api.clone(), &opts.outbox, 0, sync_tx)
+        .with_context(|| format!("cannot open the outbox {}", opts.outbox.display()))?;
+
+    let mut model = Model::new(
+        Replica::default(),
+        policy,
+        Identity {
+            name: me.name.clone(),
+            role: me.role,
+        },
+        opts.api.base(),
+        Utc::now(),
+        Uuid::new_v4(),
+    );
+    model.keymap = keymap;
+    model.theme_name = theme.name.clone();
+    if let Some(offset) = opts.api.clock_offset() {
+        model.offset = offset;
+    }
+    let mut notices: Vec<String> = key_warnings;
+    notices.extend(theme_warning);
+    notices.extend(offline_note);
+
+    let (_guard, mut terminal) = TerminalGuard::enter()?;
+    let size = terminal.size().context("cannot read the terminal size")?;
+    update(&mut model, Msg::Resize(size.width, size.height));
+    for n in notices {
+        update(
+            &mut model,
+            Msg::Notice {
+                text: n,
+                error: true,
+            },
+        );
+    }
+
+    // Terminal input.
+    let input_tx = tx.clone();
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(ev) = events.next().await {
+            let msg = match ev {
+                Ok(Event::Key(k)) => Msg::Key(k),
+                Ok(Event::Mouse(m)) => Msg::Mouse(m),
+                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(Event::Paste(s)) => Msg::Paste(s),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if input_tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    // The 1 s tick.
+    let tick_tx = tx.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            if tick_tx.send(Msg::Tick(Utc::now())).is_err() {
+                break;
+            }
+        }
+    });
+    // The sync task's reports.
+    let sync_fwd = tx.clone();
+    tokio::spawn(async move {
+        while let Some(s) = sync_rx.recv().await {
+            if sync_fwd.send(Msg::Sync(s)).is_err() {
+                break;
+            }
+        }
+    });
+    drop(tx);
+
+    terminal.draw(|f| view(&model, &theme, f))?;
+    model.dirty = false;
+    while let Some(first) = rx.recv().await {
+        let mut effects = update(&mut model, first);
+        while let Ok(more) = rx.try_recv() {
+            effects.extend(update(&mut model, more));
+        }
+        for effect in effects {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Submit(cmd) => {
+                    if let Err(e) = sync.submit(cmd) {
+                        update(
+                            &mut model,
+                            Msg::Notice {
+                                text: format!("could not write the outbox: {e}"),
+                                error: true,
+                            },
+                        );
+                    }
+                }
+                Effect::Suspend => {
+                    suspend(&mut terminal)?;
+                    model.dirty = true;
+                }
+                Effect::ExportReview { path, text } => {
+                    let msg = match std::fs::write(&path, text) {
+                        Ok(()) => Msg::Notice {
+                            text: format!(
+                                "review written to {}",
+                                std::fs::canonicalize(&path).unwrap_or(path).display()
+                            ),
+                            error: false,
+                        },
+                        Err(e) => Msg::Notice {
+                            text: format!("could not write {}: {e}", path.display()),
+                            error: true,
+                        },
+                    };
+                    update(&mut model, msg);
+                }
+                Effect::CopyToClipboard(text) => {
+                    // OSC 52: the terminal puts it on the clipboard, over SSH too.
+                    let seq = format!("\u{1b}]52;c;{}\u{7}", base64(text.as_bytes()));
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(seq.as_bytes()).and_then(|()| out.flush());
+                }
+                Effect::LoadTheme(name) => {
+                    let (t, warning) = Theme::load(&name, opts.themes_dir.as_deref());
+                    let known = warning.is_none();
+                    theme = t;
+                    update(&mut model, Msg::ThemeChanged(theme.name.clone()));
+                    let text = warning.unwrap_or_else(|| format!("theme {name}"));
+                    update(
+                        &mut model,
+                        Msg::Notice {
+                            text,
+                            error: !known,
+                        },
+                    );
+                }
+            }
+        }
+        if model.dirty {
+            terminal.draw(|f| view(&model, &theme, f))?;
+            model.dirty = false;
+        }
+    }
+    Ok(())
+}
+
+/// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.
+fn suspend(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste
+        );
+        ratatui::try_restore()?;
+        // SIGTSTP to ourselves; `kill` returns once we have been continued.
+        let _ = std::process::Command::new("kill")
+            .args(["-TSTP", &std::process::id().to_string()])
+            .status();
+        *terminal = ratatui::try_init()?;
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
+        terminal.clear()?;
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = terminal;
+    }
+    Ok(())
+}
+
+/// Standard base64 with padding (for OSC 52).
+pub fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64("INC-1 ✓".as_bytes()), "SU5DLTEg4pyT");
+    }
+}

@@ -1,0 +1,275 @@
+//! `view(&Model, &Theme, &mut Frame)`: pure rendering. It reads the model and
+//! never changes it; it builds only what is visible (the board's visible rows,
+//! the timeline's visible window), so a frame costs the same with ten
+//! incidents or ten thousand.
+//!
+//! Everything written by others (titles, notes, names) goes through
+//! `sanitize_line` again here, whatever the server already did.
+
+mod board;
+mod overlay;
+mod review;
+mod war_room;
+
+pub use overlay::{HelpLine, help_lines};
+
+use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
+use super::model::{Level, Model, Overlay, Screen};
+use super::msg::LinkState;
+use super::theme::Theme;
+use crate::domain::sanitize::sanitize_line;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+/// Draws the whole screen.
+pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
+    let area = f.area();
+    let base = Style::default().fg(theme.text).bg(theme.background);
+    f.buffer_mut().set_style(area, base);
+    if layout::too_small(area) {
+        too_small(theme, f, area);
+        return;
+    }
+    let bands = layout::bands(area);
+    match m.screen {
+        Screen::Board => board::render(m, theme, f, bands.body),
+        Screen::WarRoom(_) => war_room::render(m, theme, f, bands.body),
+        Screen::Review(_) => review::render(m, theme, f, bands.body),
+    }
+    message_line(m, theme, f, bands.message);
+    status_bar(m, theme, f, bands.status);
+    match &m.overlay {
+        Some(Overlay::Help { scroll }) => overlay::help(m, theme, f, bands.body, *scroll),
+        Some(Overlay::Entry { row }) => overlay::entry(m, theme, f, bands.body, *row),
+        Some(Overlay::Form(form)) => overlay::form(m, theme, f, bands.body, form),
+        Some(Overlay::Confirm(c)) => overlay::confirm(theme, f, bands.body, c),
+        Some(Overlay::Prompt(p)) => overlay::prompt(m, theme, f, area, p),
+        None => {}
+    }
+}
+
+fn too_small(theme: &Theme, f: &mut Frame<'_>, area: Rect) {
+    let text = format!(
+        "terminal too small: {}×{}, need {MIN_WIDTH}×{MIN_HEIGHT}",
+        area.width, area.height
+    );
+    let lines = (text.chars().count() as u16).div_ceil(area.width.max(1));
+    let y = area.y + area.height.saturating_sub(lines) / 2;
+    let r = Rect::new(area.x, y, area.width, area.height - (y - area.y));
+    f.render_widget(
+        Paragraph::new(text)
+            .style(
+                Style::default()
+                    .fg(theme.error)
+                    .add_modifier(Modifier::BOLD),
+            )
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+/// Text from others, made safe and single-line.
+pub(crate) fn clean(s: &str) -> String {
+    sanitize_line(s)
+}
+
+/// Display width of a string (terminal cells).
+pub(crate) fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        Span::raw(s).width()
+    }
+}
+
+/// Cuts `s` to at most `w` cells, ending in `…` when cut.
+pub(crate) fn fit(s: &str, w: usize) -> String {
+    if width(s) <= w {
+        return s.to_string();
+    }
+    if w == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let cw = Span::raw(&*c.encode_utf8(&mut buf)).width();
+        if used + cw > w - 1 {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` cut or padded to exactly `w` cells.
+pub(crate) fn pad(s: &str, w: usize) -> String {
+    let t = fit(s, w);
+    let n = w.saturating_sub(width(&t));
+    format!("{t}{}", " ".repeat(n))
+}
+
+/// `s` right-aligned in `w` cells.
+pub(crate) fn rpad(s: &str, w: usize) -> String {
+    let t = fit(s, w);
+    let n = w.saturating_sub(width(&t));
+    format!("{}{t}", " ".repeat(n))
+}
+
+/// A bordered panel; focused panels get the focus colour.
+pub(crate) fn panel<'a>(theme: &Theme, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
+    let border = if focused { theme.focus } else { theme.border };
+    Block::bordered()
+        .border_style(Style::default().fg(border))
+        .title(
+            title.into().style(
+                Style::default()
+                    .fg(if focused { theme.focus } else { theme.title })
+                    .add_modifier(Modifier::BOLD),
+            ),
+        )
+}
+
+/// Formats the clock offset: `+0.3s`, `-1.2s`, `+2m 05s`.
+pub fn offset_words(d: chrono::Duration) -> String {
+    let ms = d.num_milliseconds();
+    let sign = if ms < 0 { "-" } else { "+" };
+    let ms = ms.unsigned_abs();
+    if ms >= 60_000 {
+        format!("{sign}{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    } else {
+        format!("{sign}{}.{}s", ms / 1000, (ms % 1000) / 100)
+    }
+}
+
+fn status_bar(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
+    let (word, color) = match m.link {
+        LinkState::Connecting => ("… CONNECTING".to_string(), theme.status_reconnecting),
+        LinkState::Live => ("● LIVE".to_string(), theme.status_live),
+        LinkState::Reconnecting { attempt } => (
+            format!("◌ RECONNECTING (attempt {attempt})"),
+            theme.status_reconnecting,
+        ),
+        LinkState::Offline => ("○ OFFLINE".to_string(), theme.status_offline),
+    };
+    let queued = m.outbox.max(m.pending.len());
+    let mut spans = vec![Span::styled(
+        format!(" {word}"),
+        Style::default().fg(color).add_modifier(Modifier::BOLD),
+    )];
+    if queued > 0 {
+        spans.push(Span::styled(
+            format!(" {queued} queued"),
+            Style::default()
+                .fg(theme.pending)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    let sep = || Span::styled(" │ ", Style::default().fg(theme.border));
+    spans.push(sep());
+    spans.push(Span::styled(
+        format!("server clock {}", offset_words(m.offset)),
+        Style::default().fg(theme.muted),
+    ));
+    spans.push(sep());
+    spans.push(Span::styled(
+        clean(&m.me.name),
+        Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
+    ));
+    spans.push(Span::styled(
+        format!(" ({})", m.me.role.as_str()),
+        Style::default().fg(theme.muted),
+    ));
+    spans.push(sep());
+    let used: usize = spans.iter().map(Span::width).sum();
+    let room = (area.width as usize).saturating_sub(used);
+    spans.push(Span::styled(
+        fit(&clean(&m.server_url), room),
+        Style::default().fg(theme.muted),
+    ));
+    let left = Line::from(spans);
+    let hints = hints(m);
+    let hint_w = width(&hints) as u16;
+    let left_w = left.width() as u16;
+    f.render_widget(Paragraph::new(left), area);
+    if left_w + 2 + hint_w <= area.width {
+        let r = Rect::new(area.x + area.width - hint_w - 1, area.y, hint_w, 1);
+        f.render_widget(
+            Paragraph::new(Span::styled(hints, Style::default().fg(theme.muted))),
+            r,
+        );
+    }
+}
+
+/// The few keys that matter most on the current screen, from the keymap.
+fn hints(m: &Model) -> String {
+    use super::keymap::{Act, Context};
+    let pick: &[(Context, Act, &str)] = match m.screen {
+        Screen::Board => &[
+            (Context::Board, Act::Open, "open"),
+            (Context::Board, Act::Declare, "declare"),
+            (Context::Global, Act::CommandLine, "command"),
+            (Context::Global, Act::Help, "help"),
+        ],
+        Screen::WarRoom(_) => &[
+            (Context::WarRoom, Act::Note, "note"),
+            (Context::WarRoom, Act::PostUpdate, "update"),
+            (Context::Global, Act::CommandLine, "command"),
+            (Context::Global, Act::Help, "help"),
+        ],
+        Screen::Review(_) => &[
+            (Context::Review, Act::Export, "export"),
+            (Context::Review, Act::Back, "back"),
+            (Context::Global, Act::Help, "help"),
+        ],
+    };
+    pick.iter()
+        .map(|(c, a, w)| {
+            let keys = m.keymap.keys_for(*c, *a);
+            let first = keys.split(" / ").next().unwrap_or_default().to_string();
+            format!("{first} {w}")
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+fn message_line(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
+    let line = match &m.message {
+        Some(msg) if msg.level == Level::Error => Line::from(vec![
+            Span::styled(
+                " ERROR ",
+                Style::default()
+                    .fg(theme.error)
+                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            ),
+            Span::styled(
+                format!(" {}", clean(&msg.text)),
+                Style::default().fg(theme.error),
+            ),
+        ]),
+        Some(msg) => Line::from(Span::styled(
+            format!(" {}", clean(&msg.text)),
+            Style::default().fg(theme.info),
+        )),
+        None => match &m.composer {
+            Some(c) if !c.open && c.has_draft() => Line::from(Span::styled(
+                format!(
+                    " unsent {} draft kept — {} to continue it",
+                    c.kind.as_str(),
+                    m.keymap
+                        .keys_for(super::keymap::Context::WarRoom, super::keymap::Act::Note)
+                ),
+                Style::default().fg(theme.pending),
+            )),
+            _ => Line::default(),
+        },
+    };
+    f.render_widget(Paragraph::new(line), area);
+}

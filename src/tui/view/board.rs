@@ -1,0 +1,233 @@
+//! The board: every incident not closed, worst first, one row each. Only the
+//! rows on screen are built (the sort order is kept by `update`).
+
+use super::{clean, fit, pad, rpad, width};
+use crate::domain::clocks::{clocks, most_urgent};
+use crate::domain::duration::{countdown, humanize};
+use crate::tui::layout;
+use crate::tui::model::Model;
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Column widths for a given screen width, each including one space of gap:
+/// (key, sev, status, ic, age, next). The title takes what is left.
+fn columns(w: u16, sev_w: usize) -> (usize, usize, usize, usize, usize, usize) {
+    let ic = if w >= 90 { 12 } else { 0 };
+    let age = if w >= 110 { 8 } else { 0 };
+    let next = if w >= 120 { 36 } else { 29 };
+    (8, sev_w.max(3) + 1, 14, ic, age, next)
+}
+
+/// `s` in a column of `w` cells: cut to `w - 1` and followed by a space.
+fn col(s: &str, w: usize) -> String {
+    format!("{} ", pad(s, w.saturating_sub(1)))
+}
+
+pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
+    let a = layout::board(body);
+    let now = m.server_now();
+    let live = m
+        .board
+        .order
+        .iter()
+        .filter(|id| m.incident(id).is_some_and(|i| i.resolved.is_none()))
+        .count();
+    let resolved = m.board.order.len() - live;
+    let title = Line::from(vec![
+        Span::styled(
+            " warroom ",
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ),
+        Span::styled(
+            format!(
+                "  {live} open incident{}{}",
+                if live == 1 { "" } else { "s" },
+                if resolved > 0 {
+                    format!(", {resolved} resolved awaiting close")
+                } else {
+                    String::new()
+                }
+            ),
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(
+                "  ·  policy {}  ·  {}",
+                clean(&m.policy.name),
+                now.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            Style::default().fg(theme.muted),
+        ),
+    ]);
+    f.render_widget(Paragraph::new(title), a.title);
+
+    let sev_w = m
+        .policy
+        .severities
+        .iter()
+        .map(|s| width(&s.label))
+        .max()
+        .unwrap_or(2)
+        .clamp(2, 8);
+    let (kw, sw, stw, icw, agew, nw) = columns(body.width, sev_w);
+    let fixed = kw + sw + stw + icw + agew + nw + 2;
+    let tw = (body.width as usize).saturating_sub(fixed).max(8);
+    let mut header = format!(
+        " {}{}{}{}",
+        col("KEY", kw),
+        col("SEV", sw),
+        col("TITLE", tw),
+        col("STATUS", stw)
+    );
+    if icw > 0 {
+        header.push_str(&col("IC", icw));
+    }
+    if agew > 0 {
+        header.push_str(&col("AGE", agew));
+    }
+    header.push_str(&pad("NEXT DEADLINE", nw));
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            header,
+            Style::default()
+                .fg(theme.muted)
+                .add_modifier(Modifier::BOLD),
+        )),
+        a.header,
+    );
+
+    if m.board.order.is_empty() {
+        let msg = vec![
+            Line::default(),
+            Line::styled(
+                "No open incidents.",
+                Style::default()
+                    .fg(theme.title)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Line::styled(
+                format!(
+                    "{} declares one; : opens the command line (:incident declare \"API down\" severity={}).",
+                    m.keymap.keys_for(
+                        crate::tui::keymap::Context::Board,
+                        crate::tui::keymap::Act::Declare
+                    ),
+                    m.policy.severities.first().map_or("P1", |s| s.id.as_str())
+                ),
+                Style::default().fg(theme.muted),
+            ),
+        ];
+        f.render_widget(Paragraph::new(msg).alignment(Alignment::Center), a.list);
+        return;
+    }
+
+    let rows = a.list.height as usize;
+    let start = m.board.offset.min(m.board.order.len());
+    for (i, id) in m.board.order.iter().enumerate().skip(start).take(rows) {
+        let Some(inc) = m.incident(id) else { continue };
+        let selected = i == m.board.selected;
+        let base = if selected {
+            Style::default()
+                .fg(theme.selection_text)
+                .bg(theme.selection)
+        } else {
+            Style::default().fg(theme.text)
+        };
+        let rank = m.policy.severity_rank(&inc.severity);
+        let sev_label = m
+            .policy
+            .severity(&inc.severity)
+            .map_or_else(|| clean(&inc.severity), |s| clean(&s.label));
+        let mut spans = vec![
+            Span::styled(if selected { "▶" } else { " " }, base.fg(theme.focus)),
+            Span::styled(col(&inc.key(), kw), base.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                col(&sev_label, sw),
+                base.fg(theme.severity(rank)).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(col(&clean(&inc.title), tw), base),
+        ];
+        let status = if inc.resolved.is_some() {
+            "RESOLVED".to_string()
+        } else {
+            inc.status.as_str().to_uppercase()
+        };
+        let status = if inc.acknowledged.is_none() && inc.resolved.is_none() {
+            "UNACKED".to_string()
+        } else {
+            status
+        };
+        let status_style = if inc.acknowledged.is_none() && inc.resolved.is_none() {
+            base.fg(theme.timer_breached).add_modifier(Modifier::BOLD)
+        } else {
+            base
+        };
+        spans.push(Span::styled(col(&status, stw), status_style));
+        if icw > 0 {
+            let ic = inc.roles.get("ic").map_or("—".to_string(), |p| clean(p));
+            spans.push(Span::styled(col(&ic, icw), base));
+        }
+        if agew > 0 {
+            spans.push(Span::styled(
+                col(&humanize(now - inc.declared.at), agew),
+                base.fg(if selected {
+                    theme.selection_text
+                } else {
+                    theme.muted
+                }),
+            ));
+        }
+        let cl = clocks(inc, &m.policy, now);
+        match most_urgent(&cl) {
+            Some(c) => {
+                let word = c.state.word();
+                let cd = countdown(c.remaining_secs);
+                let label_w = nw.saturating_sub(width(word) + 10);
+                spans.push(Span::styled(
+                    col(&short_label(&c.label, label_w), label_w),
+                    base,
+                ));
+                spans.push(Span::styled(
+                    format!("{} {}", rpad(&cd, 8), word),
+                    base.fg(theme.clock(c.state)).add_modifier(Modifier::BOLD),
+                ));
+            }
+            None => spans.push(Span::styled(
+                fit(
+                    if inc.resolved.is_some() {
+                        "all clocks stopped"
+                    } else {
+                        "no running clock"
+                    },
+                    nw,
+                ),
+                base.fg(theme.muted),
+            )),
+        }
+        let y = a.list.y + (i - start) as u16;
+        let r = Rect::new(a.list.x, y, a.list.width, 1);
+        if selected {
+            f.buffer_mut().set_style(r, base);
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), r);
+    }
+}
+
+/// A clock label that fits: `status page update` becomes `status page` before being cut.
+pub(crate) fn short_label(label: &str, w: usize) -> String {
+    let l = clean(label);
+    if width(&l) > w
+        && let Some(s) = l.strip_suffix(" update")
+    {
+        return s.to_string();
+    }
+    l
+}

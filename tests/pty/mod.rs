@@ -1,0 +1,133 @@
+//! Runs the real `warroom` binary in a pseudo-terminal and reads its screen
+//! through a VT100 emulator, the way a person would see it. Shared by the
+//! end-to-end tests and the idle-CPU harness in `benches/idle.rs`.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct Tui {
+    /// Bytes the program has written to the terminal, total (counts redraws).
+    pub written: Arc<Mutex<usize>>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Tui {
+    /// Starts `warroom` with its XDG directories under `home`.
+    pub fn start(home: &std::path::Path, rows: u16, cols: u16) -> Tui {
+        Tui::start_with(home, rows, cols, &[])
+    }
+
+    pub fn start_with(home: &std::path::Path, rows: u16, cols: u16, env: &[(&str, &str)]) -> Tui {
+        Tui::start_args(home, rows, cols, &[], env)
+    }
+
+    /// Starts `warroom ARGS` (e.g. `demo`) with its XDG directories under `home`.
+    pub fn start_args(
+        home: &std::path::Path,
+        rows: u16,
+        cols: u16,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Tui {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+        cmd.args(args);
+        cmd.env("HOME", home);
+        cmd.env("XDG_DATA_HOME", home.join("data"));
+        cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.env("XDG_STATE_HOME", home.join("state"));
+        cmd.env("USER", "alice");
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("WARROOM_SERVER");
+        cmd.env_remove("WARROOM_TOKEN");
+        cmd.env_remove("WARROOM_CONFIG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+            0,
+        )));
+        let sink = screen.clone();
+        let written = Arc::new(Mutex::new(0usize));
+        let count = written.clone();
+        std::thread::spawn(move || {
+            let _master = pair.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+                *count.lock().unwrap() += n;
+            }
+        });
+        Tui {
+            written,
+            screen,
+            writer,
+            child,
+        }
+    }
+
+    pub fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    pub fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{text:?} never appeared; the screen:\n{}", self.contents());
+    }
+
+    pub fn keys(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // Let each burst be read as its own keys.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    pub fn wait_exit(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the TUI did not exit; the screen:\n{}", self.contents());
+    }
+    /// The child's process id, to read its CPU time from /proc.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}

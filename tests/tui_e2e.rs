@@ -1,0 +1,237 @@
+//! End to end: the real binary in a pseudo-terminal, with its embedded server
+//! on a SQLite file in a temporary directory. Keys are typed, the screen is
+//! read back through a terminal emulator (vt100).
+#![allow(clippy::unwrap_used)]
+
+mod pty;
+
+use pty::Tui;
+
+#[test]
+fn declare_note_and_quit_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tui::start(dir.path(), 30, 100);
+    t.wait_for("No open incidents.");
+    t.wait_for("LIVE");
+    t.keys("d");
+    t.wait_for("Declare an incident");
+    t.keys("Payments API down");
+    t.keys("\r");
+    // The war room opens when the declaration comes back on the stream.
+    t.wait_for("INC-1 Payments API down");
+    t.wait_for("NOT ACKNOWLEDGED");
+    t.keys("a");
+    t.wait_for("acked");
+    t.keys("i");
+    t.keys("Rolled back the 14:02 deploy");
+    t.keys("\r");
+    t.wait_for("Rolled back the 14:02 deploy");
+    // Esc hides the (now empty) composer, q goes to the board, q quits.
+    t.keys("\x1b");
+    t.keys("q");
+    t.wait_for("1 open incident");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn the_log_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tui::start(dir.path(), 30, 100);
+    t.wait_for("LIVE");
+    t.keys(":");
+    t.keys("incident declare \"Disk full on db-2\" severity=P2");
+    t.keys("\r");
+    t.wait_for("INC-1 Disk full on db-2");
+    t.keys("q");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+    // Same data directory, new process: the incident is on the board.
+    let mut t = Tui::start(dir.path(), 30, 100);
+    t.wait_for("Disk full on db-2");
+    t.wait_for("1 open incident");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn a_tiny_terminal_says_so_instead_of_crashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tui::start(dir.path(), 10, 40);
+    t.wait_for("terminal too small: 40×10, need 60×16");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// `warroom serve` as its own process; returns it and its URL.
+fn serve(db: &std::path::Path, listen: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["serve", "--listen", listen, "--db"])
+        .arg(db)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines.next().expect("serve ended early").unwrap();
+        if let Some(u) = line.strip_prefix("warroom: listening on ") {
+            break u.trim().to_string();
+        }
+    };
+    // Keep draining so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+#[test]
+fn a_note_typed_offline_is_delivered_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("team.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args([
+            "token",
+            "create",
+            "--name",
+            "alice",
+            "--role",
+            "commander",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (mut server, url) = serve(&db, "127.0.0.1:0");
+    let start = |home: &std::path::Path| {
+        let mut t = Tui::start_with(
+            home,
+            30,
+            100,
+            &[("WARROOM_SERVER", &url), ("WARROOM_TOKEN", &token)],
+        );
+        t.wait_for("LIVE");
+        t.keys("");
+        t
+    };
+    let mut t = start(dir.path());
+    t.keys(":");
+    t.keys("incident declare \"Queue backlog\" severity=P3");
+    t.keys("\r");
+    t.wait_for("INC-1 Queue backlog");
+    // The server goes away; the scribe keeps writing.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    t.wait_for("OFFLINE");
+    t.keys("i");
+    t.keys("Consumers restarted while the server was down");
+    t.keys("\r");
+    t.wait_for("PENDING");
+    t.wait_for("1 queued");
+    t.keys("\x1b");
+    t.keys("q");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+    // Started while the server is still down: it opens from the last session's
+    // identity and policy, and shows the note as still queued.
+    let mut t = Tui::start_with(
+        dir.path(),
+        30,
+        100,
+        &[("WARROOM_SERVER", &url), ("WARROOM_TOKEN", &token)],
+    );
+    t.wait_for("working offline");
+    t.wait_for("1 queued");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+    // The server comes back on the same address; a new session delivers the note.
+    let listen = url.trim_start_matches("http://").to_string();
+    let (mut server, _) = serve(&db, &listen);
+    let mut t = start(dir.path());
+    t.keys("\r");
+    t.wait_for("Consumers restarted while the server");
+    t.wait_for("LIVE");
+    assert!(!t.contents().contains("PENDING"), "{}", t.contents());
+    assert!(!t.contents().contains("queued"), "{}", t.contents());
+    t.keys("q");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn a_second_client_sees_the_declaration_the_note_and_the_acknowledgement() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("team.db");
+    let token = |name: &str, role: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(["token", "create", "--name", name, "--role", role, "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (alice, bob) = (token("alice", "commander"), token("bob", "responder"));
+    let (mut server, url) = serve(&db, "127.0.0.1:0");
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&home_a).unwrap();
+    std::fs::create_dir_all(&home_b).unwrap();
+    let mut a = Tui::start_with(
+        &home_a,
+        30,
+        120,
+        &[("WARROOM_SERVER", &url), ("WARROOM_TOKEN", &alice)],
+    );
+    let mut b = Tui::start_with(
+        &home_b,
+        30,
+        120,
+        &[("WARROOM_SERVER", &url), ("WARROOM_TOKEN", &bob)],
+    );
+    a.wait_for("LIVE");
+    b.wait_for("LIVE");
+    b.wait_for("bob (responder)");
+
+    // Alice declares with the runbook's own syntax, writes a note, acknowledges.
+    a.keys(":");
+    a.keys("incident declare \"Login failures in eu-west\" severity=P1");
+    a.keys("\r");
+    a.wait_for("INC-1 Login failures in eu-west");
+    b.wait_for("Login failures in eu-west");
+    a.keys("i");
+    a.keys("Auth pods OOMKilled since 09:12");
+    a.keys("\r");
+    a.wait_for("Auth pods OOMKilled since 09:12");
+    a.keys("\x1b");
+    a.keys("a");
+    a.wait_for("acked");
+
+    // Bob, on his own terminal, opens it and sees all three, pushed live.
+    b.keys("\r");
+    b.wait_for("INC-1 Login failures in eu-west");
+    b.wait_for("Auth pods OOMKilled since 09:12");
+    b.wait_for("acked");
+    let screen = b.contents();
+    assert!(screen.contains("alice"), "the actor is shown:\n{screen}");
+
+    for t in [&mut a, &mut b] {
+        t.keys("q");
+        t.keys("q");
+        assert_eq!(t.wait_exit(), 0);
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -1,0 +1,275 @@
+//! Snapshots of every screen at 80×24 and 160×48, rendered from fixture
+//! events (built through `decide`) at a fixed `now` into a `TestBackend`.
+//! Themes are snapshotted with their colours: a dump of the style runs.
+#![allow(clippy::unwrap_used)]
+
+mod tui_support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::buffer::Buffer;
+use tui_support::*;
+use warroom::domain::command::{Access, Action};
+use warroom::domain::event::{NoteKind, Status};
+use warroom::tui::update::key;
+use warroom::tui::{Model, Msg, Theme, update};
+
+fn press(m: &mut Model, code: KeyCode) {
+    update(m, key(code));
+}
+
+fn typ(m: &mut Model, s: &str) {
+    for c in s.chars() {
+        press(m, KeyCode::Char(c));
+    }
+}
+
+fn both(name: &str, mut setup: impl FnMut(&mut Model)) {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let f = war_room_fixture();
+        let mut m = f.model("alice", Access::Commander);
+        update(&mut m, Msg::Resize(w, h));
+        setup(&mut m);
+        let shot = screen(&mut m, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), shot);
+    }
+}
+
+fn open_inc1(m: &mut Model) {
+    press(m, KeyCode::Enter);
+}
+
+#[test]
+fn board() {
+    both("board", |_| {});
+}
+
+#[test]
+fn war_room_with_breached_clocks() {
+    both("war_room", open_inc1);
+}
+
+#[test]
+fn help() {
+    both("help", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char('?'));
+    });
+}
+
+#[test]
+fn composer_open() {
+    both("composer", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char('i'));
+        typ(m, "Pool raised to 800; error rate falling in eu-west");
+        update(
+            m,
+            Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
+        );
+        typ(m, "watching for 15 minutes");
+    });
+}
+
+#[test]
+fn declare_form() {
+    both("declare", |m| {
+        press(m, KeyCode::Char('d'));
+        typ(m, "Checkout fails with HTTP 500");
+        press(m, KeyCode::Tab);
+        press(m, KeyCode::Right);
+    });
+}
+
+#[test]
+fn declare_flowchart() {
+    both("flowchart", |m| {
+        press(m, KeyCode::Char('d'));
+        typ(m, "Inference slow");
+        update(
+            m,
+            Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL)),
+        );
+        press(m, KeyCode::Char('2'));
+    });
+}
+
+#[test]
+fn command_line_with_an_error() {
+    both("command_error", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char(':'));
+        typ(m, "incident declare \"API down\" severity=P9");
+        press(m, KeyCode::Enter);
+    });
+}
+
+#[test]
+fn status_update_dialog() {
+    both("update", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char('u'));
+    });
+}
+
+#[test]
+fn resolve_dialog() {
+    both("resolve", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char('R'));
+        typ(m, "Rolled back 2026.03.14-1");
+    });
+}
+
+#[test]
+fn review() {
+    both("review", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char('v'));
+    });
+}
+
+#[test]
+fn offline_with_pending_note_and_error() {
+    both("offline", |m| {
+        open_inc1(m);
+        update(
+            m,
+            Msg::Sync(warroom::tui::msg::SyncMsg::Link(
+                warroom::tui::msg::LinkState::Offline,
+            )),
+        );
+        press(m, KeyCode::Char('i'));
+        typ(m, "Written while the server is unreachable");
+        press(m, KeyCode::Enter);
+        press(m, KeyCode::Esc);
+        update(
+            m,
+            Msg::Notice {
+                text: "could not write INC-1-review.md: permission denied".into(),
+                error: true,
+            },
+        );
+    });
+}
+
+#[test]
+fn long_timeline_scrolled() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut f = Fixture::new();
+        let inc = f.declare(
+            "alice",
+            "Search index corrupt",
+            "P2",
+            "data_integrity",
+            "Search returns stale results",
+        );
+        let people = ["bob", "carol", "dana", "erin"];
+        for i in 0..2000 {
+            f.at_secs(10 + i);
+            let kind = if i % 50 == 0 {
+                NoteKind::Decision
+            } else {
+                NoteKind::Note
+            };
+            f.note(
+                people[i as usize % 4],
+                &inc,
+                kind,
+                &format!("reindex batch {i} of 2000 done"),
+            );
+        }
+        f.at_secs(2100);
+        f.run(
+            "alice",
+            &inc,
+            Action::SetStatus {
+                status: Status::Identified,
+            },
+        );
+        let mut m = f.model("carol", Access::Responder);
+        update(&mut m, Msg::Resize(w, h));
+        press(&mut m, KeyCode::Enter);
+        press(&mut m, KeyCode::Home);
+        for _ in 0..30 {
+            press(&mut m, KeyCode::PageDown);
+        }
+        press(&mut m, KeyCode::Char('k'));
+        let shot = screen(&mut m, w, h);
+        insta::assert_snapshot!(format!("long_timeline_{w}x{h}"), shot);
+    }
+}
+
+#[test]
+fn tiny_terminal() {
+    let f = war_room_fixture();
+    let mut m = f.model("alice", Access::Commander);
+    open_inc1(&mut m);
+    insta::assert_snapshot!("tiny_20x5", screen(&mut m, 20, 5));
+    insta::assert_snapshot!("tiny_59x24", screen(&mut m, 59, 24));
+}
+
+/// Each row's runs of equally styled cells: `x0-x1 fg/bg/mods "text"`, for
+/// the rows that hold anything.
+fn style_dump(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut runs: Vec<(u16, u16, String, String)> = Vec::new();
+        for x in 0..buf.area.width {
+            let c = &buf[(x, y)];
+            let style = format!("{:?}/{:?}/{:?}", c.fg, c.bg, c.modifier);
+            match runs.last_mut() {
+                Some(r) if r.2 == style => {
+                    r.1 = x;
+                    r.3.push_str(c.symbol());
+                }
+                _ => runs.push((x, x, style, c.symbol().to_string())),
+            }
+        }
+        let runs: Vec<String> = runs
+            .into_iter()
+            .filter(|r| !r.3.trim().is_empty() || r.2.contains("REVERSED"))
+            .map(|(a, b, s, t)| format!("  {a}-{b} {s} {:?}", t.trim_end()))
+            .collect();
+        if !runs.is_empty() {
+            out.push_str(&format!("row {y}\n{}\n", runs.join("\n")));
+        }
+    }
+    out
+}
+
+#[test]
+fn themes_with_colours() {
+    for name in Theme::names() {
+        let theme = Theme::embedded(name).unwrap();
+        let f = war_room_fixture();
+        let mut m = f.model("alice", Access::Commander);
+        update(&mut m, Msg::Resize(80, 24));
+        let board = render(&m, &theme, 80, 24);
+        open_inc1(&mut m);
+        let room = render(&m, &theme, 80, 24);
+        // The board whole; the war room's header and clocks.
+        let mut room_top = Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 11));
+        for y in 0..11 {
+            for x in 0..80 {
+                room_top[(x, y)] = room[(x, y)].clone();
+            }
+        }
+        let dump = format!(
+            "theme {name}\n== board\n{}\n== war room (top)\n{}",
+            style_dump(&board),
+            style_dump(&room_top)
+        );
+        insta::assert_snapshot!(format!("theme_{name}"), dump);
+    }
+}
+
+#[test]
+fn timeline_entry_in_full() {
+    both("entry", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Home);
+        press(m, KeyCode::Char('j'));
+        press(m, KeyCode::Char('j'));
+        press(m, KeyCode::Enter);
+    });
+}
