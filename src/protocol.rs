@@ -12,11 +12,20 @@
 //! | GET | /api/v1/stream | `Last-Event-ID` or `?after=SEQ` | SSE, see [`sse`] |
 //! | GET | /api/v1/policy | | [`crate::domain::Policy`] |
 //! | GET | /api/v1/me | | [`Me`] |
-//! | GET/POST/DELETE | /api/v1/tokens[/{name}] | admin only | [`TokenInfo`] / [`NewToken`] |
+//! | GET/POST/DELETE | /api/v1/tokens[/{name}] | admin only | [`TokenInfo`] (live tokens) / 201 [`NewToken`] / 204 |
 //! | GET | /api/v1/openapi.json | no auth | OpenAPI 3.1 |
 //! | GET | /healthz | no auth | `ok` |
 //!
-//! Errors are [`ErrorBody`] with 400/401/403/404/409/413/422/429.
+//! Errors are [`ErrorBody`] with 400/401/403/404/409/413/422/429, plus (added
+//! by the server, compatible) 405 `method_not_allowed` for a known path with
+//! the wrong method and 503 `internal` when the store could not commit (nothing
+//! was stored; retry with the same command id). 401 carries `WWW-Authenticate`,
+//! 429 and 503 carry `Retry-After` (seconds). `limit` above [`MAX_PAGE`] is
+//! served [`MAX_PAGE`] at a time; `limit=0` is a 400. The body's
+//! `Content-Type` is not required to be JSON (so `curl -d` works).
+//!
+//! The stream's first frame is always a `heartbeat` (server time and the head
+//! of the log); without `Last-Event-ID`/`after` it starts at the head (live only).
 
 use crate::domain::clocks::Clock;
 use crate::domain::command::Access;
@@ -49,7 +58,7 @@ pub struct ErrorBody {
     /// Human-readable and precise: names the field, the limit, the incident.
     pub error: String,
     /// Machine-readable: `bad_json`, `invalid_field`, `too_large`, `unauthorized`, `forbidden`,
-    /// `not_found`, `conflict`, `unprocessable`, `rate_limited`, `internal`.
+    /// `not_found`, `method_not_allowed`, `conflict`, `unprocessable`, `rate_limited`, `internal`.
     pub code: String,
     /// The offending field, when one is to blame.
     #[serde(default, skip_serializing_if = "Option::is_none")]

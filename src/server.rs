@@ -116,6 +116,7 @@ impl RunningServer {
     /// closes the store.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
+        self.state.announce_shutdown();
         if let Some(http) = self.http.take() {
             http.await.context("the HTTP task failed")??;
         }
@@ -143,7 +144,10 @@ impl RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         // Dropped without `shutdown()`: at least end streams and stop accepting.
-        let _ = self.stop.send(true);
+        if !*self.stop.borrow() {
+            let _ = self.stop.send(true);
+            self.state.announce_shutdown();
+        }
     }
 }
 
@@ -151,7 +155,7 @@ impl Drop for RunningServer {
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let db = config.db.clone();
     let store: Arc<dyn EventStore> = Arc::new(
-        tokio::task::spawn_blocking(move || SqliteStore::open(&db))
+        tokio::task::spawn_blocking(move || SqliteStore::open_exclusive(&db))
             .await?
             .with_context(|| format!("opening the database {}", config.db.display()))?,
     );

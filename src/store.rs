@@ -91,6 +91,8 @@ pub enum StoreError {
     NameTaken(String),
     #[error("database schema version {found} is newer than this build understands ({known})")]
     SchemaTooNew { found: i64, known: i64 },
+    #[error("another warroom server is already using {0}")]
+    InUse(String),
     #[error("the store's writer has stopped")]
     Closed,
     #[error("{0}")]

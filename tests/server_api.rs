@@ -724,8 +724,19 @@ async fn the_embedded_local_token_is_reused_across_restarts_and_private() {
         assert_eq!(mode, 0o600);
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), first);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let srv = server_support::start_in(dir, |_| {}).await;
     assert_eq!(srv.admin, first);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "tightened again on start");
+    }
     assert_eq!(srv.get(&first, "/api/v1/me").await.0, StatusCode::OK);
     srv.stop().await;
 
@@ -736,4 +747,15 @@ async fn the_embedded_local_token_is_reused_across_restarts_and_private() {
     let err = warroom::server::start(config).await.unwrap_err();
     assert!(err.to_string().contains("loopback"), "{err}");
     assert!(!dir.path().join("local.token").exists());
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_database_is_refused() {
+    let srv = start(|_| {}).await;
+    let mut config =
+        warroom::server::ServerConfig::new(srv.dir.path().join("warroom.db"), "127.0.0.1:0");
+    config.rate_limit = None;
+    let err = warroom::server::start(config).await.unwrap_err();
+    assert!(format!("{err:#}").contains("already using"), "{err:#}");
+    srv.stop().await;
 }

@@ -275,4 +275,15 @@ fn token_cli_creates_lists_and_revokes_and_refuses_bad_input() {
     let (code, _, err) = run(&["token", "revoke", "bob"]);
     assert_eq!(code, 1);
     assert!(err.contains("no live token"), "{err}");
+
+    // A mistyped --db is not silently created.
+    let missing = dir.path().join("typo.db");
+    let out = Command::new(BIN)
+        .args(["token", "list", "--db"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no database at"));
+    assert!(!missing.exists());
 }

@@ -254,3 +254,29 @@ fn tokens_are_stored_by_hash_and_names_are_unique() {
     assert!(store.token_by_hash(&hash_token("b")).unwrap().is_none());
     store.close();
 }
+
+#[tokio::test]
+async fn two_stores_on_one_file_never_share_a_seq_and_only_one_server_may_hold_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let one = SqliteStore::open(&path).unwrap();
+    let two = SqliteStore::open(&path).unwrap();
+    let inc = Uuid::new_v4();
+    let mut seqs = Vec::new();
+    for i in 0..20 {
+        let store = if i % 2 == 0 { &one } else { &two };
+        let id = Uuid::new_v4();
+        let a = append(store, id, vec![note(inc, id, "x")]).await.unwrap();
+        seqs.push(a.events[0].seq());
+    }
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+
+    let server = SqliteStore::open_exclusive(&path).unwrap();
+    let err = SqliteStore::open_exclusive(&path).unwrap_err();
+    assert!(err.to_string().contains("already using"), "{err}");
+    server.close();
+    // Released on close: the next server may start.
+    SqliteStore::open_exclusive(&path).unwrap().close();
+    one.close();
+    two.close();
+}

@@ -13,6 +13,17 @@ fn open(db: &Path) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))
 }
 
+/// Listing or revoking on a file that does not exist is a typo, not a new database.
+fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+    if !db.exists() {
+        anyhow::bail!(
+            "no database at {} (pass --db with the server's file)",
+            db.display()
+        );
+    }
+    open(db)
+}
+
 pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
     match cmd {
         TokenCmd::Create { name, role, db } => {
@@ -45,7 +56,7 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
             }
         }
         TokenCmd::List { db } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let tokens = store.list_tokens()?;
             if tokens.is_empty() {
                 eprintln!("warroom: no tokens in {}", db.display());
@@ -62,7 +73,7 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
             Ok(0)
         }
         TokenCmd::Revoke { name, db } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             if store.revoke_token(&name)? {
                 eprintln!("warroom: revoked token {name:?}");
                 Ok(0)

@@ -188,6 +188,14 @@ pub fn bootstrap_local_token(
 ) -> anyhow::Result<String> {
     validate_token_name(name).map_err(|e| anyhow::anyhow!("local token: {e}"))?;
     let file = dir.join(LOCAL_TOKEN_FILE);
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(&file) {
+        use std::os::unix::fs::PermissionsExt;
+        // Someone loosened it (or copied it around): the secret stays the owner's.
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
     if let Ok(text) = std::fs::read_to_string(&file) {
         let secret = text.trim().to_string();
         if !secret.is_empty() {

@@ -36,14 +36,15 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Runs one command for `actor` (a token's name) at server time `now`.
+/// Runs one command for `actor` (a token's name) at server time.
 pub async fn submit(
     state: &Arc<AppState>,
     cmd: Command,
     actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<Submitted, ApiError> {
     let mut decider = state.decider.lock().await;
+    // Read the clock under the lock, so decision time runs in seq order.
+    let now = Utc::now();
     if state.needs_recovery.load(Ordering::Acquire) {
         recover(state, &mut decider).await?;
     }

@@ -173,7 +173,7 @@ async fn post_command(
         cmd.action.required_access(),
         &format!("the action {}", cmd.action.name()),
     )?;
-    let done = submit(&state, cmd, &caller.name, Utc::now()).await?;
+    let done = submit(&state, cmd, &caller.name).await?;
     let status = if done.appended.duplicate {
         StatusCode::OK
     } else {
@@ -227,17 +227,26 @@ async fn list_incidents(
 ) -> Result<Json<IncidentList>, ApiError> {
     let Query(q) = query.map_err(ApiError::from_query)?;
     let now = Utc::now();
-    let (latest_seq, mut incidents) = state.read_view(|v| {
-        let list: Vec<IncidentView> = v
+    // Clone under the lock, compute clocks outside it: the commit hook waits
+    // for this lock, and the writer waits for the hook.
+    let (latest_seq, picked) = state.read_view(|v| {
+        let list: Vec<Incident> = v
             .world
             .order
             .iter()
             .filter_map(|id| v.world.get(id))
             .filter(|i| q.all || i.closed.is_none())
-            .map(|i| view_of(i, &state.policy, now))
+            .cloned()
             .collect();
         (v.latest_seq, list)
     });
+    let mut incidents: Vec<IncidentView> = picked
+        .into_iter()
+        .map(|incident| IncidentView {
+            clocks: clocks(&incident, &state.policy, now),
+            incident,
+        })
+        .collect();
     sort_worst_first(&mut incidents, &state.policy);
     Ok(Json(IncidentList {
         server_time: now,

@@ -42,6 +42,15 @@ pub struct View {
     pub latest_seq: u64,
 }
 
+/// What the live broadcast carries. Shutdown travels the same channel as the
+/// events, so a subscriber waits on one thing only (no per-event registration
+/// on a second, shared signal).
+#[derive(Clone, Debug)]
+pub enum Live {
+    Event(Arc<StoredEvent>),
+    Shutdown,
+}
+
 /// The outcome of an in-flight append, shared with retries of the same command id.
 pub type Shared = Result<crate::store::Appended, String>;
 
@@ -56,7 +65,7 @@ pub struct AppState {
     /// reached the disk and must be rebuilt before the next decision.
     pub needs_recovery: AtomicBool,
     pub view: RwLock<View>,
-    pub live: broadcast::Sender<Arc<StoredEvent>>,
+    pub live: broadcast::Sender<Live>,
     pub tokens: TokenCache,
     pub limiter: Option<RateLimiter>,
     /// Flips to true on shutdown; streams and the scheduler watch it.
@@ -112,7 +121,7 @@ impl AppState {
         }
         for ev in events {
             // No receivers is fine: nobody is watching.
-            let _ = self.live.send(ev.clone());
+            let _ = self.live.send(Live::Event(ev.clone()));
         }
         self.wake_scheduler.notify_one();
     }
@@ -127,6 +136,12 @@ impl AppState {
 
     pub fn stopping(&self) -> bool {
         *self.stop.borrow()
+    }
+
+    /// Tells every live stream to say `shutdown` and end. Call after the stop
+    /// flag is set: a stream that subscribes later sees the flag instead.
+    pub fn announce_shutdown(&self) {
+        let _ = self.live.send(Live::Shutdown);
     }
 }
 

@@ -16,7 +16,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::state::AppState;
+use super::state::{AppState, Live};
 use crate::protocol::{Heartbeat, MAX_PAGE, Resync, sse};
 use crate::store::StoredEvent;
 use axum::body::{Body, Bytes};
@@ -29,7 +29,7 @@ use serde::Deserialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
 
 /// A subscriber further behind than this is told to catch up with
@@ -70,6 +70,8 @@ pub async fn stream(
     // Join the broadcast before looking at the log (see the module docs).
     let rx = state.live.subscribe();
     let latest = state.latest_seq();
+    // Checked after subscribing: a shutdown announced before that is seen here.
+    let stopping = state.stopping();
     let after = last_event_id.or(query.after).unwrap_or(latest);
     let period = state
         .config
@@ -81,7 +83,6 @@ pub async fn stream(
     let mut sub = Subscriber {
         state: state.clone(),
         rx,
-        stop: state.stop.clone(),
         heartbeat,
         last_sent: after,
         backlog: VecDeque::new(),
@@ -91,7 +92,9 @@ pub async fn stream(
     };
     // First frame: a heartbeat, so the client learns server time and the head at once.
     sub.queued.push_back(heartbeat_frame(latest));
-    if after > latest {
+    if stopping {
+        sub.end_with_shutdown();
+    } else if after > latest {
         sub.end_with_resync(
             format!("asked to resume after seq {after}, but this server's log ends at {latest}"),
             latest,
@@ -145,15 +148,13 @@ fn shutdown_frame() -> Bytes {
 }
 
 enum Wake {
-    Stop,
-    Live(Result<Arc<StoredEvent>, broadcast::error::RecvError>),
+    Live(Result<Live, broadcast::error::RecvError>),
     Beat,
 }
 
 struct Subscriber {
     state: Arc<AppState>,
-    rx: broadcast::Receiver<Arc<StoredEvent>>,
-    stop: watch::Receiver<bool>,
+    rx: broadcast::Receiver<Live>,
     heartbeat: Interval,
     /// The last seq sent (or the one the client resumes after).
     last_sent: u64,
@@ -185,11 +186,11 @@ impl Subscriber {
         if self.finished {
             return None;
         }
-        if *self.stop.borrow() {
-            self.finished = true;
-            return Some(shutdown_frame());
-        }
         while self.replaying {
+            if self.state.stopping() {
+                self.finished = true;
+                return Some(shutdown_frame());
+            }
             if let Some(ev) = self.backlog.pop_front() {
                 if ev.seq() > self.last_sent {
                     self.last_sent = ev.seq();
@@ -219,26 +220,20 @@ impl Subscriber {
         }
         loop {
             let wake = {
-                let Subscriber {
-                    rx,
-                    stop,
-                    heartbeat,
-                    ..
-                } = &mut *self;
+                let Subscriber { rx, heartbeat, .. } = &mut *self;
                 tokio::select! {
                     biased;
-                    _ = stop.wait_for(|s| *s) => Wake::Stop,
                     got = rx.recv() => Wake::Live(got),
                     _ = heartbeat.tick() => Wake::Beat,
                 }
             };
             match wake {
-                Wake::Stop => {
+                Wake::Live(Ok(Live::Shutdown)) => {
                     self.finished = true;
                     return Some(shutdown_frame());
                 }
                 Wake::Beat => return Some(heartbeat_frame(self.state.latest_seq())),
-                Wake::Live(Ok(ev)) => {
+                Wake::Live(Ok(Live::Event(ev))) => {
                     let seq = ev.seq();
                     if seq <= self.last_sent {
                         continue;

@@ -3,9 +3,14 @@
 //! One dedicated writer thread owns the only connection that appends. It
 //! takes every append waiting in its queue, writes them in ONE transaction
 //! (one fsync of the WAL for the lot), runs the commit hook, then answers each
-//! caller. Because it is the only writer, it can hand out `seq` from a counter
-//! inside the transaction and the log stays gap-free: a failed transaction
-//! rolls the counter back with it.
+//! caller. `seq` is the head of the log read inside that write transaction,
+//! plus one: gap-free, and a failed transaction takes its seqs with it.
+//!
+//! A server opens the file with [`SqliteStore::open_exclusive`], which holds
+//! an OS lock on `<db>.server-lock` for as long as the store lives: two
+//! servers on one file would each keep their own in-memory model and live
+//! feed, and neither would see the other's events. Tools (the token CLI) use
+//! [`SqliteStore::open`] and may run beside a server.
 //!
 //! Readers use a small pool of other connections; WAL lets them read while
 //! the writer writes.
@@ -43,6 +48,8 @@ enum Msg {
 /// See the module docs.
 pub struct SqliteStore {
     path: PathBuf,
+    /// Held until [`EventStore::close`] (see [`SqliteStore::open_exclusive`]).
+    server_lock: Mutex<Option<std::fs::File>>,
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     hook: Arc<OnceLock<CommitHook>>,
@@ -84,25 +91,60 @@ impl SqliteStore {
         }
         let mut conn = connect(&path)?;
         migrations::migrate(&mut conn)?;
-        let latest: u64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| {
-            r.get::<_, i64>(0)
-        })? as u64;
         let (tx, rx) = mpsc::channel();
         let hook: Arc<OnceLock<CommitHook>> = Arc::new(OnceLock::new());
         let writer = {
             let hook = hook.clone();
             std::thread::Builder::new()
                 .name("warroom-store-writer".into())
-                .spawn(move || Writer::new(conn, latest, hook).run(rx))
+                .spawn(move || Writer::new(conn, hook).run(rx))
                 .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?
         };
         Ok(SqliteStore {
             path,
+            server_lock: Mutex::new(None),
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             hook,
             readers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Like [`SqliteStore::open`], for the one server that serves this file;
+    /// fails if another process (or store in this one) already does.
+    pub fn open_exclusive(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Corrupt(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".server-lock");
+        let lock_path = PathBuf::from(lock_path);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                StoreError::Corrupt(format!("cannot open {}: {e}", lock_path.display()))
+            })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::InUse(path.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::Corrupt(format!(
+                    "cannot lock {}: {e}",
+                    lock_path.display()
+                )));
+            }
+        }
+        let store = SqliteStore::open(path)?;
+        *store.server_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -380,6 +422,11 @@ impl EventStore for SqliteStore {
                 tracing::error!("the store writer thread panicked");
             }
         }
+        // Nothing more will be written: another server may take the file now.
+        self.server_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
     }
 }
 
@@ -392,18 +439,12 @@ struct Job {
 
 struct Writer {
     conn: Connection,
-    /// The seq the next stored event gets.
-    next_seq: u64,
     hook: Arc<OnceLock<CommitHook>>,
 }
 
 impl Writer {
-    fn new(conn: Connection, latest: u64, hook: Arc<OnceLock<CommitHook>>) -> Writer {
-        Writer {
-            conn,
-            next_seq: latest + 1,
-            hook,
-        }
+    fn new(conn: Connection, hook: Arc<OnceLock<CommitHook>>) -> Writer {
+        Writer { conn, hook }
     }
 
     /// Takes whatever is queued, commits it as one transaction, answers; repeats.
@@ -461,7 +502,6 @@ impl Writer {
         if jobs.is_empty() {
             return;
         }
-        let first_seq = self.next_seq;
         match self.write(&jobs) {
             Ok((outcomes, fresh)) => {
                 if !fresh.is_empty()
@@ -474,7 +514,6 @@ impl Writer {
                 }
             }
             Err(e) => {
-                self.next_seq = first_seq;
                 tracing::error!(error = %e, appends = jobs.len(), "commit failed; nothing of this batch was stored");
                 let msg = e.to_string();
                 for job in jobs {
@@ -501,7 +540,13 @@ impl Writer {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(jobs.len());
         let mut fresh = Vec::new();
-        let mut next_seq = self.next_seq;
+        // Read the head inside the write lock (BEGIN IMMEDIATE) rather than
+        // trusting a counter: even another process writing the same file
+        // could not make two events share a seq or leave a gap.
+        let mut next_seq =
+            1 + tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64;
         {
             let mut by_command = tx.prepare_cached(
                 "SELECT command_id, data FROM events WHERE command_id = ?1 ORDER BY seq",
@@ -569,7 +614,6 @@ impl Writer {
             }
         }
         tx.commit()?;
-        self.next_seq = next_seq;
         Ok((outcomes, fresh))
     }
 }
