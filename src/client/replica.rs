@@ -38,6 +38,13 @@ impl Replica {
         true
     }
 
+    /// Makes room for a batch about to be applied. Exact, not doubling: the log
+    /// only grows, a 100,000-event replica must stay small, and glibc grows
+    /// large buffers in place (mremap), so this costs no copying.
+    pub fn reserve(&mut self, additional: usize) {
+        self.events.reserve_exact(additional);
+    }
+
     /// Every event, oldest first.
     pub fn events(&self) -> &[Recorded] {
         &self.events

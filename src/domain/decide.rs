@@ -152,7 +152,7 @@ pub fn decide(
             title,
             severity: sev,
             kind,
-            impact: clean_impact(impact.clone().unwrap_or_default()),
+            impact: Box::new(clean_impact(impact.clone().unwrap_or_default())),
         });
         let ic = commander
             .as_deref()
@@ -388,7 +388,7 @@ pub fn decide(
         }
         Action::UpdateImpact { impact } => {
             out.push(EventBody::ImpactUpdated {
-                impact: clean_impact(impact.clone()),
+                impact: Box::new(clean_impact(impact.clone())),
             });
         }
         Action::SetChecklistItem {

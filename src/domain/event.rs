@@ -199,8 +199,10 @@ pub enum EventBody {
         severity: String,
         #[serde(default = "default_kind")]
         kind: String,
+        /// Boxed: the largest payload, rare in a log of mostly notes, so every
+        /// other event stays small in memory (a 100,000-event timeline).
         #[serde(default)]
-        impact: Impact,
+        impact: Box<Impact>,
     },
     Acknowledged,
     SeverityChanged {
@@ -267,7 +269,7 @@ pub enum EventBody {
         reason: String,
     },
     ImpactUpdated {
-        impact: Impact,
+        impact: Box<Impact>,
     },
     ChecklistItemSet {
         checklist: String,

@@ -168,7 +168,7 @@ impl World {
                     kind: kind.clone(),
                     severity: severity.clone(),
                     status: Status::Investigating,
-                    impact: impact.clone(),
+                    impact: (**impact).clone(),
                     declared: Stamp {
                         at,
                         by: ev.actor.clone(),
@@ -246,7 +246,7 @@ impl World {
                 rule: rule.clone(),
             }),
             EventBody::Paged { .. } => inc.pages += 1,
-            EventBody::ImpactUpdated { impact } => inc.impact = impact.clone(),
+            EventBody::ImpactUpdated { impact } => inc.impact = (**impact).clone(),
             EventBody::ChecklistItemSet {
                 checklist,
                 item,

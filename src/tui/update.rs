@@ -104,6 +104,7 @@ fn on_sync(m: &mut Model, s: SyncMsg) {
     match s {
         SyncMsg::Events(events) => {
             let mut touched_review = false;
+            m.replica.reserve(events.len());
             for rec in events {
                 let ev_id = rec.event.id;
                 let incident = rec.event.incident;
