@@ -15,11 +15,11 @@ use ratatui::widgets::Paragraph;
 
 /// Column widths for a given screen width, each including one space of gap:
 /// (key, sev, status, ic, age, next). The title takes what is left.
-fn columns(w: u16, sev_w: usize) -> (usize, usize, usize, usize, usize, usize) {
+fn columns(w: u16, sev_w: usize, key_w: usize) -> (usize, usize, usize, usize, usize, usize) {
     let ic = if w >= 90 { 12 } else { 0 };
     let age = if w >= 110 { 8 } else { 0 };
     let next = if w >= 120 { 36 } else { 29 };
-    (8, sev_w.max(3) + 1, 14, ic, age, next)
+    (key_w.max(8), sev_w.max(3) + 1, 14, ic, age, next)
 }
 
 /// `s` in a column of `w` cells: cut to `w - 1` and followed by a space.
@@ -77,7 +77,9 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
         .max()
         .unwrap_or(2)
         .clamp(2, 8);
-    let (kw, sw, stw, icw, agew, nw) = columns(body.width, sev_w);
+    // Wide enough for the longest key ("INC-10000" and a space).
+    let key_w = format!("INC-{}", m.replica.world.order.len()).len() + 1;
+    let (kw, sw, stw, icw, agew, nw) = columns(body.width, sev_w, key_w);
     let fixed = kw + sw + stw + icw + agew + nw + 2;
     let tw = (body.width as usize).saturating_sub(fixed).max(8);
     let mut header = format!(
