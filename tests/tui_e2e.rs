@@ -260,3 +260,32 @@ fn sigterm_and_sighup_restore_the_terminal() {
         );
     }
 }
+
+#[test]
+fn a_second_terminal_joins_the_embedded_server() {
+    // Two `warroom`s on one machine and one data dir: the second joins the
+    // server the first runs (its address is in the status bar of both) and
+    // sees what the first does, live.
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Tui::start(dir.path(), 30, 120);
+    first.wait_for("LIVE");
+    let mut second = Tui::start(dir.path(), 30, 120);
+    second.wait_for("LIVE");
+    let url = |t: &Tui| {
+        t.contents()
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .map(str::to_string)
+    };
+    assert!(url(&first).is_some(), "{}", first.contents());
+    assert_eq!(url(&first), url(&second), "both talk to one server");
+    first.keys(":");
+    first.keys("incident declare \"Cache stampede on sessions\" severity=P2");
+    first.keys("\r");
+    second.wait_for("Cache stampede on sessions");
+    for t in [&mut second, &mut first] {
+        t.keys("q");
+        t.keys("q");
+        assert_eq!(t.wait_exit(), 0);
+    }
+}
