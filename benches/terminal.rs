@@ -19,7 +19,7 @@
 mod pty;
 
 use chrono::{Duration as ChronoDuration, Utc};
-use pty::Tui;
+use pty::{Tui, serve, token};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -128,32 +128,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-fn serve(db: &Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "0",
-            "--db",
-        ])
-        .arg(db)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(u) = line.strip_prefix("warroom: listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; a plain run works too.
     let tmp = tempfile::tempdir().unwrap();
@@ -202,21 +176,8 @@ fn main() {
     // 2–4 against a separate server holding a 100,000-event timeline.
     let db = dir.join("big.db");
     seed(&db, 1_000, 100_000);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args([
-            "token",
-            "create",
-            "--name",
-            "bench",
-            "--role",
-            "commander",
-            "--db",
-        ])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let (mut server, url) = serve(&db);
+    let token = token(&db, "bench", "commander");
+    let (mut server, url) = serve(&db, "127.0.0.1:0");
     let home = dir.join("big");
     std::fs::create_dir_all(&home).unwrap();
     let mut t = Tui::start_with(

@@ -5,7 +5,7 @@
 
 mod pty;
 
-use pty::Tui;
+use pty::{Tui, serve, token};
 
 #[test]
 fn declare_note_and_quit_in_a_real_terminal() {
@@ -63,52 +63,11 @@ fn a_tiny_terminal_says_so_instead_of_crashing() {
     assert_eq!(t.wait_exit(), 0);
 }
 
-/// `warroom serve` as its own process; returns it and its URL.
-fn serve(db: &std::path::Path, listen: &str) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args(["serve", "--listen", listen, "--db"])
-        .arg(db)
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = std::io::BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("serve ended early").unwrap();
-        if let Some(u) = line.strip_prefix("warroom: listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    // Keep draining so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
-}
-
 #[test]
 fn a_note_typed_offline_is_delivered_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("team.db");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args([
-            "token",
-            "create",
-            "--name",
-            "alice",
-            "--role",
-            "commander",
-            "--db",
-        ])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = token(&db, "alice", "commander");
     let (mut server, url) = serve(&db, "127.0.0.1:0");
     let start = |home: &std::path::Path| {
         let mut t = Tui::start_with(
@@ -171,20 +130,10 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
 fn a_second_client_sees_the_declaration_the_note_and_the_acknowledgement() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("team.db");
-    let token = |name: &str, role: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-            .args(["token", "create", "--name", name, "--role", role, "--db"])
-            .arg(&db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
-    let (alice, bob) = (token("alice", "commander"), token("bob", "responder"));
+    let (alice, bob) = (
+        token(&db, "alice", "commander"),
+        token(&db, "bob", "responder"),
+    );
     let (mut server, url) = serve(&db, "127.0.0.1:0");
     let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&home_a).unwrap();

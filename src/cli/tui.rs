@@ -13,14 +13,7 @@ pub fn run_tui(
     super::log_to_file(&dirs);
     super::runtime()?.block_on(async move {
         let session = super::session::open(server, token, &config, &dirs).await?;
-        let result = run(Options {
-            api: session.api.clone(),
-            outbox: session.outbox.clone(),
-            theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
-            themes_dir: Some(dirs.themes.clone()),
-            keys: config.keys.clone(),
-        })
-        .await;
+        let result = run(options(&session, &config, &dirs)).await;
         session.close().await?;
         result.map(|()| 0)
     })
@@ -54,17 +47,24 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
                 tracing::error!("demo: {e:#}");
             }
         });
-        let result = run(Options {
-            api: session.api.clone(),
-            outbox: session.outbox.clone(),
-            theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
-            themes_dir: Some(dirs.themes.clone()),
-            keys: config.keys.clone(),
-        })
-        .await;
+        let result = run(options(&session, &config, &dirs)).await;
         player.abort();
         session.close().await?;
         drop(scratch);
         result.map(|()| 0)
     })
+}
+
+fn options(
+    session: &super::session::Session,
+    config: &crate::config::Config,
+    dirs: &crate::config::Dirs,
+) -> Options {
+    Options {
+        api: session.api.clone(),
+        outbox: session.outbox.clone(),
+        theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
+        themes_dir: Some(dirs.themes.clone()),
+        keys: config.keys.clone(),
+    }
 }

@@ -166,7 +166,7 @@ async fn stream_task(
         link_up.notify_one();
         let mut parser = Parser::default();
         let mut body = resp.bytes_stream();
-        'stream: loop {
+        loop {
             let chunk = match tokio::time::timeout(STREAM_SILENCE, body.next()).await {
                 Ok(Some(Ok(chunk))) => chunk,
                 Ok(Some(Err(e))) => {
@@ -187,6 +187,9 @@ async fn stream_task(
                 }
             };
             let mut batch = Vec::new();
+            // Set when the stream must be left (resync, shutdown, garbage); the
+            // batch gathered so far is delivered first, since `last` already counts it.
+            let mut leave = false;
             for msg in messages {
                 match msg.event.as_str() {
                     sse::EVENT => match serde_json::from_str::<Recorded>(&msg.data) {
@@ -197,7 +200,7 @@ async fn stream_task(
                         Ok(_) => {}
                         Err(e) => {
                             tracing::warn!("sync: undecodable event: {e}");
-                            break 'stream;
+                            leave = true;
                         }
                     },
                     sse::RESYNC => {
@@ -205,30 +208,20 @@ async fn stream_task(
                             .map(|r| r.reason)
                             .unwrap_or_default();
                         tracing::info!("sync: server asked to resync: {why}");
-                        if !batch.is_empty()
-                            && out
-                                .send(SyncMsg::Events(std::mem::take(&mut batch)))
-                                .is_err()
-                        {
-                            return;
-                        }
-                        break 'stream;
+                        leave = true;
                     }
-                    sse::SHUTDOWN => {
-                        if !batch.is_empty()
-                            && out
-                                .send(SyncMsg::Events(std::mem::take(&mut batch)))
-                                .is_err()
-                        {
-                            return;
-                        }
-                        break 'stream;
-                    }
+                    sse::SHUTDOWN => leave = true,
                     _ => {}
+                }
+                if leave {
+                    break;
                 }
             }
             if !batch.is_empty() && out.send(SyncMsg::Events(batch)).is_err() {
                 return;
+            }
+            if leave {
+                break;
             }
         }
         attempt = 1;

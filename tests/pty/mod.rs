@@ -1,6 +1,7 @@
-//! Runs the real `warroom` binary in a pseudo-terminal and reads its screen
-//! through a VT100 emulator, the way a person would see it. Shared by the
-//! end-to-end tests and the idle-CPU harness in `benches/idle.rs`.
+//! Runs the real `warroom` binary: the TUI in a pseudo-terminal, its screen
+//! read through a VT100 emulator the way a person would see it, and
+//! `warroom serve` / `warroom token` as their own processes. Shared by the
+//! end-to-end tests and the harness in `benches/terminal.rs`.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
@@ -142,4 +143,43 @@ impl Drop for Tui {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// `warroom serve` as its own process (no rate limit); returns it and its URL,
+/// read from the "listening on" line.
+pub fn serve(db: &std::path::Path, listen: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["serve", "--rate-limit", "0", "--listen", listen, "--db"])
+        .arg(db)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines.next().expect("serve ended early").unwrap();
+        if let Some(u) = line.strip_prefix("warroom: listening on ") {
+            break u.trim().to_string();
+        }
+    };
+    // Keep draining so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// `warroom token create` on `db`; returns the secret.
+pub fn token(db: &std::path::Path, name: &str, role: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["token", "create", "--name", name, "--role", role, "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
