@@ -239,9 +239,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 return Ok(());
             }
         };
-        let mut effects = update(&mut model, first);
+        let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
-            effects.extend(update(&mut model, more));
+            batch.push(more);
+        }
+        let mut effects = Vec::new();
+        for msg in coalesce(batch) {
+            effects.extend(update(&mut model, msg));
         }
         for effect in effects {
             match effect {
@@ -305,6 +309,22 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Joins runs of event batches into one, so a burst (a long catch-up, the
+/// scheduler writing many escalations) re-sorts the board once per drain of
+/// the channel rather than once per network chunk.
+fn coalesce(msgs: Vec<Msg>) -> Vec<Msg> {
+    let mut out: Vec<Msg> = Vec::with_capacity(msgs.len());
+    for msg in msgs {
+        match (out.last_mut(), msg) {
+            (Some(Msg::Sync(SyncMsg::Events(acc))), Msg::Sync(SyncMsg::Events(more))) => {
+                acc.extend(more);
+            }
+            (_, msg) => out.push(msg),
+        }
+    }
+    out
 }
 
 /// Resolves on SIGTERM or SIGHUP (a closed terminal window or SSH session).
@@ -393,5 +413,41 @@ mod tests {
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64("INC-1 ✓".as_bytes()), "SU5DLTEg4pyT");
+    }
+}
+
+#[cfg(test)]
+mod coalesce_tests {
+    use super::*;
+
+    #[test]
+    fn adjacent_event_batches_merge_and_order_is_kept() {
+        let rec = |seq: u64| {
+            serde_json::from_value::<crate::domain::Recorded>(serde_json::json!({
+                "seq": seq,
+                "recorded_at": "2026-11-23T10:00:00Z",
+                "id": uuid::Uuid::new_v4(),
+                "incident": uuid::Uuid::nil(),
+                "actor": "a",
+                "occurred_at": "2026-11-23T10:00:00Z",
+                "type": "acknowledged"
+            }))
+            .ok()
+        };
+        let events = |seqs: &[u64]| {
+            Msg::Sync(SyncMsg::Events(
+                seqs.iter().filter_map(|s| rec(*s)).collect(),
+            ))
+        };
+        let tick = Msg::Tick(chrono::Utc::now());
+        let out = coalesce(vec![events(&[1, 2]), events(&[3]), tick, events(&[4])]);
+        assert_eq!(out.len(), 3);
+        match &out[0] {
+            Msg::Sync(SyncMsg::Events(e)) => {
+                assert_eq!(e.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+            }
+            other => panic!("expected events, got {other:?}"),
+        }
+        assert!(matches!(out[1], Msg::Tick(_)));
     }
 }
