@@ -5,7 +5,7 @@
 
 use crate::domain::Command;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -23,30 +23,41 @@ impl Outbox {
             fs::create_dir_all(dir)?;
         }
         let mut pending = Vec::new();
-        match File::open(path) {
-            Ok(f) => {
-                for (n, line) in BufReader::new(f).lines().enumerate() {
-                    let line = line?;
-                    if line.trim().is_empty() {
+        // Set when the file holds anything but whole, readable lines: it is
+        // rewritten before use, or the next `push` would be appended to the
+        // torn tail and be unreadable itself (a note lost by the next session).
+        let mut damaged = false;
+        match fs::read(path) {
+            Ok(bytes) => {
+                damaged = !bytes.is_empty() && !bytes.ends_with(b"\n");
+                for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
+                    if line.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    match serde_json::from_str::<Command>(&line) {
+                    match serde_json::from_slice::<Command>(line) {
                         Ok(cmd) => pending.push(cmd),
-                        Err(e) => tracing::warn!(
-                            "outbox {}: line {}: skipped: {e}",
-                            path.display(),
-                            n + 1
-                        ),
+                        Err(e) => {
+                            damaged = true;
+                            tracing::warn!(
+                                "outbox {}: line {}: skipped: {e}",
+                                path.display(),
+                                n + 1
+                            )
+                        }
                     }
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        Ok(Outbox {
+        let outbox = Outbox {
             path: path.to_path_buf(),
             pending,
-        })
+        };
+        if damaged {
+            outbox.rewrite()?;
+        }
+        Ok(outbox)
     }
 
     pub fn pending(&self) -> &[Command] {
@@ -70,6 +81,11 @@ impl Outbox {
     /// Forgets a command the server has answered, rewriting the journal atomically.
     pub fn remove(&mut self, id: Uuid) -> io::Result<()> {
         self.pending.retain(|c| c.id != id);
+        self.rewrite()
+    }
+
+    /// Replaces the journal with exactly [`Self::pending`], atomically.
+    fn rewrite(&self) -> io::Result<()> {
         let tmp = self.path.with_extension("tmp");
         {
             let mut f = File::create(&tmp)?;
@@ -120,5 +136,33 @@ mod tests {
         let o = Outbox::open(&path).unwrap();
         let ids: Vec<Uuid> = o.pending().iter().map(|c| c.id).collect();
         assert_eq!(ids, vec![a.id, c.id]);
+    }
+
+    #[test]
+    fn a_push_after_a_torn_tail_is_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.jsonl");
+        let a = note("one");
+        {
+            let mut o = Outbox::open(&path).unwrap();
+            o.push(&a).unwrap();
+        }
+        // The previous session crashed in the middle of writing a line.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"id\":\"trunc").unwrap();
+        drop(f);
+        // The next session queues a note while offline, and is closed.
+        let b = note("typed after the crash");
+        {
+            let mut o = Outbox::open(&path).unwrap();
+            o.push(&b).unwrap();
+        }
+        let o = Outbox::open(&path).unwrap();
+        let ids: Vec<Uuid> = o.pending().iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            vec![a.id, b.id],
+            "the note typed after the crash was lost"
+        );
     }
 }
