@@ -301,6 +301,51 @@ async fn a_repeated_command_id_is_stored_once_sequentially_and_concurrently() {
 }
 
 #[tokio::test]
+async fn a_command_id_taken_by_another_commands_event_is_409_and_leaves_no_phantom() {
+    let srv = start(|_| {}).await;
+    // A declaration with a commander makes two events; the second has a derived id.
+    let (status, first) = srv
+        .command(
+            &srv.admin,
+            cmd(
+                None,
+                json!({ "type": "declare", "title": "API down", "severity": "P1", "commander": "alice" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let derived: Uuid = serde_json::from_value(first["events"][1]["id"].clone()).unwrap();
+
+    // A command reusing that id is not "the same command again": answering it
+    // 200 with another command's events would make a client drop it as stored.
+    let (status, body) = srv
+        .command(
+            &srv.admin,
+            cmd_with_id(
+                derived,
+                None,
+                json!({ "type": "declare", "title": "Phantom", "severity": "P2" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["field"], "id", "{body}");
+
+    // The decision model holds nothing of the refused command: the next
+    // declaration is INC-2 for everyone, and a note on INC-2 lands on it.
+    let inc = srv.declare(&srv.admin, "Real second", "P2").await;
+    assert_eq!(inc, "INC-2");
+    let (status, noted) = srv.note(&srv.admin, "INC-2", "on the real one").await;
+    assert_eq!(status, StatusCode::CREATED, "{noted}");
+    let (_, detail) = srv.get(&srv.admin, "/api/v1/incidents/INC-2").await;
+    assert_eq!(
+        noted["events"][0]["incident"], detail["incident"]["incident"]["id"],
+        "the note went to an incident that was never stored"
+    );
+    srv.stop().await;
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_precise_4xx_never_a_500() {
     let srv = start(|_| {}).await;
     let inc = srv.declare(&srv.admin, "Login errors", "P2").await;

@@ -69,12 +69,46 @@ pub async fn submit(
     let id = cmd.id;
     let settled = tokio::spawn(async move {
         let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+        if let Ok(a) = &result
+            && a.duplicate
+        {
+            return Err(collided(&st, id, a, &done).await);
+        }
         settle(&st, id, result, &done).await
     });
     match settled.await {
         Ok(r) => r.map(|appended| Submitted { appended }),
         Err(e) => Err(ApiError::internal(format!("command task failed: {e}"))),
     }
+}
+
+/// A command decided afresh that the store nonetheless calls a duplicate: its
+/// id is not a stored command's, yet one of its event ids belongs to another
+/// command's events (a client reusing a derived event id as a command id). The
+/// events were folded into the decision model but never stored, so the model
+/// is rebuilt before the next decision (or a phantom incident would take the
+/// next number), and the client is told the id is taken rather than handed
+/// another command's events as if they were its own.
+async fn collided(
+    state: &Arc<AppState>,
+    id: Uuid,
+    appended: &Appended,
+    done: &watch::Sender<Option<Shared>>,
+) -> ApiError {
+    let owner = appended.events.first().map_or_else(
+        || "another command".to_string(),
+        |e| format!("command {}", e.command),
+    );
+    let message =
+        format!("command id {id} is already the id of an event of {owner}; use a fresh id");
+    tracing::warn!(command = %id, "{message}");
+    state.needs_recovery.store(true, Ordering::Release);
+    let mut decider = state.decider.lock().await;
+    decider.known.remove(&id);
+    lock(&state.inflight).remove(&id);
+    drop(decider);
+    let _ = done.send(Some(Err(message.clone())));
+    ApiError::conflict(message).with_field("id")
 }
 
 /// The scheduler's half of the pipeline: under the decision lock, computes
