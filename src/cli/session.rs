@@ -123,13 +123,18 @@ async fn join_running(data: &Path, addr_file: &Path) -> Option<Session> {
         .ok()?
         .trim()
         .to_string();
-    let alive = reqwest::Client::new()
-        .get(format!("{url}/healthz"))
+    // Not just "something answers there": the address may be stale and the
+    // port since taken by another warroom (another user's, another data dir).
+    // Only a server that knows this data dir's token is ours to join; anything
+    // else would answer every request 401.
+    let ours = reqwest::Client::new()
+        .get(format!("{url}/api/v1/me"))
+        .bearer_auth(&token)
         .timeout(std::time::Duration::from_millis(500))
         .send()
         .await
         .is_ok_and(|r| r.status().is_success());
-    if !alive {
+    if !ours {
         return None;
     }
     let api = Api::new(&url, &token).ok()?;
