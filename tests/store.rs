@@ -171,6 +171,12 @@ async fn reads_page_by_seq_and_by_incident_and_survive_reopening() {
         page.iter().map(|e| e.seq()).collect::<Vec<_>>(),
         vec![5, 6, 7]
     );
+    // Past the head is an empty page, however large the number.
+    assert!(store.events_after(12, 10).unwrap().is_empty());
+    assert!(store.events_after(u64::MAX, 10).unwrap().is_empty());
+    assert!(store.incident_events(a, u64::MAX, 10).unwrap().is_empty());
+    // A huge limit is "everything", not "nothing".
+    assert_eq!(store.events_after(0, usize::MAX).unwrap().len(), 12);
     let of_a = store.incident_events(a, 0, 100).unwrap();
     assert_eq!(of_a.len(), 6);
     assert!(of_a.iter().all(|e| e.recorded.event.incident == a));

@@ -184,6 +184,14 @@ impl Drop for SqliteStore {
     }
 }
 
+/// A seq bound as SQLite's signed integer. Seqs never reach `i64::MAX`, so a
+/// larger `after` (a client's `?after=18446744073709551615`) means "after
+/// everything"; a plain `as i64` would wrap it to -1, "after nothing", and
+/// serve the log from the start.
+fn seq_param(after: u64) -> i64 {
+    i64::try_from(after).unwrap_or(i64::MAX)
+}
+
 fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String)> {
     Ok((row.get(0)?, row.get(1)?))
 }
@@ -276,7 +284,7 @@ impl EventStore for SqliteStore {
             query_stored(
                 c,
                 "SELECT command_id, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                params![after as i64, limit as i64],
+                params![seq_param(after), limit.min(i64::MAX as usize) as i64],
             )
         })
     }
@@ -291,7 +299,7 @@ impl EventStore for SqliteStore {
             query_stored(
                 c,
                 "SELECT command_id, data FROM events WHERE incident = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-                params![incident.to_string(), after as i64, limit as i64],
+                params![incident.to_string(), seq_param(after), limit.min(i64::MAX as usize) as i64],
             )
         })
     }
