@@ -625,3 +625,26 @@ impl Writer {
         Ok((outcomes, fresh))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// `synchronous` is per connection, not stored in the file: every
+    /// connection that may write (the writer, and the pooled ones that write
+    /// tokens) must say FULL (2) itself, or a 2xx would not mean durable.
+    #[test]
+    fn every_connection_is_wal_and_synchronous_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = connect(&dir.path().join("w.db")).unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous must be FULL");
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+}
