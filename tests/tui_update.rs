@@ -236,7 +236,10 @@ fn flowchart_backspace_and_bad_answers() {
         Some(Overlay::Form(f)) => {
             assert_eq!(f.flow.as_deref(), Some(&[][..]));
             assert!(
-                f.error.as_deref().unwrap().contains("no answer number 8"),
+                f.error
+                    .as_deref()
+                    .unwrap()
+                    .contains("no answer 9 (it has 2)"),
                 "{:?}",
                 f.error
             );

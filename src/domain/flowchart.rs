@@ -15,7 +15,8 @@ pub enum Outcome<'f> {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FlowError {
-    #[error("question {question:?} has no answer number {index} (it has {count})")]
+    /// `index` counts from 0; the message numbers answers from 1, as they are shown.
+    #[error("question {question:?} has no answer {number} (it has {count})", number = .index + 1)]
     NoSuchAnswer {
         question: String,
         index: usize,
@@ -259,10 +260,11 @@ mod tests {
             classify(flow, &[1, 1, 0, 0, 0]),
             Err(FlowError::TooManyAnswers(2))
         );
-        let msg = classify(flow, &[9]).unwrap_err().to_string();
+        // Index 8 is the answer a person picks with the key 9.
+        let msg = classify(flow, &[8]).unwrap_err().to_string();
         assert_eq!(
             msg,
-            "question \"all-unavailable\" has no answer number 9 (it has 2)"
+            "question \"all-unavailable\" has no answer 9 (it has 2)"
         );
     }
 
