@@ -5,7 +5,7 @@
 //! done, why escalate, the bridge link) stay empty so [`render`] shows a
 //! visible `[field?]` for the author to complete instead of inventing text.
 
-use super::clocks::{ClockKind, clocks};
+use super::clocks::{ClockKind, clocks, update_due};
 use super::duration::humanize;
 use super::event::{Channel, Status};
 use super::policy::{Policy, PolicyError, Templates};
@@ -169,9 +169,12 @@ pub fn values(
     fill(inc, policy, now, None)
 }
 
-/// [`values`] for a message posted on `channel`: `next_update` is that channel's
-/// next due time (a status page must not promise the internal cadence), empty
-/// when the channel has no running clock.
+/// [`values`] for a message posted on `channel` at `now`: `next_update` is when
+/// that channel's next post falls due once this one is out — `every` after
+/// `now`, the very clock the war room will run — so a status page never
+/// promises the internal cadence, nor a time already past when the post is
+/// late. Empty when the channel has no recurring cadence or the incident is
+/// no longer open.
 pub fn values_for(
     inc: &Incident,
     policy: &Policy,
@@ -206,14 +209,19 @@ fn fill(
             .filter(|(id, _)| policy.role(id).is_none())
             .map(|(id, p)| format!("{id}: {p}")),
     );
-    let next_update = clocks(inc, policy, now)
-        .into_iter()
-        .filter(|c| match c.kind {
-            ClockKind::Update(ch) => c.is_running() && channel.is_none_or(|want| want == ch),
-            _ => false,
-        })
-        .map(|c| c.due_at)
-        .min();
+    let next_update = match channel {
+        // The message being written is the post: the next one is due from it.
+        Some(ch) => sev.filter(|_| inc.is_open()).and_then(|s| {
+            let mut posted = inc.clone();
+            posted.last_update.insert(ch, now);
+            update_due(&posted, s.updates.for_channel(ch), ch).map(|(_, due, _)| due)
+        }),
+        None => clocks(inc, policy, now)
+            .into_iter()
+            .filter(|c| matches!(c.kind, ClockKind::Update(_)) && c.is_running())
+            .map(|c| c.due_at)
+            .min(),
+    };
     // An incident's duration ends when it is resolved; an open one is still running.
     let end = inc.resolved.as_ref().map_or(now, |r| r.at);
     let mitigation = match &inc.contained {
@@ -476,17 +484,39 @@ mod tests {
         // (10:08 + 30m) and the customer email (first within 15m → 10:15 too).
         assert_eq!(v["next_update"], "2026-11-23 10:15 UTC");
         assert_eq!(v["resolved_at"], "");
-        // Per channel: the status page was posted at 10:08, next due 30m later.
+        // Per channel: the post being written at 10:20 is the status page's
+        // latest, so it promises the next one 30m after it (its clock's due time).
         let sp = values_for(inc, &policy, Channel::StatusPage, h.now);
-        assert_eq!(sp["next_update"], "2026-11-23 10:38 UTC");
+        assert_eq!(sp["next_update"], "2026-11-23 10:50 UTC");
         let out = status_page(inc, &policy, Status::Identified, h.now);
         assert!(
-            out.contains("Next update by 2026-11-23 10:38 UTC."),
+            out.contains("Next update by 2026-11-23 10:50 UTC."),
             "{out}"
         );
         for f in HUMAN_FIELDS {
             assert_eq!(v[f], "", "{f} is the author's to fill");
         }
+    }
+
+    #[test]
+    fn a_late_post_promises_the_next_update_after_itself() {
+        // 002 P2: status page first within 15m, then every hour; customer first within
+        // 30m and no recurring cadence.
+        let policy = Policy::from_toml(presets::DEFAULT).unwrap();
+        let mut h = Harness::new(policy.clone());
+        let key = h.declare("Webhooks delayed", "P2");
+        // 25 minutes in, the first status page post is 10 minutes late.
+        let out = status_page(h.inc(&key), &policy, Status::Investigating, at(25));
+        assert!(
+            out.contains("We will provide an update by 2026-11-23 11:25 UTC."),
+            "a post made at 10:25 must promise the next one an hour later, not the missed 10:15: {out}"
+        );
+        // Without a recurring cadence there is nothing to promise: the author fills it in.
+        let v = values_for(h.inc(&key), &policy, Channel::Customer, at(25));
+        assert_eq!(v["next_update"], "");
+        // The escalation request still names the soonest update due on any channel.
+        let v = values(h.inc(&key), &policy, at(25));
+        assert_eq!(v["next_update"], "2026-11-23 10:15 UTC");
     }
 
     #[test]
