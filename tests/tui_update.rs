@@ -560,14 +560,37 @@ fn escalate_with_the_next_step_and_copy_the_request() {
         }
         other => panic!("{other:?}"),
     }
+    // What was asked for is recorded with the reason, not only copied.
     let cmd = submitted(press(&mut m, KeyCode::Enter));
     assert_eq!(
         cmd.action,
         Action::Escalate {
             to: Some("Engineering Manager".into()),
-            reason: "rollback not enough".into()
+            reason: "rollback not enough — requested action: approve DB failover".into()
         }
     );
+}
+
+#[test]
+fn escalate_without_a_requested_action_or_a_reason() {
+    let (mut m, _) = in_room();
+    chr(&mut m, 'e');
+    typ(&mut m, "rollback not enough");
+    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    assert!(
+        matches!(cmd.action, Action::Escalate { ref reason, .. } if reason == "rollback not enough")
+    );
+    // A requested action alone is no reason: the dialog stays open and says so.
+    chr(&mut m, 'e');
+    press(&mut m, KeyCode::Tab);
+    typ(&mut m, "approve DB failover");
+    assert!(press(&mut m, KeyCode::Enter).is_empty());
+    match &m.overlay {
+        Some(Overlay::Form(f)) => {
+            assert_eq!(f.error.as_deref(), Some("reason must not be empty"))
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

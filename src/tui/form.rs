@@ -446,9 +446,17 @@ impl Form {
                 state: Status::parse(&v("state")),
                 text: v("text"),
             },
+            // The requested action is part of what the log must say was asked
+            // for, not only of the copied request; without a reason the server's
+            // own "reason must not be empty" still applies.
             FormKind::Escalate => Action::Escalate {
                 to: opt("to"),
-                reason: v("reason"),
+                reason: match (v("reason"), opt("requested")) {
+                    (reason, Some(req)) if !reason.is_empty() => {
+                        format!("{reason} — requested action: {req}")
+                    }
+                    (reason, _) => reason,
+                },
             },
             FormKind::Page => Action::Page {
                 who: v("who"),
