@@ -138,7 +138,7 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
         action,
         occurred_at: None,
     };
-    match api.send(&cmd).await {
+    match send_retrying(api, &cmd).await {
         Ok(result) => {
             let replica = load(api).await?;
             for rec in &result.events {
@@ -154,6 +154,31 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
         Err(e) => {
             eprintln!("warroom: {e}");
             Ok(1)
+        }
+    }
+}
+
+/// Attempts before a retryable failure is reported.
+const SEND_ATTEMPTS: u32 = 5;
+
+/// Sends `cmd`, retrying with the same command id while the failure may be
+/// passing (unreachable, 429, 5xx). A failure after the request went out —
+/// a timeout, a reset, a proxy's 502 — may hide a command the server stored;
+/// the retry is then answered with those events (`duplicate`), so running the
+/// command again by hand, which would declare a second incident, is never needed.
+async fn send_retrying(
+    api: &Api,
+    cmd: &Command,
+) -> Result<crate::protocol::CommandResult, crate::client::ClientError> {
+    let mut attempt = 1;
+    loop {
+        match api.send(cmd).await {
+            Err(e) if e.is_retryable() && attempt < SEND_ATTEMPTS => {
+                tracing::warn!("attempt {attempt} of command {}: {e}; retrying", cmd.id);
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
         }
     }
 }
