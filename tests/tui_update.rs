@@ -746,6 +746,33 @@ fn close_shows_what_is_missing_then_closes() {
 }
 
 #[test]
+fn after_resolving_the_checklists_closing_needs_can_still_be_ticked() {
+    // 002's definition of done requires the resolution criteria, a
+    // resolution-phase list; resolved, the incident is in the closure phase.
+    let (mut m, _) = resolved_room();
+    press(&mut m, KeyCode::Tab);
+    assert_eq!(m.room.as_ref().unwrap().focus, Pane::Checklist);
+    let cmd = submitted(chr(&mut m, ' '));
+    assert_eq!(
+        cmd.action,
+        Action::SetChecklistItem {
+            checklist: "resolution".into(),
+            item: "root-cause".into(),
+            done: true
+        }
+    );
+    // The closure phase's own list follows the required one.
+    for _ in 0..6 {
+        chr(&mut m, 'j');
+    }
+    let cmd = submitted(chr(&mut m, ' '));
+    assert!(
+        matches!(cmd.action, Action::SetChecklistItem { ref checklist, .. } if checklist == "closure"),
+        "{cmd:?}"
+    );
+}
+
+#[test]
 fn add_an_action_item_and_refuse_a_bad_date() {
     let (mut m, _) = in_room();
     chr(&mut m, 'A');

@@ -556,13 +556,20 @@ pub struct PhaseItem<'p> {
     pub done: bool,
 }
 
-/// The checklists of the incident's current phase, flattened.
+/// The checklists of the incident's current phase, flattened. Once resolved
+/// (the closure phase) this also lists the checklists the definition of done
+/// requires from earlier phases — e.g. 002's resolution criteria — so what
+/// blocks closing can still be seen and ticked in the panel.
 pub fn phase_items<'p>(policy: &'p Policy, inc: &Incident) -> Vec<PhaseItem<'p>> {
     let phase = inc.phase();
+    let required = |id: &str| {
+        phase == crate::domain::policy::Phase::Closure
+            && policy.closure.require_checklists.iter().any(|r| r == id)
+    };
     policy
         .checklists
         .iter()
-        .filter(|c| c.phase == phase)
+        .filter(|c| c.phase == phase || required(&c.id))
         .flat_map(|c| {
             c.items.iter().map(move |i| PhaseItem {
                 checklist: &c.id,
