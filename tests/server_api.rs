@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server_support::{cmd, cmd_with_id, start};
 use std::collections::BTreeSet;
+use std::time::Duration;
 use uuid::Uuid;
 use warroom::protocol::{MAX_BODY_BYTES, MAX_PAGE, SERVER_TIME_HEADER};
 use warroom::server::RateLimit;
@@ -341,6 +342,31 @@ async fn a_command_id_taken_by_another_commands_event_is_409_and_leaves_no_phant
     assert_eq!(
         noted["events"][0]["incident"], detail["incident"]["incident"]["id"],
         "the note went to an incident that was never stored"
+    );
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_action_padded_with_thousands_of_keys_is_refused_at_once() {
+    let srv = start(|_| {}).await;
+    let inc = srv.declare(&srv.admin, "Login errors", "P2").await;
+    // A type error first, then ~6,000 extra keys (under the 64 KiB limit):
+    // finding the culprit by removing one key at a time would cost 6,000
+    // re-parses of the whole body, seconds of CPU on a runtime thread.
+    let mut action = serde_json::Map::new();
+    action.insert("type".into(), json!("note"));
+    action.insert("text".into(), json!(5));
+    for i in 0..6000 {
+        action.insert(format!("z{i}"), json!(0));
+    }
+    let body = cmd(Some(&inc), Value::Object(action));
+    let started = std::time::Instant::now();
+    let (status, b) = srv.command(&srv.admin, body).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(
+        took < Duration::from_secs(3),
+        "one 60 KB request kept the server busy for {took:?}"
     );
     srv.stop().await;
 }

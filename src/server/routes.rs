@@ -109,6 +109,9 @@ fn parse_command(body: Result<Bytes, BytesRejection>) -> Result<Command, ApiErro
     parse_body::<Command>(Ok(bytes.clone())).map_err(|e| blame_action_field(&bytes, e))
 }
 
+/// Most keys of `action` tried one by one to name the culprit.
+const MAX_BLAMED_KEYS: usize = 16;
+
 fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
     if err.body.field.as_deref() != Some("action") {
         return err;
@@ -120,6 +123,13 @@ fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
     let Some(serde_json::Value::Object(action)) = top.get("action") else {
         return err;
     };
+    // Each trial re-parses the whole body: with thousands of keys (a 64 KiB
+    // body holds ~6,000) that is seconds of CPU on a runtime thread for one
+    // request. No action has more than a handful of fields, so past this
+    // many the error is answered as serde gave it.
+    if action.len() > MAX_BLAMED_KEYS {
+        return err;
+    }
     let rename = |err: ApiError, key: &str| {
         let message = match err.body.error.strip_prefix("action: ") {
             Some(rest) => format!("action.{key}: {rest}"),
