@@ -43,6 +43,34 @@ fn board() {
     both("board", |_| {});
 }
 
+/// At the narrowest width the board allows, every row still ends with its
+/// clock's word: colour is never the only signal.
+#[test]
+fn board_at_the_minimum_width_keeps_every_clock_word() {
+    let f = war_room_fixture();
+    let mut m = f.model("alice", Access::Commander);
+    for w in 60..=66 {
+        let shot = screen(&mut m, w, 16);
+        let rows: Vec<&str> = shot.lines().filter(|l| l.contains("INC-")).collect();
+        assert!(!rows.is_empty(), "{shot}");
+        for row in rows {
+            assert!(
+                [
+                    "OK",
+                    "DUE SOON",
+                    "OVERDUE",
+                    "MET",
+                    "no running clock",
+                    "all clocks stopped"
+                ]
+                .iter()
+                .any(|w| row.ends_with(w)),
+                "at {w} columns the deadline's word is cut: {row:?}\n{shot}"
+            );
+        }
+    }
+}
+
 #[test]
 fn war_room_with_breached_clocks() {
     both("war_room", open_inc1);

@@ -81,7 +81,12 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
     let key_w = format!("INC-{}", m.replica.world.order.len()).len() + 1;
     let (kw, sw, stw, icw, agew, nw) = columns(body.width, sev_w, key_w);
     let fixed = kw + sw + stw + icw + agew + nw + 2;
-    let tw = (body.width as usize).saturating_sub(fixed).max(8);
+    let avail = (body.width as usize).saturating_sub(fixed);
+    // On the narrowest screens the title keeps a few cells by taking them from
+    // the deadline's label, never from its end: the row must still fit, so the
+    // OK / DUE SOON / OVERDUE word stays on screen (colour is never the only signal).
+    let tw = avail.max(5);
+    let nw = nw.saturating_sub(tw - avail);
     let mut header = format!(
         " {}{}{}{}",
         col("KEY", kw),
