@@ -56,6 +56,10 @@ pub struct ServerConfig {
     /// (a revocation through the API takes effect at once; through the CLI,
     /// on another process, within this time).
     pub token_cache_ttl: Duration,
+    /// How long shutdown waits for in-flight requests before dropping them:
+    /// a client stalled mid-request (frozen, suspended with Ctrl-Z) must not
+    /// keep `warroom serve` from exiting on SIGTERM, nor a TUI from quitting.
+    pub shutdown_grace: Duration,
 }
 
 impl ServerConfig {
@@ -69,6 +73,7 @@ impl ServerConfig {
             bootstrap_token: None,
             broadcast_capacity: 4096,
             token_cache_ttl: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(5),
         }
     }
 }
@@ -112,13 +117,22 @@ impl RunningServer {
     }
 
     /// Ends live streams (each gets `event: shutdown`), stops accepting,
-    /// waits for in-flight requests, stops the scheduler, and commits and
-    /// closes the store.
+    /// waits for in-flight requests (at most [`ServerConfig::shutdown_grace`]),
+    /// stops the scheduler, and commits and closes the store.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.state.announce_shutdown();
-        if let Some(http) = self.http.take() {
-            http.await.context("the HTTP task failed")??;
+        if let Some(mut http) = self.http.take() {
+            match tokio::time::timeout(self.state.config.shutdown_grace, &mut http).await {
+                Ok(res) => res.context("the HTTP task failed")??,
+                Err(_) => {
+                    tracing::warn!(
+                        grace = ?self.state.config.shutdown_grace,
+                        "requests still in flight after the grace period; dropping them"
+                    );
+                    http.abort();
+                }
+            }
         }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;

@@ -236,3 +236,24 @@ async fn heartbeats_arrive_on_schedule_with_server_time() {
     );
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_is_not_held_hostage_by_a_client_that_stalls_mid_request() {
+    use tokio::io::AsyncWriteExt;
+    let srv = start(|c| c.heartbeat = Duration::from_secs(60)).await;
+    // Headers promising a body that never comes (a client frozen, or suspended
+    // with Ctrl-Z, in the middle of a request).
+    let addr = srv.url.trim_start_matches("http://").to_string();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/commands HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        srv.admin
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // SIGTERM on `warroom serve` must still end the process.
+    tokio::time::timeout(Duration::from_secs(20), srv.stop())
+        .await
+        .expect("shutdown waited forever for a stalled request");
+    drop(stalled);
+}
