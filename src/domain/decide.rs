@@ -216,7 +216,11 @@ pub fn decide(
                 });
             }
             let reason = required_text("reason", reason)?;
-            let upgrade = policy.severity_rank(&to) < policy.severity_rank(&inc.severity);
+            // Stricter than the severity the clocks now run under: a raise
+            // back after a downgrade keeps the original origin (and targets).
+            let peak = inc.sla_severity.as_deref().unwrap_or(&inc.severity);
+            let upgrade = policy.severity_rank(&to) < policy.severity_rank(&inc.severity)
+                && policy.severity_rank(&to) < policy.severity_rank(peak);
             out.push(EventBody::SeverityChanged {
                 from: inc.severity.clone(),
                 to,

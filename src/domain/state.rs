@@ -48,6 +48,11 @@ pub struct Incident {
     /// When the SLA clocks (acknowledge / contain / resolve) start: the
     /// declaration, or the moment of the last severity *upgrade*.
     pub sla_origin: DateTime<Utc>,
+    /// The severity whose targets started at `sla_origin` (the declared one, or
+    /// the last upgrade's). Only a change to something stricter than this is an
+    /// upgrade: lowering and raising again must not give back time.
+    #[serde(default)]
+    pub sla_severity: Option<String>,
     pub acknowledged: Option<Stamp>,
     pub contained: Option<Stamp>,
     pub resolved: Option<Stamp>,
@@ -174,6 +179,7 @@ impl World {
                         by: ev.actor.clone(),
                     },
                     sla_origin: at,
+                    sla_severity: Some(severity.clone()),
                     acknowledged: None,
                     contained: None,
                     resolved: None,
@@ -209,6 +215,7 @@ impl World {
             EventBody::SeverityChanged { to, upgrade, .. } => {
                 if *upgrade {
                     inc.sla_origin = at;
+                    inc.sla_severity = Some(to.clone());
                 }
                 inc.severity = to.clone();
             }

@@ -211,6 +211,41 @@ fn severity_downgrade_keeps_the_origin() {
 }
 
 #[test]
+fn lowering_and_raising_again_gives_back_no_time() {
+    let mut h = Harness::new(default_policy());
+    let key = h.declare("Checkout down", "P2");
+    let sev = |to: &str| Action::SetSeverity {
+        severity: to.into(),
+        reason: "reassessed".into(),
+    };
+    // Unacknowledged 14 minutes in; lowered, then raised back a minute later.
+    h.at(14).run("alice", &key, sev("P3"));
+    h.at(15).run("alice", &key, sev("P2"));
+    let inc = h.inc(&key);
+    assert_eq!(
+        inc.sla_origin,
+        t0(),
+        "the P2 clocks still run from the declaration"
+    );
+    h.now = at(16);
+    let ack = clock(&h, &key, ClockKind::Acknowledge);
+    assert_eq!(
+        (ack.state, ack.from.as_str()),
+        (ClockState::Breached, "declared")
+    );
+    // The "P2 not acknowledged in 15 min" escalation is not postponed either.
+    let (rule, fire) = next_escalation(h.inc(&key), &h.policy).unwrap();
+    assert_eq!((rule.id.as_str(), fire), ("p2-unacked-15m", at(15)));
+    // Raising past the severity the clocks started under is an upgrade.
+    h.at(20).run("alice", &key, sev("P1"));
+    assert_eq!(h.inc(&key).sla_origin, at(20));
+    assert_eq!(
+        clock(&h, &key, ClockKind::Acknowledge).from,
+        "severity raised"
+    );
+}
+
+#[test]
 fn an_upgrade_restarts_a_posted_channel_with_the_stricter_cadence() {
     let mut h = Harness::new(default_policy());
     let key = h.declare("Search slow", "P3");
