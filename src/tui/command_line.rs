@@ -196,6 +196,13 @@ fn rest_after(line: &str, words: usize) -> String {
             .map_or("", |i| &rest[i..])
             .trim_start();
     }
+    // `inc=INC-3` in front names the incident (see `target`), it is not part of the text.
+    while rest.starts_with("inc=") {
+        rest = rest
+            .find(char::is_whitespace)
+            .map_or("", |i| &rest[i..])
+            .trim_start();
+    }
     let rest = rest.trim();
     if let Ok(tokens) = tokenize(rest)
         && tokens.len() == 1
@@ -787,5 +794,7 @@ mod tests {
         );
         assert_eq!(rest_after("note \"quoted all\"", 1), "quoted all");
         assert_eq!(rest_after("note", 1), "");
+        assert_eq!(rest_after("note inc=INC-2 db slow", 1), "db slow");
+        assert_eq!(rest_after("note inc=INC-2", 1), "");
     }
 }
