@@ -216,8 +216,11 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
                 None,
                 now,
             );
+            // Past the window is good news, not a breach: the clock is done, at 0:00.
             if now >= due {
                 c.state = ClockState::Met;
+                c.done_at = Some(due);
+                c.remaining_secs = 0;
             }
             out.push(c);
         }

@@ -329,6 +329,10 @@ fn stability_clock_runs_while_monitoring() {
     // Stable long enough: the window is met (not "overdue"), and it is never the most urgent.
     let done = clock_at(&h, &key, ClockKind::Stability, window.after(at(30))).unwrap();
     assert_eq!(done.state, ClockState::Met);
+    // Long past the window it reads 0:00 MET, not a negative countdown.
+    let later = window.after(window.after(at(30)));
+    let done = clock_at(&h, &key, ClockKind::Stability, later).unwrap();
+    assert_eq!((done.state, done.remaining_secs), (ClockState::Met, 0));
     let all = clocks(h.inc(&key), &h.policy, h.now);
     assert_ne!(
         most_urgent(&all).map(|c| c.kind),
