@@ -92,18 +92,9 @@ async fn resume_under_concurrent_writes_has_no_gap_and_no_duplicate() {
         );
         tokio::spawn(async move {
             for i in 0..150 {
-                let body = server_support::cmd(
-                    Some(&inc),
-                    serde_json::json!({ "type": "note", "text": format!("w{i}") }),
-                );
-                let resp = http
-                    .post(format!("{url}/api/v1/commands"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(resp.status(), StatusCode::CREATED);
+                let status =
+                    server_support::post_note(&http, &url, &token, &inc, &format!("w{i}")).await;
+                assert_eq!(status, StatusCode::CREATED);
             }
         })
     };
@@ -154,18 +145,15 @@ async fn a_subscriber_that_lags_the_broadcast_is_told_to_resync_never_skipped() 
         );
         tasks.push(tokio::spawn(async move {
             for i in 0..100 {
-                let body = server_support::cmd(
-                    Some(&inc),
-                    serde_json::json!({ "type": "note", "text": format!("{w}/{i} {text}") }),
-                );
-                let resp = http
-                    .post(format!("{url}/api/v1/commands"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(resp.status(), StatusCode::CREATED);
+                let status = server_support::post_note(
+                    &http,
+                    &url,
+                    &token,
+                    &inc,
+                    &format!("{w}/{i} {text}"),
+                )
+                .await;
+                assert_eq!(status, StatusCode::CREATED);
             }
         }));
     }

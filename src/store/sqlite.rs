@@ -344,13 +344,7 @@ impl EventStore for SqliteStore {
                 Err(e) => Err(e.into()),
             }
         })?;
-        Ok(TokenRecord {
-            name: name.to_string(),
-            role,
-            hash: hash.to_string(),
-            created_at,
-            revoked: false,
-        })
+        Ok(live_token(name, role, hash, created_at))
     }
 
     fn put_token(&self, name: &str, role: Access, hash: &str) -> Result<TokenRecord, StoreError> {
@@ -364,13 +358,7 @@ impl EventStore for SqliteStore {
             )?;
             Ok(())
         })?;
-        Ok(TokenRecord {
-            name: name.to_string(),
-            role,
-            hash: hash.to_string(),
-            created_at,
-            revoked: false,
-        })
+        Ok(live_token(name, role, hash, created_at))
     }
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
@@ -623,6 +611,17 @@ impl Writer {
         }
         tx.commit()?;
         Ok((outcomes, fresh))
+    }
+}
+
+/// The record of a token just written: not revoked.
+fn live_token(name: &str, role: Access, hash: &str, created_at: DateTime<Utc>) -> TokenRecord {
+    TokenRecord {
+        name: name.to_string(),
+        role,
+        hash: hash.to_string(),
+        created_at,
+        revoked: false,
     }
 }
 

@@ -236,6 +236,24 @@ pub async fn all_events(http: &reqwest::Client, url: &str, token: &str) -> Vec<V
 }
 
 /// A command body with a fresh id.
+/// Posts a note from a spawned task (which cannot borrow a [`Srv`]); returns the status.
+pub async fn post_note(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    incident: &str,
+    text: &str,
+) -> StatusCode {
+    let body = cmd(Some(incident), json!({ "type": "note", "text": text }));
+    http.post(format!("{url}/api/v1/commands"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 pub fn cmd(incident: Option<&str>, action: Value) -> Value {
     cmd_with_id(Uuid::new_v4(), incident, action)
 }

@@ -30,6 +30,16 @@ fn secs(d: Duration) -> i64 {
     d.num_seconds()
 }
 
+/// When a P1 declared at `t0` must be acknowledged, per the harness's policy.
+fn p1_ack_due(h: &Harness) -> DateTime<Utc> {
+    h.policy
+        .severity("P1")
+        .unwrap()
+        .acknowledge
+        .unwrap()
+        .after(t0())
+}
+
 #[test]
 fn p1_acknowledge_clock_under_the_default_policy() {
     let mut h = Harness::new(default_policy());
@@ -84,13 +94,7 @@ fn p1_acknowledge_clock_under_the_default_policy() {
 fn acknowledged_in_time_is_met_and_frozen() {
     let mut h = Harness::new(default_policy());
     let key = h.declare("API down", "P1");
-    let due = h
-        .policy
-        .severity("P1")
-        .unwrap()
-        .acknowledge
-        .unwrap()
-        .after(t0());
+    let due = p1_ack_due(&h);
     h.now = due - Duration::seconds(30);
     h.run("bob", &key, Action::Acknowledge);
     for later in [h.now, due, due + Duration::hours(5)] {
@@ -107,13 +111,7 @@ fn acknowledged_in_time_is_met_and_frozen() {
 fn acknowledged_late_stays_breached() {
     let mut h = Harness::new(default_policy());
     let key = h.declare("API down", "P1");
-    let due = h
-        .policy
-        .severity("P1")
-        .unwrap()
-        .acknowledge
-        .unwrap()
-        .after(t0());
+    let due = p1_ack_due(&h);
     h.now = due + Duration::minutes(2);
     h.run("bob", &key, Action::Acknowledge);
     let c = clock_at(&h, &key, ClockKind::Acknowledge, due + Duration::hours(1)).unwrap();
