@@ -8,6 +8,7 @@ pub mod duration;
 pub mod escalation;
 pub mod event;
 pub mod flowchart;
+pub mod ids;
 pub mod metrics;
 pub mod policy;
 pub mod review;
