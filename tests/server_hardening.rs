@@ -1,0 +1,217 @@
+//! What a black-box attack on the server found (issue 15), each reproduced
+//! against a real server on 127.0.0.1:0 over a real SQLite file:
+//! scheduler ids a client could take first, idempotency keys reused for
+//! another request, and the smaller ones.
+#![allow(clippy::unwrap_used)]
+
+mod server_support;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server_support::{Srv, cmd_with_id, policy, start, start_in};
+use std::time::Duration;
+use uuid::Uuid;
+use warroom::domain::ids::is_system_id;
+
+async fn fast(dir: Option<tempfile::TempDir>) -> Srv {
+    let tweak = |c: &mut warroom::server::ServerConfig| c.policy = policy(true);
+    match dir {
+        Some(d) => start_in(d, tweak).await,
+        None => start(tweak).await,
+    }
+}
+
+async fn incident_id(srv: &Srv, key: &str) -> Uuid {
+    let (_, detail) = srv
+        .get(&srv.admin, &format!("/api/v1/incidents/{key}"))
+        .await;
+    serde_json::from_value(detail["incident"]["incident"]["id"].clone()).unwrap()
+}
+
+async fn escalations_of(srv: &Srv, incident: Uuid) -> Vec<Value> {
+    srv.all_events(&srv.admin)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "escalated" && e["incident"] == json!(incident))
+        .collect()
+}
+
+/// Item 1. The scheduler's ids used to be `v5(incident, "rule:<id>")`: a
+/// client that posted a note under that id first made the escalation a
+/// "duplicate", and Backup on-call was never escalated to.
+#[tokio::test]
+async fn a_client_cannot_silence_an_escalation_by_taking_its_id_first() {
+    let srv = fast(None).await;
+    let key = srv.declare(&srv.admin, "Checkout down", "P1").await;
+    let incident = incident_id(&srv, &key).await;
+    let guessed = Uuid::new_v5(&incident, b"rule:p1-unacked");
+    let (status, body) = srv
+        .command(
+            &srv.admin,
+            cmd_with_id(
+                guessed,
+                Some(&key),
+                json!({ "type": "note", "text": "gotcha" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    let escalated = loop {
+        let found = escalations_of(&srv, incident).await;
+        if !found.is_empty() || std::time::Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        escalated.len(),
+        1,
+        "the rule must still fire: {escalated:?}"
+    );
+    assert_eq!(escalated[0]["to"], "Backup on-call");
+    assert_eq!(escalated[0]["actor"], "scheduler");
+    let id: Uuid = serde_json::from_value(escalated[0]["id"].clone()).unwrap();
+    assert!(is_system_id(id), "scheduler ids are keyed system ids: {id}");
+    assert_ne!(id, guessed);
+    let (_, detail) = srv
+        .get(&srv.admin, &format!("/api/v1/incidents/{key}"))
+        .await;
+    assert_eq!(
+        detail["incident"]["incident"]["escalations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{detail}"
+    );
+    srv.stop().await;
+}
+
+/// Item 1. A client command can never take a system id, whatever it guesses:
+/// version-8 ids are the server's.
+#[tokio::test]
+async fn a_client_command_under_a_system_id_is_refused_naming_the_id() {
+    let srv = start(|_| {}).await;
+    let key = srv.declare(&srv.admin, "API down", "P2").await;
+    let v8 = uuid::Builder::from_custom_bytes([9; 16]).into_uuid();
+    let (status, body) = srv
+        .command(
+            &srv.admin,
+            cmd_with_id(v8, Some(&key), json!({ "type": "note", "text": "hi" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "id", "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("version-8"),
+        "{body}"
+    );
+    let events = srv.all_events(&srv.admin).await;
+    assert!(events.iter().all(|e| e["id"] != json!(v8)));
+    srv.stop().await;
+}
+
+/// Item 1. The ids are stable across restarts (so a fired rule is not fired
+/// again) — the key is kept in the database, not made up per process.
+#[tokio::test]
+async fn scheduler_ids_are_the_same_after_a_restart_so_nothing_fires_twice() {
+    let srv = fast(None).await;
+    let key = srv.declare(&srv.admin, "Checkout down", "P1").await;
+    let incident = incident_id(&srv, &key).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while escalations_of(&srv, incident).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never escalated");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let first = escalations_of(&srv, incident).await;
+    let dir = srv.stop().await;
+    let srv = fast(Some(dir)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(escalations_of(&srv, incident).await, first);
+    srv.stop().await;
+}
+
+/// Item 2. One id, one request: the same id with another text, another
+/// incident, another action or from another token is refused (422, `id`),
+/// and the refusal carries nothing of the first request.
+#[tokio::test]
+async fn an_idempotency_key_reused_for_another_request_is_refused() {
+    let srv = start(|_| {}).await;
+    let bob = srv.token("bob", "commander").await;
+    let one = srv.declare(&srv.admin, "API down", "P2").await;
+    let two = srv.declare(&srv.admin, "DB slow", "P2").await;
+    let id = Uuid::new_v4();
+    let first = cmd_with_id(
+        id,
+        Some(&one),
+        json!({ "type": "note", "text": "secret plan" }),
+    );
+    let (status, stored) = srv.command(&srv.admin, first.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+
+    let reuses = [
+        (
+            "another text",
+            srv.admin.clone(),
+            cmd_with_id(id, Some(&one), json!({ "type": "note", "text": "other" })),
+        ),
+        (
+            "another incident",
+            srv.admin.clone(),
+            cmd_with_id(
+                id,
+                Some(&two),
+                json!({ "type": "note", "text": "secret plan" }),
+            ),
+        ),
+        (
+            "another action",
+            srv.admin.clone(),
+            cmd_with_id(id, Some(&one), json!({ "type": "resolve", "force": true })),
+        ),
+        ("another token", bob.clone(), first.clone()),
+    ];
+    for (what, token, body) in reuses {
+        let (status, answer) = srv.command(&token, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {answer}");
+        assert_eq!(answer["field"], "id", "{what}: {answer}");
+        assert!(answer.get("events").is_none(), "{what}: {answer}");
+        assert!(
+            !answer.to_string().contains("secret plan"),
+            "{what}: {answer}"
+        );
+    }
+    // The incident was not resolved behind a "duplicate".
+    let (_, detail) = srv
+        .get(&srv.admin, &format!("/api/v1/incidents/{one}"))
+        .await;
+    assert!(
+        detail["incident"]["incident"]["resolved"].is_null(),
+        "{detail}"
+    );
+
+    // The very same request is still the duplicate it was, also after a restart.
+    let (status, again) = srv.command(&srv.admin, first.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["events"], stored["events"]);
+    let admin = srv.admin.clone();
+    let dir = srv.stop().await;
+    let srv = start_in(dir, |_| {}).await;
+    assert_eq!(srv.admin, admin);
+    let (status, again) = srv.command(&srv.admin, first).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let (status, answer) = srv
+        .command(
+            &bob,
+            cmd_with_id(
+                id,
+                Some(&one),
+                json!({ "type": "note", "text": "secret plan" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    srv.stop().await;
+}
