@@ -215,3 +215,36 @@ async fn an_idempotency_key_reused_for_another_request_is_refused() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     srv.stop().await;
 }
+
+/// Item 3, on the way in: invisible characters never reach the log.
+#[tokio::test]
+async fn invisible_characters_are_dropped_before_they_are_stored() {
+    let srv = start(|_| {}).await;
+    let key = srv
+        .declare(&srv.admin, "Lo\u{200b}gin\u{2028}down", "P2")
+        .await;
+    let (status, body) = srv
+        .command(
+            &srv.admin,
+            server_support::cmd(
+                Some(&key),
+                json!({ "type": "assign_role", "role": "scribe", "person": "al\u{200b}ice\u{e0041}" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = srv.note(&srv.admin, &key, "one\u{2028}two\u{feff}").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, detail) = srv
+        .get(&srv.admin, &format!("/api/v1/incidents/{key}"))
+        .await;
+    let inc = &detail["incident"]["incident"];
+    assert_eq!(inc["title"], "Login down", "{inc}");
+    let text = detail.to_string();
+    assert!(text.contains("\"alice\""), "{text}");
+    assert!(text.contains("one\\ntwo"), "{text}");
+    for bad in ["\u{200b}", "\u{2028}", "\u{feff}", "\u{e0041}"] {
+        assert!(!text.contains(bad), "{bad:?} stored: {text}");
+    }
+    srv.stop().await;
+}
