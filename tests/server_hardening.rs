@@ -248,3 +248,137 @@ async fn invisible_characters_are_dropped_before_they_are_stored() {
     }
     srv.stop().await;
 }
+
+/// Item 6. Revoking a token ends its live streams at once: the stream says
+/// `revoked` and ends, and receives nothing written afterwards. Another
+/// token's stream goes on.
+#[tokio::test]
+async fn revoking_a_token_ends_its_live_streams_at_once() {
+    let srv = start(|c| c.heartbeat = Duration::from_secs(30)).await;
+    let bob = srv.token("bob", "responder").await;
+    let carol = srv.token("carol", "responder").await;
+    let key = srv.declare(&srv.admin, "API down", "P2").await;
+    let mut bobs = srv.stream(&bob, None).await;
+    let mut carols = srv.stream(&carol, None).await;
+    assert_eq!(bobs.status, StatusCode::OK);
+    assert_eq!(
+        bobs.next_within(Duration::from_secs(5))
+            .await
+            .unwrap()
+            .event,
+        "heartbeat"
+    );
+    assert_eq!(
+        carols
+            .next_within(Duration::from_secs(5))
+            .await
+            .unwrap()
+            .event,
+        "heartbeat"
+    );
+
+    let started = std::time::Instant::now();
+    let resp = srv
+        .http
+        .delete(format!("{}/api/v1/tokens/bob", srv.url))
+        .bearer_auth(&srv.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    srv.note(&srv.admin, &key, "after the revocation").await;
+    let f = bobs.next_within(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(f.event, "revoked", "{f:?}");
+    assert!(
+        f.json()["reason"].as_str().unwrap().contains("bob"),
+        "{f:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(
+        bobs.next_within(Duration::from_secs(2)).await,
+        None,
+        "the stream ends"
+    );
+    let f = carols.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(f.json()["text"], "after the revocation");
+    srv.stop().await;
+}
+
+/// Item 6, the other way tokens are revoked: `warroom token revoke` writes the
+/// database directly; the server notices within the token cache time.
+#[tokio::test]
+async fn a_token_revoked_behind_the_servers_back_loses_its_stream_too() {
+    let srv = start(|c| {
+        c.heartbeat = Duration::from_secs(30);
+        c.token_cache_ttl = Duration::from_millis(300);
+    })
+    .await;
+    let bob = srv.token("bob", "responder").await;
+    let mut bobs = srv.stream(&bob, None).await;
+    assert_eq!(
+        bobs.next_within(Duration::from_secs(5))
+            .await
+            .unwrap()
+            .event,
+        "heartbeat"
+    );
+    let store = srv.server.as_ref().unwrap().store();
+    assert!(store.revoke_token("bob").unwrap());
+    let f = bobs.next_within(Duration::from_secs(3)).await.unwrap();
+    assert_eq!(f.event, "revoked", "{f:?}");
+    srv.stop().await;
+}
+
+/// Item 5. Streams are capped per token and in all, with a refusal naming
+/// the limit; a closed stream gives its slot back.
+#[tokio::test]
+async fn live_streams_are_capped_per_token_and_in_all() {
+    let srv = start(|c| {
+        c.max_streams_per_token = 2;
+        c.max_streams = 3;
+    })
+    .await;
+    let bob = srv.token("bob", "viewer").await;
+    let one = srv.stream(&bob, None).await;
+    let _two = srv.stream(&bob, None).await;
+    let resp = srv
+        .http
+        .get(format!("{}/api/v1/stream", srv.url))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("2 live streams"),
+        "{body}"
+    );
+    let _three = srv.stream(&srv.admin, None).await;
+    let resp = srv
+        .http
+        .get(format!("{}/api/v1/stream", srv.url))
+        .bearer_auth(&srv.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("3 live streams"),
+        "{body}"
+    );
+    drop(one);
+    // The slot comes back once the server sees the connection close.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let s = srv.stream(&bob, None).await;
+        if s.status == StatusCode::OK {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "slot never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    srv.stop().await;
+}

@@ -457,6 +457,13 @@ async fn revoke_token(
     let revoked = blocking(move || store.revoke_token(&n)).await?;
     state.tokens.forget(&name);
     if revoked {
+        let ended = state.streams.end(
+            &super::streams::Principal::Token(name.clone()),
+            &format!("token {name:?} was revoked by {}", caller.name),
+        );
+        if ended > 0 {
+            tracing::info!(%name, streams = ended, "ended the revoked token's live streams");
+        }
         tracing::info!(%name, by = %caller.name, "token revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {

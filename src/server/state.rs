@@ -17,6 +17,7 @@
 use super::ServerConfig;
 use super::auth::TokenCache;
 use super::rate::RateLimiter;
+use super::streams::Streams;
 use crate::domain::ids::SystemIds;
 use crate::domain::policy::Policy;
 use crate::domain::state::World;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub stop: watch::Receiver<bool>,
     /// Poked after every commit so the scheduler re-evaluates.
     pub wake_scheduler: Notify,
+    /// Every live stream by its principal: caps, and ending a revoked one's.
+    pub streams: Streams,
     /// The database's key for system ids (see [`AppState::system_ids`]).
     system_ids: SystemIds,
 }
@@ -102,6 +105,7 @@ impl AppState {
             .await??
         };
         let (live, _) = broadcast::channel(config.broadcast_capacity.max(16));
+        let config_streams = (config.max_streams_per_token, config.max_streams);
         let state = Arc::new(AppState {
             store: store.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -116,6 +120,7 @@ impl AppState {
             stop,
             wake_scheduler: Notify::new(),
             system_ids: SystemIds::new(key),
+            streams: Streams::new(config_streams.0, config_streams.1),
         });
         // Weak: the store owns the hook, and the state owns the store.
         let weak: Weak<AppState> = Arc::downgrade(&state);
