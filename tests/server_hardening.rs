@@ -382,3 +382,51 @@ async fn live_streams_are_capped_per_token_and_in_all() {
     }
     srv.stop().await;
 }
+
+/// Item 9. `BEARER x` is the same credential as `Bearer x` (RFC 9110).
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let srv = start(|_| {}).await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let resp = srv
+            .http
+            .get(format!("{}/api/v1/me", srv.url))
+            .header("authorization", format!("{scheme} {}", srv.admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{scheme}");
+    }
+    srv.stop().await;
+}
+
+/// Item 9. `warroom serve 2>server.log`: the log file carries no ANSI codes.
+#[test]
+fn the_server_log_has_no_colour_codes_when_it_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("w.db"))
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("listening on") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("serving"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "ANSI codes in the log file: {text:?}"
+    );
+}
