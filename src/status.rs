@@ -274,7 +274,7 @@ async fn follow(
 ) {
     catch_up(&svc, &store).await;
     svc.rebuild();
-    let _ = svc.ready.send(true);
+    svc.ready.send_replace(true);
     loop {
         let mut changes = Vec::new();
         let mut batch = Vec::new();

@@ -74,7 +74,25 @@ async fn p1_with_secrets(s: &Srv) -> String {
         let (st, body) = s.command(&s.admin, cmd(Some(&id), action)).await;
         assert_eq!(st, StatusCode::CREATED, "{body}");
     }
+    json_when(s, "/status/api/v2/summary.json", |v| {
+        v["incidents"][0]["incident_updates"][0]["body"] == XSS_POST
+    })
+    .await;
     id
+}
+
+/// The page follows the log asynchronously (never slowing a command): poll
+/// until `ready` holds, for at most a second (the budget the issue sets).
+async fn json_when(s: &Srv, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let v = json_of(s, path).await;
+        if ready(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{path} never got there: {v}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn get(s: &Srv, path: &str) -> reqwest::Response {
@@ -150,12 +168,15 @@ async fn statuspage_v2_json_field_by_field() {
         cmd(Some(&p3), json!({ "type": "post_update", "channel": "status_page", "text": "p3 post" })),
     )
     .await;
+    // Nothing public follows to wait for: give the follower its (sub-ms) moment.
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let sum = json_of(&s, "/status/api/v2/summary.json").await;
     let keys: Vec<&str> = sum.as_object().unwrap().keys().map(String::as_str).collect();
+    // serde_json's map is sorted: the set of keys is what matters.
     assert_eq!(
         keys,
-        ["page", "components", "incidents", "scheduled_maintenances", "status"]
+        ["components", "incidents", "page", "scheduled_maintenances", "status"]
     );
     check_page(&sum["page"]);
     let page_id = sum["page"]["id"].clone();
@@ -224,7 +245,10 @@ async fn statuspage_v2_json_field_by_field() {
                               "text": "A fix has been implemented." })),
     )
     .await;
-    let sum = json_of(&s, "/status/api/v2/summary.json").await;
+    let sum = json_when(&s, "/status/api/v2/summary.json", |v| {
+        v["incidents"][0]["incident_updates"][0]["status"] == "monitoring"
+    })
+    .await;
     assert_eq!(sum["status"]["indicator"], "minor");
     assert_eq!(sum["components"][0]["status"], "degraded_performance");
     let inc = &sum["incidents"][0];
@@ -242,7 +266,7 @@ async fn statuspage_v2_json_field_by_field() {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
-    let sum = json_of(&s, "/status/api/v2/summary.json").await;
+    let sum = json_when(&s, "/status/api/v2/summary.json", |v| v["incidents"] == json!([])).await;
     assert_eq!(sum["status"]["indicator"], "none");
     assert_eq!(sum["incidents"], json!([]));
     assert_eq!(sum["components"][0]["status"], "operational");
@@ -396,6 +420,10 @@ async fn atom_feed_parses_with_a_real_feed_parser() {
         cmd(Some(&id), json!({ "type": "post_update", "channel": "status_page", "state": "identified",
                               "text": "Cause found: a faulty deploy." })),
     )
+    .await;
+    json_when(&s, "/status/api/v2/summary.json", |v| {
+        v["incidents"][0]["incident_updates"][0]["body"] == "Cause found: a faulty deploy."
+    })
     .await;
     let r = get(&s, "/status/feed.atom").await;
     assert_eq!(
