@@ -244,11 +244,7 @@ impl StatusService {
 async fn catch_up(svc: &Arc<StatusService>, store: &Arc<dyn EventStore>) -> Vec<Change> {
     let mut changes = Vec::new();
     loop {
-        let after = svc
-            .projection
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .seq;
+        let after = svc.projection.read().unwrap_or_else(|p| p.into_inner()).seq;
         let store = store.clone();
         let page = tokio::task::spawn_blocking(move || store.events_after(after, 10_000)).await;
         match page {

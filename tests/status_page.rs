@@ -97,20 +97,13 @@ async fn json_when(s: &Srv, path: &str, ready: impl Fn(&Value) -> bool) -> Value
 
 async fn get(s: &Srv, path: &str) -> reqwest::Response {
     // No bearer token: the page is public.
-    s.http
-        .get(format!("{}{path}", s.url))
-        .send()
-        .await
-        .unwrap()
+    s.http.get(format!("{}{path}", s.url)).send().await.unwrap()
 }
 
 async fn json_of(s: &Srv, path: &str) -> Value {
     let r = get(s, path).await;
     assert_eq!(r.status(), StatusCode::OK, "{path}");
-    assert_eq!(
-        r.headers()["content-type"], "application/json",
-        "{path}"
-    );
+    assert_eq!(r.headers()["content-type"], "application/json", "{path}");
     r.json().await.unwrap()
 }
 
@@ -125,7 +118,12 @@ fn check_page(page: &Value) {
     assert_eq!(page["time_zone"], "Etc/UTC");
     assert!(page["id"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(is_ts(&page["updated_at"]), "{page}");
-    let keys: Vec<&str> = page.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = page
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys.len(), 5, "{keys:?}");
 }
 
@@ -158,25 +156,42 @@ async fn statuspage_v2_json_field_by_field() {
     let (_, b) = s
         .command(
             &s.admin,
-            cmd(None, json!({ "type": "declare", "title": "Search slow", "severity": "P3",
-                               "impact": { "services": ["search"] } })),
+            cmd(
+                None,
+                json!({ "type": "declare", "title": "Search slow", "severity": "P3",
+                               "impact": { "services": ["search"] } }),
+            ),
         )
         .await;
     let p3 = b["events"][0]["incident"].as_str().unwrap().to_string();
     s.command(
         &s.admin,
-        cmd(Some(&p3), json!({ "type": "post_update", "channel": "status_page", "text": "p3 post" })),
+        cmd(
+            Some(&p3),
+            json!({ "type": "post_update", "channel": "status_page", "text": "p3 post" }),
+        ),
     )
     .await;
     // Nothing public follows to wait for: give the follower its (sub-ms) moment.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let sum = json_of(&s, "/status/api/v2/summary.json").await;
-    let keys: Vec<&str> = sum.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = sum
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     // serde_json's map is sorted: the set of keys is what matters.
     assert_eq!(
         keys,
-        ["components", "incidents", "page", "scheduled_maintenances", "status"]
+        [
+            "components",
+            "incidents",
+            "page",
+            "scheduled_maintenances",
+            "status"
+        ]
     );
     check_page(&sum["page"]);
     let page_id = sum["page"]["id"].clone();
@@ -241,8 +256,11 @@ async fn statuspage_v2_json_field_by_field() {
     // Monitoring: the fix is in; the component is degraded, the page minor.
     s.command(
         &s.admin,
-        cmd(Some(&id), json!({ "type": "post_update", "channel": "status_page", "state": "monitoring",
-                              "text": "A fix has been implemented." })),
+        cmd(
+            Some(&id),
+            json!({ "type": "post_update", "channel": "status_page", "state": "monitoring",
+                              "text": "A fix has been implemented." }),
+        ),
     )
     .await;
     let sum = json_when(&s, "/status/api/v2/summary.json", |v| {
@@ -262,11 +280,17 @@ async fn statuspage_v2_json_field_by_field() {
     let (st, b) = s
         .command(
             &s.admin,
-            cmd(Some(&id), json!({ "type": "resolve", "summary": "done", "force": true })),
+            cmd(
+                Some(&id),
+                json!({ "type": "resolve", "summary": "done", "force": true }),
+            ),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
-    let sum = json_when(&s, "/status/api/v2/summary.json", |v| v["incidents"] == json!([])).await;
+    let sum = json_when(&s, "/status/api/v2/summary.json", |v| {
+        v["incidents"] == json!([])
+    })
+    .await;
     assert_eq!(sum["status"]["indicator"], "none");
     assert_eq!(sum["incidents"], json!([]));
     assert_eq!(sum["components"][0]["status"], "operational");
@@ -316,10 +340,15 @@ async fn nothing_internal_reaches_a_public_document_and_markup_is_text() {
     assert!(!html.contains("<script>alert"), "title markup executed");
     assert!(!html.contains("<img src=x"), "post markup executed");
     assert!(!html.contains("<b>bold</b>"));
-    assert!(html.contains("Checkout &lt;script&gt;alert('title')&lt;/script&gt; &amp; &quot;friends&quot;"));
+    assert!(html.contains(
+        "Checkout &lt;script&gt;alert('title')&lt;/script&gt; &amp; &quot;friends&quot;"
+    ));
     assert!(html.contains("&lt;img src=x onerror=alert('post')&gt; &lt;b&gt;bold&lt;/b&gt;"));
     let atom = get(&s, "/status/feed.atom").await.text().await.unwrap();
-    assert!(!atom.contains("<img src=x") && !atom.contains("<script>"), "{atom}");
+    assert!(
+        !atom.contains("<img src=x") && !atom.contains("<script>"),
+        "{atom}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,8 +357,14 @@ async fn page_has_landmarks_labels_and_a_strict_csp() {
     p1_with_secrets(&s).await;
     let r = get(&s, "/status/").await;
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'sha256-"), "{csp}");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'sha256-"),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let html = r.text().await.unwrap();
@@ -365,7 +400,11 @@ async fn page_has_landmarks_labels_and_a_strict_csp() {
 async fn etag_answers_304_until_something_public_changes() {
     let s = server().await;
     let id = p1_with_secrets(&s).await;
-    for path in ["/status/", "/status/api/v2/summary.json", "/status/feed.atom"] {
+    for path in [
+        "/status/",
+        "/status/api/v2/summary.json",
+        "/status/feed.atom",
+    ] {
         let r = get(&s, path).await;
         let etag = r.headers()["etag"].to_str().unwrap().to_string();
         assert_eq!(r.headers()["cache-control"], "public, max-age=5", "{path}");
@@ -391,12 +430,19 @@ async fn etag_answers_304_until_something_public_changes() {
             .send()
             .await
             .unwrap();
-        assert_eq!(still.status(), StatusCode::NOT_MODIFIED, "{path} after a note");
+        assert_eq!(
+            still.status(),
+            StatusCode::NOT_MODIFIED,
+            "{path} after a note"
+        );
     }
     let etag = get(&s, "/status/api/v2/summary.json").await.headers()["etag"].clone();
     s.command(
         &s.admin,
-        cmd(Some(&id), json!({ "type": "post_update", "channel": "status_page", "text": "news" })),
+        cmd(
+            Some(&id),
+            json!({ "type": "post_update", "channel": "status_page", "text": "news" }),
+        ),
     )
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -417,8 +463,11 @@ async fn atom_feed_parses_with_a_real_feed_parser() {
     let id = p1_with_secrets(&s).await;
     s.command(
         &s.admin,
-        cmd(Some(&id), json!({ "type": "post_update", "channel": "status_page", "state": "identified",
-                              "text": "Cause found: a faulty deploy." })),
+        cmd(
+            Some(&id),
+            json!({ "type": "post_update", "channel": "status_page", "state": "identified",
+                              "text": "Cause found: a faulty deploy." }),
+        ),
     )
     .await;
     json_when(&s, "/status/api/v2/summary.json", |v| {
@@ -436,7 +485,14 @@ async fn atom_feed_parses_with_a_real_feed_parser() {
     assert_eq!(feed.title.unwrap().content, "Acme Status");
     assert_eq!(feed.entries.len(), 2, "two status-page posts, nothing else");
     let newest = &feed.entries[0];
-    assert!(newest.title.as_ref().unwrap().content.ends_with("Identified"));
+    assert!(
+        newest
+            .title
+            .as_ref()
+            .unwrap()
+            .content
+            .ends_with("Identified")
+    );
     assert_eq!(
         newest.content.as_ref().unwrap().body.as_deref(),
         Some("Cause found: a faulty deploy.")
@@ -447,7 +503,10 @@ async fn atom_feed_parses_with_a_real_feed_parser() {
         oldest.title.as_ref().unwrap().content,
         format!("{XSS_TITLE} — Investigating")
     );
-    assert_eq!(oldest.content.as_ref().unwrap().body.as_deref(), Some(XSS_POST));
+    assert_eq!(
+        oldest.content.as_ref().unwrap().body.as_deref(),
+        Some(XSS_POST)
+    );
     assert!(oldest.id.starts_with("urn:uuid:"), "{}", oldest.id);
     assert_eq!(
         oldest.links[0].href,
@@ -510,8 +569,11 @@ async fn a_post_reaches_the_stream_and_the_json_within_a_second() {
     let (st, _) = s
         .command(
             &s.admin,
-            cmd(Some(&id), json!({ "type": "post_update", "channel": "status_page", "state": "identified",
-                                  "text": "Identified: a faulty deploy." })),
+            cmd(
+                Some(&id),
+                json!({ "type": "post_update", "channel": "status_page", "state": "identified",
+                                  "text": "Identified: a faulty deploy." }),
+            ),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED);
@@ -572,7 +634,12 @@ async fn the_page_has_its_own_listener_without_the_api() {
         .unwrap();
     assert_eq!(sum["incidents"][0]["name"], XSS_TITLE);
     // The API is not on the public listener.
-    for path in ["api/v1/incidents", "api/v1/commands", "healthz", "api/v1/stream"] {
+    for path in [
+        "api/v1/incidents",
+        "api/v1/commands",
+        "healthz",
+        "api/v1/stream",
+    ] {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }

@@ -180,8 +180,8 @@ impl Policy {
 pub fn validate(policy: &Policy) -> Result<(), PolicyError> {
     let page = &policy.status_page;
     let invalid = |field: String, message: String| Err(PolicyError::Invalid { field, message });
-    if !page.url.is_empty() && !(page.url.starts_with("https://") || page.url.starts_with("http://"))
-    {
+    let absolute = page.url.starts_with("https://") || page.url.starts_with("http://");
+    if !page.url.is_empty() && !absolute {
         return invalid(
             "status_page.url".into(),
             format!(
@@ -241,7 +241,11 @@ mod tests {
         let cases = [
             (PublicImpact::Critical, Status::Investigating, MajorOutage),
             (PublicImpact::Critical, Status::Identified, MajorOutage),
-            (PublicImpact::Critical, Status::Monitoring, DegradedPerformance),
+            (
+                PublicImpact::Critical,
+                Status::Monitoring,
+                DegradedPerformance,
+            ),
             (PublicImpact::Critical, Status::Resolved, Operational),
             (PublicImpact::Major, Status::Investigating, PartialOutage),
             (PublicImpact::Minor, Status::Identified, DegradedPerformance),
@@ -249,7 +253,11 @@ mod tests {
             (PublicImpact::None, Status::Monitoring, Operational),
         ];
         for (impact, status, want) in cases {
-            assert_eq!(component_status(impact, status), want, "{impact:?} {status:?}");
+            assert_eq!(
+                component_status(impact, status),
+                want,
+                "{impact:?} {status:?}"
+            );
         }
     }
 
@@ -276,8 +284,12 @@ mod tests {
         let e = validate(&p).unwrap_err().to_string();
         assert!(e.starts_with("status_page.url:"), "{e}");
         let mut p = Policy::builtin_default();
-        let first = p.status_page.components[0].clone();
-        p.status_page.components.push(first);
+        let c = ComponentConfig {
+            service: "api".into(),
+            name: "API".into(),
+            description: String::new(),
+        };
+        p.status_page.components = vec![c.clone(), c];
         let n = p.status_page.components.len() - 1;
         let e = validate(&p).unwrap_err().to_string();
         assert!(
@@ -285,7 +297,9 @@ mod tests {
             "{e}"
         );
         let mut p = Policy::builtin_default();
-        p.status_page.impact.insert("P7".into(), PublicImpact::Major);
+        p.status_page
+            .impact
+            .insert("P7".into(), PublicImpact::Major);
         let e = validate(&p).unwrap_err().to_string();
         assert!(e.starts_with("status_page.impact.P7:"), "{e}");
     }
@@ -296,11 +310,7 @@ mod tests {
         let bad = format!("{base}\n[status_page.impact]\nP1 = \"catastrophic\"\n");
         // The default already has a [status_page.impact] table: a second one is a
         // TOML error too, so build from a policy without the section.
-        let stripped: String = base
-            .split("\n[status_page")
-            .next()
-            .unwrap()
-            .to_string();
+        let stripped: String = base.split("\n[status_page").next().unwrap().to_string();
         let bad2 = format!("{stripped}\n[status_page]\nimpact = {{ P1 = \"catastrophic\" }}\n");
         for text in [bad, bad2] {
             let e = Policy::from_toml(&text).unwrap_err().to_string();

@@ -50,7 +50,11 @@ pub fn render(p: &Page) -> String {
             content.set_value(Some(post.body.clone()));
             e.set_content(Some(content));
             if !p.url.is_empty() {
-                e.set_links(vec![link(shortlink(p, inc), "alternate", Some("text/html"))]);
+                e.set_links(vec![link(
+                    shortlink(p, inc),
+                    "alternate",
+                    Some("text/html"),
+                )]);
             }
             e
         })
@@ -74,7 +78,11 @@ pub fn render(p: &Page) -> String {
     if !p.url.is_empty() {
         feed.set_links(vec![
             link(p.url.clone(), "alternate", Some("text/html")),
-            link(format!("{}feed.atom", p.url), "self", Some("application/atom+xml")),
+            link(
+                format!("{}feed.atom", p.url),
+                "self",
+                Some("application/atom+xml"),
+            ),
         ]);
     }
     feed.set_entries(entries);

@@ -55,7 +55,10 @@ impl Frame {
                 });
                 ("post", data.to_string())
             }
-            Change::Other => ("change", serde_json::json!({ "version": version }).to_string()),
+            Change::Other => (
+                "change",
+                serde_json::json!({ "version": version }).to_string(),
+            ),
         };
         Some(Frame {
             kind,

@@ -73,9 +73,12 @@ impl Page {
 
 /// A stable opaque id from a name (Statuspage ids are opaque strings).
 pub fn stable_id(kind: &str, name: &str) -> String {
-    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("warroom:{kind}:{name}").as_bytes())
-        .simple()
-        .to_string()
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!("warroom:{kind}:{name}").as_bytes(),
+    )
+    .simple()
+    .to_string()
 }
 
 fn midnight(date: NaiveDate) -> DateTime<Utc> {
@@ -355,8 +358,16 @@ mod tests {
                 (ComponentStatus::MajorOutage, 120)
             ]
         );
-        assert!(checkout.days[..88].iter().all(|d| d.worst == ComponentStatus::Operational));
-        assert!(checkout.uptime < 100.0 && checkout.uptime > 99.0, "{}", checkout.uptime);
+        assert!(
+            checkout.days[..88]
+                .iter()
+                .all(|d| d.worst == ComponentStatus::Operational)
+        );
+        assert!(
+            checkout.uptime < 100.0 && checkout.uptime > 99.0,
+            "{}",
+            checkout.uptime
+        );
         assert_eq!(page.components[1].uptime, 100.0);
         assert_eq!(page.incidents.len(), 1);
         assert_eq!(page.incidents[0].components, [0]);

@@ -382,7 +382,11 @@ mod tests {
             ]
         );
         assert_eq!(inc.resolved_at, Some(t(30)));
-        p.apply(5, &ev(a, 40, EventBody::Reopened { reason: "r".into() }), &c);
+        p.apply(
+            5,
+            &ev(a, 40, EventBody::Reopened { reason: "r".into() }),
+            &c,
+        );
         assert_eq!(p.get(&a).unwrap().resolved_at, None);
     }
 }
