@@ -54,6 +54,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     let mut config = ServerConfig::new(args.db, args.listen);
     config.policy = policy;
     config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;
+    config.status_listen = args.status_listen;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -62,6 +63,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         let mut running = server::start(config).await?;
         // Tests and scripts read the port from this exact line.
         eprintln!("warroom: listening on {}", running.url());
+        eprintln!("warroom: status page on {}", running.status_url());
         tokio::select! {
             signal = shutdown_signal() => {
                 let name = signal?;
