@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod listen;
 pub mod openapi;
 pub mod rate;
 pub mod routes;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use listen::ConnLimits;
 pub use rate::RateLimit;
 
 /// Everything `start` needs. [`ServerConfig::new`] gives the production defaults.
@@ -66,6 +68,8 @@ pub struct ServerConfig {
     pub max_streams_per_token: usize,
     /// Most live streams in all; one more is refused with 503 and Retry-After.
     pub max_streams: usize,
+    /// Header/body timeouts and the connection cap (see [`listen`]).
+    pub conn_limits: ConnLimits,
 }
 
 impl ServerConfig {
@@ -82,6 +86,7 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(5),
             max_streams_per_token: 32,
             max_streams: 4096,
+            conn_limits: ConnLimits::default(),
         }
     }
 }
@@ -189,6 +194,9 @@ pub async fn start_with_store(
     config: ServerConfig,
     store: Arc<dyn EventStore>,
 ) -> anyhow::Result<RunningServer> {
+    // Before binding: every connection is a descriptor, and the common 1,024
+    // soft limit is far below what a server is allowed (the hard limit).
+    let open_files = listen::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -221,26 +229,16 @@ pub async fn start_with_store(
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
     let app = routes::router(state.clone());
 
-    let mut http_stop = stop_rx.clone();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let mut limits = state.config.conn_limits;
+    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
     tokio::spawn(streams::sweep_revoked(
         state.clone(),
         state.config.token_cache_ttl,
         stop_rx.clone(),
     ));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, "serving");
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
     Ok(RunningServer {
         addr,
         state,

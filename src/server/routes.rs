@@ -30,6 +30,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let body_timeout = state.config.conn_limits.body_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -45,6 +46,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(move |req, next| {
+            super::listen::body_deadline(body_timeout, req, next)
+        }))
         .layer(middleware::from_fn(stamp))
         .with_state(state)
 }
