@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod listen;
 pub mod openapi;
 pub mod rate;
 pub mod routes;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use listen::ConnLimits;
 pub use rate::RateLimit;
 
 /// Everything `start` needs. [`ServerConfig::new`] gives the production defaults.
@@ -70,6 +72,8 @@ pub struct ServerConfig {
     /// so it can face the internet while the API does not. The page is on the
     /// API's listener under `/status` either way.
     pub status_listen: Option<String>,
+    /// Header/body timeouts and the connection cap (see [`listen`]).
+    pub conn_limits: ConnLimits,
 }
 
 impl ServerConfig {
@@ -87,6 +91,7 @@ impl ServerConfig {
             max_streams_per_token: 32,
             max_streams: 4096,
             status_listen: None,
+            conn_limits: ConnLimits::default(),
         }
     }
 }
@@ -225,6 +230,9 @@ pub async fn start_with_store(
     config: ServerConfig,
     store: Arc<dyn EventStore>,
 ) -> anyhow::Result<RunningServer> {
+    // Before binding: every connection is a descriptor, and the common 1,024
+    // soft limit is far below what a server is allowed (the hard limit).
+    let open_files = listen::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -255,12 +263,15 @@ pub async fn start_with_store(
 
     let (stop, stop_rx) = watch::channel(false);
     let config_status_listen = config.status_listen.clone();
+    let config_conn_limits = config.conn_limits;
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
     let (status, follower) = crate::status::StatusService::start(&state);
     let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
     let status_tasks = match &config_status_listen {
         Some(addr) => {
-            let (addr, http) = serve_status(addr, status, stop_rx.clone()).await?;
+            let mut limits = config_conn_limits;
+            limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
+            let (addr, http) = serve_status(addr, status, limits, stop_rx.clone()).await?;
             StatusTasks {
                 follower: Some(follower),
                 addr: Some(addr),
@@ -274,26 +285,16 @@ pub async fn start_with_store(
         },
     };
 
-    let mut http_stop = stop_rx.clone();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let mut limits = state.config.conn_limits;
+    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
     tokio::spawn(streams::sweep_revoked(
         state.clone(),
         state.config.token_cache_ttl,
         stop_rx.clone(),
     ));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, "serving");
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
     Ok(RunningServer {
         addr,
         state,
@@ -310,20 +311,17 @@ pub async fn start_with_store(
 async fn serve_status(
     listen: &str,
     status: Arc<crate::status::StatusService>,
-    mut stop: watch::Receiver<bool>,
+    limits: listen::ConnLimits,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = crate::status::router(status, "");
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    // The listener that faces the internet gets the same front door as the
+    // API: header/body deadlines and a connection cap against slowloris.
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop));
     tracing::info!(%addr, "serving the status page");
     Ok((addr, http))
 }
