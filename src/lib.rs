@@ -5,12 +5,14 @@
 //! - [`protocol`]: serde wire types shared by server and client.
 //! - [`store`]: the event log and tokens (`EventStore`, SQLite with group commit).
 //! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
+//! - [`notify`]: notifications out — Slack, PagerDuty, signed webhooks, email; the delivery worker.
 //! - [`tui`]: the terminal war room (Elm style: model, update, view).
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod notify;
 pub mod protocol;
 pub mod server;
 pub mod store;

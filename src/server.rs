@@ -85,6 +85,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
+    notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
 }
 
@@ -136,6 +137,9 @@ impl RunningServer {
         }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
+        }
+        if let Some(n) = self.notifier.take() {
+            n.await.context("the delivery worker failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -226,7 +230,8 @@ pub async fn start_with_store(
             })
             .await
     });
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
     tracing::info!(%addr, policy = %state.policy.name, "serving");
     Ok(RunningServer {
         addr,
@@ -234,6 +239,7 @@ pub async fn start_with_store(
         stop,
         http: Some(http),
         scheduler: Some(scheduler),
+        notifier: Some(notifier),
         local_token,
     })
 }

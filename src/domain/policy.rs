@@ -38,6 +38,9 @@ pub struct Policy {
     #[serde(default)]
     pub flowchart: Option<Flowchart>,
     pub templates: Templates,
+    /// Notification channels, routes and the directory (`[notify]`).
+    #[serde(default)]
+    pub notify: super::notify::NotifyPolicy,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -414,6 +417,8 @@ impl Policy {
             super::flowchart::validate(flow, self)?;
         }
         super::template::validate_all(&self.templates)?;
+        let severities: Vec<&str> = self.severities.iter().map(|s| s.id.as_str()).collect();
+        self.notify.validate(&severities, &self.kinds)?;
         Ok(())
     }
 
@@ -457,6 +462,7 @@ impl Policy {
                 escalation: "ESCALATION {id}".into(),
                 customer: "{title}".into(),
             },
+            notify: Default::default(),
         }
     }
 }

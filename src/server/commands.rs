@@ -151,6 +151,33 @@ pub async fn escalate_due(
     Ok((stored, next))
 }
 
+/// Appends one event the system writes on its own (the delivery worker's
+/// outcomes) under its derived id, through the decision model like any other:
+/// a repeat (after a restart) is stored once. True when newly stored.
+pub async fn append_system(
+    state: &Arc<AppState>,
+    ev: crate::domain::event::Event,
+) -> Result<bool, ApiError> {
+    let mut decider = state.decider.lock().await;
+    if state.needs_recovery.load(Ordering::Acquire) {
+        recover(state, &mut decider).await?;
+    }
+    let id = ev.id;
+    if decider.known.contains(&id) {
+        let waiting = lock(&state.inflight).get(&id).cloned();
+        drop(decider);
+        return repeat(state, id, waiting).await.map(|_| false);
+    }
+    decider.known.insert(id);
+    decider.world.apply(&ev);
+    let ticket = state.store.enqueue(id, vec![ev]);
+    let (done, waiting) = watch::channel(None);
+    lock(&state.inflight).insert(id, waiting);
+    drop(decider);
+    let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+    settle(state, id, result, &done).await.map(|a| !a.duplicate)
+}
+
 /// Records the outcome of an append for everyone waiting on it.
 async fn settle(
     state: &Arc<AppState>,

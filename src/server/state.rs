@@ -72,6 +72,8 @@ pub struct AppState {
     pub stop: watch::Receiver<bool>,
     /// Poked after every commit so the scheduler re-evaluates.
     pub wake_scheduler: Notify,
+    /// Poked after every commit so the delivery worker routes what is new.
+    pub wake_notifier: Notify,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
             live,
             stop,
             wake_scheduler: Notify::new(),
+            wake_notifier: Notify::new(),
         });
         // Weak: the store owns the hook, and the state owns the store.
         let weak: Weak<AppState> = Arc::downgrade(&state);
@@ -124,6 +127,7 @@ impl AppState {
             let _ = self.live.send(Live::Event(ev.clone()));
         }
         self.wake_scheduler.notify_one();
+        self.wake_notifier.notify_one();
     }
 
     pub fn read_view<T>(&self, f: impl FnOnce(&View) -> T) -> T {
