@@ -511,7 +511,10 @@ mod tests {
         .unwrap_err();
         assert!(err.contains("never written in the policy file"), "{err}");
         // The table holding it is named (with its line).
-        assert!(err.contains("[channels.chat]") && err.contains("line 2"), "{err}");
+        assert!(
+            err.contains("[channels.chat]") && err.contains("line 2"),
+            "{err}"
+        );
     }
 
     #[test]
