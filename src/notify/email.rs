@@ -78,7 +78,7 @@ fn message(from: &str, intent: &Intent) -> Result<Message, String> {
     let mut b = Message::builder()
         .from(from.parse().map_err(|e| format!("from {from:?}: {e}"))?)
         .subject(format!(
-            "[{} {}] {} — {}",
+            "[{} {}] {}: {}",
             intent.incident_key,
             intent.severity,
             intent.title,
