@@ -364,3 +364,305 @@ pub fn answer_clocks(inc: &Incident, policy: &Policy) -> Vec<AnswerClock> {
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::command::Action;
+    use crate::domain::event::{Channel, DeliveryAttempt, DeliveryOutcome};
+    use crate::domain::testkit::{Harness, POLICY, at};
+    use proptest::prelude::*;
+
+    const NOTIFY: &str = r#"
+[notify.channels.chat]
+type = "slack"
+webhook_url = { env = "X" }
+[notify.channels.pager]
+type = "pagerduty"
+routing_key = { env = "Y" }
+[notify.channels.customers]
+type = "email"
+smtp = "mail:25"
+from = "a@b.c"
+to = ["c@d.e"]
+[[notify.routes]]
+channel = "pager"
+events = ["declared", "acknowledged", "resolved"]
+severities = ["P1"]
+[[notify.routes]]
+channel = "chat"
+events = ["declared", "note", "paged"]
+[[notify.routes]]
+channel = "customers"
+updates = ["customer"]
+[[notify.directory]]
+name = "alice"
+aliases = ["Engineering Manager"]
+pagerduty = { env = "Z" }
+slack = "<@U1>"
+respond_within = "10m"
+"#;
+
+    fn harness() -> Harness {
+        Harness::new(Policy::from_toml(&format!("{POLICY}{NOTIFY}")).unwrap())
+    }
+
+    fn ids() -> SystemIds {
+        SystemIds::new([7; 32])
+    }
+
+    fn routed(h: &Harness, events: &[Event]) -> Vec<Intent> {
+        events
+            .iter()
+            .flat_map(|e| route(e, h.world.get(&e.incident).unwrap(), &h.policy, &ids()))
+            .collect()
+    }
+
+    fn summary(intents: &[Intent]) -> Vec<(String, String, Option<PdAction>)> {
+        intents
+            .iter()
+            .map(|i| (i.channel.clone(), i.target.clone(), i.pd_action))
+            .collect()
+    }
+
+    #[test]
+    fn routes_filter_by_event_kind_severity_and_update_channel() {
+        let mut h = harness();
+        let p1 = h.declare("API down", "P1");
+        let declared: Vec<Event> = h.log.clone();
+        let got = routed(&h, &declared);
+        assert_eq!(
+            summary(&got),
+            [
+                ("pager".into(), String::new(), Some(PdAction::Trigger)),
+                ("chat".into(), String::new(), None)
+            ]
+        );
+        assert_eq!(
+            got[0].dedup_key.as_deref(),
+            Some(dedup_key(got[0].incident, "").as_str())
+        );
+        assert_eq!(got[0].pd_severity, "critical");
+
+        let p2 = h.declare("Reports slow", "P2");
+        let ev = h.log.last().cloned().unwrap();
+        let _ = ev;
+        let evs = h.events_of(&p2).into_iter().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            summary(&routed(&h, &evs)),
+            [("chat".into(), String::new(), None)],
+            "P2: no PagerDuty"
+        );
+
+        let ack = h.run("bob", &p1, Action::Acknowledge);
+        assert_eq!(
+            summary(&routed(&h, &ack)),
+            [("pager".into(), String::new(), Some(PdAction::Acknowledge))]
+        );
+
+        let customer = h.run(
+            "bob",
+            &p1,
+            Action::PostUpdate {
+                channel: Channel::Customer,
+                state: None,
+                text: "We are on it".into(),
+            },
+        );
+        let got = routed(&h, &customer);
+        assert_eq!(summary(&got), [("customers".into(), String::new(), None)]);
+        assert_eq!(got[0].to, ["c@d.e"]);
+        assert_eq!(got[0].text, "We are on it");
+        let internal = h.run(
+            "bob",
+            &p1,
+            Action::PostUpdate {
+                channel: Channel::Internal,
+                state: None,
+                text: "x".into(),
+            },
+        );
+        assert!(routed(&h, &internal).is_empty());
+    }
+
+    #[test]
+    fn a_page_reaches_the_person_and_resolving_resolves_their_page() {
+        let mut h = harness();
+        let inc = h.declare("Search slow", "P2");
+        let page = h.run(
+            "bob",
+            &inc,
+            Action::Page {
+                who: "@Alice".into(),
+                reason: "owner".into(),
+            },
+        );
+        let got = routed(&h, &page);
+        assert_eq!(
+            summary(&got),
+            [
+                ("chat".into(), String::new(), None),
+                ("pager".into(), "alice".into(), Some(PdAction::Trigger))
+            ]
+        );
+        assert_eq!(
+            got[0].mention.as_deref(),
+            Some("<@U1>"),
+            "the chat post mentions her"
+        );
+        let alice_key = got[1].dedup_key.clone().unwrap();
+        assert!(alice_key.ends_with("-alice"));
+        // An escalation to her alias reaches her under the same key.
+        let esc = h.run(
+            "bob",
+            &inc,
+            Action::Escalate {
+                to: Some("Engineering Manager".into()),
+                reason: "r".into(),
+            },
+        );
+        let got = routed(&h, &esc);
+        // No route sends escalations to chat, so she gets her own mention there.
+        assert_eq!(
+            summary(&got),
+            [
+                ("pager".into(), "alice".into(), Some(PdAction::Trigger)),
+                ("chat".into(), "alice".into(), None)
+            ]
+        );
+        assert_eq!(got[1].mention.as_deref(), Some("<@U1>"));
+        assert_eq!(got[0].dedup_key.as_deref(), Some(alice_key.as_str()));
+        // Resolving (a P2: no service route) still resolves her page, once.
+        let res = h.run(
+            "bob",
+            &inc,
+            Action::Resolve {
+                summary: String::new(),
+                force: true,
+            },
+        );
+        let got = routed(&h, &res);
+        let pd: Vec<_> = got
+            .iter()
+            .filter(|i| i.kind == ChannelKind::Pagerduty)
+            .collect();
+        assert_eq!(pd.len(), 1);
+        assert_eq!(pd[0].pd_action, Some(PdAction::Resolve));
+        assert_eq!(pd[0].dedup_key.as_deref(), Some(alice_key.as_str()));
+    }
+
+    #[test]
+    fn the_answer_clock_runs_from_the_page_and_is_met_when_they_act() {
+        let mut h = harness();
+        let inc = h.declare("Search slow", "P2");
+        h.at(2);
+        h.run(
+            "bob",
+            &inc,
+            Action::Page {
+                who: "@alice".into(),
+                reason: "owner".into(),
+            },
+        );
+        let clocks = answer_clocks(h.inc(&inc), &h.policy);
+        assert_eq!(clocks.len(), 1);
+        assert_eq!(clocks[0].paged_at, at(2));
+        assert_eq!(clocks[0].due_at, at(12), "paged 10:02, answer due 10:12");
+        assert_eq!(clocks[0].answered_at, None);
+        h.at(4);
+        h.run(
+            "bob",
+            &inc,
+            Action::Note {
+                kind: Default::default(),
+                text: "still waiting".into(),
+            },
+        );
+        assert_eq!(
+            answer_clocks(h.inc(&inc), &h.policy)[0].answered_at,
+            None,
+            "bob is not alice"
+        );
+        h.at(5);
+        h.run(
+            "alice",
+            &inc,
+            Action::Note {
+                kind: Default::default(),
+                text: "on it".into(),
+            },
+        );
+        assert_eq!(
+            answer_clocks(h.inc(&inc), &h.policy)[0].answered_at,
+            Some(at(5))
+        );
+        let all = crate::domain::clocks::clocks(h.inc(&inc), &h.policy, at(6));
+        let c = all
+            .iter()
+            .find(|c| c.kind == crate::domain::clocks::ClockKind::Answer)
+            .unwrap();
+        assert_eq!(c.label, "alice answers (paged 10:02)");
+        assert_eq!(c.state, crate::domain::clocks::ClockState::Met);
+    }
+
+    proptest! {
+        /// Whatever happens, routing is deterministic, ids are unique per
+        /// (event, channel, target), every intent names a configured channel,
+        /// and the worker's own outcome events are never routed.
+        #[test]
+        fn routing_is_deterministic_and_never_routes_outcomes(
+            steps in proptest::collection::vec(0u8..6, 1..25),
+            sev in prop_oneof![Just("P1"), Just("P2"), Just("P3")],
+        ) {
+            let mut h = harness();
+            let inc = h.declare("Prop", sev);
+            let mut seen = std::collections::HashSet::new();
+            let mut minute = 0;
+            for s in steps {
+                minute += 1;
+                h.at(minute);
+                let action = match s {
+                    0 => Action::Note { kind: Default::default(), text: format!("n{minute}") },
+                    1 => Action::Page { who: "@alice".into(), reason: "r".into() },
+                    2 => Action::Acknowledge,
+                    3 => Action::PostUpdate { channel: Channel::Customer, state: None, text: "u".into() },
+                    4 => Action::Resolve { summary: String::new(), force: true },
+                    _ => Action::Reopen { reason: "again".into() },
+                };
+                let Ok(events) = h.try_run("bob", Some(&inc), action) else { continue };
+                for e in &events {
+                    let a = route(e, h.world.get(&e.incident).unwrap(), &h.policy, &ids());
+                    let b = route(e, h.world.get(&e.incident).unwrap(), &h.policy, &ids());
+                    prop_assert_eq!(&a, &b);
+                    for i in &a {
+                        prop_assert!(h.policy.notify.channels.contains_key(&i.channel));
+                        prop_assert!(seen.insert(i.id), "id reused: {:?}", i);
+                        prop_assert!(crate::domain::ids::is_system_id(i.id));
+                        // Its outcome is never routed again.
+                        let outcome = Event {
+                            id: Uuid::new_v4(),
+                            incident: e.incident,
+                            actor: "notify".into(),
+                            occurred_at: h.now,
+                            body: EventBody::DeliveryAttempted(Box::new(DeliveryAttempt {
+                                delivery: i.id,
+                                channel: i.channel.clone(),
+                                kind: i.kind,
+                                target: i.target.clone(),
+                                about: e.id,
+                                what: i.what.clone(),
+                                attempt: 1,
+                                outcome: DeliveryOutcome::Failed,
+                                detail: String::new(),
+                                retry_at: None,
+                                retry_in: None,
+                            })),
+                        };
+                        prop_assert!(route(&outcome, h.world.get(&e.incident).unwrap(), &h.policy, &ids()).is_empty());
+                    }
+                }
+            }
+        }
+    }
+}
