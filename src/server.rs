@@ -18,6 +18,7 @@ pub mod routes;
 pub mod scheduler;
 pub mod state;
 pub mod stream;
+pub mod streams;
 
 use crate::domain::command::Access;
 use crate::domain::policy::Policy;
@@ -60,6 +61,11 @@ pub struct ServerConfig {
     /// a client stalled mid-request (frozen, suspended with Ctrl-Z) must not
     /// keep `warroom serve` from exiting on SIGTERM, nor a TUI from quitting.
     pub shutdown_grace: Duration,
+    /// Most live streams one token (or SSH key) may hold at once; one more is
+    /// refused with 429 naming the limit.
+    pub max_streams_per_token: usize,
+    /// Most live streams in all; one more is refused with 503 and Retry-After.
+    pub max_streams: usize,
 }
 
 impl ServerConfig {
@@ -74,6 +80,8 @@ impl ServerConfig {
             broadcast_capacity: 4096,
             token_cache_ttl: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(5),
+            max_streams_per_token: 32,
+            max_streams: 4096,
         }
     }
 }
@@ -230,6 +238,11 @@ pub async fn start_with_store(
             })
             .await
     });
+    tokio::spawn(streams::sweep_revoked(
+        state.clone(),
+        state.config.token_cache_ttl,
+        stop_rx.clone(),
+    ));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
     let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
     tracing::info!(%addr, policy = %state.policy.name, "serving");

@@ -98,6 +98,9 @@ fn a_secret_written_into_the_file_is_refused_with_its_line() {
     );
     let line = DEFAULT.lines().count() + 2;
     // The table holding it, by line (`FILE:LINE:`).
-    assert!(err.contains(&format!(".toml:{line}:")), "line {line}: {err}");
+    assert!(
+        err.contains(&format!(".toml:{line}:")),
+        "line {line}: {err}"
+    );
     assert!(err.contains("[notify.channels.chat]"), "{err}");
 }

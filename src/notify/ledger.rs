@@ -25,9 +25,7 @@ use uuid::Uuid;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS notify_position (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
-    seq     INTEGER NOT NULL,
-    -- Key for the ids of the worker's own events until the server holds one.
-    ids_key BLOB NOT NULL
+    seq     INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notify_deliveries (
     id          TEXT PRIMARY KEY,
@@ -95,10 +93,9 @@ impl Ledger {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
-        let key: [u8; 32] = rand::random();
         conn.execute(
-            "INSERT OR IGNORE INTO notify_position (id, seq, ids_key) VALUES (1, 0, ?1)",
-            params![key.to_vec()],
+            "INSERT OR IGNORE INTO notify_position (id, seq) VALUES (1, 0)",
+            [],
         )?;
         Ok(Ledger { conn })
     }
@@ -111,17 +108,6 @@ impl Ledger {
                     r.get(0)
                 })?;
         Ok(u64::try_from(seq).unwrap_or(0))
-    }
-
-    /// The key the worker derives its event ids under.
-    pub fn ids_key(&self) -> anyhow::Result<[u8; 32]> {
-        let key: Vec<u8> = self.conn.query_row(
-            "SELECT ids_key FROM notify_position WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )?;
-        key.try_into()
-            .map_err(|_| anyhow::anyhow!("notify_position.ids_key is not 32 bytes"))
     }
 
     /// Records new intents (each once) and retry requests, and moves the

@@ -91,13 +91,9 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             return;
         }
     };
-    let ids = match ledger.ids_key() {
-        Ok(k) => SystemIds::new(k),
-        Err(e) => {
-            tracing::error!(error = %e, "delivery ledger has no id key");
-            return;
-        }
-    };
+    // Delivery and outcome ids are derived under the database's own key, like
+    // the scheduler's: stable across restarts, unforgeable by clients.
+    let ids = state.system_ids().clone();
     let settings = &state.policy.notify.delivery;
     let http = match reqwest::Client::builder()
         .timeout(std_span(settings.timeout))
