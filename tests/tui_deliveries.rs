@@ -14,6 +14,7 @@ use warroom::tui::msg::Effect;
 use warroom::tui::update::key;
 use warroom::tui::{Model, update};
 
+#[allow(clippy::too_many_arguments)]
 fn attempt(
     f: &mut Fixture,
     inc: &str,

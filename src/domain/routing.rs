@@ -189,24 +189,21 @@ pub fn route(ev: &Event, inc: &Incident, policy: &Policy, ids: &SystemIds) -> Ve
         reach(&mut out, contact, ev, inc, policy, ids);
     }
 
-    // Acknowledge / resolve / re-trigger every PagerDuty key paged for this incident.
-    if let Some(action @ (PdAction::Acknowledge | PdAction::Resolve)) = pagerduty_action(kind)
-        .filter(|_| {
-            !matches!(
-                ev.body,
-                EventBody::Paged { .. } | EventBody::Escalated { .. }
-            )
-        })
-        .or(matches!(ev.body, EventBody::Reopened { .. }).then_some(PdAction::Trigger))
-        .filter(|a| *a != PdAction::Trigger)
+    // Acknowledging or resolving the incident does the same to every
+    // PagerDuty key paged for it, so a page does not ring on after it is handled.
+    let follow_up = match &ev.body {
+        EventBody::Acknowledged => Some(PdAction::Acknowledge),
+        EventBody::Resolved { .. } => Some(PdAction::Resolve),
+        _ => None,
+    };
+    if let Some(action) = follow_up
+        && let Some((channel, cfg)) = notify.first_of(ChannelKind::Pagerduty)
     {
-        if let Some((channel, cfg)) = notify.first_of(ChannelKind::Pagerduty) {
-            for contact in paged_contacts(inc, policy).filter(|c| c.pagerduty.is_some()) {
-                let mut intent = base(channel, cfg, &contact.name);
-                intent.pd_action = Some(action);
-                intent.dedup_key = Some(dedup_key(inc.id, &contact.name));
-                push(&mut out, intent);
-            }
+        for contact in paged_contacts(inc, policy).filter(|c| c.pagerduty.is_some()) {
+            let mut intent = base(channel, cfg, &contact.name);
+            intent.pd_action = Some(action);
+            intent.dedup_key = Some(dedup_key(inc.id, &contact.name));
+            push(&mut out, intent);
         }
     }
     out
