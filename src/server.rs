@@ -103,6 +103,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
+    notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
     status: StatusTasks,
 }
@@ -185,6 +186,9 @@ impl RunningServer {
         }
         if let Some(f) = self.status.follower.take() {
             f.await.context("the status page's follower failed")?;
+        }
+        if let Some(n) = self.notifier.take() {
+            n.await.context("the delivery worker failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -293,7 +297,8 @@ pub async fn start_with_store(
         state.config.token_cache_ttl,
         stop_rx.clone(),
     ));
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
     tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
     Ok(RunningServer {
         addr,
@@ -301,6 +306,7 @@ pub async fn start_with_store(
         stop,
         http: Some(http),
         scheduler: Some(scheduler),
+        notifier: Some(notifier),
         local_token,
         status: status_tasks,
     })
