@@ -5,6 +5,7 @@
 //! - [`protocol`]: serde wire types shared by server and client.
 //! - [`store`]: the event log and tokens (`EventStore`, SQLite with group commit).
 //! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
+//! - [`status`]: the public status page (HTML, Statuspage v2 JSON, Atom) served by the server.
 //! - [`tui`]: the terminal war room (Elm style: model, update, view).
 pub mod cli;
 pub mod client;
@@ -13,5 +14,6 @@ pub mod demo;
 pub mod domain;
 pub mod protocol;
 pub mod server;
+pub mod status;
 pub mod store;
 pub mod tui;

@@ -70,6 +70,10 @@ pub struct ServerConfig {
     pub max_streams: usize,
     /// Header/body timeouts and the connection cap (see [`listen`]).
     pub conn_limits: ConnLimits,
+    /// A second listener for the public status page alone (`--status-listen`),
+    /// so it can face the internet while the API does not. The page is on the
+    /// API's listener under `/status` either way.
+    pub status_listen: Option<String>,
 }
 
 impl ServerConfig {
@@ -87,6 +91,7 @@ impl ServerConfig {
             max_streams_per_token: 32,
             max_streams: 4096,
             conn_limits: ConnLimits::default(),
+            status_listen: None,
         }
     }
 }
@@ -99,6 +104,14 @@ pub struct RunningServer {
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
     local_token: Option<String>,
+    status: StatusTasks,
+}
+
+/// The status page's follower and, with `--status-listen`, its own listener.
+struct StatusTasks {
+    follower: Option<JoinHandle<()>>,
+    addr: Option<SocketAddr>,
+    http: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -117,6 +130,20 @@ impl RunningServer {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The public status page: `http://127.0.0.1:PORT/status/` on the API's
+    /// listener, or the root of its own listener when one was asked for.
+    pub fn status_url(&self) -> String {
+        match self.status.addr {
+            Some(addr) => format!("http://{addr}/"),
+            None => format!("{}/status/", self.url()),
+        }
+    }
+
+    /// The address of the status page's own listener, if it has one.
+    pub fn status_addr(&self) -> Option<SocketAddr> {
+        self.status.addr
     }
 
     /// The secret of the bootstrap token, when [`ServerConfig::bootstrap_token`] was set.
@@ -147,8 +174,17 @@ impl RunningServer {
                 }
             }
         }
+        if let Some(mut http) = self.status.http.take() {
+            match tokio::time::timeout(self.state.config.shutdown_grace, &mut http).await {
+                Ok(res) => res.context("the status page's HTTP task failed")??,
+                Err(_) => http.abort(),
+            }
+        }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
+        }
+        if let Some(f) = self.status.follower.take() {
+            f.await.context("the status page's follower failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -226,11 +262,28 @@ pub async fn start_with_store(
     };
 
     let (stop, stop_rx) = watch::channel(false);
+    let config_status_listen = config.status_listen.clone();
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
-    let app = routes::router(state.clone());
-
+    let (status, follower) = crate::status::StatusService::start(&state);
+    let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
     let mut limits = state.config.conn_limits;
     limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
+    let status_tasks = match &config_status_listen {
+        Some(addr) => {
+            let (addr, http) = serve_status(addr, status, limits, stop_rx.clone()).await?;
+            StatusTasks {
+                follower: Some(follower),
+                addr: Some(addr),
+                http: Some(http),
+            }
+        }
+        None => StatusTasks {
+            follower: Some(follower),
+            addr: None,
+            http: None,
+        },
+    };
+
     let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
     tokio::spawn(streams::sweep_revoked(
         state.clone(),
@@ -246,5 +299,25 @@ pub async fn start_with_store(
         http: Some(http),
         scheduler: Some(scheduler),
         local_token,
+        status: status_tasks,
     })
+}
+
+/// Binds the status page's own listener (the page at `/`) and serves it
+/// until the stop flag flips.
+async fn serve_status(
+    listen: &str,
+    status: Arc<crate::status::StatusService>,
+    limits: ConnLimits,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = crate::status::router(status, "");
+    // The same front door as the API: this one faces the internet.
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop));
+    tracing::info!(%addr, "serving the status page");
+    Ok((addr, http))
 }

@@ -38,6 +38,9 @@ pub struct Policy {
     #[serde(default)]
     pub flowchart: Option<Flowchart>,
     pub templates: Templates,
+    /// The public status page: name, URL, components, public severities.
+    #[serde(default)]
+    pub status_page: super::status_page::StatusPageConfig,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -414,6 +417,7 @@ impl Policy {
             super::flowchart::validate(flow, self)?;
         }
         super::template::validate_all(&self.templates)?;
+        super::status_page::validate(self)?;
         Ok(())
     }
 
@@ -457,6 +461,7 @@ impl Policy {
                 escalation: "ESCALATION {id}".into(),
                 customer: "{title}".into(),
             },
+            status_page: Default::default(),
         }
     }
 }
