@@ -137,7 +137,7 @@ pub async fn play(base: &str, admin_token: &str, script: Script) -> anyhow::Resu
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::domain::{Policy, World, decide};
+    use crate::domain::{World, decide};
 
     /// Every step of the shipped script is accepted by the default policy, in order,
     /// by an actor whose role allows it: a typo in the script fails here, not in front of a newcomer.
