@@ -17,7 +17,7 @@
 //! competes with, so this overstates the page's cost to the API.
 //!
 //! Knobs: `WARROOM_BENCH_SECS` (each phase, default 5),
-//! `WARROOM_BENCH_STATUS_RATE` (requests/s, 0 = as fast as possible),
+//! `WARROOM_BENCH_STATUS_RATE` (requests/s, default 11,000 so that ≥ 10,000 are served after pacing slip; 0 = as fast as possible),
 //! `WARROOM_BENCH_STATUS_CONNS` (default 64).
 
 use serde_json::json;
@@ -182,7 +182,7 @@ async fn phase(
 
 fn main() -> anyhow::Result<()> {
     let secs: f64 = env("WARROOM_BENCH_SECS", 5.0);
-    let rate: f64 = env("WARROOM_BENCH_STATUS_RATE", 10_000.0);
+    let rate: f64 = env("WARROOM_BENCH_STATUS_RATE", 11_000.0);
     let conns: usize = env("WARROOM_BENCH_STATUS_CONNS", 64);
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .thread_name("warroom-server")
