@@ -148,8 +148,9 @@ fn csp() -> HeaderValue {
 impl StatusService {
     /// An empty page for `policy`; [`StatusService::start`] feeds it.
     pub fn new(policy: Arc<Policy>, stop: watch::Receiver<bool>) -> Arc<StatusService> {
-        let projection = Projection::default();
         let now = Utc::now();
+        let mut projection = Projection::default();
+        projection.setup = Some(now);
         let page = model::build(&projection, &policy, now);
         let (live, _) = broadcast::channel(256);
         let (ready, _) = watch::channel(false);
@@ -341,7 +342,8 @@ mod tests {
         // Age it past the limit: the next request renders a new one, and the
         // one after shares it.
         let old = Utc::now() - chrono::Duration::seconds(61);
-        let page = model::build(&Projection::default(), &svc.policy, old);
+        let proj = svc.projection.read().unwrap().clone();
+        let page = model::build(&proj, &svc.policy, old);
         *svc.snapshot.write().unwrap() = Arc::new(Snapshot::render(&page, old));
         let rebuilt = svc.current();
         assert!(rebuilt.built_at > old + chrono::Duration::seconds(60));
