@@ -451,6 +451,35 @@ fn text(loaded: &Loaded) -> String {
         }
     }
 
+    let page = &p.status_page;
+    let _ = writeln!(o, "\nPublic status page: {}", page.title(p));
+    let _ = writeln!(
+        o,
+        "  url: {}",
+        if page.url.is_empty() {
+            "(relative links)"
+        } else {
+            &page.url
+        }
+    );
+    let public: Vec<String> = p
+        .severities
+        .iter()
+        .filter(|s| page.is_public(&s.id))
+        .map(|s| format!("{} ({})", s.id, p.public_impact(&s.id).as_str()))
+        .collect();
+    let _ = writeln!(
+        o,
+        "  public severities (impact): {}",
+        list_or_none(&public, ", ")
+    );
+    if page.components.is_empty() {
+        let _ = writeln!(o, "  components: the services public incidents name");
+    }
+    for c in &page.components {
+        let _ = writeln!(o, "  component {} = service {}", c.name, c.service);
+    }
+
     let _ = writeln!(o, "\nTemplates (placeholders: {})", FIELDS.join(", "));
     let t = &p.templates;
     for (name, body) in [
