@@ -121,6 +121,17 @@ pub enum Action {
         #[serde(default)]
         summary: String,
     },
+    /// Declares a triage item (`incident` = `TRI-n`) an incident, under its id.
+    DeclareTriaged {
+        /// Overrides the severity the alert mapping gave it.
+        #[serde(default)]
+        severity: Option<String>,
+    },
+    /// Dismisses a triage item (`incident` = `TRI-n`): not real, or not an incident.
+    DismissTriaged {
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 fn yes() -> bool {
@@ -192,6 +203,8 @@ impl Action {
             Action::AddActionItem { .. } => "add_action_item",
             Action::UpdateActionItem { .. } => "update_action_item",
             Action::CompleteReview { .. } => "complete_review",
+            Action::DeclareTriaged { .. } => "declare_triaged",
+            Action::DismissTriaged { .. } => "dismiss_triaged",
         }
     }
 }

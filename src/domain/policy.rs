@@ -38,6 +38,9 @@ pub struct Policy {
     #[serde(default)]
     pub flowchart: Option<Flowchart>,
     pub templates: Templates,
+    /// How alerts from monitoring become incidents or triage items.
+    #[serde(default)]
+    pub ingest: super::alert::IngestPolicy,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -414,6 +417,8 @@ impl Policy {
             super::flowchart::validate(flow, self)?;
         }
         super::template::validate_all(&self.templates)?;
+        let severity_ids: Vec<String> = self.severities.iter().map(|s| s.id.clone()).collect();
+        self.ingest.validate(&severity_ids, &self.kinds)?;
         Ok(())
     }
 
@@ -457,6 +462,7 @@ impl Policy {
                 escalation: "ESCALATION {id}".into(),
                 customer: "{title}".into(),
             },
+            ingest: super::alert::IngestPolicy::default(),
         }
     }
 }

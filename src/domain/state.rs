@@ -1,6 +1,7 @@
 //! The projection: incidents as a fold over events. One [`World::apply`] serves
 //! server and client alike, so both always agree on what an incident looks like.
 
+use super::alert::{self, AlertLink, Alerts};
 use super::event::{ActionState, Channel, Event, EventBody, Impact, Status};
 use super::policy::Phase;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -72,6 +73,9 @@ pub struct Incident {
     /// Overdue reminders already written, so each missed deadline is written once.
     pub overdue_marked: BTreeSet<(Channel, DateTime<Utc>)>,
     pub reopened: u32,
+    /// The alert group behind it, when alerts opened it (see [`super::alert`]).
+    #[serde(default)]
+    pub alerts: Option<AlertLink>,
     pub event_count: u64,
     pub last_activity: DateTime<Utc>,
 }
@@ -116,6 +120,9 @@ pub struct World {
     pub incidents: BTreeMap<Uuid, Incident>,
     /// Incident ids by number - 1.
     pub order: Vec<Uuid>,
+    /// Alert groups and the triage queue.
+    #[serde(default)]
+    pub alerts: Alerts,
     /// Event ids already applied: applying one twice is a no-op.
     #[serde(skip)]
     seen: HashSet<Uuid>,
@@ -194,12 +201,15 @@ impl World {
                     review: None,
                     overdue_marked: BTreeSet::new(),
                     reopened: 0,
+                    alerts: None,
                     event_count: 1,
                     last_activity: at,
                 },
             );
+            alert::fold(self, ev);
             return;
         }
+        alert::fold(self, ev);
         let Some(inc) = self.incidents.get_mut(&ev.incident) else {
             return;
         };
@@ -299,6 +309,11 @@ impl World {
                 inc.overdue_marked.insert((*channel, *due_at));
             }
             EventBody::ReviewCompleted { .. } => inc.review = Some(stamp()),
+            // Folded by `alert::fold` above.
+            EventBody::AlertTriaged { .. }
+            | EventBody::AlertsFiring { .. }
+            | EventBody::AlertsResolved { .. }
+            | EventBody::TriageDismissed { .. } => {}
         }
     }
 
