@@ -94,12 +94,6 @@ impl AlertBatch {
         format!("{}:{}", self.source.as_str(), self.group)
     }
 
-    /// The command id of this payload: the same payload gives the same id
-    /// (stored once), and only the server can compute it.
-    pub fn command_id(&self, ids: &SystemIds) -> Uuid {
-        let content = serde_json::to_vec(self).unwrap_or_default();
-        ids.derive("ingest", &[self.key().as_bytes(), &content])
-    }
 }
 
 /// A payload beyond a limit; the adapters answer it in the sender's error shape.
@@ -200,7 +194,7 @@ impl AlertLine {
                 .unwrap_or_default()
         };
         AlertLine {
-            fingerprint: short(&a.fingerprint),
+            fingerprint: a.fingerprint.clone(),
             name: pick(&["alertname", "summary"]),
             summary: pick(&["summary", "description", "message"]),
             starts_at: a.starts_at,
@@ -269,6 +263,11 @@ pub struct AlertGroup {
     pub generation: u32,
     /// Firing alerts: fingerprint → start time.
     pub firing: BTreeMap<String, Option<DateTime<Utc>>>,
+    /// Entries written for the group so far: part of the next payload's id,
+    /// so the group's state never repeats (fire, clear, fire again is three
+    /// different commands even when the payloads are byte for byte the same).
+    #[serde(default)]
+    pub changes: u64,
 }
 
 /// What the alert side of the projection holds.
@@ -306,6 +305,32 @@ impl Alerts {
     }
 }
 
+/// The batch with its keys (group, fingerprints) made safe to print: they are
+/// stored in events and compared with what is stored.
+fn normalized(batch: &AlertBatch) -> AlertBatch {
+    let mut b = batch.clone();
+    b.group = sanitize_line(&b.group);
+    for a in &mut b.alerts {
+        a.fingerprint = sanitize_line(&a.fingerprint);
+    }
+    b
+}
+
+/// The id a payload is stored under: the same payload against the same group
+/// state gives the same id (a retry is stored once), only the server can
+/// compute it, and a payload that comes again after the group changed (an
+/// Events v2 trigger after a resolve) is a new command.
+pub fn command_id(ids: &SystemIds, batch: &AlertBatch, group: Option<&AlertGroup>) -> Uuid {
+    let content = serde_json::to_vec(&(batch, group)).unwrap_or_default();
+    ids.derive("ingest", &[batch.key().as_bytes(), &content])
+}
+
+/// The id [`decide_alerts`] would store `batch` under, against `world`.
+pub fn batch_id(world: &World, ids: &SystemIds, batch: &AlertBatch) -> Uuid {
+    let batch = normalized(batch);
+    command_id(ids, &batch, world.alerts.groups.get(&batch.key()))
+}
+
 /// Whether the group's target still takes alerts: an open incident, a pending triage item.
 fn live(world: &World, target: Uuid) -> bool {
     if let Some(inc) = world.get(&target) {
@@ -324,6 +349,7 @@ pub fn decide_alerts(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Vec<Event> {
+    let batch = &normalized(batch);
     let key = batch.key();
     let group = world.alerts.groups.get(&key);
     let firing_now = group.map(|g| &g.firing);
@@ -351,7 +377,7 @@ pub fn decide_alerts(
         .filter(|a| !a.firing && firing_now.is_some_and(|f| f.contains_key(&a.fingerprint)))
         .collect();
 
-    let cmd = batch.command_id(ids);
+    let cmd = command_id(ids, batch, group);
     let mut out = Vec::new();
     let mut push = |incident: Uuid, body: EventBody| {
         let id = if out.is_empty() {
@@ -540,6 +566,7 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
                 g.target = ev.incident;
                 g.generation += 1;
             }
+            g.changes += 1;
             for a in alerts {
                 g.firing.insert(a.fingerprint.clone(), a.starts_at);
             }
@@ -550,6 +577,7 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
             let Some(g) = world.alerts.groups.get_mut(group) else {
                 return;
             };
+            g.changes += 1;
             for a in alerts {
                 g.firing.remove(&a.fingerprint);
             }
