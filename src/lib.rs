@@ -5,12 +5,14 @@
 //! - [`protocol`]: serde wire types shared by server and client.
 //! - [`store`]: the event log and tokens (`EventStore`, SQLite with group commit).
 //! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
+//! - [`ingest`]: alerts in — Alertmanager webhook and PagerDuty Events v2 adapters.
 //! - [`tui`]: the terminal war room (Elm style: model, update, view).
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod ingest;
 pub mod protocol;
 pub mod server;
 pub mod store;

@@ -20,9 +20,9 @@
 //!   `on_clear` says whether anything more happens (by default the IC decides).
 
 pub mod mapping;
-pub(crate) mod triage;
 #[cfg(test)]
 mod tests;
+pub(crate) mod triage;
 
 use super::event::{Event, EventBody, Impact, Status};
 use super::ids::SystemIds;
@@ -93,7 +93,6 @@ impl AlertBatch {
     pub fn key(&self) -> String {
         format!("{}:{}", self.source.as_str(), self.group)
     }
-
 }
 
 /// A payload beyond a limit; the adapters answer it in the sender's error shape.
@@ -336,7 +335,11 @@ fn live(world: &World, target: Uuid) -> bool {
     if let Some(inc) = world.get(&target) {
         return inc.closed.is_none();
     }
-    world.alerts.triage.get(&target).is_some_and(|t| t.pending())
+    world
+        .alerts
+        .triage
+        .get(&target)
+        .is_some_and(|t| t.pending())
 }
 
 /// The events a payload makes, at `now`, written by `actor` (the integration
@@ -365,7 +368,10 @@ pub fn decide_alerts(
             order.push(&a.fingerprint);
         }
     }
-    let alerts: Vec<&Alert> = order.iter().filter_map(|f| latest.get(f).copied()).collect();
+    let alerts: Vec<&Alert> = order
+        .iter()
+        .filter_map(|f| latest.get(f).copied())
+        .collect();
     let new_firing: Vec<&Alert> = alerts
         .iter()
         .copied()
@@ -399,10 +405,7 @@ pub fn decide_alerts(
         Some(t) => t,
         None if !new_firing.is_empty() => {
             let generation = group.map_or(0, |g| g.generation) + 1;
-            let target = ids.derive(
-                "alert-target",
-                &[key.as_bytes(), &generation.to_be_bytes()],
-            );
+            let target = ids.derive("alert-target", &[key.as_bytes(), &generation.to_be_bytes()]);
             let severities: Vec<String> = policy.severities.iter().map(|s| s.id.clone()).collect();
             let first = new_firing[0];
             let m = policy.ingest.map(first, &severities, &policy.kinds);

@@ -142,6 +142,9 @@ fn yes() -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
+    /// Monitoring that sends alerts: may only ingest (`/api/v1/ingest/…`),
+    /// not even read. Lowest, so `require` never lets it past anything else.
+    Integration,
     Viewer,
     Responder,
     Commander,
@@ -151,6 +154,7 @@ pub enum Access {
 impl Access {
     pub fn as_str(self) -> &'static str {
         match self {
+            Access::Integration => "integration",
             Access::Viewer => "viewer",
             Access::Responder => "responder",
             Access::Commander => "commander",
@@ -160,6 +164,7 @@ impl Access {
 
     pub fn parse(s: &str) -> Option<Access> {
         [
+            Access::Integration,
             Access::Viewer,
             Access::Responder,
             Access::Commander,

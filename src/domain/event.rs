@@ -509,7 +509,11 @@ impl EventBody {
                 alerts,
                 clear: true,
                 ..
-            } => format!("{} resolved: {} — all alerts clear", plural(alerts.len()), names(alerts)),
+            } => format!(
+                "{} resolved: {} — all alerts clear",
+                plural(alerts.len()),
+                names(alerts)
+            ),
             EventBody::AlertsResolved { alerts, .. } => {
                 format!("{} resolved: {}", plural(alerts.len()), names(alerts))
             }

@@ -142,7 +142,9 @@ impl IngestPolicy {
 
     /// Whether alerts of this severity become incidents at once (else triage items).
     pub fn declares(&self, severity: &str) -> bool {
-        self.declare.iter().any(|s| s.eq_ignore_ascii_case(severity))
+        self.declare
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(severity))
     }
 
     /// Checks every severity and kind the section names exists, and every template closes.
@@ -186,7 +188,10 @@ impl IngestPolicy {
             if !known_kind(k) {
                 return invalid(
                     field,
-                    format!("unknown kind {k:?}; the policy defines {}", kinds.join(", ")),
+                    format!(
+                        "unknown kind {k:?}; the policy defines {}",
+                        kinds.join(", ")
+                    ),
                 );
             }
         }

@@ -91,7 +91,10 @@ fn a_critical_alert_declares_an_incident_mapped_by_the_first_matching_rule() {
     assert_eq!(inc.title, "Alerta: summary of a");
     assert_eq!(inc.impact.services, ["api"]);
     assert_eq!(inc.alerts.as_ref().unwrap().firing, 1);
-    assert!(crate::domain::ids::is_system_id(ev[0].id) && crate::domain::ids::is_system_id(ev[0].incident));
+    assert!(
+        crate::domain::ids::is_system_id(ev[0].id)
+            && crate::domain::ids::is_system_id(ev[0].incident)
+    );
     assert_eq!(ev[0].actor, "alertmanager");
 }
 
@@ -102,7 +105,10 @@ fn a_warning_lands_in_triage_and_one_key_declares_or_dismisses_it() {
     assert_eq!(kinds(&ev), ["alert_triaged", "alerts_firing"]);
     assert!(h.world.order.is_empty(), "no incident yet");
     let item = h.world.alerts.queue().next().unwrap().clone();
-    assert_eq!((item.key().as_str(), item.severity.as_str()), ("TRI-1", "P3"));
+    assert_eq!(
+        (item.key().as_str(), item.severity.as_str()),
+        ("TRI-1", "P3")
+    );
     assert_eq!(item.kind, "security");
 
     let ev = h.run("bob", "TRI-1", Action::DeclareTriaged { severity: None });
@@ -153,14 +159,21 @@ fn a_resent_group_adds_nothing_and_changes_coalesce_into_one_entry_each() {
     next[1].firing = false;
     let ev = ingest(&mut h, &batch("g", next));
     assert_eq!(kinds(&ev), ["alerts_firing", "alerts_resolved"]);
-    assert_eq!(ev[0].body.describe(), "2 alerts firing: Alertd (summary of d), Alerte (summary of e)");
+    assert_eq!(
+        ev[0].body.describe(),
+        "2 alerts firing: Alertd (summary of d), Alerte (summary of e)"
+    );
     assert_eq!(h.inc("INC-1").alerts.as_ref().unwrap().firing, 3);
 }
 
 #[test]
 fn all_clear_is_said_once_and_the_ic_decides_unless_the_policy_says_otherwise() {
     for (on_clear, expect, status) in [
-        (OnClear::Note, vec!["alerts_resolved"], Status::Investigating),
+        (
+            OnClear::Note,
+            vec!["alerts_resolved"],
+            Status::Investigating,
+        ),
         (
             OnClear::Monitoring,
             vec!["alerts_resolved", "status_changed"],
@@ -274,10 +287,18 @@ fn the_policy_section_is_checked_against_the_severities_and_kinds() {
     let mut p = ingest_policy(OnClear::Note);
     p.ingest.rules[0].severity = Some("SEV9".into());
     let e = p.validate().unwrap_err().to_string();
-    assert!(e.contains("ingest.rules[0].severity") && e.contains("SEV9"), "{e}");
+    assert!(
+        e.contains("ingest.rules[0].severity") && e.contains("SEV9"),
+        "{e}"
+    );
     let mut p = ingest_policy(OnClear::Note);
     p.ingest.declare = vec!["P7".into()];
-    assert!(p.validate().unwrap_err().to_string().contains("ingest.declare[0]"));
+    assert!(
+        p.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("ingest.declare[0]")
+    );
 }
 
 #[derive(Clone, Debug)]
