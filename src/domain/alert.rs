@@ -279,6 +279,15 @@ pub struct Alerts {
 }
 
 impl Alerts {
+    /// `INC-n` or `TRI-n` of the group's current target.
+    pub fn target_key(&self, world: &World, group: &str) -> Option<String> {
+        let target = self.groups.get(group)?.target;
+        world
+            .get(&target)
+            .map(|i| i.key())
+            .or_else(|| self.triage.get(&target).map(TriageItem::key))
+    }
+
     /// Pending triage items, oldest first.
     pub fn queue(&self) -> impl Iterator<Item = &TriageItem> {
         self.triage_order
@@ -322,6 +331,11 @@ fn normalized(batch: &AlertBatch) -> AlertBatch {
 pub fn command_id(ids: &SystemIds, batch: &AlertBatch, group: Option<&AlertGroup>) -> Uuid {
     let content = serde_json::to_vec(&(batch, group)).unwrap_or_default();
     ids.derive("ingest", &[batch.key().as_bytes(), &content])
+}
+
+/// The key the projection files `batch`'s group under.
+pub fn group_key(batch: &AlertBatch) -> String {
+    format!("{}:{}", batch.source.as_str(), sanitize_line(&batch.group))
 }
 
 /// The id [`decide_alerts`] would store `batch` under, against `world`.

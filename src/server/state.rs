@@ -16,6 +16,8 @@
 
 use super::ServerConfig;
 use super::auth::TokenCache;
+use super::metrics::Metrics;
+use crate::domain::ids::SystemIds;
 use super::rate::RateLimiter;
 use crate::domain::policy::Policy;
 use crate::domain::state::World;
@@ -72,6 +74,10 @@ pub struct AppState {
     pub stop: watch::Receiver<bool>,
     /// Poked after every commit so the scheduler re-evaluates.
     pub wake_scheduler: Notify,
+    /// The per-database key system ids (ingest, …) are derived under.
+    pub ids: SystemIds,
+    /// Counters for `GET /metrics`.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -86,6 +92,7 @@ impl AppState {
             tokio::task::spawn_blocking(move || fold_log(&*store)).await??
         };
         let (live, _) = broadcast::channel(config.broadcast_capacity.max(16));
+        let ids = super::ingest::system_ids(&config.db);
         let state = Arc::new(AppState {
             store: store.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -99,6 +106,8 @@ impl AppState {
             live,
             stop,
             wake_scheduler: Notify::new(),
+            ids,
+            metrics: Metrics::new(),
         });
         // Weak: the store owns the hook, and the state owns the store.
         let weak: Weak<AppState> = Arc::downgrade(&state);
