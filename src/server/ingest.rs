@@ -205,7 +205,11 @@ pub fn system_ids(db: &Path) -> SystemIds {
         }
         Some(key)
     };
-    if let Some(key) = std::fs::read_to_string(&file).ok().as_deref().and_then(parse) {
+    if let Some(key) = std::fs::read_to_string(&file)
+        .ok()
+        .as_deref()
+        .and_then(parse)
+    {
         return SystemIds::new(key);
     }
     let key: [u8; 32] = rand::random();
@@ -225,7 +229,11 @@ pub fn system_ids(db: &Path) -> SystemIds {
     match written {
         Ok(()) => SystemIds::new(key),
         // Someone else wrote it first: theirs counts.
-        Err(_) => match std::fs::read_to_string(&file).ok().as_deref().and_then(parse) {
+        Err(_) => match std::fs::read_to_string(&file)
+            .ok()
+            .as_deref()
+            .and_then(parse)
+        {
             Some(k) => SystemIds::new(k),
             None => {
                 tracing::warn!(file = %file.display(), "cannot keep the system id key; using one for this process only");

@@ -228,7 +228,11 @@ fn read_model(world: &World, policy: &Policy, now: DateTime<Utc>) -> Registry {
     // Every severity and live status, zeros included: a series that vanishes
     // at zero breaks `rate()` and alerting on absence.
     for s in &policy.severities {
-        for st in [Status::Investigating, Status::Identified, Status::Monitoring] {
+        for st in [
+            Status::Investigating,
+            Status::Identified,
+            Status::Monitoring,
+        ] {
             open.with_label_values(&[s.id.as_str(), st.as_str()]).set(0);
         }
     }

@@ -265,7 +265,7 @@ async fn list_incidents(
     let now = Utc::now();
     // Clone under the lock, compute clocks outside it: the commit hook waits
     // for this lock, and the writer waits for the hook.
-    let (latest_seq, picked) = state.read_view(|v| {
+    let (latest_seq, picked, triage) = state.read_view(|v| {
         let list: Vec<Incident> = v
             .world
             .order
@@ -274,7 +274,8 @@ async fn list_incidents(
             .filter(|i| q.all || i.closed.is_none())
             .cloned()
             .collect();
-        (v.latest_seq, list)
+        let triage = v.world.alerts.queue().cloned().collect();
+        (v.latest_seq, list, triage)
     });
     let mut incidents: Vec<IncidentView> = picked
         .into_iter()
@@ -288,6 +289,7 @@ async fn list_incidents(
         server_time: now,
         latest_seq,
         incidents,
+        triage,
     }))
 }
 

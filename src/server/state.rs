@@ -17,8 +17,8 @@
 use super::ServerConfig;
 use super::auth::TokenCache;
 use super::metrics::Metrics;
-use crate::domain::ids::SystemIds;
 use super::rate::RateLimiter;
+use crate::domain::ids::SystemIds;
 use crate::domain::policy::Policy;
 use crate::domain::state::World;
 use crate::store::{EventStore, StoreError, StoredEvent};
