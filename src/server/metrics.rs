@@ -264,6 +264,12 @@ fn read_model(world: &World, policy: &Policy, now: DateTime<Utc>) -> Registry {
         "warroom_time_to_resolve_seconds",
         "From declaration to resolution, per incident that got there.",
     );
+    for s in &policy.severities {
+        for h in [&to_ack, &to_contain, &to_resolve] {
+            // Zero series for every severity, as for the gauges.
+            let _ = h.with_label_values(&[s.id.as_str()]);
+        }
+    }
     for inc in world.incidents.values() {
         if inc.is_open() {
             open.with_label_values(&[inc.severity.as_str(), inc.status.as_str()])
