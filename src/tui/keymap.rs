@@ -144,6 +144,8 @@ acts! {
     Complete => "complete",
     Yes => "yes",
     No => "no",
+    TriageDeclare => "triage_declare",
+    TriageDismiss => "triage_dismiss",
 }
 
 /// A key pattern: one key with modifiers, or any digit 1–9.
@@ -268,6 +270,8 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [k('G'), code(KeyCode::End)] => Bottom, "last incident";
     Board: [code(KeyCode::Enter)] => Open, "open the war room of the selected incident";
     Board: [k('d')] => Declare, "declare an incident";
+    Board: [k('t')] => TriageDeclare, "triage: declare the oldest alert group waiting as an incident";
+    Board: [k('x')] => TriageDismiss, "triage: dismiss the oldest alert group waiting (not real)";
     Board: [k('v')] => Review, "post-incident review of the selected incident";
     Board: [k('q')] => Quit, "quit";
 
