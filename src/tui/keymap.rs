@@ -270,8 +270,8 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [k('G'), code(KeyCode::End)] => Bottom, "last incident";
     Board: [code(KeyCode::Enter)] => Open, "open the war room of the selected incident";
     Board: [k('d')] => Declare, "declare an incident";
-    Board: [k('t')] => TriageDeclare, "triage: declare the oldest alert group waiting as an incident";
-    Board: [k('x')] => TriageDismiss, "triage: dismiss the oldest alert group waiting (not real)";
+    Board: [k('t')] => TriageDeclare, "triage: declare the oldest waiting alert group an incident";
+    Board: [k('x')] => TriageDismiss, "triage: dismiss the oldest waiting alert group";
     Board: [k('v')] => Review, "post-incident review of the selected incident";
     Board: [k('q')] => Quit, "quit";
 
