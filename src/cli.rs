@@ -34,7 +34,7 @@ pub struct Cli {
 pub enum Cmd {
     /// A throwaway war room with a scripted incident unfolding live.
     Demo,
-    /// Run the team server: HTTP API, live stream, escalation scheduler.
+    /// Run the team server: HTTP API, live stream, escalation scheduler, public status page.
     Serve(ServeArgs),
     /// Validate or print incident policies.
     #[command(subcommand)]
@@ -63,6 +63,11 @@ pub struct ServeArgs {
     /// Requests a token may send at once after a quiet spell.
     #[arg(long, default_value_t = 200.0)]
     pub rate_burst: f64,
+    /// Also serve the public status page alone on this address (it is always
+    /// on the API's listener under /status), so it can face the internet
+    /// while the API does not.
+    #[arg(long, value_name = "ADDR")]
+    pub status_listen: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod review;
 pub mod sanitize;
 pub mod state;
+pub mod status_page;
 pub mod template;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -22,6 +22,7 @@ pub mod routes;
 pub mod scheduler;
 pub mod state;
 pub mod stream;
+pub mod streams;
 
 use crate::domain::command::Access;
 use crate::domain::policy::Policy;
@@ -64,6 +65,15 @@ pub struct ServerConfig {
     /// a client stalled mid-request (frozen, suspended with Ctrl-Z) must not
     /// keep `warroom serve` from exiting on SIGTERM, nor a TUI from quitting.
     pub shutdown_grace: Duration,
+    /// Most live streams one token (or SSH key) may hold at once; one more is
+    /// refused with 429 naming the limit.
+    pub max_streams_per_token: usize,
+    /// Most live streams in all; one more is refused with 503 and Retry-After.
+    pub max_streams: usize,
+    /// A second listener for the public status page alone (`--status-listen`),
+    /// so it can face the internet while the API does not. The page is on the
+    /// API's listener under `/status` either way.
+    pub status_listen: Option<String>,
 }
 
 impl ServerConfig {
@@ -78,6 +88,9 @@ impl ServerConfig {
             broadcast_capacity: 4096,
             token_cache_ttl: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(5),
+            max_streams_per_token: 32,
+            max_streams: 4096,
+            status_listen: None,
         }
     }
 }
@@ -90,6 +103,14 @@ pub struct RunningServer {
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
     local_token: Option<String>,
+    status: StatusTasks,
+}
+
+/// The status page's follower and, with `--status-listen`, its own listener.
+struct StatusTasks {
+    follower: Option<JoinHandle<()>>,
+    addr: Option<SocketAddr>,
+    http: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -108,6 +129,20 @@ impl RunningServer {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The public status page: `http://127.0.0.1:PORT/status/` on the API's
+    /// listener, or the root of its own listener when one was asked for.
+    pub fn status_url(&self) -> String {
+        match self.status.addr {
+            Some(addr) => format!("http://{addr}/"),
+            None => format!("{}/status/", self.url()),
+        }
+    }
+
+    /// The address of the status page's own listener, if it has one.
+    pub fn status_addr(&self) -> Option<SocketAddr> {
+        self.status.addr
     }
 
     /// The secret of the bootstrap token, when [`ServerConfig::bootstrap_token`] was set.
@@ -138,8 +173,17 @@ impl RunningServer {
                 }
             }
         }
+        if let Some(mut http) = self.status.http.take() {
+            match tokio::time::timeout(self.state.config.shutdown_grace, &mut http).await {
+                Ok(res) => res.context("the status page's HTTP task failed")??,
+                Err(_) => http.abort(),
+            }
+        }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
+        }
+        if let Some(f) = self.status.follower.take() {
+            f.await.context("the status page's follower failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -214,8 +258,25 @@ pub async fn start_with_store(
     };
 
     let (stop, stop_rx) = watch::channel(false);
+    let config_status_listen = config.status_listen.clone();
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
-    let app = routes::router(state.clone());
+    let (status, follower) = crate::status::StatusService::start(&state);
+    let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
+    let status_tasks = match &config_status_listen {
+        Some(addr) => {
+            let (addr, http) = serve_status(addr, status, stop_rx.clone()).await?;
+            StatusTasks {
+                follower: Some(follower),
+                addr: Some(addr),
+                http: Some(http),
+            }
+        }
+        None => StatusTasks {
+            follower: Some(follower),
+            addr: None,
+            http: None,
+        },
+    };
 
     let mut http_stop = stop_rx.clone();
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -230,6 +291,11 @@ pub async fn start_with_store(
             })
             .await
     });
+    tokio::spawn(streams::sweep_revoked(
+        state.clone(),
+        state.config.token_cache_ttl,
+        stop_rx.clone(),
+    ));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
     tracing::info!(%addr, policy = %state.policy.name, "serving");
     Ok(RunningServer {
@@ -239,5 +305,29 @@ pub async fn start_with_store(
         http: Some(http),
         scheduler: Some(scheduler),
         local_token,
+        status: status_tasks,
     })
+}
+
+/// Binds the status page's own listener (the page at `/`) and serves it
+/// until the stop flag flips.
+async fn serve_status(
+    listen: &str,
+    status: Arc<crate::status::StatusService>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = crate::status::router(status, "");
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "serving the status page");
+    Ok((addr, http))
 }

@@ -41,6 +41,9 @@ pub struct Policy {
     /// How alerts from monitoring become incidents or triage items.
     #[serde(default)]
     pub ingest: super::alert::IngestPolicy,
+    /// The public status page: name, URL, components, public severities.
+    #[serde(default)]
+    pub status_page: super::status_page::StatusPageConfig,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -419,6 +422,7 @@ impl Policy {
         super::template::validate_all(&self.templates)?;
         let severity_ids: Vec<String> = self.severities.iter().map(|s| s.id.clone()).collect();
         self.ingest.validate(&severity_ids, &self.kinds)?;
+        super::status_page::validate(self)?;
         Ok(())
     }
 
@@ -463,6 +467,7 @@ impl Policy {
                 customer: "{title}".into(),
             },
             ingest: super::alert::IngestPolicy::default(),
+            status_page: Default::default(),
         }
     }
 }

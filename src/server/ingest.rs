@@ -9,13 +9,12 @@
 //!   token's secret, and every answer is PagerDuty's (202 `{status, message,
 //!   dedup_key}`, 400 `{status, message, errors}`).
 
-use super::auth::{Caller, integration};
+use super::auth::{Caller, bearer_secret, integration};
 use super::commands::submit_alerts;
 use super::error::ApiError;
 use super::metrics::IngestOutcome;
 use super::state::AppState;
 use crate::domain::alert::{AlertBatch, group_key};
-use crate::domain::ids::SystemIds;
 use crate::ingest::events_v2::{Accepted, Refused, parse_event};
 use crate::ingest::{MAX_INGEST_BODY, alertmanager};
 use axum::Json;
@@ -25,7 +24,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use std::sync::Arc;
 
 /// What an Alertmanager notification did.
@@ -61,7 +59,7 @@ pub async fn alertmanager(
     let secret = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(bearer_secret)
         .ok_or_else(|| {
             reject(ApiError::unauthorized(
                 "missing bearer token: set http_config.authorization.credentials on the webhook receiver to an integration token",
@@ -182,63 +180,5 @@ pub async fn events_v2(
             )
                 .into_response()
         }
-    }
-}
-
-/// The key system ids are derived under, kept beside the database in
-/// `<db>.ids-key` (0600). A stand-in until the key lives in the database
-/// itself; without a readable file the key is random for this process only
-/// (ids stay unforgeable, but a payload re-sent after a restart is no longer
-/// recognised as a repeat by its id — the grouping rules still see it).
-pub fn system_ids(db: &Path) -> SystemIds {
-    let mut file = db.as_os_str().to_owned();
-    file.push(".ids-key");
-    let file = std::path::PathBuf::from(file);
-    let parse = |text: &str| -> Option<[u8; 32]> {
-        let text = text.trim();
-        if text.len() != 64 {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        for (i, b) in key.iter_mut().enumerate() {
-            *b = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
-        }
-        Some(key)
-    };
-    if let Some(key) = std::fs::read_to_string(&file)
-        .ok()
-        .as_deref()
-        .and_then(parse)
-    {
-        return SystemIds::new(key);
-    }
-    let key: [u8; 32] = rand::random();
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let written = opts.open(&file).and_then(|mut f| {
-        use std::io::Write;
-        f.write_all(hex.as_bytes())?;
-        f.sync_all()
-    });
-    match written {
-        Ok(()) => SystemIds::new(key),
-        // Someone else wrote it first: theirs counts.
-        Err(_) => match std::fs::read_to_string(&file)
-            .ok()
-            .as_deref()
-            .and_then(parse)
-        {
-            Some(k) => SystemIds::new(k),
-            None => {
-                tracing::warn!(file = %file.display(), "cannot keep the system id key; using one for this process only");
-                SystemIds::new(key)
-            }
-        },
     }
 }

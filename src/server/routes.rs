@@ -9,6 +9,7 @@ use super::state::AppState;
 use super::stream::stream;
 use crate::domain::clocks::{clocks, most_urgent};
 use crate::domain::command::{Access, Command};
+use crate::domain::ids::is_system_id;
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
 use crate::ingest::MAX_INGEST_BODY;
@@ -205,6 +206,18 @@ async fn post_command(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let cmd: Command = parse_command(body)?;
+    if is_system_id(cmd.id) {
+        // Only the server derives version-8 ids (keyed, see `domain::ids`): a
+        // client's command can never take one of its scheduler's, ingest's or
+        // delivery's ids, not even by chance.
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "command id {} is a version-8 UUID, which the server reserves for its own events; use a random (version 4) id",
+                cmd.id
+            ),
+        ));
+    }
     caller.require(
         cmd.action.required_access(),
         &format!("the action {}", cmd.action.name()),
@@ -472,6 +485,13 @@ async fn revoke_token(
     let revoked = blocking(move || store.revoke_token(&n)).await?;
     state.tokens.forget(&name);
     if revoked {
+        let ended = state.streams.end(
+            &super::streams::Principal::Token(name.clone()),
+            &format!("token {name:?} was revoked by {}", caller.name),
+        );
+        if ended > 0 {
+            tracing::info!(%name, streams = ended, "ended the revoked token's live streams");
+        }
         tracing::info!(%name, by = %caller.name, "token revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {

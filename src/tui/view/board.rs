@@ -300,13 +300,13 @@ fn render_triage(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
             Span::styled(clean(&t.title), Style::default().fg(theme.text)),
         ]));
     }
-    if queue.len() > rows {
-        if let Some(first) = lines.first_mut() {
-            first.spans.push(Span::styled(
-                format!(" ({} more not shown)", queue.len() - rows),
-                Style::default().fg(theme.muted),
-            ));
-        }
+    if queue.len() > rows
+        && let Some(first) = lines.first_mut()
+    {
+        first.spans.push(Span::styled(
+            format!(" ({} more not shown)", queue.len() - rows),
+            Style::default().fg(theme.muted),
+        ));
     }
     f.render_widget(Paragraph::new(lines), area);
 }
