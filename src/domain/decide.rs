@@ -609,7 +609,11 @@ fn known_kind(policy: &Policy, given: &str) -> Result<String, DomainError> {
         })
 }
 
+// Lengths are checked on the text as sent (the limit the API document
+// states), and again after cleaning: text that sanitising shortens is no way
+// around the limit, and the document and the server agree on every input.
 fn title_text(title: &str) -> Result<String, DomainError> {
+    check_len("title", title, MAX_TITLE)?;
     let t = sanitize_line(title);
     let t = t.trim();
     if t.is_empty() {
@@ -621,6 +625,7 @@ fn title_text(title: &str) -> Result<String, DomainError> {
 
 /// A person's handle: one line, `@` prefix dropped.
 fn person(p: &str) -> Result<String, DomainError> {
+    check_len("person", p, 100)?;
     let p = sanitize_line(p);
     let p = p.trim().trim_start_matches('@').trim();
     if p.is_empty() {
@@ -639,6 +644,7 @@ fn required_text(field: &'static str, text: &str) -> Result<String, DomainError>
 }
 
 pub(crate) fn optional_text(field: &'static str, text: &str) -> Result<String, DomainError> {
+    check_len(field, text, MAX_TEXT)?;
     let t = sanitize(text);
     let t = t.trim();
     check_len(field, t, MAX_TEXT)?;

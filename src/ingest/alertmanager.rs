@@ -18,9 +18,30 @@ pub struct Webhook {
     pub group_key: String,
     /// `firing` or `resolved`: the group as a whole.
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub truncated_alerts: u64,
     pub alerts: Vec<WebhookAlert>,
+}
+
+/// The largest count accepted (JSON's largest exact integer; the OpenAPI
+/// document states the same bound).
+const MAX_COUNT: u64 = (1 << 53) - 1;
+
+/// A count as JSON has it: `3` or `3.0` (JSON Schema's `integer` allows both),
+/// never negative, fractional or past [`MAX_COUNT`].
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f <= MAX_COUNT as f64)
+            .map(|f| f as u64)
+    });
+    match whole {
+        Some(u) if u <= MAX_COUNT => Ok(u),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected a whole number of alerts from 0 to {MAX_COUNT}, got {n}"
+        ))),
+    }
 }
 
 #[derive(Debug, Deserialize)]

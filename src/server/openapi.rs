@@ -457,7 +457,8 @@ pub fn document() -> Value {
 fn schemas() -> Value {
     let obj = json!({ "type": "object" });
     let seq = seq_schema();
-    let time = json!({ "type": "string", "format": "date-time" });
+    // Absent or null: the sender did not say (both shapes allow it).
+    let time = json!({ "type": ["string", "null"], "format": "date-time" });
     let role = json!({ "type": "string", "enum": ["integration", "viewer", "responder", "commander", "admin"] });
     let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     json!({
@@ -466,9 +467,9 @@ fn schemas() -> Value {
             "required": ["version", "groupKey", "status", "alerts"],
             "properties": {
                 "version": { "const": "4" },
-                "groupKey": { "type": "string" },
+                "groupKey": { "type": "string", "minLength": 1, "pattern": "\\S" },
                 "status": { "enum": ["firing", "resolved"] },
-                "truncatedAlerts": { "type": "integer", "minimum": 0 },
+                "truncatedAlerts": { "type": "integer", "minimum": 0, "maximum": 9007199254740991_u64 },
                 "alerts": { "type": "array", "maxItems": 1000, "items": {
                     "type": "object",
                     "required": ["status", "fingerprint"],
@@ -495,13 +496,21 @@ fn schemas() -> Value {
         "EventsV2": {
             "type": "object",
             "required": ["routing_key", "event_action"],
+            // A trigger carries what the alert is; acknowledge and resolve
+            // name the alert they are about.
+            "if": { "properties": { "event_action": { "const": "trigger" } } },
+            "then": {
+                "required": ["payload"],
+                "properties": { "payload": { "required": ["summary", "source", "severity"] } }
+            },
+            "else": { "required": ["dedup_key"] },
             "properties": {
-                "routing_key": { "type": "string" },
+                "routing_key": { "type": "string", "minLength": 1, "pattern": "\\S" },
                 "event_action": { "enum": ["trigger", "acknowledge", "resolve"] },
-                "dedup_key": { "type": "string", "maxLength": 255 },
+                "dedup_key": { "type": "string", "minLength": 1, "maxLength": 255 },
                 "payload": { "type": "object", "properties": {
-                    "summary": { "type": "string", "maxLength": 1024 },
-                    "source": { "type": "string" },
+                    "summary": { "type": "string", "minLength": 1, "maxLength": 1024 },
+                    "source": { "type": "string", "minLength": 1 },
                     "severity": { "enum": ["critical", "error", "warning", "info"] },
                     "timestamp": time,
                     "component": { "type": "string" }, "group": { "type": "string" }, "class": { "type": "string" },
