@@ -10,6 +10,7 @@
 //! - [`stream`]: `GET /api/v1/stream`; [`scheduler`]: automatic escalations; [`openapi`]: the spec.
 
 pub mod auth;
+pub mod checkpoint;
 pub mod commands;
 pub mod error;
 pub mod listen;
@@ -70,6 +71,10 @@ pub struct ServerConfig {
     pub max_streams: usize,
     /// Header/body timeouts and the connection cap (see [`listen`]).
     pub conn_limits: ConnLimits,
+    /// A read-model checkpoint is written whenever the log has grown this
+    /// many events past the last one (and on shutdown), so a restart folds
+    /// at most this many (see [`checkpoint`]).
+    pub checkpoint_every: u64,
     /// A second listener for the public status page alone (`--status-listen`),
     /// so it can face the internet while the API does not. The page is on the
     /// API's listener under `/status` either way.
@@ -91,6 +96,7 @@ impl ServerConfig {
             max_streams_per_token: 32,
             max_streams: 4096,
             conn_limits: ConnLimits::default(),
+            checkpoint_every: 10_000,
             status_listen: None,
         }
     }
@@ -103,6 +109,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     local_token: Option<String>,
     status: StatusTasks,
 }
@@ -182,6 +189,10 @@ impl RunningServer {
         }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
+        }
+        // Writes a last checkpoint, so the next start folds nothing.
+        if let Some(c) = self.checkpointer.take() {
+            c.await.context("the checkpoint task failed")?;
         }
         if let Some(f) = self.status.follower.take() {
             f.await.context("the status page's follower failed")?;
@@ -290,14 +301,21 @@ pub async fn start_with_store(
         state.config.token_cache_ttl,
         stop_rx.clone(),
     ));
+    let checkpointer = tokio::spawn(checkpoint::run(
+        state.clone(),
+        state.config.checkpoint_every,
+        stop_rx.clone(),
+    ));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections,
+        checkpoint = ?state.loaded.checkpoint, folded = state.loaded.folded, "serving");
     Ok(RunningServer {
         addr,
         state,
         stop,
         http: Some(http),
         scheduler: Some(scheduler),
+        checkpointer: Some(checkpointer),
         local_token,
         status: status_tasks,
     })

@@ -122,6 +122,16 @@ pub struct World {
 }
 
 impl World {
+    /// A world from folded incidents (a checkpoint): events folded into it
+    /// are not remembered one by one, so only events after it may be applied.
+    pub fn from_parts(incidents: BTreeMap<Uuid, Incident>, order: Vec<Uuid>) -> World {
+        World {
+            incidents,
+            order,
+            seen: HashSet::new(),
+        }
+    }
+
     pub fn get(&self, id: &Uuid) -> Option<&Incident> {
         self.incidents.get(id)
     }

@@ -72,6 +72,35 @@ pub async fn submit(
         drop(decider);
         return repeat(state, cmd.id, &digest, actor, waiting).await;
     }
+    if decider.partial_known {
+        // Started from a checkpoint: commands before it are only in the
+        // store. Look there (outside the lock), then decide under it again.
+        drop(decider);
+        let store = state.store.clone();
+        let id = cmd.id;
+        let stored = tokio::task::spawn_blocking(move || store.command_events(id))
+            .await
+            .map_err(|e| ApiError::internal(format!("lookup task failed: {e}")))?
+            .map_err(ApiError::internal)?;
+        if !stored.is_empty() {
+            return repeat(state, cmd.id, &digest, actor, None).await;
+        }
+        decider = state.decider.lock().await;
+        if state.needs_recovery.load(Ordering::Acquire) {
+            recover(state, &mut decider).await?;
+        }
+        if decider.known.contains(&cmd.id) {
+            let waiting = lock(&state.inflight).get(&cmd.id).cloned();
+            drop(decider);
+            return repeat(state, cmd.id, &digest, actor, waiting).await;
+        }
+    }
+    // The clock is read again if the lock was given up above.
+    let now = if decider.partial_known {
+        Utc::now()
+    } else {
+        now
+    };
     let events = decide(&decider.world, &state.policy, &cmd, actor, now)?;
     for ev in &events {
         decider.world.apply(ev);
