@@ -63,6 +63,11 @@ pub struct ServeArgs {
     /// Requests a token may send at once after a quiet spell.
     #[arg(long, default_value_t = 200.0)]
     pub rate_burst: f64,
+    /// Also serve the public status page alone on this address (it is always
+    /// on the API's listener under /status), so it can face the internet
+    /// while the API does not.
+    #[arg(long, value_name = "ADDR")]
+    pub status_listen: Option<String>,
     /// Live streams one token may hold at once.
     #[arg(long, default_value_t = 32)]
     pub max_streams_per_token: usize,
@@ -76,11 +81,6 @@ pub struct ServeArgs {
     /// between requests, before it is closed.
     #[arg(long, default_value_t = 10)]
     pub header_timeout: u64,
-    /// Also serve the public status page alone on this address (it is always
-    /// on the API's listener under /status), so it can face the internet
-    /// while the API does not.
-    #[arg(long, value_name = "ADDR")]
-    pub status_listen: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

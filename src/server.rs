@@ -110,6 +110,7 @@ pub struct RunningServer {
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
     checkpointer: Option<JoinHandle<()>>,
+    notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
     status: StatusTasks,
 }
@@ -196,6 +197,9 @@ impl RunningServer {
         }
         if let Some(f) = self.status.follower.take() {
             f.await.context("the status page's follower failed")?;
+        }
+        if let Some(n) = self.notifier.take() {
+            n.await.context("the delivery worker failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -306,7 +310,8 @@ pub async fn start_with_store(
         state.config.checkpoint_every,
         stop_rx.clone(),
     ));
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
     tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections,
         checkpoint = ?state.loaded.checkpoint, folded = state.loaded.folded, "serving");
     Ok(RunningServer {
@@ -316,6 +321,7 @@ pub async fn start_with_store(
         http: Some(http),
         scheduler: Some(scheduler),
         checkpointer: Some(checkpointer),
+        notifier: Some(notifier),
         local_token,
         status: status_tasks,
     })

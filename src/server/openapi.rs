@@ -232,6 +232,14 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             ],
         ),
         ("complete_review", vec![("summary", free(), false)]),
+        (
+            "retry_delivery",
+            vec![(
+                "delivery",
+                json!({ "type": "string", "format": "uuid" }),
+                true,
+            )],
+        ),
     ]
 }
 
