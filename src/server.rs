@@ -8,12 +8,16 @@
 //! - [`routes`]: the axum router and handlers; [`error`]: every error answer.
 //! - [`auth`]: bearer tokens, roles, the embedded single-user token; [`rate`]: per-token limits.
 //! - [`stream`]: `GET /api/v1/stream`; [`scheduler`]: automatic escalations; [`openapi`]: the spec.
+//! - [`ingest`]: `POST /api/v1/ingest/alertmanager` and `/api/v1/ingest/events/v2`.
+//! - [`metrics`]: `GET /metrics` in the Prometheus text format.
 
 pub mod auth;
 pub mod checkpoint;
 pub mod commands;
 pub mod error;
+pub mod ingest;
 pub mod listen;
+pub mod metrics;
 pub mod openapi;
 pub mod rate;
 pub mod routes;

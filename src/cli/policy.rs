@@ -198,6 +198,18 @@ fn check(spec: &str) -> Output {
         o,
         "  templates   ok (status page x4, internal, escalation, customer)"
     );
+    let ingest = &p.ingest;
+    let _ = writeln!(
+        o,
+        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}",
+        ingest.rules.len(),
+        if ingest.declare.is_empty() {
+            "none (every alert is a triage item)".to_string()
+        } else {
+            ingest.declare.join(", ")
+        },
+        ingest.on_clear
+    );
     let n = &p.notify;
     if n.is_empty() && n.directory.is_empty() {
         let _ = writeln!(o, "  notify      none (no [notify] channels)");
