@@ -12,6 +12,7 @@
 //! - [`metrics`]: `GET /metrics` in the Prometheus text format.
 
 pub mod auth;
+pub mod checkpoint;
 pub mod commands;
 pub mod error;
 pub mod ingest;
@@ -74,6 +75,10 @@ pub struct ServerConfig {
     pub max_streams: usize,
     /// Header/body timeouts and the connection cap (see [`listen`]).
     pub conn_limits: ConnLimits,
+    /// A read-model checkpoint is written whenever the log has grown this
+    /// many events past the last one (and on shutdown), so a restart folds
+    /// at most this many (see [`checkpoint`]).
+    pub checkpoint_every: u64,
     /// A second listener for the public status page alone (`--status-listen`),
     /// so it can face the internet while the API does not. The page is on the
     /// API's listener under `/status` either way.
@@ -95,6 +100,7 @@ impl ServerConfig {
             max_streams_per_token: 32,
             max_streams: 4096,
             conn_limits: ConnLimits::default(),
+            checkpoint_every: 10_000,
             status_listen: None,
         }
     }
@@ -107,6 +113,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
     status: StatusTasks,
@@ -187,6 +194,10 @@ impl RunningServer {
         }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
+        }
+        // Writes a last checkpoint, so the next start folds nothing.
+        if let Some(c) = self.checkpointer.take() {
+            c.await.context("the checkpoint task failed")?;
         }
         if let Some(f) = self.status.follower.take() {
             f.await.context("the status page's follower failed")?;
@@ -298,15 +309,22 @@ pub async fn start_with_store(
         state.config.token_cache_ttl,
         stop_rx.clone(),
     ));
+    let checkpointer = tokio::spawn(checkpoint::run(
+        state.clone(),
+        state.config.checkpoint_every,
+        stop_rx.clone(),
+    ));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
     let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections,
+        checkpoint = ?state.loaded.checkpoint, folded = state.loaded.folded, "serving");
     Ok(RunningServer {
         addr,
         state,
         stop,
         http: Some(http),
         scheduler: Some(scheduler),
+        checkpointer: Some(checkpointer),
         notifier: Some(notifier),
         local_token,
         status: status_tasks,

@@ -186,6 +186,18 @@ pub trait EventStore: Send + Sync + 'static {
     /// Revokes by name; false when there is no live token of that name.
     fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
 
+    /// Stores a checkpoint of the read model as of `seq` (whose event has
+    /// id `event_id`), replacing older ones. The default keeps none.
+    fn save_checkpoint(&self, seq: u64, event_id: Uuid, data: &[u8]) -> Result<(), StoreError> {
+        let _ = (seq, event_id, data);
+        Ok(())
+    }
+
+    /// The newest checkpoint, if any: `(seq, event id, data)`.
+    fn load_checkpoint(&self) -> Result<Option<(u64, Uuid, Vec<u8>)>, StoreError> {
+        Ok(None)
+    }
+
     /// Commits what is queued and stops the writer; later appends fail with [`StoreError::Closed`].
     fn close(&self);
 }

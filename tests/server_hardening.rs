@@ -12,6 +12,7 @@ use server_support::{Srv, cmd_with_id, policy, start, start_in};
 use std::time::Duration;
 use uuid::Uuid;
 use warroom::domain::ids::is_system_id;
+use warroom::store::EventStore;
 
 async fn fast(dir: Option<tempfile::TempDir>) -> Srv {
     let tweak = |c: &mut warroom::server::ServerConfig| c.policy = policy(true);
@@ -574,4 +575,83 @@ async fn a_body_that_does_not_arrive_in_time_is_a_408() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("did not arrive within 0.5 s"), "{answer}");
     srv.stop().await;
+}
+
+/// Item 7. A restart reads the read-model checkpoint and folds only the
+/// events after it, and serves exactly what a fold from the start would.
+#[tokio::test]
+async fn a_restart_folds_only_the_events_after_the_checkpoint() {
+    let srv = start(|c| c.checkpoint_every = 1_000_000).await;
+    let key = srv.declare(&srv.admin, "API down", "P1").await;
+    for i in 0..30 {
+        srv.note(&srv.admin, &key, &format!("note {i}")).await;
+    }
+    let (_, before) = srv.get(&srv.admin, "/api/v1/incidents?all=true").await;
+    // Shutdown writes a last checkpoint: the next start folds nothing.
+    let dir = srv.stop().await;
+    let store = warroom::store::SqliteStore::open(dir.path().join("warroom.db")).unwrap();
+    let (decider, view, loaded) = warroom::server::state::load_models(&store).unwrap();
+    assert_eq!(loaded.checkpoint, Some(view.latest_seq), "{loaded:?}");
+    assert_eq!(loaded.folded, 0);
+    assert!(decider.partial_known);
+    drop(store);
+
+    // Events after the checkpoint are folded on top of it.
+    let srv = start_in(dir, |c| c.checkpoint_every = 1_000_000).await;
+    let (_, same) = srv.get(&srv.admin, "/api/v1/incidents?all=true").await;
+    assert_eq!(
+        same["incidents"][0]["incident"],
+        before["incidents"][0]["incident"]
+    );
+    srv.note(&srv.admin, &key, "after the checkpoint").await;
+    let (status, _) = srv
+        .command(
+            &srv.admin,
+            server_support::cmd(Some(&key), json!({ "type": "acknowledge" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, now) = srv.get(&srv.admin, "/api/v1/incidents?all=true").await;
+    assert_eq!(
+        now["incidents"][0]["incident"]["acknowledged"]["by"],
+        "admin"
+    );
+    assert_eq!(
+        now["incidents"][0]["incident"]["event_count"],
+        before["incidents"][0]["incident"]["event_count"]
+            .as_u64()
+            .unwrap()
+            + 2
+    );
+    srv.stop().await;
+}
+
+/// Item 7. A checkpoint that does not match the log (the log was restored
+/// from a backup, say) is ignored: the log is folded from the start.
+#[tokio::test]
+async fn a_checkpoint_that_does_not_match_the_log_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = warroom::store::SqliteStore::open(dir.path().join("w.db")).unwrap();
+    let incident = Uuid::new_v4();
+    let ev = warroom::domain::event::Event {
+        id: incident,
+        incident,
+        actor: "alice".into(),
+        occurred_at: chrono::Utc::now(),
+        body: warroom::domain::event::EventBody::Declared {
+            title: "Real".into(),
+            severity: "P2".into(),
+            kind: "availability".into(),
+            impact: Default::default(),
+        },
+    };
+    warroom::store::append(&store, incident, vec![ev])
+        .await
+        .unwrap();
+    let bogus = warroom::server::checkpoint::encode(&Default::default()).unwrap();
+    store.save_checkpoint(1, Uuid::new_v4(), &bogus).unwrap();
+    let (_, view, loaded) = warroom::server::state::load_models(&store).unwrap();
+    assert_eq!(loaded.checkpoint, None);
+    assert_eq!(loaded.folded, 1);
+    assert_eq!(view.world.order, vec![incident]);
 }

@@ -128,6 +128,34 @@ async fn run(
         drop(decider);
         return repeat(state, id, &digest, actor, waiting).await;
     }
+    if decider.partial_known {
+        // Started from a checkpoint: commands before it are only in the
+        // store. Look there (outside the lock), then decide under it again.
+        drop(decider);
+        let store = state.store.clone();
+        let stored = tokio::task::spawn_blocking(move || store.command_events(id))
+            .await
+            .map_err(|e| ApiError::internal(format!("lookup task failed: {e}")))?
+            .map_err(ApiError::internal)?;
+        if !stored.is_empty() {
+            return repeat(state, id, &digest, actor, None).await;
+        }
+        decider = state.decider.lock().await;
+        if state.needs_recovery.load(Ordering::Acquire) {
+            recover(state, &mut decider).await?;
+        }
+        if decider.known.contains(&id) {
+            let waiting = lock(&state.inflight).get(&id).cloned();
+            drop(decider);
+            return repeat(state, id, &digest, actor, waiting).await;
+        }
+    }
+    // The clock is read again if the lock was given up above.
+    let now = if decider.partial_known {
+        Utc::now()
+    } else {
+        now
+    };
     let events = decide_at(&decider.world, now)?;
     if events.is_empty() {
         return Ok(Submitted {
@@ -272,6 +300,26 @@ pub async fn append_system(
             return Err(ApiError::unavailable(e));
         }
         return Ok(false);
+    }
+    if decider.partial_known {
+        // Started from a checkpoint: an id written before it is only in the
+        // store, and applying its event again would count it twice.
+        drop(decider);
+        let store = state.store.clone();
+        let stored = tokio::task::spawn_blocking(move || store.command_events(id))
+            .await
+            .map_err(|e| ApiError::internal(format!("lookup task failed: {e}")))?
+            .map_err(ApiError::internal)?;
+        if !stored.is_empty() {
+            return Ok(false);
+        }
+        decider = state.decider.lock().await;
+        if state.needs_recovery.load(Ordering::Acquire) {
+            recover(state, &mut decider).await?;
+        }
+        if decider.known.contains(&id) {
+            return Ok(false);
+        }
     }
     decider.known.insert(id);
     decider.world.apply(&ev);

@@ -33,9 +33,22 @@ use uuid::Uuid;
 #[derive(Debug, Default)]
 pub struct Decider {
     pub world: World,
-    /// Every command id committed or queued: a repeat is answered from the
-    /// store (or from the in-flight append) instead of being decided again.
+    /// Command ids committed or queued: a repeat is answered from the store
+    /// (or from the in-flight append) instead of being decided again.
     pub known: HashSet<Uuid>,
+    /// Whether `known` holds every command of the log. Not after a start from
+    /// a checkpoint (only those after it are read): then an id not in `known`
+    /// is looked up in the store before it is decided.
+    pub partial_known: bool,
+}
+
+/// How the models were built at start (or after a failed commit).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// The checkpoint's seq, when one was used.
+    pub checkpoint: Option<u64>,
+    /// Events read from the log and folded.
+    pub folded: u64,
 }
 
 /// The committed state readers see.
@@ -92,6 +105,8 @@ pub struct AppState {
     pub streams: Streams,
     /// The database's key for system ids (see [`AppState::system_ids`]).
     system_ids: SystemIds,
+    /// How the models were built at start.
+    pub loaded: Loaded,
 }
 
 impl AppState {
@@ -101,11 +116,11 @@ impl AppState {
         store: Arc<dyn EventStore>,
         stop: watch::Receiver<bool>,
     ) -> anyhow::Result<Arc<AppState>> {
-        let (decider, view, key) = {
+        let (decider, view, loaded, key) = {
             let store = store.clone();
             tokio::task::spawn_blocking(move || {
-                let (decider, view) = fold_log(&*store)?;
-                Ok::<_, StoreError>((decider, view, store.system_key()?))
+                let (decider, view, loaded) = load_models(&*store)?;
+                Ok::<_, StoreError>((decider, view, loaded, store.system_key()?))
             })
             .await??
         };
@@ -127,6 +142,7 @@ impl AppState {
             wake_notifier: Notify::new(),
             metrics: Metrics::new(),
             system_ids: SystemIds::new(key),
+            loaded,
             streams: Streams::new(config_streams.0, config_streams.1),
         });
         // Weak: the store owns the hook, and the state owns the store.
@@ -183,11 +199,28 @@ impl AppState {
     }
 }
 
-/// Reads the whole log, oldest first, into a fresh decision and read model.
-pub fn fold_log(store: &dyn EventStore) -> Result<(Decider, View), StoreError> {
+/// Builds a fresh decision and read model: from the newest checkpoint that
+/// matches the log plus the events after it, or from the whole log.
+pub fn load_models(store: &dyn EventStore) -> Result<(Decider, View, Loaded), StoreError> {
     let mut decider = Decider::default();
     let mut view = View::default();
+    let mut loaded = Loaded::default();
     let mut after = 0;
+    match store.load_checkpoint() {
+        Ok(Some((seq, _, data))) => match super::checkpoint::decode(&data) {
+            Ok(world) => {
+                decider.world = world.clone();
+                view.world = world;
+                view.latest_seq = seq;
+                decider.partial_known = true;
+                loaded.checkpoint = Some(seq);
+                after = seq;
+            }
+            Err(e) => tracing::warn!("ignoring the checkpoint at seq {seq}: {e}"),
+        },
+        Ok(None) => {}
+        Err(e) => tracing::warn!("cannot read the checkpoint: {e}"),
+    }
     loop {
         let page = store.events_after(after, 10_000)?;
         let Some(last) = page.last() else { break };
@@ -197,7 +230,14 @@ pub fn fold_log(store: &dyn EventStore) -> Result<(Decider, View), StoreError> {
             decider.known.insert(ev.command);
             view.world.apply(&ev.recorded.event);
             view.latest_seq = ev.seq();
+            loaded.folded += 1;
         }
     }
-    Ok((decider, view))
+    Ok((decider, view, loaded))
+}
+
+/// Reads the whole log (or a checkpoint and what follows) into a fresh
+/// decision and read model.
+pub fn fold_log(store: &dyn EventStore) -> Result<(Decider, View), StoreError> {
+    load_models(store).map(|(d, v, _)| (d, v))
 }

@@ -51,6 +51,16 @@ pub const MIGRATIONS: &[&str] = &[
         digest      TEXT NOT NULL
     );
     ",
+    // 3: read-model checkpoints, so a restart folds only the events after one.
+    "
+    CREATE TABLE checkpoints (
+        -- The last event folded into it.
+        seq       INTEGER PRIMARY KEY,
+        -- That event's id: a checkpoint is used only if the log still has it at `seq`.
+        event_id  TEXT NOT NULL,
+        data      BLOB NOT NULL
+    );
+    ",
 ];
 
 /// Brings the schema up to date inside one transaction; returns the version.

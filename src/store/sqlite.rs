@@ -360,6 +360,49 @@ impl EventStore for SqliteStore {
         })
     }
 
+    fn save_checkpoint(&self, seq: u64, event_id: Uuid, data: &[u8]) -> Result<(), StoreError> {
+        self.read(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO checkpoints (seq, event_id, data) VALUES (?1, ?2, ?3)",
+                params![seq_param(seq), event_id.to_string(), data],
+            )?;
+            tx.execute("DELETE FROM checkpoints WHERE seq < ?1", [seq_param(seq)])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn load_checkpoint(&self) -> Result<Option<(u64, Uuid, Vec<u8>)>, StoreError> {
+        self.read(|c| {
+            let row: Option<(i64, String, Vec<u8>)> = c
+                .query_row(
+                    "SELECT seq, event_id, data FROM checkpoints ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            // The event at that seq must still be the one the checkpoint
+            // folded last: a restored or rewritten log invalidates it.
+            let Some((seq, id, data)) = row else {
+                return Ok(None);
+            };
+            let at: Option<String> = c
+                .query_row("SELECT id FROM events WHERE seq = ?1", [seq], |r| r.get(0))
+                .optional()?;
+            if at.as_deref() != Some(id.as_str()) {
+                tracing::warn!(
+                    seq,
+                    "the checkpoint does not match the log; folding from the start"
+                );
+                return Ok(None);
+            }
+            let id = Uuid::parse_str(&id)
+                .map_err(|e| StoreError::Corrupt(format!("checkpoint event id {id:?}: {e}")))?;
+            Ok(Some((seq as u64, id, data)))
+        })
+    }
+
     fn latest_seq(&self) -> Result<u64, StoreError> {
         self.read(|c| {
             let seq: i64 =
