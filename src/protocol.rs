@@ -145,6 +145,9 @@ pub mod sse {
     pub const HEARTBEAT: &str = "heartbeat";
     pub const RESYNC: &str = "resync";
     pub const SHUTDOWN: &str = "shutdown";
+    /// The stream's credential was revoked; the stream ends and a reconnect
+    /// with it is refused (401). Data: `{"reason": "..."}`.
+    pub const REVOKED: &str = "revoked";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

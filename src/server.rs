@@ -12,12 +12,14 @@
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod listen;
 pub mod openapi;
 pub mod rate;
 pub mod routes;
 pub mod scheduler;
 pub mod state;
 pub mod stream;
+pub mod streams;
 
 use crate::domain::command::Access;
 use crate::domain::policy::Policy;
@@ -30,6 +32,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use listen::ConnLimits;
 pub use rate::RateLimit;
 
 /// Everything `start` needs. [`ServerConfig::new`] gives the production defaults.
@@ -60,6 +63,13 @@ pub struct ServerConfig {
     /// a client stalled mid-request (frozen, suspended with Ctrl-Z) must not
     /// keep `warroom serve` from exiting on SIGTERM, nor a TUI from quitting.
     pub shutdown_grace: Duration,
+    /// Most live streams one token (or SSH key) may hold at once; one more is
+    /// refused with 429 naming the limit.
+    pub max_streams_per_token: usize,
+    /// Most live streams in all; one more is refused with 503 and Retry-After.
+    pub max_streams: usize,
+    /// Header/body timeouts and the connection cap (see [`listen`]).
+    pub conn_limits: ConnLimits,
     /// A second listener for the public status page alone (`--status-listen`),
     /// so it can face the internet while the API does not. The page is on the
     /// API's listener under `/status` either way.
@@ -78,6 +88,9 @@ impl ServerConfig {
             broadcast_capacity: 4096,
             token_cache_ttl: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(5),
+            max_streams_per_token: 32,
+            max_streams: 4096,
+            conn_limits: ConnLimits::default(),
             status_listen: None,
         }
     }
@@ -90,6 +103,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
+    notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
     status: StatusTasks,
 }
@@ -173,6 +187,9 @@ impl RunningServer {
         if let Some(f) = self.status.follower.take() {
             f.await.context("the status page's follower failed")?;
         }
+        if let Some(n) = self.notifier.take() {
+            n.await.context("the delivery worker failed")?;
+        }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
             .await
@@ -217,6 +234,9 @@ pub async fn start_with_store(
     config: ServerConfig,
     store: Arc<dyn EventStore>,
 ) -> anyhow::Result<RunningServer> {
+    // Before binding: every connection is a descriptor, and the common 1,024
+    // soft limit is far below what a server is allowed (the hard limit).
+    let open_files = listen::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -250,9 +270,11 @@ pub async fn start_with_store(
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
     let (status, follower) = crate::status::StatusService::start(&state);
     let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
+    let mut limits = state.config.conn_limits;
+    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
     let status_tasks = match &config_status_listen {
         Some(addr) => {
-            let (addr, http) = serve_status(addr, status, stop_rx.clone()).await?;
+            let (addr, http) = serve_status(addr, status, limits, stop_rx.clone()).await?;
             StatusTasks {
                 follower: Some(follower),
                 addr: Some(addr),
@@ -266,27 +288,22 @@ pub async fn start_with_store(
         },
     };
 
-    let mut http_stop = stop_rx.clone();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, "serving");
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
+    tokio::spawn(streams::sweep_revoked(
+        state.clone(),
+        state.config.token_cache_ttl,
+        stop_rx.clone(),
+    ));
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
     Ok(RunningServer {
         addr,
         state,
         stop,
         http: Some(http),
         scheduler: Some(scheduler),
+        notifier: Some(notifier),
         local_token,
         status: status_tasks,
     })
@@ -297,20 +314,16 @@ pub async fn start_with_store(
 async fn serve_status(
     listen: &str,
     status: Arc<crate::status::StatusService>,
-    mut stop: watch::Receiver<bool>,
+    limits: ConnLimits,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = crate::status::router(status, "");
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    // The same front door as the API: this one faces the internet.
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop));
     tracing::info!(%addr, "serving the status page");
     Ok((addr, http))
 }

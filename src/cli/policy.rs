@@ -198,7 +198,38 @@ fn check(spec: &str) -> Output {
         o,
         "  templates   ok (status page x4, internal, escalation, customer)"
     );
-    (0, o, String::new())
+    let n = &p.notify;
+    if n.is_empty() && n.directory.is_empty() {
+        let _ = writeln!(o, "  notify      none (no [notify] channels)");
+        return (0, o, String::new());
+    }
+    let channels: Vec<String> = n
+        .channels
+        .iter()
+        .map(|(name, c)| format!("{name} ({})", c.kind().label()))
+        .collect();
+    let _ = writeln!(
+        o,
+        "  notify      channels {}; {} routes; directory {}; {} tries, backoff {} up to {}",
+        list_or_none(&channels, ", "),
+        n.routes.len(),
+        n.directory.len(),
+        n.delivery.max_attempts,
+        n.delivery.backoff,
+        n.delivery.max_backoff
+    );
+    // Secrets live outside the file: check that each one named can be read
+    // here (never printing a value), so a typo is found before the first page.
+    let missing = crate::notify::secrets::missing(n);
+    if missing.is_empty() {
+        let _ = writeln!(o, "  secrets     ok (every one named can be read)");
+        return (0, o, String::new());
+    }
+    let mut err = String::new();
+    for (field, problem) in &missing {
+        let _ = writeln!(err, "warroom policy: {}: {field}: {problem}", loaded.origin);
+    }
+    (1, o, err)
 }
 
 fn show(spec: Option<&str>, format: ShowFormat) -> Output {

@@ -121,6 +121,10 @@ pub enum Action {
         #[serde(default)]
         summary: String,
     },
+    /// Try a failed notification delivery again (its id from the deliveries list).
+    RetryDelivery {
+        delivery: Uuid,
+    },
 }
 
 fn yes() -> bool {
@@ -163,9 +167,10 @@ impl Action {
     /// Responders write the timeline, acknowledge and tick checklists; everything else is the commander's.
     pub fn required_access(&self) -> Access {
         match self {
-            Action::Note { .. } | Action::Acknowledge | Action::SetChecklistItem { .. } => {
-                Access::Responder
-            }
+            Action::Note { .. }
+            | Action::Acknowledge
+            | Action::SetChecklistItem { .. }
+            | Action::RetryDelivery { .. } => Access::Responder,
             _ => Access::Commander,
         }
     }
@@ -192,6 +197,7 @@ impl Action {
             Action::AddActionItem { .. } => "add_action_item",
             Action::UpdateActionItem { .. } => "update_action_item",
             Action::CompleteReview { .. } => "complete_review",
+            Action::RetryDelivery { .. } => "retry_delivery",
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct Policy {
     /// The public status page: name, URL, components, public severities.
     #[serde(default)]
     pub status_page: super::status_page::StatusPageConfig,
+    /// Notification channels, routes and the directory (`[notify]`).
+    #[serde(default)]
+    pub notify: super::notify::NotifyPolicy,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -418,6 +421,8 @@ impl Policy {
         }
         super::template::validate_all(&self.templates)?;
         super::status_page::validate(self)?;
+        let severities: Vec<&str> = self.severities.iter().map(|s| s.id.as_str()).collect();
+        self.notify.validate(&severities, &self.kinds)?;
         Ok(())
     }
 
@@ -462,6 +467,7 @@ impl Policy {
                 customer: "{title}".into(),
             },
             status_page: Default::default(),
+            notify: Default::default(),
         }
     }
 }

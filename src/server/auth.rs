@@ -124,14 +124,9 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         let value = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
-        let secret = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be `Bearer TOKEN`")
-            })?;
+        let secret = bearer_secret(value).ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer TOKEN`")
+        })?;
         let record = state
             .tokens
             .lookup(&hash_token(secret), &state.store)
@@ -155,6 +150,17 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             role: record.role,
         })
     }
+}
+
+/// The credentials of `Bearer TOKEN`. The scheme is case-insensitive (RFC
+/// 9110 §11.1: `BEARER x` and `bearer x` are the same), separated from the
+/// token by one or more spaces or tabs.
+fn bearer_secret(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once([' ', '\t'])?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(rest.trim()).filter(|s| !s.is_empty())
 }
 
 /// A token name becomes the actor on the timeline: a short, printable handle.
@@ -257,6 +263,21 @@ mod tests {
                 .contains("reserved")
         );
         assert!(validate_token_name(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for ok in [
+            "Bearer wr_x",
+            "bearer wr_x",
+            "BEARER wr_x",
+            "bEaReR \t wr_x ",
+        ] {
+            assert_eq!(bearer_secret(ok), Some("wr_x"), "{ok:?}");
+        }
+        for bad in ["Bearerwr_x", "Basic wr_x", "Bearer ", "wr_x", ""] {
+            assert_eq!(bearer_secret(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

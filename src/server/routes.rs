@@ -8,6 +8,7 @@ use super::state::AppState;
 use super::stream::stream;
 use crate::domain::clocks::{clocks, most_urgent};
 use crate::domain::command::{Access, Command};
+use crate::domain::ids::is_system_id;
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
 use crate::protocol::{
@@ -29,6 +30,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let body_timeout = state.config.conn_limits.body_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -44,6 +46,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(move |req, next| {
+            super::listen::body_deadline(body_timeout, req, next)
+        }))
         .layer(middleware::from_fn(stamp))
         .with_state(state)
 }
@@ -179,6 +184,18 @@ async fn post_command(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let cmd: Command = parse_command(body)?;
+    if is_system_id(cmd.id) {
+        // Only the server derives version-8 ids (keyed, see `domain::ids`): a
+        // client's command can never take one of its scheduler's, ingest's or
+        // delivery's ids, not even by chance.
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "command id {} is a version-8 UUID, which the server reserves for its own events; use a random (version 4) id",
+                cmd.id
+            ),
+        ));
+    }
     caller.require(
         cmd.action.required_access(),
         &format!("the action {}", cmd.action.name()),
@@ -275,16 +292,17 @@ struct PageQuery {
 }
 
 impl PageQuery {
-    /// 1..=MAX_PAGE; larger asks are served MAX_PAGE at a time.
+    /// 1..=MAX_PAGE, as the OpenAPI document says (a larger ask used to be
+    /// served MAX_PAGE at a time, contradicting the published `maximum`).
     fn limit(&self) -> Result<usize, ApiError> {
         match self.limit {
-            Some(0) => Err(ApiError::new(
+            Some(n) if n == 0 || n > MAX_PAGE => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_field",
-                format!("limit must be between 1 and {MAX_PAGE}"),
+                format!("limit must be between 1 and {MAX_PAGE} (got {n})"),
             )
             .with_field("limit")),
-            Some(n) => Ok(n.min(MAX_PAGE)),
+            Some(n) => Ok(n),
             None => Ok(MAX_PAGE),
         }
     }
@@ -444,6 +462,13 @@ async fn revoke_token(
     let revoked = blocking(move || store.revoke_token(&n)).await?;
     state.tokens.forget(&name);
     if revoked {
+        let ended = state.streams.end(
+            &super::streams::Principal::Token(name.clone()),
+            &format!("token {name:?} was revoked by {}", caller.name),
+        );
+        if ended > 0 {
+            tracing::info!(%name, streams = ended, "ended the revoked token's live streams");
+        }
         tracing::info!(%name, by = %caller.name, "token revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {
