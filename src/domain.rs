@@ -16,6 +16,7 @@ pub mod review;
 pub mod routing;
 pub mod sanitize;
 pub mod state;
+pub mod status_page;
 pub mod template;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -6,6 +6,7 @@
 //! - [`store`]: the event log and tokens (`EventStore`, SQLite with group commit).
 //! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
 //! - [`notify`]: notifications out — Slack, PagerDuty, signed webhooks, email; the delivery worker.
+//! - [`status`]: the public status page (HTML, Statuspage v2 JSON, Atom) served by the server.
 //! - [`tui`]: the terminal war room (Elm style: model, update, view).
 pub mod cli;
 pub mod client;
@@ -15,5 +16,6 @@ pub mod domain;
 pub mod notify;
 pub mod protocol;
 pub mod server;
+pub mod status;
 pub mod store;
 pub mod tui;

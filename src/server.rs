@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod listen;
 pub mod openapi;
 pub mod rate;
 pub mod routes;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use listen::ConnLimits;
 pub use rate::RateLimit;
 
 /// Everything `start` needs. [`ServerConfig::new`] gives the production defaults.
@@ -66,6 +68,12 @@ pub struct ServerConfig {
     pub max_streams_per_token: usize,
     /// Most live streams in all; one more is refused with 503 and Retry-After.
     pub max_streams: usize,
+    /// A second listener for the public status page alone (`--status-listen`),
+    /// so it can face the internet while the API does not. The page is on the
+    /// API's listener under `/status` either way.
+    pub status_listen: Option<String>,
+    /// Header/body timeouts and the connection cap (see [`listen`]).
+    pub conn_limits: ConnLimits,
 }
 
 impl ServerConfig {
@@ -82,6 +90,8 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(5),
             max_streams_per_token: 32,
             max_streams: 4096,
+            status_listen: None,
+            conn_limits: ConnLimits::default(),
         }
     }
 }
@@ -95,6 +105,14 @@ pub struct RunningServer {
     scheduler: Option<JoinHandle<()>>,
     notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
+    status: StatusTasks,
+}
+
+/// The status page's follower and, with `--status-listen`, its own listener.
+struct StatusTasks {
+    follower: Option<JoinHandle<()>>,
+    addr: Option<SocketAddr>,
+    http: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -113,6 +131,20 @@ impl RunningServer {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The public status page: `http://127.0.0.1:PORT/status/` on the API's
+    /// listener, or the root of its own listener when one was asked for.
+    pub fn status_url(&self) -> String {
+        match self.status.addr {
+            Some(addr) => format!("http://{addr}/"),
+            None => format!("{}/status/", self.url()),
+        }
+    }
+
+    /// The address of the status page's own listener, if it has one.
+    pub fn status_addr(&self) -> Option<SocketAddr> {
+        self.status.addr
     }
 
     /// The secret of the bootstrap token, when [`ServerConfig::bootstrap_token`] was set.
@@ -143,11 +175,20 @@ impl RunningServer {
                 }
             }
         }
+        if let Some(mut http) = self.status.http.take() {
+            match tokio::time::timeout(self.state.config.shutdown_grace, &mut http).await {
+                Ok(res) => res.context("the status page's HTTP task failed")??,
+                Err(_) => http.abort(),
+            }
+        }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
         }
         if let Some(n) = self.notifier.take() {
             n.await.context("the delivery worker failed")?;
+        }
+        if let Some(f) = self.status.follower.take() {
+            f.await.context("the status page's follower failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -193,6 +234,9 @@ pub async fn start_with_store(
     config: ServerConfig,
     store: Arc<dyn EventStore>,
 ) -> anyhow::Result<RunningServer> {
+    // Before binding: every connection is a descriptor, and the common 1,024
+    // soft limit is far below what a server is allowed (the hard limit).
+    let open_files = listen::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -222,22 +266,32 @@ pub async fn start_with_store(
     };
 
     let (stop, stop_rx) = watch::channel(false);
+    let config_status_listen = config.status_listen.clone();
+    let config_conn_limits = config.conn_limits;
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
-    let app = routes::router(state.clone());
-
-    let mut http_stop = stop_rx.clone();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
+    let (status, follower) = crate::status::StatusService::start(&state);
+    let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
+    let status_tasks = match &config_status_listen {
+        Some(addr) => {
+            let mut limits = config_conn_limits;
+            limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
+            let (addr, http) = serve_status(addr, status, limits, stop_rx.clone()).await?;
+            StatusTasks {
+                follower: Some(follower),
+                addr: Some(addr),
+                http: Some(http),
+            }
         }
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+        None => StatusTasks {
+            follower: Some(follower),
+            addr: None,
+            http: None,
+        },
+    };
+
+    let mut limits = state.config.conn_limits;
+    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
     tokio::spawn(streams::sweep_revoked(
         state.clone(),
         state.config.token_cache_ttl,
@@ -245,7 +299,7 @@ pub async fn start_with_store(
     ));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
     let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, "serving");
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
     Ok(RunningServer {
         addr,
         state,
@@ -254,5 +308,26 @@ pub async fn start_with_store(
         scheduler: Some(scheduler),
         notifier: Some(notifier),
         local_token,
+        status: status_tasks,
     })
+}
+
+/// Binds the status page's own listener (the page at `/`) and serves it
+/// until the stop flag flips.
+async fn serve_status(
+    listen: &str,
+    status: Arc<crate::status::StatusService>,
+    limits: listen::ConnLimits,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = crate::status::router(status, "");
+    // The listener that faces the internet gets the same front door as the
+    // API: header/body deadlines and a connection cap against slowloris.
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop));
+    tracing::info!(%addr, "serving the status page");
+    Ok((addr, http))
 }

@@ -61,6 +61,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     let mut config = ServerConfig::new(args.db, args.listen);
     config.policy = policy;
     config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;
+    config.status_listen = args.status_listen;
+    config.max_streams_per_token = args.max_streams_per_token;
+    config.max_streams = args.max_streams;
+    config.conn_limits.max_connections = args.max_connections;
+    config.conn_limits.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -69,6 +74,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         let mut running = server::start(config).await?;
         // Tests and scripts read the port from this exact line.
         eprintln!("warroom: listening on {}", running.url());
+        eprintln!("warroom: status page on {}", running.status_url());
         tokio::select! {
             signal = shutdown_signal() => {
                 let name = signal?;

@@ -41,6 +41,9 @@ pub struct Policy {
     /// Notification channels, routes and the directory (`[notify]`).
     #[serde(default)]
     pub notify: super::notify::NotifyPolicy,
+    /// The public status page: name, URL, components, public severities.
+    #[serde(default)]
+    pub status_page: super::status_page::StatusPageConfig,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -419,6 +422,7 @@ impl Policy {
         super::template::validate_all(&self.templates)?;
         let severities: Vec<&str> = self.severities.iter().map(|s| s.id.as_str()).collect();
         self.notify.validate(&severities, &self.kinds)?;
+        super::status_page::validate(self)?;
         Ok(())
     }
 
@@ -463,6 +467,7 @@ impl Policy {
                 customer: "{title}".into(),
             },
             notify: Default::default(),
+            status_page: Default::default(),
         }
     }
 }
