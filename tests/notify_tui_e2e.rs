@@ -50,6 +50,18 @@ fn acknowledging_and_resolving_in_the_tui_sends_the_events_v2_actions() {
         .spawn()
         .unwrap();
 
+    // Wait until it serves before the TUI connects (it would start offline).
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while http.get(format!("{url}/healthz")).send().await.is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not come up"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
     let home = tempfile::tempdir().unwrap();
     let mut t = Tui::start_with(
         home.path(),
