@@ -1,6 +1,7 @@
 //! The rules of incident response, pure: no I/O, no clock (`now` is always a
 //! parameter), no async. Server and client share every function here.
 
+pub mod alert;
 pub mod clocks;
 pub mod command;
 pub mod decide;

@@ -77,6 +77,9 @@ pub struct IncidentList {
     pub server_time: DateTime<Utc>,
     pub latest_seq: u64,
     pub incidents: Vec<IncidentView>,
+    /// Alert groups waiting for a human to declare or dismiss, oldest first.
+    #[serde(default)]
+    pub triage: Vec<crate::domain::alert::TriageItem>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -8,11 +8,15 @@
 //! - [`routes`]: the axum router and handlers; [`error`]: every error answer.
 //! - [`auth`]: bearer tokens, roles, the embedded single-user token; [`rate`]: per-token limits.
 //! - [`stream`]: `GET /api/v1/stream`; [`scheduler`]: automatic escalations; [`openapi`]: the spec.
+//! - [`ingest`]: `POST /api/v1/ingest/alertmanager` and `/api/v1/ingest/events/v2`.
+//! - [`metrics`]: `GET /metrics` in the Prometheus text format.
 
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod ingest;
 pub mod listen;
+pub mod metrics;
 pub mod openapi;
 pub mod rate;
 pub mod routes;
@@ -68,12 +72,12 @@ pub struct ServerConfig {
     pub max_streams_per_token: usize,
     /// Most live streams in all; one more is refused with 503 and Retry-After.
     pub max_streams: usize,
+    /// Header/body timeouts and the connection cap (see [`listen`]).
+    pub conn_limits: ConnLimits,
     /// A second listener for the public status page alone (`--status-listen`),
     /// so it can face the internet while the API does not. The page is on the
     /// API's listener under `/status` either way.
     pub status_listen: Option<String>,
-    /// Header/body timeouts and the connection cap (see [`listen`]).
-    pub conn_limits: ConnLimits,
 }
 
 impl ServerConfig {
@@ -90,8 +94,8 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(5),
             max_streams_per_token: 32,
             max_streams: 4096,
-            status_listen: None,
             conn_limits: ConnLimits::default(),
+            status_listen: None,
         }
     }
 }
@@ -184,11 +188,11 @@ impl RunningServer {
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
         }
-        if let Some(n) = self.notifier.take() {
-            n.await.context("the delivery worker failed")?;
-        }
         if let Some(f) = self.status.follower.take() {
             f.await.context("the status page's follower failed")?;
+        }
+        if let Some(n) = self.notifier.take() {
+            n.await.context("the delivery worker failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -267,14 +271,13 @@ pub async fn start_with_store(
 
     let (stop, stop_rx) = watch::channel(false);
     let config_status_listen = config.status_listen.clone();
-    let config_conn_limits = config.conn_limits;
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
     let (status, follower) = crate::status::StatusService::start(&state);
     let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
+    let mut limits = state.config.conn_limits;
+    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
     let status_tasks = match &config_status_listen {
         Some(addr) => {
-            let mut limits = config_conn_limits;
-            limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
             let (addr, http) = serve_status(addr, status, limits, stop_rx.clone()).await?;
             StatusTasks {
                 follower: Some(follower),
@@ -289,8 +292,6 @@ pub async fn start_with_store(
         },
     };
 
-    let mut limits = state.config.conn_limits;
-    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
     let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
     tokio::spawn(streams::sweep_revoked(
         state.clone(),
@@ -317,7 +318,7 @@ pub async fn start_with_store(
 async fn serve_status(
     listen: &str,
     status: Arc<crate::status::StatusService>,
-    limits: listen::ConnLimits,
+    limits: ConnLimits,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -325,8 +326,7 @@ async fn serve_status(
         .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = crate::status::router(status, "");
-    // The listener that faces the internet gets the same front door as the
-    // API: header/body deadlines and a connection cap against slowloris.
+    // The same front door as the API: this one faces the internet.
     let http = tokio::spawn(listen::serve(listener, app, limits, stop));
     tracing::info!(%addr, "serving the status page");
     Ok((addr, http))

@@ -66,6 +66,17 @@ async fn health_and_openapi_need_no_token_and_the_spec_lists_every_endpoint() {
             "delete",
             &["204", "401", "403", "404"],
         ),
+        ("/metrics", "get", &["200"]),
+        (
+            "/api/v1/ingest/alertmanager",
+            "post",
+            &["200", "400", "401", "413", "503"],
+        ),
+        (
+            "/api/v1/ingest/events/v2",
+            "post",
+            &["202", "400", "413", "503"],
+        ),
     ];
     for (path, method, statuses) in expected {
         let op = &spec["paths"][path][method];

@@ -198,6 +198,18 @@ fn check(spec: &str) -> Output {
         o,
         "  templates   ok (status page x4, internal, escalation, customer)"
     );
+    let ingest = &p.ingest;
+    let _ = writeln!(
+        o,
+        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}",
+        ingest.rules.len(),
+        if ingest.declare.is_empty() {
+            "none (every alert is a triage item)".to_string()
+        } else {
+            ingest.declare.join(", ")
+        },
+        ingest.on_clear
+    );
     let n = &p.notify;
     if n.is_empty() && n.directory.is_empty() {
         let _ = writeln!(o, "  notify      none (no [notify] channels)");
@@ -449,6 +461,35 @@ fn text(loaded: &Loaded) -> String {
                 }
             }
         }
+    }
+
+    let page = &p.status_page;
+    let _ = writeln!(o, "\nPublic status page: {}", page.title(p));
+    let _ = writeln!(
+        o,
+        "  url: {}",
+        if page.url.is_empty() {
+            "(relative links)"
+        } else {
+            &page.url
+        }
+    );
+    let public: Vec<String> = p
+        .severities
+        .iter()
+        .filter(|s| page.is_public(&s.id))
+        .map(|s| format!("{} ({})", s.id, p.public_impact(&s.id).as_str()))
+        .collect();
+    let _ = writeln!(
+        o,
+        "  public severities (impact): {}",
+        list_or_none(&public, ", ")
+    );
+    if page.components.is_empty() {
+        let _ = writeln!(o, "  components: the services public incidents name");
+    }
+    for c in &page.components {
+        let _ = writeln!(o, "  component {} = service {}", c.name, c.service);
     }
 
     let _ = writeln!(o, "\nTemplates (placeholders: {})", FIELDS.join(", "));

@@ -125,6 +125,17 @@ pub enum Action {
     RetryDelivery {
         delivery: Uuid,
     },
+    /// Declares a triage item (`incident` = `TRI-n`) an incident, under its id.
+    DeclareTriaged {
+        /// Overrides the severity the alert mapping gave it.
+        #[serde(default)]
+        severity: Option<String>,
+    },
+    /// Dismisses a triage item (`incident` = `TRI-n`): not real, or not an incident.
+    DismissTriaged {
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 fn yes() -> bool {
@@ -135,6 +146,9 @@ fn yes() -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
+    /// Monitoring that sends alerts: may only ingest (`/api/v1/ingest/…`),
+    /// not even read. Lowest, so `require` never lets it past anything else.
+    Integration,
     Viewer,
     Responder,
     Commander,
@@ -144,6 +158,7 @@ pub enum Access {
 impl Access {
     pub fn as_str(self) -> &'static str {
         match self {
+            Access::Integration => "integration",
             Access::Viewer => "viewer",
             Access::Responder => "responder",
             Access::Commander => "commander",
@@ -153,6 +168,7 @@ impl Access {
 
     pub fn parse(s: &str) -> Option<Access> {
         [
+            Access::Integration,
             Access::Viewer,
             Access::Responder,
             Access::Commander,
@@ -198,6 +214,8 @@ impl Action {
             Action::UpdateActionItem { .. } => "update_action_item",
             Action::CompleteReview { .. } => "complete_review",
             Action::RetryDelivery { .. } => "retry_delivery",
+            Action::DeclareTriaged { .. } => "declare_triaged",
+            Action::DismissTriaged { .. } => "dismiss_triaged",
         }
     }
 }

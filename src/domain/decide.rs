@@ -19,6 +19,8 @@ pub const MAX_TEXT: usize = 16_000;
 pub enum DomainError {
     #[error("unknown incident {0:?}")]
     UnknownIncident(String),
+    #[error("unknown triage item {0:?}")]
+    UnknownTriage(String),
     #[error("this command needs an incident (field `incident`)")]
     MissingIncident,
     #[error("{key} is closed; reopen it first")]
@@ -90,7 +92,7 @@ impl DomainError {
     pub fn kind(&self) -> ErrorKind {
         use DomainError::*;
         match self {
-            UnknownIncident(_) | UnknownDelivery { .. } => ErrorKind::NotFound,
+            UnknownIncident(_) | UnknownDelivery { .. } | UnknownTriage(_) => ErrorKind::NotFound,
             Closed { .. }
             | Resolved { .. }
             | AlreadyAcknowledged { .. }
@@ -172,6 +174,9 @@ pub fn decide(
         .incident
         .as_deref()
         .ok_or(DomainError::MissingIncident)?;
+    if let Action::DeclareTriaged { .. } | Action::DismissTriaged { .. } = &cmd.action {
+        return super::alert::triage::decide(world, policy, cmd, reference, out);
+    }
     let inc = world
         .resolve(reference)
         .ok_or_else(|| DomainError::UnknownIncident(sanitize_line(reference)))?;
@@ -200,7 +205,7 @@ pub fn decide(
     };
 
     match &cmd.action {
-        Action::Declare { .. } => {}
+        Action::Declare { .. } | Action::DeclareTriaged { .. } | Action::DismissTriaged { .. } => {}
         Action::RetryDelivery { delivery } => {
             let Some(d) = inc.deliveries.get(delivery) else {
                 return Err(DomainError::UnknownDelivery {
@@ -531,16 +536,16 @@ pub fn next_escalation_step<'p>(inc: &Incident, policy: &'p Policy) -> Option<&'
         .map(String::as_str)
 }
 
-struct Out {
-    cmd_id: Uuid,
-    actor: String,
-    occurred_at: DateTime<Utc>,
-    incident: Uuid,
-    events: Vec<Event>,
+pub(crate) struct Out {
+    pub(crate) cmd_id: Uuid,
+    pub(crate) actor: String,
+    pub(crate) occurred_at: DateTime<Utc>,
+    pub(crate) incident: Uuid,
+    pub(crate) events: Vec<Event>,
 }
 
 impl Out {
-    fn push(&mut self, body: EventBody) {
+    pub(crate) fn push(&mut self, body: EventBody) {
         let id = event_id(self.cmd_id, self.events.len());
         self.events.push(Event {
             id,
@@ -562,7 +567,7 @@ pub fn event_id(command: Uuid, index: usize) -> Uuid {
     }
 }
 
-fn known_severity(policy: &Policy, given: &str) -> Result<String, DomainError> {
+pub(crate) fn known_severity(policy: &Policy, given: &str) -> Result<String, DomainError> {
     policy
         .severity(given.trim())
         .map(|s| s.id.clone())
@@ -633,7 +638,7 @@ fn required_text(field: &'static str, text: &str) -> Result<String, DomainError>
     Ok(t)
 }
 
-fn optional_text(field: &'static str, text: &str) -> Result<String, DomainError> {
+pub(crate) fn optional_text(field: &'static str, text: &str) -> Result<String, DomainError> {
     let t = sanitize(text);
     let t = t.trim();
     check_len(field, t, MAX_TEXT)?;

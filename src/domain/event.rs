@@ -2,6 +2,7 @@
 //! over these (see [`super::state`]); nothing is updated in place, so the
 //! timeline is the audit log and sync is "events after seq N".
 
+use super::alert::AlertLine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -301,6 +302,36 @@ pub enum EventBody {
         #[serde(default)]
         summary: String,
     },
+
+    // ---- Alerts in (rules in `super::alert`) ----
+    /// An alert group opened a triage item, not an incident: `incident` is the
+    /// item's id, which becomes the incident's id if a human declares it.
+    AlertTriaged {
+        title: String,
+        severity: String,
+        kind: String,
+        #[serde(default)]
+        services: Vec<String>,
+    },
+    /// Alerts of `group` started firing (one entry per payload, however many).
+    AlertsFiring {
+        group: String,
+        alerts: Vec<AlertLine>,
+        /// The closed incident (or dismissed item) of the same group this one follows.
+        #[serde(default)]
+        previous: Option<Uuid>,
+    },
+    /// Alerts of `group` stopped firing; `clear` when none is left.
+    AlertsResolved {
+        group: String,
+        alerts: Vec<AlertLine>,
+        clear: bool,
+    },
+    /// A human decided a triage item is not an incident.
+    TriageDismissed {
+        #[serde(default)]
+        reason: String,
+    },
     /// One try to deliver a notification, written by the delivery worker.
     DeliveryAttempted(Box<DeliveryAttempt>),
     /// Someone asked for a failed delivery to be tried again.
@@ -358,6 +389,36 @@ impl DeliveryAttempt {
     }
 }
 
+/// `1 alert`, `3 alerts`.
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 alert".into()
+    } else {
+        format!("{n} alerts")
+    }
+}
+
+/// The first few alert names of an entry, then how many more.
+fn names(alerts: &[AlertLine]) -> String {
+    const SHOWN: usize = 3;
+    let mut s = alerts
+        .iter()
+        .take(SHOWN)
+        .map(|a| {
+            if a.summary.is_empty() || a.summary == a.name {
+                a.name.clone()
+            } else {
+                format!("{} ({})", a.name, a.summary)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if alerts.len() > SHOWN {
+        s.push_str(&format!(" and {} more", alerts.len() - SHOWN));
+    }
+    s
+}
+
 fn default_kind() -> String {
     "availability".into()
 }
@@ -389,6 +450,10 @@ impl EventBody {
             EventBody::ReviewCompleted { .. } => "review_completed",
             EventBody::DeliveryAttempted(_) => "delivery_attempted",
             EventBody::DeliveryRetryRequested { .. } => "delivery_retry_requested",
+            EventBody::AlertTriaged { .. } => "alert_triaged",
+            EventBody::AlertsFiring { .. } => "alerts_firing",
+            EventBody::AlertsResolved { .. } => "alerts_resolved",
+            EventBody::TriageDismissed { .. } => "triage_dismissed",
         }
     }
 
@@ -513,6 +578,28 @@ impl EventBody {
                 }
             }
             EventBody::DeliveryRetryRequested { .. } => "delivery retry requested".into(),
+            EventBody::AlertTriaged {
+                title, severity, ..
+            } => format!("alert in triage ({severity}): {title}"),
+            EventBody::AlertsFiring { alerts, .. } => {
+                format!("{} firing: {}", plural(alerts.len()), names(alerts))
+            }
+            EventBody::AlertsResolved {
+                alerts,
+                clear: true,
+                ..
+            } => format!(
+                "{} resolved: {} — all alerts clear",
+                plural(alerts.len()),
+                names(alerts)
+            ),
+            EventBody::AlertsResolved { alerts, .. } => {
+                format!("{} resolved: {}", plural(alerts.len()), names(alerts))
+            }
+            EventBody::TriageDismissed { reason } if reason.is_empty() => {
+                "triage item dismissed".into()
+            }
+            EventBody::TriageDismissed { reason } => format!("triage item dismissed: {reason}"),
         }
     }
 }

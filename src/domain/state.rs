@@ -1,6 +1,7 @@
 //! The projection: incidents as a fold over events. One [`World::apply`] serves
 //! server and client alike, so both always agree on what an incident looks like.
 
+use super::alert::{self, AlertLink, Alerts};
 use super::event::{ActionState, Channel, DeliveryOutcome, Event, EventBody, Impact, Status};
 use super::policy::Phase;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -110,6 +111,9 @@ pub struct Incident {
     /// Every notification delivery of this incident, by delivery id.
     #[serde(default)]
     pub deliveries: BTreeMap<Uuid, Delivery>,
+    /// The alert group behind it, when alerts opened it (see [`super::alert`]).
+    #[serde(default)]
+    pub alerts: Option<AlertLink>,
     pub event_count: u64,
     pub last_activity: DateTime<Utc>,
 }
@@ -159,6 +163,9 @@ pub struct World {
     pub incidents: BTreeMap<Uuid, Incident>,
     /// Incident ids by number - 1.
     pub order: Vec<Uuid>,
+    /// Alert groups and the triage queue.
+    #[serde(default)]
+    pub alerts: Alerts,
     /// Event ids already applied: applying one twice is a no-op.
     #[serde(skip)]
     seen: HashSet<Uuid>,
@@ -239,12 +246,15 @@ impl World {
                     reopened: 0,
                     calls: Vec::new(),
                     deliveries: BTreeMap::new(),
+                    alerts: None,
                     event_count: 1,
                     last_activity: at,
                 },
             );
+            alert::fold(self, ev);
             return;
         }
+        alert::fold(self, ev);
         let Some(inc) = self.incidents.get_mut(&ev.incident) else {
             return;
         };
@@ -390,6 +400,11 @@ impl World {
                     d.retry_requested = true;
                 }
             }
+            // Folded by `alert::fold` above.
+            EventBody::AlertTriaged { .. }
+            | EventBody::AlertsFiring { .. }
+            | EventBody::AlertsResolved { .. }
+            | EventBody::TriageDismissed { .. } => {}
         }
     }
 

@@ -21,9 +21,12 @@
 
 use super::error::ApiError;
 use super::state::{AppState, Inflight, Shared, fold_log};
+use crate::domain::alert::{self, AlertBatch};
 use crate::domain::command::Command;
 use crate::domain::decide::decide;
 use crate::domain::escalation;
+use crate::domain::event::Event;
+use crate::domain::state::World;
 use crate::store::{Appended, StoreError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -61,28 +64,90 @@ pub async fn submit(
     actor: &str,
 ) -> Result<Submitted, ApiError> {
     let digest = request_digest(&cmd, actor);
+    run(
+        state,
+        |_| cmd.id,
+        digest,
+        actor,
+        |world, now| Ok(decide(world, &state.policy, &cmd, actor, now)?),
+    )
+    .await
+}
+
+/// Runs one alert payload from the integration `actor`: the same pipeline as
+/// a command, under a keyed id derived from the payload and its group's state
+/// ([`alert::batch_id`]). Nothing changed: no events, nothing queued. The
+/// digest leaves the actor out: two Alertmanagers of an HA pair (two tokens)
+/// sending the same notification are one notification, not a reused key.
+pub async fn submit_alerts(
+    state: &Arc<AppState>,
+    batch: &AlertBatch,
+    actor: &str,
+) -> Result<Submitted, ApiError> {
+    let digest: String = Sha256::digest(serde_json::to_vec(batch).unwrap_or_default())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    run(
+        state,
+        |world| alert::batch_id(world, state.system_ids(), batch),
+        digest,
+        actor,
+        |world, now| {
+            Ok(alert::decide_alerts(
+                world,
+                &state.policy,
+                state.system_ids(),
+                batch,
+                actor,
+                now,
+            ))
+        },
+    )
+    .await
+}
+
+/// The pipeline: under the decision lock, the id check, `decide`, the fold
+/// into the decision model and the queueing; then the wait for the commit.
+async fn run(
+    state: &Arc<AppState>,
+    id_of: impl FnOnce(&World) -> Uuid,
+    digest: String,
+    actor: &str,
+    decide_at: impl FnOnce(&World, DateTime<Utc>) -> Result<Vec<Event>, ApiError>,
+) -> Result<Submitted, ApiError> {
     let mut decider = state.decider.lock().await;
     // Read the clock under the lock, so decision time runs in seq order.
     let now = Utc::now();
     if state.needs_recovery.load(Ordering::Acquire) {
         recover(state, &mut decider).await?;
     }
-    if decider.known.contains(&cmd.id) {
-        let waiting = lock(&state.inflight).get(&cmd.id).cloned();
+    let id = id_of(&decider.world);
+    if decider.known.contains(&id) {
+        let waiting = lock(&state.inflight).get(&id).cloned();
         drop(decider);
-        return repeat(state, cmd.id, &digest, actor, waiting).await;
+        return repeat(state, id, &digest, actor, waiting).await;
     }
-    let events = decide(&decider.world, &state.policy, &cmd, actor, now)?;
+    let events = decide_at(&decider.world, now)?;
+    if events.is_empty() {
+        return Ok(Submitted {
+            appended: Appended {
+                events: Vec::new(),
+                duplicate: false,
+            },
+        });
+    }
     for ev in &events {
         decider.world.apply(ev);
     }
-    decider.known.insert(cmd.id);
+    decider.known.insert(id);
+    let queued_at = std::time::Instant::now();
     let ticket = state
         .store
-        .enqueue_digested(cmd.id, Some(digest.clone()), events);
+        .enqueue_digested(id, Some(digest.clone()), events);
     let (done, waiting) = watch::channel(None);
     lock(&state.inflight).insert(
-        cmd.id,
+        id,
         Inflight {
             digest: Some(digest),
             outcome: waiting,
@@ -93,9 +158,9 @@ pub async fn submit(
     // The rest runs in its own task: a client hanging up must not leave the
     // in-flight entry behind (retries wait on it).
     let st = state.clone();
-    let id = cmd.id;
     let settled = tokio::spawn(async move {
         let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+        st.metrics.commit_latency(queued_at.elapsed());
         if let Ok(a) = &result
             && a.duplicate
         {

@@ -11,6 +11,7 @@
 //! which is data (an unknown severity id, a role the policy does not have, a
 //! resolve before the stability window): no static schema can say that.
 
+use crate::ingest::MAX_INGEST_BODY;
 use crate::protocol::{MAX_BODY_BYTES, MAX_PAGE, SERVER_TIME_HEADER};
 use serde_json::{Value, json};
 
@@ -398,6 +399,44 @@ pub fn document() -> Value {
                         ("403", error("needs the admin role")),
                         ("404", error("no live token of that name")),
                     ])
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics (text format 0.0.4): open incidents by severity and status, breached clocks, time-to-acknowledge/contain/resolve histograms, ingest and delivery counters, commit latency, live stream subscribers. No token: counts only.",
+                    "security": [],
+                    "parameters": [],
+                    "responses": {
+                        "200": { "description": "the exposition", "content": { "text/plain": { "schema": { "type": "string" } } } }
+                    }
+                }
+            },
+            "/api/v1/ingest/alertmanager": {
+                "post": {
+                    "summary": "Prometheus Alertmanager webhook, payload version 4 (a webhook_configs receiver with http_config.authorization set to an integration token). Groups by groupKey; repeats store nothing.",
+                    "parameters": [],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("AlertmanagerWebhook") } } },
+                    "responses": {
+                        "200": json_body(schema_ref("Ingested"), "accepted: `changed` says whether anything was stored; `target` is the incident (INC-n) or triage item (TRI-n) of the group"),
+                        "400": error("malformed JSON, a wrong field (named in `field`), or over a limit (128 labels and annotations per alert, 1,000 alerts, 16 KiB per value)"),
+                        "401": error("no bearer token, or not a live integration (or admin) token"),
+                        "413": error(&format!("body over the ingest limit of {MAX_INGEST_BODY} bytes")),
+                        "503": error("the store could not commit; Alertmanager retries")
+                    }
+                }
+            },
+            "/api/v1/ingest/events/v2": {
+                "post": {
+                    "summary": "PagerDuty Events API v2 (trigger / acknowledge / resolve), answered like PagerDuty. No header: the routing_key is an integration token's secret. Groups by dedup_key.",
+                    "security": [],
+                    "parameters": [],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("EventsV2") } } },
+                    "responses": {
+                        "202": { "description": "accepted", "content": { "application/json": { "schema": schema_ref("EventsV2Accepted") } } },
+                        "400": { "description": "invalid event (every problem in `errors`), or an unknown routing_key", "content": { "application/json": { "schema": schema_ref("EventsV2Refused") } } },
+                        "413": { "description": "body over the ingest limit", "content": { "application/json": { "schema": schema_ref("EventsV2Refused") } } },
+                        "503": { "description": "the store could not commit; retry", "content": { "application/json": { "schema": schema_ref("EventsV2Refused") } } }
+                    }
+                }
             }
         },
         "components": {
@@ -414,8 +453,68 @@ fn schemas() -> Value {
     let obj = json!({ "type": "object" });
     let seq = seq_schema();
     let time = json!({ "type": "string", "format": "date-time" });
-    let role = json!({ "type": "string", "enum": ["viewer", "responder", "commander", "admin"] });
+    let role = json!({ "type": "string", "enum": ["integration", "viewer", "responder", "commander", "admin"] });
+    let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     json!({
+        "AlertmanagerWebhook": {
+            "type": "object",
+            "required": ["version", "groupKey", "status", "alerts"],
+            "properties": {
+                "version": { "const": "4" },
+                "groupKey": { "type": "string" },
+                "status": { "enum": ["firing", "resolved"] },
+                "truncatedAlerts": { "type": "integer", "minimum": 0 },
+                "alerts": { "type": "array", "maxItems": 1000, "items": {
+                    "type": "object",
+                    "required": ["status", "fingerprint"],
+                    "properties": {
+                        "status": { "enum": ["firing", "resolved"] },
+                        "labels": labels, "annotations": labels,
+                        "startsAt": time, "endsAt": time,
+                        "generatorURL": { "type": "string" },
+                        "fingerprint": { "type": "string", "minLength": 1 }
+                    }
+                } }
+            }
+        },
+        "Ingested": {
+            "type": "object",
+            "required": ["status", "changed", "events"],
+            "properties": {
+                "status": { "const": "ok" },
+                "changed": { "type": "boolean" },
+                "events": { "type": "integer", "minimum": 0 },
+                "target": { "type": ["string", "null"] }
+            }
+        },
+        "EventsV2": {
+            "type": "object",
+            "required": ["routing_key", "event_action"],
+            "properties": {
+                "routing_key": { "type": "string" },
+                "event_action": { "enum": ["trigger", "acknowledge", "resolve"] },
+                "dedup_key": { "type": "string", "maxLength": 255 },
+                "payload": { "type": "object", "properties": {
+                    "summary": { "type": "string", "maxLength": 1024 },
+                    "source": { "type": "string" },
+                    "severity": { "enum": ["critical", "error", "warning", "info"] },
+                    "timestamp": time,
+                    "component": { "type": "string" }, "group": { "type": "string" }, "class": { "type": "string" },
+                    "custom_details": obj
+                } },
+                "links": { "type": "array", "items": { "type": "object", "properties": { "href": { "type": "string" }, "text": { "type": "string" } } } }
+            }
+        },
+        "EventsV2Accepted": {
+            "type": "object",
+            "required": ["status", "message", "dedup_key"],
+            "properties": { "status": { "const": "success" }, "message": { "type": "string" }, "dedup_key": { "type": "string" } }
+        },
+        "EventsV2Refused": {
+            "type": "object",
+            "required": ["status", "message", "errors"],
+            "properties": { "status": { "type": "string" }, "message": { "type": "string" }, "errors": { "type": "array", "items": { "type": "string" } } }
+        },
         "ErrorBody": {
             "type": "object",
             "required": ["error", "code"],

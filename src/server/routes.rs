@@ -3,6 +3,7 @@
 use super::auth::{Caller, validate_token_name};
 use super::commands::submit;
 use super::error::ApiError;
+use super::ingest;
 use super::openapi;
 use super::state::AppState;
 use super::stream::stream;
@@ -11,6 +12,7 @@ use crate::domain::command::{Access, Command};
 use crate::domain::ids::is_system_id;
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
+use crate::ingest::MAX_INGEST_BODY;
 use crate::protocol::{
     CommandResult, CreateToken, EventsPage, IncidentDetail, IncidentList, IncidentView,
     MAX_BODY_BYTES, MAX_PAGE, Me, NewToken, SERVER_TIME_HEADER, TokenInfo,
@@ -43,6 +45,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/me", get(get_me))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{name}", delete(revoke_token))
+        .route("/metrics", get(metrics))
+        .route(
+            "/api/v1/ingest/alertmanager",
+            post(ingest::alertmanager).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)),
+        )
+        .route(
+            "/api/v1/ingest/events/v2",
+            post(ingest::events_v2).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -81,6 +92,21 @@ async fn method_not_allowed(req: Request) -> ApiError {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// The Prometheus exposition. Unauthenticated, like most exporters: it holds
+/// counts only (no titles, names or text), and Prometheus scrapes it.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let now = Utc::now();
+    let text = state.read_view(|v| state.metrics.render(&v.world, &state.policy, now));
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(super::metrics::CONTENT_TYPE),
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn openapi_json() -> Json<serde_json::Value> {
@@ -256,7 +282,7 @@ async fn list_incidents(
     let now = Utc::now();
     // Clone under the lock, compute clocks outside it: the commit hook waits
     // for this lock, and the writer waits for the hook.
-    let (latest_seq, picked) = state.read_view(|v| {
+    let (latest_seq, picked, triage) = state.read_view(|v| {
         let list: Vec<Incident> = v
             .world
             .order
@@ -265,7 +291,8 @@ async fn list_incidents(
             .filter(|i| q.all || i.closed.is_none())
             .cloned()
             .collect();
-        (v.latest_seq, list)
+        let triage = v.world.alerts.queue().cloned().collect();
+        (v.latest_seq, list, triage)
     });
     let mut incidents: Vec<IncidentView> = picked
         .into_iter()
@@ -279,6 +306,7 @@ async fn list_incidents(
         server_time: now,
         latest_seq,
         incidents,
+        triage,
     }))
 }
 

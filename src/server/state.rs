@@ -16,6 +16,7 @@
 
 use super::ServerConfig;
 use super::auth::TokenCache;
+use super::metrics::Metrics;
 use super::rate::RateLimiter;
 use super::streams::Streams;
 use crate::domain::ids::SystemIds;
@@ -85,6 +86,8 @@ pub struct AppState {
     pub wake_scheduler: Notify,
     /// Poked after every commit so the delivery worker routes what is new.
     pub wake_notifier: Notify,
+    /// Counters for `GET /metrics`.
+    pub metrics: Metrics,
     /// Every live stream by its principal: caps, and ending a revoked one's.
     pub streams: Streams,
     /// The database's key for system ids (see [`AppState::system_ids`]).
@@ -122,6 +125,7 @@ impl AppState {
             stop,
             wake_scheduler: Notify::new(),
             wake_notifier: Notify::new(),
+            metrics: Metrics::new(),
             system_ids: SystemIds::new(key),
             streams: Streams::new(config_streams.0, config_streams.1),
         });

@@ -107,6 +107,7 @@ pub async fn stream(
         replaying: true,
         queued: VecDeque::new(),
         finished: false,
+        _counted: state.metrics.sse_connected(),
     };
     // First frame: a heartbeat, so the client learns server time and the head at once.
     sub.queued.push_back(heartbeat_frame(latest));
@@ -189,6 +190,8 @@ struct Subscriber {
     queued: VecDeque<Bytes>,
     /// Set once the final frame (resync or shutdown) is queued.
     finished: bool,
+    /// Counts this stream in `warroom_sse_subscribers` while it lives.
+    _counted: super::metrics::SubscriberGuard,
 }
 
 impl Subscriber {

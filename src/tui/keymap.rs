@@ -150,6 +150,8 @@ acts! {
     No => "no",
     Deliveries => "deliveries",
     RetryDelivery => "retry_delivery",
+    TriageDeclare => "triage_declare",
+    TriageDismiss => "triage_dismiss",
 }
 
 /// A key pattern: one key with modifiers, or any digit 1–9.
@@ -274,6 +276,8 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [k('G'), code(KeyCode::End)] => Bottom, "last incident";
     Board: [code(KeyCode::Enter)] => Open, "open the war room of the selected incident";
     Board: [k('d')] => Declare, "declare an incident";
+    Board: [k('t')] => TriageDeclare, "triage: declare the oldest waiting alert group an incident";
+    Board: [k('x')] => TriageDismiss, "triage: dismiss the oldest waiting alert group";
     Board: [k('v')] => Review, "post-incident review of the selected incident";
     Board: [k('l')] => Deliveries, "notification deliveries of the selected incident (✉✗ marks failing ones)";
     Board: [k('q')] => Quit, "quit";

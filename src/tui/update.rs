@@ -302,6 +302,7 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
             }
         }
         Act::Acknowledge => return submit_now(m, Action::Acknowledge),
+        Act::TriageDeclare | Act::TriageDismiss => return triage(m, act),
         Act::Severity
         | Act::Roles
         | Act::PostUpdate
@@ -420,7 +421,11 @@ fn back(m: &mut Model) {
 fn page_rows(m: &Model) -> usize {
     let body = layout::bands(m.area()).body;
     let rows = match m.screen {
-        Screen::Board => layout::board(body).list.height as usize,
+        Screen::Board => {
+            layout::board(body, m.replica.world.alerts.queue().count())
+                .list
+                .height as usize
+        }
         Screen::WarRoom(_) => layout::room(m, body).timeline_rows(),
         Screen::Review(_) => body.height as usize,
     };
@@ -496,7 +501,9 @@ fn follow(m: &mut Model) {
 /// Re-establishes every cursor/offset invariant after a change of data or size.
 fn clamp_all(m: &mut Model) {
     let body = layout::bands(m.area()).body;
-    let list_h = layout::board(body).list.height as usize;
+    let list_h = layout::board(body, m.replica.world.alerts.queue().count())
+        .list
+        .height as usize;
     let len = m.board.order.len();
     m.board.selected = m.board.selected.min(len.saturating_sub(1));
     ensure_visible(m.board.selected, &mut m.board.offset, list_h);
@@ -676,6 +683,38 @@ fn retry_delivery(m: &mut Model, incident: Uuid, selected: usize) -> Vec<Effect>
 }
 
 /// One-key actions on the focused incident: errors go to the message line.
+/// The triage queue's two keys act on its head, the oldest alert group
+/// waiting (runbook 002 §4.2: verify, then declare or dismiss).
+fn triage(m: &mut Model, act: Act) -> Vec<Effect> {
+    let Some(item) = m.replica.world.alerts.queue().next() else {
+        set_info(m, "the triage queue is empty");
+        return vec![];
+    };
+    let (id, key) = (item.id, item.key());
+    let action = if act == Act::TriageDeclare {
+        Action::DeclareTriaged { severity: None }
+    } else {
+        Action::DismissTriaged {
+            reason: "dismissed from the triage queue".into(),
+        }
+    };
+    match try_submit(m, Some(id), action) {
+        Ok(fx) => {
+            if act == Act::TriageDeclare {
+                m.open_on_arrival = Some(id);
+                set_info(m, format!("{key} declared"));
+            } else {
+                set_info(m, format!("{key} dismissed"));
+            }
+            fx
+        }
+        Err(r) => {
+            set_error(m, r.text.clone());
+            vec![]
+        }
+    }
+}
+
 fn submit_now(m: &mut Model, action: Action) -> Vec<Effect> {
     let Some(id) = m.focused_incident().map(|i| i.id) else {
         return vec![];
@@ -1285,7 +1324,7 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
     let body = layout::bands(m.area()).body;
     match m.screen {
         Screen::Board => {
-            let list = layout::board(body).list;
+            let list = layout::board(body, m.replica.world.alerts.queue().count()).list;
             if wheel != 0 {
                 move_cursor(m, wheel);
             } else if inside(list, col, row) {
