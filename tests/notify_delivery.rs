@@ -396,6 +396,25 @@ async fn a_failing_target_is_retried_with_backoff_honouring_retry_after() {
     assert!(chat[1]["detail"].as_str().unwrap().contains("HTTP 429"));
     assert!(chat[0]["detail"].as_str().unwrap().contains("HTTP 500"));
     assert_eq!(w.slack.requests().len(), 3, "not sent again once delivered");
+    // The attempts are counted by channel type and outcome in GET /metrics.
+    let text = w
+        .srv
+        .http
+        .get(format!("{}/metrics", w.srv.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"warroom_deliveries_total{channel="slack",outcome="failed"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"warroom_deliveries_total{channel="slack",outcome="sent"} 1"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -51,6 +51,13 @@ fn init_logging() {
 pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     init_logging();
     let policy = load_policy(args.policy.as_deref())?;
+    // A secret that cannot be read does not stop the server (the war room
+    // matters more than one channel), but it is said now, not at the first page.
+    for (field, problem) in crate::notify::secrets::missing(&policy.notify) {
+        tracing::warn!(
+            "notify: {field}: {problem}; deliveries through it will fail until it is fixed"
+        );
+    }
     let mut config = ServerConfig::new(args.db, args.listen);
     config.policy = policy;
     config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;

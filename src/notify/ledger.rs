@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS notify_deliveries (
     next_at     INTEGER NOT NULL,
     last_error  TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS notify_deliveries_pending ON notify_deliveries(state, seq);
+CREATE INDEX IF NOT EXISTS notify_deliveries_pending ON notify_deliveries(state, order_key, seq);
 ";
 
 /// One delivery row.
@@ -158,11 +158,15 @@ impl Ledger {
         Ok(())
     }
 
-    /// Pending deliveries, oldest first (at most `limit`).
+    /// The first pending delivery of each order key (the only one that may
+    /// leave now: the rest of its key waits behind it), soonest due first, at
+    /// most `limit`. One row per key, so a storm on one incident cannot hide
+    /// another incident's deliveries behind a page of its own.
     pub fn pending(&self, limit: usize) -> anyhow::Result<Vec<Row>> {
+        // SQLite: with MIN() the bare columns come from the row holding the minimum.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT intent, seq, attempts, give_up_at, next_at FROM notify_deliveries
-             WHERE state = 'pending' ORDER BY seq, id LIMIT ?1",
+            "SELECT intent, MIN(seq), attempts, give_up_at, next_at FROM notify_deliveries
+             WHERE state = 'pending' GROUP BY order_key ORDER BY next_at, 2 LIMIT ?1",
         )?;
         let rows = stmt.query_map(params![limit as i64], |r| {
             Ok((

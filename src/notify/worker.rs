@@ -292,6 +292,19 @@ async fn deliver(sh: &Arc<Shared>, row: Row) -> anyhow::Result<()> {
     append_system(&sh.state, event)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.body.error))?;
+    // `warroom_deliveries_total{channel, outcome}`: by channel type (bounded labels).
+    let kind = match intent.kind {
+        crate::domain::notify::ChannelKind::Slack => "slack",
+        crate::domain::notify::ChannelKind::Pagerduty => "pagerduty",
+        crate::domain::notify::ChannelKind::Webhook => "webhook",
+        crate::domain::notify::ChannelKind::Email => "email",
+    };
+    let word = match outcome {
+        DeliveryOutcome::Sent => "sent",
+        DeliveryOutcome::Failed => "failed",
+        DeliveryOutcome::GaveUp => "gave_up",
+    };
+    sh.state.metrics.delivery(kind, word);
     let state = match outcome {
         DeliveryOutcome::Sent => State::Sent,
         DeliveryOutcome::GaveUp => State::GaveUp,
