@@ -238,3 +238,39 @@ fn a_second_terminal_joins_the_embedded_server() {
         assert_eq!(t.wait_exit(), 0);
     }
 }
+
+#[test]
+fn ctrl_z_then_fg_restores_the_screen_and_the_draft() {
+    // Job control needs a shell: a process whose group has no parent shell
+    // (an orphaned group) ignores SIGTSTP.
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tui::start_shell(dir.path(), 30, 100, &[]);
+    t.wait_for("shell$");
+    t.keys("\"$WARROOM\"\r");
+    t.wait_for("LIVE");
+    t.keys(":");
+    t.keys("incident declare \"Checkout latency\" severity=P2");
+    t.keys("\r");
+    t.wait_for("INC-1 Checkout latency");
+    t.keys("i");
+    t.keys("half a thought about the cache");
+    t.wait_for("half a thought about the cache");
+    t.keys("\x1a");
+    t.wait_for("Stopped");
+    assert!(!t.alternate_screen(), "the shell got its screen back");
+    t.keys("fg\r");
+    t.wait_for("INC-1 Checkout latency");
+    t.wait_for("half a thought about the cache");
+    t.wait_for("LIVE");
+    assert!(t.alternate_screen());
+    // Still alive and still taking keys: the draft is sent.
+    t.keys("\r");
+    t.wait_for("Checkout latency");
+    t.keys("\x1b");
+    t.keys("q");
+    t.keys("q");
+    t.wait_for("shell$");
+    t.keys("echo exit=$?\r");
+    t.wait_for("exit=0");
+    t.keys("exit\r");
+}

@@ -263,6 +263,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 }
                 Effect::Suspend => {
                     suspend(&mut terminal)?;
+                    // The window may have been resized while we were stopped.
+                    if let Ok(size) = terminal.size() {
+                        update(&mut model, Msg::Resize(size.width, size.height));
+                    }
                     model.dirty = true;
                 }
                 Effect::ExportReview { path, text } => {
@@ -364,8 +368,17 @@ fn suspend(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
             .args(["-TSTP", &std::process::id().to_string()])
             .status();
         *terminal = ratatui::try_init()?;
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
-        terminal.clear()?;
+        // Not `terminal.clear()`: it asks the terminal for the cursor position
+        // and waits for the answer, which the input task (still reading stdin)
+        // swallows — the read times out and the TUI died on every `fg`. A
+        // fresh `Terminal` has empty buffers, so clearing the screen here and
+        // drawing once redraws everything.
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )?;
     }
     #[cfg(not(unix))]
     {

@@ -35,6 +35,34 @@ impl Tui {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Tui {
+        Tui::start_program(home, rows, cols, env!("CARGO_BIN_EXE_warroom"), args, env)
+    }
+
+    /// Starts an interactive `bash` (no rc files, job control on) with the
+    /// same environment; `$WARROOM` names the binary. For what only a shell
+    /// can do: Ctrl-Z and `fg`, a terminal closing under a child.
+    pub fn start_shell(home: &std::path::Path, rows: u16, cols: u16, env: &[(&str, &str)]) -> Tui {
+        let mut env = env.to_vec();
+        env.push(("WARROOM", env!("CARGO_BIN_EXE_warroom")));
+        env.push(("PS1", "shell$ "));
+        Tui::start_program(
+            home,
+            rows,
+            cols,
+            "bash",
+            &["--norc", "--noprofile", "-i"],
+            &env,
+        )
+    }
+
+    fn start_program(
+        home: &std::path::Path,
+        rows: u16,
+        cols: u16,
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Tui {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -44,7 +72,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("HOME", home);
         cmd.env("XDG_DATA_HOME", home.join("data"));
