@@ -2,6 +2,7 @@
 
 pub mod act;
 pub mod policy;
+pub mod seat;
 pub mod serve;
 pub mod session;
 pub mod token;

@@ -274,3 +274,72 @@ fn ctrl_z_then_fg_restores_the_screen_and_the_draft() {
     t.wait_for("exit=0");
     t.keys("exit\r");
 }
+
+/// `q` on the board, answering "y" if this window hosts the embedded server
+/// and is warned that others are joined to it.
+fn quit_from_board(t: &mut Tui) {
+    t.keys("q");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    if t.contents().contains("Quit anyway?") {
+        t.keys("y");
+    }
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn joined_windows_carry_on_when_the_hosting_window_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = Tui::start(dir.path(), 30, 120);
+    host.wait_for("LIVE");
+    let mut a = Tui::start(dir.path(), 30, 120);
+    a.wait_for("LIVE");
+    let mut b = Tui::start(dir.path(), 30, 120);
+    b.wait_for("LIVE");
+    host.keys(":");
+    host.keys("incident declare \"Search index stale\" severity=P3");
+    host.keys("\r");
+    host.wait_for("INC-1 Search index stale");
+    a.wait_for("Search index stale");
+    a.keys("\r");
+    a.wait_for("INC-1 Search index stale");
+
+    // The host is warned that two windows depend on it, then quits.
+    host.keys("\x1b");
+    host.keys("q");
+    host.wait_for("2 other windows are joined");
+    host.keys("y");
+    assert_eq!(host.wait_exit(), 0);
+
+    // A note typed at once is not lost: it waits in the outbox and is
+    // replayed on the server one of the joined windows takes over.
+    a.keys("i");
+    a.keys("Written while the host was quitting");
+    a.keys("\r");
+    b.keys("\r");
+    b.wait_for("Written while the host was quitting");
+    a.wait_for("LIVE");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while a.contents().contains("PENDING") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!a.contents().contains("PENDING"), "{}", a.contents());
+    assert!(!a.contents().contains("OFFLINE"), "{}", a.contents());
+
+    // Both carry on together: what one writes, the other sees.
+    b.keys("i");
+    b.keys("Reindex started from the scribe seat");
+    b.keys("\r");
+    a.wait_for("Reindex started from the scribe seat");
+
+    // A window started now joins whichever took over.
+    let mut c = Tui::start(dir.path(), 30, 120);
+    c.wait_for("LIVE");
+    c.keys("\r");
+    c.wait_for("Reindex started from the scribe seat");
+    for t in [&mut c, &mut a, &mut b] {
+        t.keys("\x1b");
+        t.keys("\x1b");
+        t.keys("q");
+        quit_from_board(t);
+    }
+}

@@ -1,7 +1,8 @@
 //! `warroom` with no subcommand: the TUI, on the session [`super::session::open`]
 //! finds (a remote server, or the embedded one, joined when already running).
 
-use crate::tui::run::{Options, run};
+use super::seat::{Local, Seat};
+use crate::tui::run::{JoinedCount, Options, run};
 use anyhow::Context;
 
 pub fn run_tui(
@@ -12,9 +13,20 @@ pub fn run_tui(
     let (config, dirs) = super::load_config(config_path.as_deref())?;
     super::log_to_file(&dirs);
     super::runtime()?.block_on(async move {
+        let remote = server.is_some() || config.server.is_some();
         let session = super::session::open(server, token, &config, &dirs).await?;
-        let result = run(options(&session, &config, &dirs)).await;
-        session.close().await?;
+        let local = if remote {
+            None
+        } else {
+            Some(Local {
+                data: dirs.data.clone(),
+                policy: super::serve::load_policy(config.policy.as_deref())?,
+                name: super::session::local_name(&config),
+            })
+        };
+        let seat = Seat::new(session, local);
+        let result = run(options(&seat, &config, &dirs)).await;
+        seat.close().await?;
         result.map(|()| 0)
     })
 }
@@ -47,22 +59,20 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
                 tracing::error!("demo: {e:#}");
             }
         });
-        let result = run(options(&session, &config, &dirs)).await;
+        let seat = Seat::new(session, None);
+        let result = run(options(&seat, &config, &dirs)).await;
         player.abort();
-        session.close().await?;
+        seat.close().await?;
         drop(scratch);
         result.map(|()| 0)
     })
 }
 
-fn options(
-    session: &super::session::Session,
-    config: &crate::config::Config,
-    dirs: &crate::config::Dirs,
-) -> Options {
+fn options(seat: &Seat, config: &crate::config::Config, dirs: &crate::config::Dirs) -> Options {
     Options {
-        api: session.api.clone(),
-        outbox: session.outbox.clone(),
+        api: seat.api.clone(),
+        outbox: seat.outbox.clone(),
+        joined: Some(JoinedCount(std::sync::Arc::new(seat.joined_counter()))),
         theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
         themes_dir: Some(dirs.themes.clone()),
         keys: config.keys.clone(),

@@ -37,11 +37,19 @@ impl ClientError {
     }
 }
 
-/// A handle on one server; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Api {
+/// Where requests go and as whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Endpoint {
     base: String,
     token: String,
+}
+
+/// A handle on one server; cheap to clone. Clones share the endpoint, so
+/// [`Api::redirect`] moves every task using this handle (the stream, the
+/// outbox) to another server at once.
+#[derive(Clone, Debug)]
+pub struct Api {
+    endpoint: Arc<Mutex<Endpoint>>,
     http: reqwest::Client,
     /// Best clock-offset estimate: `server time − local time`, from the round trip
     /// with the smallest delay seen so far (the NTP rule: least delay, least error).
@@ -55,15 +63,46 @@ impl Api {
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
         Ok(Api {
-            base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
+            endpoint: Arc::new(Mutex::new(Endpoint {
+                base: base.trim_end_matches('/').to_string(),
+                token: token.to_string(),
+            })),
             http,
             offset: Arc::new(Mutex::new(None)),
         })
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
+    fn endpoint(&self) -> Endpoint {
+        self.endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn base(&self) -> String {
+        self.endpoint().base
+    }
+
+    /// The bearer token this handle sends.
+    pub fn token(&self) -> String {
+        self.endpoint().token
+    }
+
+    /// Points this handle and all its clones at another server (the embedded
+    /// server was taken over by another window, or by this one). The clock
+    /// offset is measured afresh there.
+    pub fn redirect(&self, base: &str, token: &str) {
+        let next = Endpoint {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        };
+        let mut e = self.endpoint.lock().unwrap_or_else(|p| p.into_inner());
+        if *e != next {
+            *e = next;
+            if let Ok(mut o) = self.offset.lock() {
+                *o = None;
+            }
+        }
     }
 
     /// `server time − local time` as last measured, if any response has been seen.
@@ -95,7 +134,7 @@ impl Api {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        format!("{}{}", self.endpoint().base, path)
     }
 
     async fn call<T: DeserializeOwned>(
@@ -104,7 +143,7 @@ impl Api {
     ) -> Result<(T, u16), ClientError> {
         let sent = Utc::now();
         let resp = req
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token())
             .timeout(std::time::Duration::from_secs(15))
             .send()
             .await
@@ -180,7 +219,7 @@ impl Api {
         let resp = self
             .http
             .get(self.url("/api/v1/stream"))
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token())
             .header("Last-Event-ID", after.to_string())
             .header("Accept", "text/event-stream")
             .send()

@@ -323,6 +323,8 @@ pub struct Model {
     pub policy: Policy,
     pub me: Identity,
     pub server_url: String,
+    /// Other windows joined to the embedded server this window hosts: quitting warns first.
+    pub joined_others: usize,
     pub link: LinkState,
     /// `server_time - local_time`.
     pub offset: chrono::Duration,
@@ -367,6 +369,7 @@ impl Model {
             policy,
             me,
             server_url: server_url.into(),
+            joined_others: 0,
             link: LinkState::Connecting,
             offset: chrono::Duration::zero(),
             pending: Vec::new(),

@@ -32,6 +32,13 @@ pub enum Msg {
     },
     /// The runtime switched to a theme.
     ThemeChanged(String),
+    /// Where this window is connected (it changes when the embedded server's
+    /// host quits and another window takes over) and how many other windows
+    /// are joined to the embedded server this one hosts.
+    Seat {
+        server_url: String,
+        joined_others: usize,
+    },
 }
 
 /// Something `update` wants done outside the model.

@@ -43,6 +43,19 @@ pub struct Options {
     pub themes_dir: Option<PathBuf>,
     /// `[keys]` from the config file: key → action name.
     pub keys: BTreeMap<String, String>,
+    /// How many other windows are joined to the embedded server this window
+    /// hosts (read on every tick, for the warning before quitting).
+    pub joined: Option<JoinedCount>,
+}
+
+/// Counts the other windows joined to this window's embedded server.
+#[derive(Clone)]
+pub struct JoinedCount(pub std::sync::Arc<dyn Fn() -> usize + Send + std::marker::Sync>);
+
+impl std::fmt::Debug for JoinedCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JoinedCount")
+    }
 }
 
 /// `me` and the policy as last fetched, so a TUI started while the server is
@@ -67,7 +80,7 @@ async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option
     match fetched {
         Ok((me, policy)) => {
             let cache = SessionCache {
-                server: api.base().to_string(),
+                server: api.base(),
                 me: me.clone(),
                 policy: policy.clone(),
             };
@@ -306,6 +319,19 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                     );
                 }
             }
+        }
+        let (server_url, joined_others) = (
+            opts.api.base(),
+            opts.joined.as_ref().map_or(0, |count| (count.0)()),
+        );
+        if server_url != model.server_url || joined_others != model.joined_others {
+            update(
+                &mut model,
+                Msg::Seat {
+                    server_url,
+                    joined_others,
+                },
+            );
         }
         if model.dirty {
             terminal.draw(|f| view(&model, &theme, f))?;

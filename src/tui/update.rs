@@ -79,6 +79,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.dirty = true;
             vec![]
         }
+        Msg::Seat {
+            server_url,
+            joined_others,
+        } => {
+            m.dirty |= m.server_url != server_url;
+            m.server_url = server_url;
+            m.joined_others = joined_others;
+            vec![]
+        }
     }
 }
 
@@ -191,21 +200,41 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
 /// Quitting asks first when a draft would be lost (the composer's, or text
 /// typed into an open dialog, which the question returns to on "no").
 fn quit(m: &mut Model) -> Vec<Effect> {
-    if !m.has_unsent_text() {
+    let unsent = m.has_unsent_text();
+    if !unsent && m.joined_others == 0 {
         return vec![Effect::Quit];
     }
     let back = match m.overlay.take() {
         Some(Overlay::Form(f)) => Some(f),
         _ => None,
     };
-    let what = if back.is_some() {
-        "The open dialog holds text that was not submitted."
+    let mut lines = Vec::new();
+    if unsent {
+        lines.push(if back.is_some() {
+            "The open dialog holds text that was not submitted.".to_string()
+        } else {
+            "The note composer holds an unsent draft.".to_string()
+        });
+    }
+    if m.joined_others > 0 {
+        let n = m.joined_others;
+        let windows = if n == 1 {
+            "1 other window is".to_string()
+        } else {
+            format!("{n} other windows are")
+        };
+        lines.push(format!(
+            "{windows} joined to the war room this window serves; they go offline for a moment and one of them takes over."
+        ));
+    }
+    lines.push(if unsent {
+        "Quit and lose it? (y/n)".into()
     } else {
-        "The note composer holds an unsent draft."
-    };
+        "Quit anyway? (y/n)".into()
+    });
     m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
         title: "Quit?".into(),
-        lines: vec![what.into(), "Quit and lose it? (y/n)".into()],
+        lines,
         on_yes: OnYes::Quit,
         back,
     })));
