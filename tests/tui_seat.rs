@@ -7,9 +7,9 @@ mod tui_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_support::*;
-use warroom::domain::command::Access;
-use warroom::tui::model::{Overlay, Screen};
-use warroom::tui::msg::{Effect, Msg};
+use warroom::domain::command::{Access, Action};
+use warroom::tui::model::{Level, Overlay, Screen};
+use warroom::tui::msg::{Effect, LinkState, Msg, SyncMsg};
 use warroom::tui::update::key;
 use warroom::tui::{Model, update};
 
@@ -86,5 +86,144 @@ fn the_status_bar_follows_a_takeover_to_the_new_address() {
         },
     );
     assert_eq!(m.server_url, "http://127.0.0.1:40123");
-    let _ = typ;
+}
+
+// ------------------------------------------------ refusals keep the text
+
+fn in_room(role: Access) -> (Model, uuid::Uuid) {
+    let f = war_room_fixture();
+    let id = f.id_of("INC-1");
+    let mut m = f.model("bob", role);
+    update(&mut m, Msg::Resize(160, 48));
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.screen, Screen::WarRoom(id));
+    (m, id)
+}
+
+fn error_text(m: &Model) -> String {
+    match &m.message {
+        Some(msg) if msg.level == Level::Error => msg.text.clone(),
+        other => panic!("expected an error message, got {other:?}"),
+    }
+}
+
+fn sent(fx: Vec<Effect>) -> warroom::domain::Command {
+    fx.into_iter()
+        .find_map(|e| match e {
+            Effect::Submit(c) => Some(c),
+            _ => None,
+        })
+        .expect("a command was sent")
+}
+
+#[test]
+fn a_note_refused_by_the_server_comes_back_into_the_composer() {
+    let (mut m, id) = in_room(Access::Responder);
+    chr(&mut m, 'i');
+    typ(&mut m, "Rolled back build 4411");
+    let cmd = sent(press(&mut m, KeyCode::Enter));
+    assert!(
+        !m.composer.as_ref().unwrap().has_draft(),
+        "sent: composer empty"
+    );
+    // A newer draft is being written when the refusal arrives.
+    typ(&mut m, "and the cache");
+    update(
+        &mut m,
+        Msg::Sync(SyncMsg::Rejected {
+            id: cmd.id,
+            error: "this token has been revoked (401)".into(),
+        }),
+    );
+    let c = m.composer.as_ref().unwrap();
+    assert_eq!(c.incident, id);
+    assert_eq!(c.text(), "Rolled back build 4411\nand the cache");
+    let e = error_text(&m);
+    assert!(
+        e.starts_with("note refused by the server: this token has been revoked"),
+        "{e}"
+    );
+    assert!(e.contains("back in the composer"), "{e}");
+    assert!(m.pending.is_empty());
+}
+
+#[test]
+fn a_refused_status_update_reopens_its_dialog_with_the_text() {
+    let (mut m, _) = in_room(Access::Commander);
+    chr(&mut m, 'u');
+    assert!(matches!(m.overlay, Some(Overlay::Form(_))));
+    let cmd = sent(press(&mut m, KeyCode::Enter));
+    assert!(m.overlay.is_none());
+    let Action::PostUpdate { text, .. } = &cmd.action else {
+        panic!("{cmd:?}")
+    };
+    update(
+        &mut m,
+        Msg::Sync(SyncMsg::Rejected {
+            id: cmd.id,
+            error: "commander role needed (403)".into(),
+        }),
+    );
+    match &m.overlay {
+        Some(Overlay::Form(f)) => {
+            assert_eq!(&f.value("text"), text);
+            assert!(f.has_text(), "Esc asks before dropping it");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(error_text(&m).starts_with("status update refused by the server"));
+}
+
+#[test]
+fn a_refused_token_is_said_plainly() {
+    let (mut m, _) = in_room(Access::Responder);
+    update(&mut m, Msg::Sync(SyncMsg::Link(LinkState::Refused)));
+    let e = error_text(&m);
+    assert!(e.contains("no longer accepts this window's token"), "{e}");
+    assert!(e.contains("new token"), "{e}");
+}
+
+// ------------------------------------------------------- refuse early
+
+#[test]
+fn dialogs_the_role_may_not_submit_are_refused_before_they_open() {
+    let (mut m, _) = in_room(Access::Responder);
+    for (key, words) in [
+        (
+            'u',
+            "posting a status update needs the commander role; you (bob) are a responder",
+        ),
+        ('s', "changing the severity needs the commander role"),
+        ('r', "assigning a role needs the commander role"),
+    ] {
+        chr(&mut m, key);
+        assert!(m.overlay.is_none(), "{key}: the form opened");
+        assert!(
+            error_text(&m).starts_with(words),
+            "{key}: {}",
+            error_text(&m)
+        );
+    }
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.screen, Screen::Board);
+    chr(&mut m, 'd');
+    assert!(m.overlay.is_none());
+    assert_eq!(
+        error_text(&m),
+        "declaring an incident needs the commander role; you (bob) are a responder"
+    );
+}
+
+#[test]
+fn offline_a_command_reads_as_queued_not_sent() {
+    let (mut m, _) = in_room(Access::Commander);
+    chr(&mut m, 'a');
+    assert_eq!(m.message.as_ref().unwrap().text, "acknowledgement sent");
+    let (mut m, _) = in_room(Access::Commander);
+    update(&mut m, Msg::Sync(SyncMsg::Link(LinkState::Offline)));
+    chr(&mut m, 'a');
+    assert_eq!(
+        m.message.as_ref().unwrap().text,
+        "acknowledgement queued: offline, it goes out when the server is back"
+    );
 }

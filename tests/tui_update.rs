@@ -275,7 +275,7 @@ fn a_viewer_is_told_before_anything_is_sent() {
     assert!(chr(&mut m, 'a').is_empty());
     assert_eq!(
         error_text(&m),
-        "acknowledge needs responder access; you (vic) are viewer"
+        "acknowledging needs the responder role; you (vic) are a viewer"
     );
     assert!(m.pending.is_empty());
 }
@@ -1129,7 +1129,7 @@ fn rejected_commands_show_the_servers_reason() {
     assert!(m.pending.is_empty());
     assert_eq!(
         error_text(&m),
-        "acknowledge refused by the server: forbidden: alice is a viewer on this server"
+        "acknowledgement refused by the server: forbidden: alice is a viewer on this server"
     );
 }
 
@@ -1149,7 +1149,7 @@ fn events_clear_their_pending_command() {
 fn tick_moves_time_and_expires_info_messages() {
     let (mut m, _) = in_room();
     submitted(chr(&mut m, 'a'));
-    assert_eq!(m.message.as_ref().unwrap().text, "acknowledge sent");
+    assert_eq!(m.message.as_ref().unwrap().text, "acknowledgement sent");
     let t = m.now + Duration::seconds(3);
     update(&mut m, Msg::Tick(t));
     assert_eq!(m.now, t);

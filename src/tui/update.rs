@@ -11,9 +11,9 @@ use super::model::{
     PromptKind, ReviewState, RoomState, Screen, TimelineState, checklist_rows, list_offset,
     phase_items, selected_row,
 };
-use super::msg::{Effect, Msg, SyncMsg};
+use super::msg::{Effect, LinkState, Msg, SyncMsg};
 use super::prefill;
-use crate::domain::command::{Action, Command};
+use crate::domain::command::{Access, Action, Command};
 use crate::domain::decide::{DomainError, ErrorKind, decide, next_escalation_step};
 use crate::domain::event::{ActionState, Channel, EventBody, NoteKind, Status};
 use crate::domain::flowchart::{self, Outcome};
@@ -136,7 +136,16 @@ fn on_sync(m: &mut Model, s: SyncMsg) {
                 refresh_review(m);
             }
         }
-        SyncMsg::Link(l) => m.link = l,
+        SyncMsg::Link(l) => {
+            if l == LinkState::Refused && m.link != LinkState::Refused {
+                set_error(
+                    m,
+                    "the server no longer accepts this window's token (revoked?): nothing more is received or sent; \
+                     ask an admin for a new token and restart with it (what you type stays here)",
+                );
+            }
+            m.link = l;
+        }
         SyncMsg::Offset(d) => {
             m.offset = d;
             m.refresh_board();
@@ -149,19 +158,94 @@ fn on_sync(m: &mut Model, s: SyncMsg) {
         }
         SyncMsg::Accepted { id } => m.pending.retain(|p| p.cmd.id != id),
         SyncMsg::Rejected { id, error } => {
-            let what = m
+            let refused = m
                 .pending
                 .iter()
                 .find(|p| p.cmd.id == id)
-                .map(|p| p.cmd.action.name())
-                .unwrap_or("command");
-            let text = format!("{what} refused by the server: {error}");
+                .map(|p| p.cmd.clone());
             m.pending.retain(|p| p.cmd.id != id);
+            let text = match refused {
+                Some(cmd) => {
+                    let kept = keep_refused_text(m, &cmd);
+                    format!("{} refused by the server: {error}{kept}", cmd.action.noun())
+                }
+                None => format!("a command was refused by the server: {error}"),
+            };
             set_error(m, text);
             clamp_all(m);
         }
         SyncMsg::Pending(n) => m.outbox = n,
     }
+}
+
+/// A refused command never takes the author's words with it: a note goes
+/// back into the composer (ahead of any newer draft), a status update back
+/// into its dialog; other text is quoted in the message. Returns what to add
+/// to the message line.
+fn keep_refused_text(m: &mut Model, cmd: &Command) -> String {
+    let incident = cmd
+        .incident
+        .as_deref()
+        .and_then(|r| m.replica.world.resolve(r))
+        .map(|i| i.id);
+    match (&cmd.action, incident) {
+        (Action::Note { kind, text }, Some(inc)) if !text.trim().is_empty() => {
+            let here = m.screen == Screen::WarRoom(inc);
+            match m.composer.as_mut() {
+                Some(c) if c.incident == inc => {
+                    let newer = c.text();
+                    let joined = if newer.is_empty() {
+                        text.clone()
+                    } else {
+                        format!("{text}\n{newer}")
+                    };
+                    c.editor = super::model::new_editor(&joined);
+                    c.kind = *kind;
+                    c.open |= here;
+                }
+                Some(c) if c.has_draft() => {
+                    return format!(" (your text: \"{text}\")");
+                }
+                _ => {
+                    let mut c = Composer::new(inc, *kind);
+                    c.editor = super::model::new_editor(text);
+                    c.open = here;
+                    m.composer = Some(c);
+                }
+            }
+            " (your text is back in the composer)".into()
+        }
+        (Action::PostUpdate { text, .. }, Some(inc)) if m.overlay.is_none() => {
+            if let Some(i) = m.incident(&inc) {
+                let mut f = Form::update(i, text);
+                // Hand-edited text: Esc asks before dropping it.
+                f.prefilled = String::new();
+                m.overlay = Some(Overlay::Form(Box::new(f)));
+            }
+            " (your update is back in its dialog)".into()
+        }
+        (action, _) => match refused_text(action) {
+            Some(t) => format!(" (your text: \"{t}\")"),
+            None => String::new(),
+        },
+    }
+}
+
+/// The free text a command carries, if any.
+fn refused_text(action: &Action) -> Option<&str> {
+    let t = match action {
+        Action::Note { text, .. }
+        | Action::PostUpdate { text, .. }
+        | Action::AddActionItem { text, .. } => text,
+        Action::Escalate { reason, .. }
+        | Action::Page { reason, .. }
+        | Action::Reopen { reason }
+        | Action::SetSeverity { reason, .. } => reason,
+        Action::Resolve { summary, .. } => summary,
+        Action::Contain { note } | Action::AssignRole { note, .. } => note,
+        _ => return None,
+    };
+    Some(t.as_str()).filter(|t| !t.trim().is_empty())
 }
 
 // ---------------------------------------------------------------- keys
@@ -282,7 +366,11 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
                 }
             }
         },
-        Act::Declare => m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy)))),
+        Act::Declare => {
+            if !refused_by_role(m, act) {
+                m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy))));
+            }
+        }
         Act::Review => {
             if let Some(inc) = m.focused_incident() {
                 let id = inc.id;
@@ -622,16 +710,9 @@ fn try_submit(
     incident: Option<Uuid>,
     action: Action,
 ) -> Result<Vec<Effect>, Refusal> {
-    let need = action.required_access();
-    if m.me.role < need {
+    if let Some(text) = role_refusal(m, &action) {
         return Err(Refusal {
-            text: format!(
-                "{} needs {} access; you ({}) are {}",
-                action.name(),
-                need.as_str(),
-                m.me.name,
-                m.me.role.as_str()
-            ),
+            text,
             stability: false,
         });
     }
@@ -671,15 +752,108 @@ fn try_submit(
     Ok(vec![Effect::Submit(cmd)])
 }
 
+/// "posting a status update needs the commander role; you (bob) are a
+/// responder", or `None` when the role allows it. The rule is the domain's
+/// ([`Action::required_access`]); the words are the user's.
+fn role_refusal(m: &Model, action: &Action) -> Option<String> {
+    let need = action.required_access();
+    if m.me.role >= need {
+        return None;
+    }
+    let article = |a: Access| if a == Access::Admin { "an" } else { "a" };
+    Some(format!(
+        "{} needs the {} role; you ({}) are {} {}",
+        action.doing(),
+        need.as_str(),
+        m.me.name,
+        article(m.me.role),
+        m.me.role.as_str()
+    ))
+}
+
+/// What the message line says once a command is handed to the outbox:
+/// "sent" only while the link is live; offline it is queued, and says so.
+fn sent_text(m: &Model, action: &Action) -> String {
+    if m.link == LinkState::Live {
+        format!("{} sent", action.noun())
+    } else {
+        format!(
+            "{} queued: offline, it goes out when the server is back",
+            action.noun()
+        )
+    }
+}
+
+/// The action a key's dialog ends in, with its fields empty: enough to ask
+/// the domain who may do it, before the form is opened and filled in vain.
+fn dialog_action(act: Act) -> Option<Action> {
+    let text = String::new;
+    Some(match act {
+        Act::Declare => Action::Declare {
+            title: text(),
+            severity: text(),
+            kind: None,
+            impact: None,
+            commander: None,
+        },
+        Act::Severity => Action::SetSeverity {
+            severity: text(),
+            reason: text(),
+        },
+        Act::Roles => Action::AssignRole {
+            role: text(),
+            person: text(),
+            note: text(),
+        },
+        Act::PostUpdate => Action::PostUpdate {
+            channel: Channel::StatusPage,
+            state: None,
+            text: text(),
+        },
+        Act::Escalate => Action::Escalate {
+            to: None,
+            reason: text(),
+        },
+        Act::Page => Action::Page {
+            who: text(),
+            reason: text(),
+        },
+        Act::Contain => Action::Contain { note: text() },
+        Act::Resolve => Action::Resolve {
+            summary: text(),
+            force: false,
+        },
+        Act::Reopen => Action::Reopen { reason: text() },
+        Act::Close => Action::Close,
+        Act::AddActionItem => Action::AddActionItem {
+            text: text(),
+            owner: None,
+            due: None,
+        },
+        _ => return None,
+    })
+}
+
+/// Refuses a dialog the role may not submit, before it opens.
+fn refused_by_role(m: &mut Model, act: Act) -> bool {
+    match dialog_action(act).and_then(|a| role_refusal(m, &a)) {
+        Some(text) => {
+            set_error(m, text);
+            true
+        }
+        None => false,
+    }
+}
+
 /// One-key actions on the focused incident: errors go to the message line.
 fn submit_now(m: &mut Model, action: Action) -> Vec<Effect> {
     let Some(id) = m.focused_incident().map(|i| i.id) else {
         return vec![];
     };
-    let name = action.name();
+    let name = sent_text(m, &action);
     match try_submit(m, Some(id), action) {
         Ok(fx) => {
-            set_info(m, format!("{name} sent"));
+            set_info(m, name);
             fx
         }
         Err(r) => {
@@ -727,6 +901,9 @@ fn toggle_item(m: &mut Model) -> Vec<Effect> {
 }
 
 fn open_form(m: &mut Model, act: Act) {
+    if m.focused_incident().is_none() || refused_by_role(m, act) {
+        return;
+    }
     let Some(inc) = m.focused_incident() else {
         return;
     };
@@ -784,10 +961,10 @@ fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
         }
         Parsed::Command { incident, action } => {
             let incident = incident.and_then(|s| Uuid::parse_str(&s).ok());
-            let name = action.name();
+            let name = sent_text(m, &action);
             match try_submit(m, incident, action) {
                 Ok(fx) => {
-                    set_info(m, format!("{name} sent"));
+                    set_info(m, name);
                     fx
                 }
                 Err(r) => {
@@ -834,14 +1011,14 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             Some(Act::Yes) => match c.on_yes {
                 OnYes::Quit => vec![Effect::Quit],
                 OnYes::Submit(cmd) => {
-                    let name = cmd.action.name();
+                    let name = sent_text(m, &cmd.action);
                     let incident = cmd
                         .incident
                         .as_deref()
                         .and_then(|s| Uuid::parse_str(s).ok());
                     match try_submit(m, incident, cmd.action) {
                         Ok(fx) => {
-                            set_info(m, format!("{name} sent"));
+                            set_info(m, name);
                             fx
                         }
                         Err(r) => {
@@ -1170,10 +1347,10 @@ fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
             return vec![];
         }
     };
-    let name = action.name();
+    let name = sent_text(m, &action);
     match try_submit(m, f.incident, action.clone()) {
         Ok(fx) => {
-            set_info(m, format!("{name} sent"));
+            set_info(m, name);
             fx
         }
         Err(r) if r.stability => {

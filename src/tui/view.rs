@@ -158,6 +158,7 @@ fn status_bar(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
             theme.status_reconnecting,
         ),
         LinkState::Offline => ("○ OFFLINE".to_string(), theme.status_offline),
+        LinkState::Refused => ("⊘ TOKEN REFUSED".to_string(), theme.status_offline),
     };
     let queued = m.outbox.max(m.pending.len());
     let mut spans = vec![Span::styled(
