@@ -366,11 +366,7 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
                 }
             }
         },
-        Act::Declare => {
-            if !refused_by_role(m, act) {
-                m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy))));
-            }
-        }
+        Act::Declare => open_declare(m),
         Act::Review => {
             if let Some(inc) = m.focused_incident() {
                 let id = inc.id;
@@ -832,6 +828,12 @@ fn dialog_action(act: Act) -> Option<Action> {
         },
         _ => return None,
     })
+}
+
+fn open_declare(m: &mut Model) {
+    if !refused_by_role(m, Act::Declare) {
+        m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy))));
+    }
 }
 
 /// Refuses a dialog the role may not submit, before it opens.
