@@ -343,3 +343,73 @@ fn joined_windows_carry_on_when_the_hosting_window_quits() {
         quit_from_board(t);
     }
 }
+
+/// The demo's temporary stores under `tmp`.
+fn demo_dirs(tmp: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("warroom-demo-"))
+        .collect()
+}
+
+#[test]
+fn the_demo_plays_when_the_config_names_a_cast_member() {
+    // The README's own example config, and $USER=alice as well.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config").join("warroom");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "name = \"alice\"\n").unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut t = Tui::start_args(
+        dir.path(),
+        30,
+        120,
+        &["demo"],
+        &[("TMPDIR", tmp.to_str().unwrap())],
+    );
+    t.wait_for("LIVE");
+    // The scripted responders' incidents arrive.
+    t.wait_for("INC-1");
+    t.wait_for("INC-3");
+    assert!(
+        !t.contents().contains("could not start"),
+        "{}",
+        t.contents()
+    );
+    quit_from_board(&mut t);
+    assert!(demo_dirs(&tmp).is_empty(), "{:?}", demo_dirs(&tmp));
+}
+
+#[test]
+fn the_demo_store_is_removed_when_its_terminal_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut t = Tui::start_args(
+        dir.path(),
+        30,
+        120,
+        &["demo"],
+        &[("TMPDIR", tmp.to_str().unwrap())],
+    );
+    t.wait_for("LIVE");
+    assert_eq!(demo_dirs(&tmp).len(), 1, "the demo made its store");
+    // The terminal window closes under it.
+    t.hang_up();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !(t.exited() && demo_dirs(&tmp).is_empty()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        t.exited(),
+        "the demo kept running after its terminal closed"
+    );
+    assert!(
+        demo_dirs(&tmp).is_empty(),
+        "left behind: {:?}",
+        demo_dirs(&tmp)
+    );
+}

@@ -45,7 +45,7 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
         .context("creating the demo's temporary directory")?;
     super::runtime()?.block_on(async move {
         let policy = crate::domain::Policy::builtin_default();
-        let name = super::session::local_name(&config);
+        let name = crate::demo::seat_name(&script, &super::session::local_name(&config));
         let session = super::session::embedded(scratch.path(), policy, &name, false).await?;
         let token = session
             .embedded
@@ -54,14 +54,28 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
             .context("the demo server made no local token")?
             .to_string();
         let url = session.url.clone();
-        let player = tokio::spawn(async move {
-            if let Err(e) = crate::demo::play(&url, &token, script).await {
+        let mut notices = Vec::new();
+        let player = match crate::demo::cast(&url, &token, &script).await {
+            Ok(cast) => Some(tokio::spawn(async move {
+                if let Err(e) = crate::demo::play_steps(cast, script).await {
+                    tracing::error!("demo: {e:#}");
+                }
+            })),
+            Err(e) => {
                 tracing::error!("demo: {e:#}");
+                notices.push(format!(
+                    "the demo could not start its scripted responders: {e:#}"
+                ));
+                None
             }
-        });
+        };
         let seat = Seat::new(session, None);
-        let result = run(options(&seat, &config, &dirs)).await;
-        player.abort();
+        let mut opts = options(&seat, &config, &dirs);
+        opts.notices = notices;
+        let result = run(opts).await;
+        if let Some(p) = player {
+            p.abort();
+        }
         seat.close().await?;
         drop(scratch);
         result.map(|()| 0)
@@ -73,6 +87,7 @@ fn options(seat: &Seat, config: &crate::config::Config, dirs: &crate::config::Di
         api: seat.api.clone(),
         outbox: seat.outbox.clone(),
         joined: Some(JoinedCount(std::sync::Arc::new(seat.joined_counter()))),
+        notices: Vec::new(),
         theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
         themes_dir: Some(dirs.themes.clone()),
         keys: config.keys.clone(),

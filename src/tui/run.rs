@@ -46,6 +46,8 @@ pub struct Options {
     /// How many other windows are joined to the embedded server this window
     /// hosts (read on every tick, for the warning before quitting).
     pub joined: Option<JoinedCount>,
+    /// Errors to show on screen as soon as it opens (e.g. a demo that could not start).
+    pub notices: Vec<String>,
 }
 
 /// Counts the other windows joined to this window's embedded server.
@@ -116,38 +118,81 @@ async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option
     }
 }
 
-/// Restores the terminal when dropped, whatever happened.
-struct TerminalGuard;
+/// The terminal, taken for the TUI and given back when dropped, whatever happened.
+///
+/// Not `ratatui::init`/`restore`: their panic hook and `restore` report
+/// failures with `eprintln!`, which itself panics when the terminal has gone
+/// away (a closed window: every write fails with EIO) — a panic inside the
+/// panic hook aborts the process, skipping every cleanup (the demo's
+/// temporary store was left behind that way). Here every step of giving the
+/// terminal back is best effort and silent.
+struct Tty(Option<DefaultTerminal>);
 
-impl TerminalGuard {
-    fn enter() -> anyhow::Result<(TerminalGuard, DefaultTerminal)> {
-        let terminal = ratatui::try_init().context("cannot set up the terminal")?;
-        let guard = TerminalGuard;
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)
-            .context("cannot enable mouse and paste")?;
-        // ratatui's panic hook restores raw mode and the screen; mouse and paste too.
+impl Tty {
+    fn enter() -> anyhow::Result<Tty> {
+        let terminal = take_terminal().context("cannot set up the terminal")?;
+        let tty = Tty(Some(terminal));
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = crossterm::execute!(
-                std::io::stdout(),
-                DisableMouseCapture,
-                DisableBracketedPaste
-            );
+            give_back_terminal();
             previous(info);
         }));
-        Ok((guard, terminal))
+        Ok(tty)
     }
 }
 
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        let _ = crossterm::execute!(
-            std::io::stdout(),
-            DisableMouseCapture,
-            DisableBracketedPaste
-        );
-        ratatui::restore();
+impl std::ops::Deref for Tty {
+    type Target = DefaultTerminal;
+    fn deref(&self) -> &DefaultTerminal {
+        self.0.as_ref().expect("only drop takes the terminal out")
     }
+}
+
+impl std::ops::DerefMut for Tty {
+    fn deref_mut(&mut self) -> &mut DefaultTerminal {
+        self.0.as_mut().expect("only drop takes the terminal out")
+    }
+}
+
+impl Drop for Tty {
+    fn drop(&mut self) {
+        if let Some(mut terminal) = self.0.take()
+            && terminal.show_cursor().is_err()
+        {
+            // The terminal is gone; `Terminal`'s own drop would retry and
+            // `eprintln!` the failure (a panic on a closed terminal). Nothing
+            // is left to release but memory, and the process is ending.
+            std::mem::forget(terminal);
+        }
+        give_back_terminal();
+    }
+}
+
+/// Raw mode, the alternate screen, mouse and bracketed paste.
+fn take_terminal() -> std::io::Result<DefaultTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )?;
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+}
+
+/// Undoes [`take_terminal`], each step tried even when the one before failed.
+fn give_back_terminal() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 /// Runs the TUI until the user quits. Call it on a tokio runtime.
@@ -180,8 +225,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut notices: Vec<String> = key_warnings;
     notices.extend(theme_warning);
     notices.extend(offline_note);
+    // Last, so it is the one left on the message line.
+    notices.extend(opts.notices.iter().cloned());
 
-    let (_guard, mut terminal) = TerminalGuard::enter()?;
+    let mut terminal = Tty::enter()?;
     let size = terminal.size().context("cannot read the terminal size")?;
     update(&mut model, Msg::Resize(size.width, size.height));
     for n in notices {
@@ -383,17 +430,13 @@ async fn termination() -> &'static str {
 fn suspend(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
-        let _ = crossterm::execute!(
-            std::io::stdout(),
-            DisableMouseCapture,
-            DisableBracketedPaste
-        );
-        ratatui::try_restore()?;
+        let _ = terminal.show_cursor();
+        give_back_terminal();
         // SIGTSTP to ourselves; `kill` returns once we have been continued.
         let _ = std::process::Command::new("kill")
             .args(["-TSTP", &std::process::id().to_string()])
             .status();
-        *terminal = ratatui::try_init()?;
+        *terminal = take_terminal()?;
         // Not `terminal.clear()`: it asks the terminal for the cursor position
         // and waits for the answer, which the input task (still reading stdin)
         // swallows — the read times out and the TUI died on every `fg`. A
@@ -401,9 +444,7 @@ fn suspend(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
         // drawing once redraws everything.
         crossterm::execute!(
             std::io::stdout(),
-            crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
-            EnableMouseCapture,
-            EnableBracketedPaste
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
         )?;
     }
     #[cfg(not(unix))]

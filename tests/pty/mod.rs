@@ -14,6 +14,9 @@ pub struct Tui {
     pub written: Arc<Mutex<usize>>,
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
+    /// Shared with the reader thread, which drops its end once `hung_up` is set.
+    master: Arc<Mutex<Option<Box<dyn portable_pty::MasterPty + Send>>>>,
+    hung_up: Arc<std::sync::atomic::AtomicBool>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
 
@@ -98,11 +101,13 @@ impl Tui {
         let sink = screen.clone();
         let written = Arc::new(Mutex::new(0usize));
         let count = written.clone();
+        let master = Arc::new(Mutex::new(Some(pair.master)));
+        let hung_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = hung_up.clone();
         std::thread::spawn(move || {
-            let _master = pair.master;
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
+                if n == 0 || stop.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
                 sink.lock().unwrap().process(&buf[..n]);
@@ -113,6 +118,8 @@ impl Tui {
             written,
             screen,
             writer,
+            master,
+            hung_up,
             child,
         }
     }
@@ -153,6 +160,22 @@ impl Tui {
     /// runs, false again once it has restored the terminal.
     pub fn alternate_screen(&self) -> bool {
         self.screen.lock().unwrap().screen().alternate_screen()
+    }
+
+    /// Closes the terminal as a closed window does: the last descriptor of
+    /// the pty's master goes away and the kernel hangs up the line (SIGHUP to
+    /// the session, and every later read or write on it fails). The reader
+    /// thread lets go of its descriptor at the program's next output.
+    pub fn hang_up(&mut self) {
+        self.hung_up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.master.lock().unwrap().take();
+        self.writer = Box::new(std::io::sink());
+    }
+
+    /// Whether the program has exited (without waiting).
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
     }
 
     /// Writes keys without the pause `keys` leaves after them (for latency measurements).
