@@ -413,3 +413,27 @@ fn the_demo_store_is_removed_when_its_terminal_closes() {
         demo_dirs(&tmp)
     );
 }
+
+#[test]
+fn keys_typed_on_the_too_small_screen_act_on_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tui::start(dir.path(), 5, 20);
+    t.wait_for("too small");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Blind: declare a P1 called "blind", then open the command line and run one.
+    t.keys("d");
+    t.keys("blind");
+    t.keys("\r");
+    t.keys(":incident declare \"blind too\" severity=P1\r");
+    t.resize(30, 100);
+    t.wait_for("No open incidents.");
+    t.wait_for("LIVE");
+    let screen = t.contents();
+    assert!(!screen.contains("Declare an incident"), "{screen}");
+    assert!(!screen.contains("INC-1"), "{screen}");
+    // Back to small: q still quits from there.
+    t.resize(5, 20);
+    t.wait_for("too small");
+    t.keys("q");
+    assert_eq!(t.wait_exit(), 0);
+}

@@ -227,3 +227,31 @@ fn offline_a_command_reads_as_queued_not_sent() {
         "acknowledgement queued: offline, it goes out when the server is back"
     );
 }
+
+// ------------------------------------------------------ too small
+
+#[test]
+fn on_the_too_small_screen_only_quit_acts() {
+    let f = war_room_fixture();
+    let mut m = f.model("alice", Access::Commander);
+    update(&mut m, Msg::Resize(20, 5));
+    for c in ['d', 'j', ':', '?', '\n'] {
+        assert!(chr(&mut m, c).is_empty(), "{c:?} acted");
+    }
+    press(&mut m, KeyCode::Enter);
+    assert!(m.overlay.is_none(), "{:?}", m.overlay.is_some());
+    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.board.selected, 0);
+    update(&mut m, Msg::Paste("blind".into()));
+    assert_eq!(chr(&mut m, 'q'), vec![Effect::Quit]);
+    // With a draft: the question is asked (and shown) and answered there.
+    let (mut m, _) = in_room(Access::Commander);
+    chr(&mut m, 'i');
+    typ(&mut m, "half a note");
+    press(&mut m, KeyCode::Esc);
+    update(&mut m, Msg::Resize(20, 5));
+    chr(&mut m, 'x');
+    assert!(ctrl(&mut m, 'c').is_empty());
+    assert!(confirm_text(&m).contains("unsent draft"));
+    assert_eq!(chr(&mut m, 'y'), vec![Effect::Quit]);
+}

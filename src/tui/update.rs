@@ -56,9 +56,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Key(k) if k.kind != KeyEventKind::Release => {
             m.dirty = true;
+            if too_small(m) {
+                return small_key(m, k);
+            }
             on_key(m, k)
         }
         Msg::Key(_) => vec![],
+        Msg::Mouse(_) | Msg::Paste(_) if too_small(m) => vec![],
         Msg::Mouse(ev) => on_mouse(m, ev),
         Msg::Paste(text) => {
             paste(m, &text);
@@ -278,6 +282,25 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             m.dirty = false;
             vec![]
         }
+    }
+}
+
+/// Below the minimum size the screen shows nothing to act on.
+fn too_small(m: &Model) -> bool {
+    layout::too_small(ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1))
+}
+
+/// On the "terminal too small" screen only quitting (and suspending) acts,
+/// whatever the screen underneath: keys typed blind act on nothing. The
+/// question quitting may ask is shown there, so it can be answered.
+fn small_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    if matches!(m.overlay, Some(Overlay::Confirm(_))) {
+        return overlay_key(m, k);
+    }
+    match m.keymap.lookup(&[Context::Board, Context::Global], &k) {
+        Some(Act::Quit) => quit(m),
+        Some(Act::Suspend) => vec![Effect::Suspend],
+        _ => vec![],
     }
 }
 

@@ -30,7 +30,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
     let base = Style::default().fg(theme.text).bg(theme.background);
     f.buffer_mut().set_style(area, base);
     if layout::too_small(area) {
-        too_small(theme, f, area);
+        too_small(m, theme, f, area);
         return;
     }
     let bands = layout::bands(area);
@@ -51,11 +51,20 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
     }
 }
 
-fn too_small(theme: &Theme, f: &mut Frame<'_>, area: Rect) {
-    let text = format!(
-        "terminal too small: {}×{}, need {MIN_WIDTH}×{MIN_HEIGHT}",
+/// Only this shows below the minimum size, and only quitting acts (see
+/// `update`): keys typed blind must not declare what nobody can see. A
+/// question about quitting (a draft would be lost) is shown so it can be answered.
+fn too_small(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
+    let mut text = format!(
+        "terminal too small: {}×{}, need {MIN_WIDTH}×{MIN_HEIGHT}; enlarge it (q quits)",
         area.width, area.height
     );
+    if let Some(Overlay::Confirm(c)) = &m.overlay {
+        for line in &c.lines {
+            text.push(' ');
+            text.push_str(line);
+        }
+    }
     let lines = (text.chars().count() as u16).div_ceil(area.width.max(1));
     let y = area.y + area.height.saturating_sub(lines) / 2;
     let r = Rect::new(area.x, y, area.width, area.height - (y - area.y));

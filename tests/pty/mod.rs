@@ -173,6 +173,24 @@ impl Tui {
         self.writer = Box::new(std::io::sink());
     }
 
+    /// Resizes the terminal (the program gets SIGWINCH).
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.screen.lock().unwrap().set_size(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+        );
+        if let Some(master) = self.master.lock().unwrap().as_ref() {
+            master
+                .resize(PtySize {
+                    rows,
+                    cols,
+                    pixel_width: 0,
+                    pixel_height: 0,
+                })
+                .unwrap();
+        }
+    }
+
     /// Whether the program has exited (without waiting).
     pub fn exited(&mut self) -> bool {
         self.child.try_wait().unwrap().is_some()
