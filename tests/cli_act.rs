@@ -73,3 +73,43 @@ fn declare_note_ack_list_review_on_the_embedded_store() {
     assert_ne!(code, 0);
     assert!(err.contains("unknown note kind \"rumour\""), "{err}");
 }
+
+#[test]
+fn services_customers_and_the_bridge_are_settable_from_the_shell() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (code, _, err) = warroom(
+        h,
+        &[
+            "declare",
+            "Checkout down",
+            "--severity",
+            "P1",
+            "--services",
+            "checkout-api, payments",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = warroom(
+        h,
+        &[
+            "impact",
+            "INC-1",
+            "--impact",
+            "Checkout fails for about 40% of requests",
+            "--customers",
+            "EU tenants",
+            "--bridge",
+            "https://meet.example.net/inc-1",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // The services given at declaration are kept; the rest is added.
+    assert!(
+        out.contains(
+            "impact: Checkout fails for about 40% of requests; services: checkout-api, payments; \
+             customers: EU tenants; bridge: https://meet.example.net/inc-1"
+        ),
+        "{out}"
+    );
+}

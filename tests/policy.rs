@@ -391,10 +391,7 @@ fn the_caret_points_at_the_unknown_placeholder_in_a_multi_line_template() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("assets/policies/002-tensafe.toml"))
         .unwrap()
-        .replace(
-            "Users may experience {impact}.",
-            "Users may experience {symptoms}.",
-        );
+        .replace("Impact: {impact}", "Users may experience {symptoms}.");
     let path = dir.path().join("custom.toml");
     std::fs::write(&path, &text).unwrap();
     let line = text.lines().position(|l| l.contains("{symptoms}")).unwrap() + 1;

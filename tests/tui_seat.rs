@@ -152,7 +152,9 @@ fn a_refused_status_update_reopens_its_dialog_with_the_text() {
     let (mut m, _) = in_room(Access::Commander);
     chr(&mut m, 'u');
     assert!(matches!(m.overlay, Some(Overlay::Form(_))));
-    let cmd = sent(press(&mut m, KeyCode::Enter));
+    press(&mut m, KeyCode::Enter);
+    // The template still has [services?]: confirmed.
+    let cmd = sent(chr(&mut m, 'y'));
     assert!(m.overlay.is_none());
     let Action::PostUpdate { text, .. } = &cmd.action else {
         panic!("{cmd:?}")
@@ -254,4 +256,111 @@ fn on_the_too_small_screen_only_quit_acts() {
     assert!(ctrl(&mut m, 'c').is_empty());
     assert!(confirm_text(&m).contains("unsent draft"));
     assert_eq!(chr(&mut m, 'y'), vec![Effect::Quit]);
+}
+
+// ------------------------------------------- services, customers, bridge
+
+#[test]
+fn the_declare_dialog_sets_services_customers_and_the_bridge() {
+    let f = war_room_fixture();
+    let mut m = f.model("alice", Access::Commander);
+    chr(&mut m, 'd');
+    typ(&mut m, "Checkout fails");
+    for _ in 0..3 {
+        press(&mut m, KeyCode::Tab);
+    }
+    typ(&mut m, "EU shoppers cannot pay");
+    press(&mut m, KeyCode::Tab);
+    typ(&mut m, "checkout-api, payments");
+    press(&mut m, KeyCode::Tab);
+    typ(&mut m, "EU tenants");
+    press(&mut m, KeyCode::Tab);
+    typ(&mut m, "https://meet.example.net/x");
+    let cmd = sent(press(&mut m, KeyCode::Enter));
+    let Action::Declare {
+        impact: Some(i), ..
+    } = &cmd.action
+    else {
+        panic!("{cmd:?}")
+    };
+    assert_eq!(i.summary, "EU shoppers cannot pay");
+    assert_eq!(i.services, ["checkout-api", "payments"]);
+    assert_eq!(i.customers, "EU tenants");
+    assert_eq!(i.bridge, "https://meet.example.net/x");
+}
+
+#[test]
+fn the_impact_dialog_opens_with_the_current_values_and_keeps_them() {
+    let (mut m, id) = in_room(Access::Commander);
+    chr(&mut m, 'I');
+    match &m.overlay {
+        Some(Overlay::Form(f)) => {
+            assert_eq!(
+                f.value("impact"),
+                "All API calls fail; dashboards and CLI unusable"
+            );
+            assert!(!f.has_text(), "nothing typed yet");
+        }
+        other => panic!("{other:?}"),
+    }
+    press(&mut m, KeyCode::Tab);
+    typ(&mut m, "api, dashboard");
+    let cmd = sent(press(&mut m, KeyCode::Enter));
+    assert_eq!(cmd.incident.as_deref(), Some(id.to_string().as_str()));
+    let Action::UpdateImpact { impact } = &cmd.action else {
+        panic!("{cmd:?}")
+    };
+    assert_eq!(
+        impact.summary,
+        "All API calls fail; dashboards and CLI unusable"
+    );
+    assert_eq!(impact.services, ["api", "dashboard"]);
+    assert_eq!(m.message.as_ref().unwrap().text, "impact update sent");
+}
+
+#[test]
+fn a_status_update_with_unfilled_fields_asks_before_posting() {
+    let (mut m, _) = in_room(Access::Commander);
+    chr(&mut m, 'u');
+    // The fixture's incident names no services: the template says [services?].
+    assert!(
+        press(&mut m, KeyCode::Enter).is_empty(),
+        "posted without asking"
+    );
+    let q = confirm_text(&m);
+    assert!(q.contains("unfilled fields: [services?]"), "{q}");
+    assert!(q.contains("set with I (or :impact)"), "{q}");
+    // n: back to the message, as it was.
+    chr(&mut m, 'n');
+    assert!(matches!(m.overlay, Some(Overlay::Form(_))));
+    press(&mut m, KeyCode::Enter);
+    let cmd = sent(chr(&mut m, 'y'));
+    assert!(matches!(cmd.action, Action::PostUpdate { .. }));
+    assert!(m.overlay.is_none());
+}
+
+#[test]
+fn esc_asks_before_dropping_hand_typed_text_in_a_dialog() {
+    let (mut m, _) = in_room(Access::Commander);
+    // Untouched: Esc closes at once.
+    chr(&mut m, 'A');
+    press(&mut m, KeyCode::Esc);
+    assert!(m.overlay.is_none());
+    // Typed: Esc asks; n returns to the text, y drops it.
+    chr(&mut m, 'A');
+    typ(&mut m, "Alert on pool exhaustion");
+    press(&mut m, KeyCode::Esc);
+    assert!(confirm_text(&m).contains("Close it and drop the text? (y/n)"));
+    chr(&mut m, 'n');
+    match &m.overlay {
+        Some(Overlay::Form(f)) => assert_eq!(f.value("text"), "Alert on pool exhaustion"),
+        other => panic!("{other:?}"),
+    }
+    press(&mut m, KeyCode::Esc);
+    assert!(chr(&mut m, 'y').is_empty());
+    assert!(m.overlay.is_none());
+    // The update's template is not hand-typed: Esc closes it at once.
+    chr(&mut m, 'u');
+    press(&mut m, KeyCode::Esc);
+    assert!(m.overlay.is_none());
 }

@@ -20,6 +20,18 @@ pub enum ActCmd {
         severity: String,
         #[arg(long)]
         kind: Option<String>,
+        #[command(flatten)]
+        impact: ImpactArgs,
+    },
+    /// Set what an incident affects (the status page's {impact}, {services},
+    /// {customers}, {bridge}); options not given keep their current value.
+    Impact {
+        incident: String,
+        #[command(flatten)]
+        impact: ImpactArgs,
+        /// Customer data was exposed (`--data-exposure false` to clear it).
+        #[arg(long)]
+        data_exposure: Option<bool>,
     },
     /// Acknowledge an incident.
     Ack { incident: String },
@@ -58,6 +70,42 @@ pub enum ActCmd {
     Metrics,
 }
 
+/// What an incident affects, as options.
+#[derive(Debug, Default, clap::Args)]
+pub struct ImpactArgs {
+    /// Who is affected and how, as a sentence.
+    #[arg(long)]
+    pub impact: Option<String>,
+    /// Affected services, comma-separated: `--services checkout-api,payments`.
+    #[arg(long)]
+    pub services: Option<String>,
+    /// Which customers are affected: `--customers "EU tenants"`.
+    #[arg(long)]
+    pub customers: Option<String>,
+    /// Where responders meet: `--bridge https://meet.example.net/inc-3`.
+    #[arg(long)]
+    pub bridge: Option<String>,
+}
+
+impl ImpactArgs {
+    /// `base` with the given options applied.
+    fn apply(self, mut base: crate::domain::event::Impact) -> crate::domain::event::Impact {
+        if let Some(s) = self.impact {
+            base.summary = s;
+        }
+        if let Some(s) = self.services {
+            base.services = crate::domain::event::Impact::parse_services(&s);
+        }
+        if let Some(c) = self.customers {
+            base.customers = c;
+        }
+        if let Some(b) = self.bridge {
+            base.bridge = b;
+        }
+        base
+    }
+}
+
 fn parse_or<T>(value: Option<T>, what: &str, given: &str, known: &str) -> anyhow::Result<T> {
     value.ok_or_else(|| anyhow::anyhow!("unknown {what} {given:?}; expected one of {known}"))
 }
@@ -69,16 +117,29 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
             title,
             severity,
             kind,
+            impact,
         } => (
             None,
             Action::Declare {
                 title,
                 severity,
                 kind,
-                impact: None,
+                impact: Some(impact.apply(Default::default())).filter(|i| *i != Default::default()),
                 commander: None,
             },
         ),
+        ActCmd::Impact {
+            incident,
+            impact,
+            data_exposure,
+        } => {
+            let current = api.incident(&incident).await?.incident.incident.impact;
+            let mut next = impact.apply(current);
+            if let Some(d) = data_exposure {
+                next.data_exposure = d;
+            }
+            (Some(incident), Action::UpdateImpact { impact: next })
+        }
         ActCmd::Ack { incident } => (Some(incident), Action::Acknowledge),
         ActCmd::Note {
             incident,

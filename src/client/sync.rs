@@ -31,6 +31,9 @@ pub enum LinkState {
 }
 
 /// What the sync tasks report.
+// Each message is moved once through a channel into `update`; boxing the
+// command-carrying variants would cost an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyncMsg {
     /// New events in seq order (catch-up page or live), for `Replica::apply`.

@@ -525,6 +525,7 @@ mod tests {
                     services: vec!["api".into(), "auth".into()],
                     customers: "all".into(),
                     data_exposure: false,
+                    bridge: String::new(),
                 },
             },
         );

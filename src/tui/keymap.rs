@@ -119,6 +119,7 @@ acts! {
     Reopen => "reopen",
     Close => "close",
     AddActionItem => "add_action_item",
+    Impact => "impact",
     Review => "review",
     FocusNext => "focus_next",
     FocusPrev => "focus_prev",
@@ -284,6 +285,7 @@ pub const DEFAULT: &[Binding] = table! {
     WarRoom: [k('O')] => Reopen, "reopen, with a reason";
     WarRoom: [k('C')] => Close, "close (shows the definition of done)";
     WarRoom: [k('A')] => AddActionItem, "add an action item";
+    WarRoom: [k('I')] => Impact, "impact: summary, services, customers affected, bridge link";
     WarRoom: [k('v')] => Review, "post-incident review";
     WarRoom: [code(KeyCode::Tab)] => FocusNext, "focus the next panel: timeline, checklist, action items";
     WarRoom: [KeyPat::Key(KeyCode::BackTab, KeyModifiers::SHIFT)] => FocusPrev, "focus the previous panel";

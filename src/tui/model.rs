@@ -262,6 +262,8 @@ impl Prompt {
 pub enum OnYes {
     Quit,
     Submit(Box<Command>),
+    /// Close the dialog, dropping what was typed in it.
+    Discard,
 }
 
 #[derive(Clone, Debug)]

@@ -42,6 +42,8 @@ pub enum Msg {
 }
 
 /// Something `update` wants done outside the model.
+// Moved once from `update` to the runtime (as `Msg` is the other way).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Send a command (through the outbox).

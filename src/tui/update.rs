@@ -439,7 +439,8 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
         | Act::Resolve
         | Act::Reopen
         | Act::Close
-        | Act::AddActionItem => open_form(m, act),
+        | Act::AddActionItem
+        | Act::Impact => open_form(m, act),
         Act::ToggleItem => return toggle_item(m),
         Act::Search => m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Search)))),
         Act::SearchNext => search(m, true, false),
@@ -849,6 +850,9 @@ fn dialog_action(act: Act) -> Option<Action> {
             owner: None,
             due: None,
         },
+        Act::Impact => Action::UpdateImpact {
+            impact: Default::default(),
+        },
         _ => return None,
     })
 }
@@ -948,6 +952,7 @@ fn open_form(m: &mut Model, act: Act) {
         Act::Reopen => Form::reopen(inc),
         Act::Close => Form::close(inc),
         Act::AddActionItem => Form::action_item(inc),
+        Act::Impact => Form::impact(inc),
         _ => return,
     };
     m.overlay = Some(Overlay::Form(Box::new(form)));
@@ -1035,6 +1040,7 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         Overlay::Confirm(c) => match m.keymap.lookup(&[Context::Confirm], &k) {
             Some(Act::Yes) => match c.on_yes {
                 OnYes::Quit => vec![Effect::Quit],
+                OnYes::Discard => vec![],
                 OnYes::Submit(cmd) => {
                     let name = sent_text(m, &cmd.action);
                     let incident = cmd
@@ -1234,6 +1240,19 @@ fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effect> {
     );
     let arrows = matches!(k.code, KeyCode::Up | KeyCode::Down);
     match act {
+        Some(Act::Cancel) if f.has_text() => {
+            let title = f.title();
+            m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+                title: "Drop what you typed?".into(),
+                lines: vec![
+                    format!("\"{title}\" holds text you typed."),
+                    "Close it and drop the text? (y/n)".into(),
+                ],
+                on_yes: OnYes::Discard,
+                back: Some(f),
+            })));
+            return vec![];
+        }
         Some(Act::Cancel) => return vec![],
         Some(Act::Send) => return submit_form(m, f),
         Some(Act::NextField) | Some(Act::PrevField) if !(on_multiline && arrows) => {
@@ -1372,6 +1391,42 @@ fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
             return vec![];
         }
     };
+    if let Action::PostUpdate { text, .. } = &action {
+        let open: Vec<String> = crate::domain::template::unfilled(text)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if !open.is_empty() {
+            let hints: Vec<String> = open.iter().map(|n| format!("[{n}?]")).collect();
+            let cmd = Command {
+                id: m.peek_command_id(),
+                incident: f.incident.map(|i| i.to_string()),
+                action: action.clone(),
+                occurred_at: None,
+            };
+            let set_here = open
+                .iter()
+                .any(|n| matches!(n.as_str(), "impact" | "services" | "customers" | "bridge"));
+            let mut lines = vec![format!(
+                "The message still has unfilled fields: {}.",
+                hints.join(", ")
+            )];
+            if set_here {
+                lines.push(
+                    "Impact, services, customers and the bridge are set with I (or :impact)."
+                        .into(),
+                );
+            }
+            lines.push("Post it as it is? (y/n — n goes back to the message)".into());
+            m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+                title: "Post with unfilled fields?".into(),
+                lines,
+                on_yes: OnYes::Submit(Box::new(cmd)),
+                back: Some(f),
+            })));
+            return vec![];
+        }
+    }
     let name = sent_text(m, &action);
     match try_submit(m, f.incident, action.clone()) {
         Ok(fx) => {
