@@ -113,3 +113,29 @@ fn services_customers_and_the_bridge_are_settable_from_the_shell() {
         "{out}"
     );
 }
+
+#[test]
+fn a_bad_server_address_says_what_is_wrong_and_how_to_fix_it() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (code, _, err) = warroom(
+        h,
+        &["--server", "localhost:7777", "--token", "wr_x", "incidents"],
+    );
+    assert_eq!(code, 1);
+    assert!(!err.contains("builder error"), "{err}");
+    assert!(
+        err.contains("has no scheme; write it with the scheme, e.g. http://localhost:7777"),
+        "{err}"
+    );
+    // Nothing listens on port 1.
+    let (code, _, err) = warroom(
+        h,
+        &["--server", "http://127.0.0.1:1", "--token", "wr_x", "incidents"],
+    );
+    assert_eq!(code, 1);
+    assert!(!err.contains("error sending request"), "{err}");
+    assert!(err.contains("cannot reach http://127.0.0.1:1"), "{err}");
+    assert!(err.contains("refused"), "{err}");
+    assert!(err.contains("is the server (`warroom serve`) running"), "{err}");
+}

@@ -109,12 +109,14 @@ async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option
                     )),
                 )),
                 None => Err(anyhow::anyhow!(
-                    "{}: {e} (and no earlier session to work offline from)",
-                    api.base()
+                    "{e} (and no earlier session to work offline from)"
                 )),
             }
         }
-        Err(e) => Err(anyhow::anyhow!("{}: {e}", api.base())),
+        Err(e @ crate::client::api::ClientError::Rejected { .. }) => {
+            Err(anyhow::anyhow!("{}: {e}", api.base()))
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}")),
     }
 }
 
