@@ -131,11 +131,56 @@ fn a_bad_server_address_says_what_is_wrong_and_how_to_fix_it() {
     // Nothing listens on port 1.
     let (code, _, err) = warroom(
         h,
-        &["--server", "http://127.0.0.1:1", "--token", "wr_x", "incidents"],
+        &[
+            "--server",
+            "http://127.0.0.1:1",
+            "--token",
+            "wr_x",
+            "incidents",
+        ],
     );
     assert_eq!(code, 1);
     assert!(!err.contains("error sending request"), "{err}");
     assert!(err.contains("cannot reach http://127.0.0.1:1"), "{err}");
     assert!(err.contains("refused"), "{err}");
-    assert!(err.contains("is the server (`warroom serve`) running"), "{err}");
+    assert!(
+        err.contains("is the server (`warroom serve`) running"),
+        "{err}"
+    );
+}
+
+#[test]
+fn incidents_lists_a_resolved_incident_awaiting_close_in_the_board_order() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    for (title, sev) in [("Disk warning", "P3"), ("Checkout down", "P1")] {
+        let (code, _, err) = warroom(h, &["declare", title, "--severity", sev]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, out, _) = warroom(h, &["incidents"]);
+    assert_eq!(code, 0);
+    let p1 = out.find("Checkout down").unwrap();
+    let p3 = out.find("Disk warning").unwrap();
+    assert!(p1 < p3, "most severe first:\n{out}");
+    let (code, _, err) = warroom(
+        h,
+        &["resolve", "INC-2", "--force", "--summary", "rolled back"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = warroom(h, &["incidents"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("no open incidents"), "{out}");
+    let resolved = out.lines().find(|l| l.contains("Checkout down")).unwrap();
+    assert!(resolved.contains("resolved"), "{out}");
+    // Still open ones first, then those awaiting close.
+    assert!(
+        out.find("Disk warning").unwrap() < out.find("Checkout down").unwrap(),
+        "{out}"
+    );
+    let (code, out, _) = warroom(h, &["incidents", "--all"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Checkout down") && out.contains("Disk warning"),
+        "{out}"
+    );
 }

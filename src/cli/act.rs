@@ -62,8 +62,13 @@ pub enum ActCmd {
         #[arg(long)]
         force: bool,
     },
-    /// List open incidents with their most urgent clock.
-    Incidents,
+    /// List incidents not yet closed (open, or resolved awaiting close) with
+    /// their most urgent clock, in the board's order.
+    Incidents {
+        /// Closed incidents too (after the others).
+        #[arg(long)]
+        all: bool,
+    },
     /// Print the post-incident review of an incident as Markdown.
     Review { incident: String },
     /// Response metrics (MTTA / MTTM / MTTR by severity) over every incident.
@@ -189,7 +194,7 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
             summary,
             force,
         } => (Some(incident), Action::Resolve { summary, force }),
-        ActCmd::Incidents => return list(api).await,
+        ActCmd::Incidents { all } => return list(api, all).await,
         ActCmd::Review { incident } => return review(api, &incident).await,
         ActCmd::Metrics => return metrics(api).await,
     };
@@ -258,30 +263,34 @@ async fn load(api: &Api) -> anyhow::Result<Replica> {
     }
 }
 
-async fn list(api: &Api) -> anyhow::Result<i32> {
+async fn list(api: &Api, all: bool) -> anyhow::Result<i32> {
     let policy: Policy = api.policy().await?;
     let replica = load(api).await?;
     let now = Utc::now() + api.clock_offset().unwrap_or_default();
     let mut rows: Vec<_> = replica
         .world
-        .open()
-        .filter(|i| i.is_open())
+        .order
+        .iter()
+        .filter_map(|id| replica.world.get(id))
+        .filter(|i| all || i.closed.is_none())
         .map(|i| {
             let cl = clocks::clocks(i, &policy, now);
             let urgent = clocks::most_urgent(&cl).cloned();
-            (
-                policy.severity_rank(&i.severity),
-                urgent.as_ref().map(|c| c.remaining_secs),
-                i,
-                urgent,
-            )
+            (clocks::board_rank(i, &policy, &cl), i, urgent)
         })
         .collect();
-    rows.sort_by_key(|(rank, rem, i, _)| (*rank, rem.unwrap_or(i64::MAX), i.number));
+    rows.sort_by_key(|(rank, _, _)| *rank);
     if rows.is_empty() {
-        println!("no open incidents");
+        println!(
+            "{}",
+            if all {
+                "no incidents"
+            } else {
+                "no incidents open or awaiting close (--all lists closed ones too)"
+            }
+        );
     }
-    for (_, _, inc, urgent) in rows {
+    for (_, inc, urgent) in rows {
         let label = policy
             .severity(&inc.severity)
             .map_or(inc.severity.as_str(), |s| s.label.as_str());

@@ -51,7 +51,10 @@ fn unreachable(base: &str, e: reqwest::Error) -> ClientError {
     } else {
         ""
     };
-    let cause = causes.last().cloned().unwrap_or_else(|| e.without_url().to_string());
+    let cause = causes
+        .last()
+        .cloned()
+        .unwrap_or_else(|| e.without_url().to_string());
     ClientError::Unreachable(format!("cannot reach {base}: {cause}{hint}"))
 }
 

@@ -337,6 +337,30 @@ fn trigger_words(t: Trigger) -> String {
     .to_string()
 }
 
+/// Where an incident stands in every list of incidents — the TUI's board,
+/// `GET /api/v1/incidents`, `warroom incidents` — so all three agree. In
+/// order: still open before resolved-awaiting-close before closed; then the
+/// most severe; then the running clock closest to breach (an overdue one
+/// first, the most overdue first); then the oldest. Severity comes before the
+/// clock so a P1 is never below a P3 whose update is due — the README's
+/// "most severe first, worst clock first within a severity".
+pub fn board_rank(inc: &Incident, policy: &Policy, clocks: &[Clock]) -> (u8, usize, i64, u64) {
+    let phase = if inc.closed.is_some() {
+        2
+    } else if inc.resolved.is_some() {
+        1
+    } else {
+        0
+    };
+    let urgent = most_urgent(clocks).map_or(i64::MAX, |c| c.remaining_secs);
+    (
+        phase,
+        policy.severity_rank(&inc.severity),
+        urgent,
+        inc.number,
+    )
+}
+
 /// The most urgent running clock: least time remaining. Used to sort the board.
 pub fn most_urgent(clocks: &[Clock]) -> Option<&Clock> {
     clocks

@@ -400,7 +400,9 @@ impl Keymap {
 
     /// The help screen's rows: per context, `(keys, description)` with the
     /// keys of one action joined.
-    pub fn help(&self) -> Vec<(Context, Vec<(String, &'static str)>)> {
+    /// Per context: the keys, the description and the action name (what
+    /// `[keys]` in the config file binds, e.g. `"ctrl-n" = "note"`).
+    pub fn help(&self) -> Vec<(Context, Vec<(String, &'static str, &'static str)>)> {
         let mut out = Vec::new();
         for ctx in Context::ALL {
             let mut rows: Vec<(Act, String, &'static str)> = Vec::new();
@@ -414,7 +416,10 @@ impl Keymap {
                 }
             }
             if !rows.is_empty() {
-                out.push((ctx, rows.into_iter().map(|(_, k, d)| (k, d)).collect()));
+                out.push((
+                    ctx,
+                    rows.into_iter().map(|(a, k, d)| (k, d, a.name())).collect(),
+                ));
             }
         }
         out
@@ -657,7 +662,9 @@ mod tests {
             .iter()
             .find(|(c, _)| *c == Context::Board)
             .map(|(_, r)| r);
-        let down = board.and_then(|rows| rows.iter().find(|(_, d)| *d == "next incident"));
-        assert_eq!(down.map(|(k, _)| k.as_str()), Some("j / ↓"));
+        let down = board.and_then(|rows| rows.iter().find(|(_, d, _)| *d == "next incident"));
+        assert_eq!(down.map(|(k, _, _)| k.as_str()), Some("j / ↓"));
+        // The action name `[keys]` in the config binds.
+        assert_eq!(down.map(|(_, _, n)| *n), Some("down"));
     }
 }

@@ -10,7 +10,7 @@ use super::form::Form;
 use super::keymap::Keymap;
 use super::msg::LinkState;
 use crate::client::Replica;
-use crate::domain::clocks::{clocks, most_urgent};
+use crate::domain::clocks::{board_rank, clocks};
 use crate::domain::command::Access;
 use crate::domain::event::{EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
@@ -433,22 +433,13 @@ impl Model {
     pub fn refresh_board(&mut self) {
         let now = self.server_now();
         let selected = self.board.order.get(self.board.selected).copied();
-        let mut keyed: Vec<((bool, usize, i64, u64), Uuid)> = self
+        let mut keyed: Vec<((u8, usize, i64, u64), Uuid)> = self
             .replica
             .world
             .open()
             .map(|inc| {
                 let cl = clocks(inc, &self.policy, now);
-                let urgent = most_urgent(&cl).map_or(i64::MAX, |c| c.remaining_secs);
-                (
-                    (
-                        inc.resolved.is_some(),
-                        self.policy.severity_rank(&inc.severity),
-                        urgent,
-                        inc.number,
-                    ),
-                    inc.id,
-                )
+                (board_rank(inc, &self.policy, &cl), inc.id)
             })
             .collect();
         keyed.sort_unstable_by_key(|(k, _)| *k);

@@ -547,7 +547,7 @@ fn back(m: &mut Model) {
 
 /// Rows one page moves, for the screen shown.
 fn page_rows(m: &Model) -> usize {
-    let body = layout::bands(m.area()).body;
+    let body = layout::screen_bands(m).body;
     let rows = match m.screen {
         Screen::Board => layout::board(body).list.height as usize,
         Screen::WarRoom(_) => layout::room(m, body).timeline_rows(),
@@ -624,7 +624,7 @@ fn follow(m: &mut Model) {
 
 /// Re-establishes every cursor/offset invariant after a change of data or size.
 fn clamp_all(m: &mut Model) {
-    let body = layout::bands(m.area()).body;
+    let body = layout::screen_bands(m).body;
     let list_h = layout::board(body).list.height as usize;
     let len = m.board.order.len();
     m.board.selected = m.board.selected.min(len.saturating_sub(1));
@@ -1517,7 +1517,7 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
     if m.overlay.is_some() {
         return vec![];
     }
-    let body = layout::bands(m.area()).body;
+    let body = layout::screen_bands(m).body;
     match m.screen {
         Screen::Board => {
             let list = layout::board(body).list;

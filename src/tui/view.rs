@@ -10,6 +10,7 @@ mod board;
 mod overlay;
 mod review;
 mod war_room;
+mod wrap;
 
 pub use overlay::{HelpLine, help_lines};
 
@@ -33,7 +34,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
         too_small(m, theme, f, area);
         return;
     }
-    let bands = layout::bands(area);
+    let bands = layout::bands(area, layout::message_rows(m));
     match m.screen {
         Screen::Board => board::render(m, theme, f, bands.body),
         Screen::WarRoom(_) => war_room::render(m, theme, f, bands.body),
@@ -281,5 +282,5 @@ fn message_line(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
             _ => Line::default(),
         },
     };
-    f.render_widget(Paragraph::new(line), area);
+    f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
