@@ -402,7 +402,7 @@ impl Keymap {
     /// keys of one action joined.
     /// Per context: the keys, the description and the action name (what
     /// `[keys]` in the config file binds, e.g. `"ctrl-n" = "note"`).
-    pub fn help(&self) -> Vec<(Context, Vec<(String, &'static str, &'static str)>)> {
+    pub fn help(&self) -> Vec<(Context, Vec<HelpRow>)> {
         let mut out = Vec::new();
         for ctx in Context::ALL {
             let mut rows: Vec<(Act, String, &'static str)> = Vec::new();
@@ -425,6 +425,9 @@ impl Keymap {
         out
     }
 }
+
+/// One help row: the keys, the description, the action name.
+pub type HelpRow = (String, &'static str, &'static str);
 
 /// Parses a key as written in the config file: `ctrl-n`, `alt-enter`,
 /// `shift-tab`, `F5`, `pgup`, `space`, `x`, `N`.
