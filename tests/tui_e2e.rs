@@ -31,6 +31,7 @@ fn declare_note_and_quit_in_a_real_terminal() {
     t.keys("q");
     t.wait_for("1 open incident");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
 }
 
@@ -45,12 +46,14 @@ fn the_log_survives_a_restart() {
     t.wait_for("INC-1 Disk full on db-2");
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     // Same data directory, new process: the incident is on the board.
     let mut t = Tui::start(dir.path(), 30, 100);
     t.wait_for("Disk full on db-2");
     t.wait_for("1 open incident");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
 }
 
@@ -60,6 +63,7 @@ fn a_tiny_terminal_says_so_instead_of_crashing() {
     let mut t = Tui::start(dir.path(), 10, 40);
     t.wait_for("terminal too small: 40×10, need 60×16");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
 }
 
@@ -97,6 +101,7 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
     t.keys("\x1b");
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     // Started while the server is still down: it opens from the last session's
     // identity and policy, and shows the note as still queued.
@@ -109,6 +114,7 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
     t.wait_for("working offline");
     t.wait_for("1 queued");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     // The server comes back on the same address; a new session delivers the note.
     let listen = url.trim_start_matches("http://").to_string();
@@ -121,6 +127,7 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
     assert!(!t.contents().contains("queued"), "{}", t.contents());
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     server.kill().unwrap();
     server.wait().unwrap();
@@ -179,6 +186,7 @@ fn a_second_client_sees_the_declaration_the_note_and_the_acknowledgement() {
     for t in [&mut a, &mut b] {
         t.keys("q");
         t.keys("q");
+        t.keys("y");
         assert_eq!(t.wait_exit(), 0);
     }
     server.kill().unwrap();
@@ -235,6 +243,7 @@ fn a_second_terminal_joins_the_embedded_server() {
     for t in [&mut second, &mut first] {
         t.keys("q");
         t.keys("q");
+        t.keys("y");
         assert_eq!(t.wait_exit(), 0);
     }
 }
@@ -269,6 +278,7 @@ fn ctrl_z_then_fg_restores_the_screen_and_the_draft() {
     t.keys("\x1b");
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     t.wait_for("shell$");
     t.keys("echo exit=$?\r");
     t.wait_for("exit=0");
@@ -280,7 +290,7 @@ fn ctrl_z_then_fg_restores_the_screen_and_the_draft() {
 fn quit_from_board(t: &mut Tui) {
     t.keys("q");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    if t.contents().contains("Quit anyway?") {
+    if t.contents().contains("(y/n)") {
         t.keys("y");
     }
     assert_eq!(t.wait_exit(), 0);
@@ -435,5 +445,6 @@ fn keys_typed_on_the_too_small_screen_act_on_nothing() {
     t.resize(5, 20);
     t.wait_for("too small");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
 }

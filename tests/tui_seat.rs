@@ -245,7 +245,9 @@ fn on_the_too_small_screen_only_quit_acts() {
     assert_eq!(m.screen, Screen::Board);
     assert_eq!(m.board.selected, 0);
     update(&mut m, Msg::Paste("blind".into()));
-    assert_eq!(chr(&mut m, 'q'), vec![Effect::Quit]);
+    // q asks there too (the question is shown on the small screen); y quits.
+    assert!(chr(&mut m, 'q').is_empty());
+    assert_eq!(chr(&mut m, 'y'), vec![Effect::Quit]);
     // With a draft: the question is asked (and shown) and answered there.
     let (mut m, _) = in_room(Access::Commander);
     chr(&mut m, 'i');
@@ -363,4 +365,51 @@ fn esc_asks_before_dropping_hand_typed_text_in_a_dialog() {
     chr(&mut m, 'u');
     press(&mut m, KeyCode::Esc);
     assert!(m.overlay.is_none());
+}
+
+// ------------------------------------------------------------ the board
+
+#[test]
+fn the_board_cursor_starts_on_the_top_row_and_q_asks() {
+    let f = war_room_fixture();
+    let mut m = f.model("alice", Access::Commander);
+    assert_eq!(m.board.selected, 0);
+    // Incidents arriving and re-sorting do not drag an untouched cursor down.
+    let worst = m.board.order[0];
+    m.refresh_board();
+    assert_eq!(m.board.order[m.board.selected], worst);
+    assert!(chr(&mut m, 'q').is_empty(), "q quit at once");
+    assert!(confirm_text(&m).contains("Leave the war room? (y/n)"));
+    chr(&mut m, 'n');
+    assert!(m.overlay.is_none());
+}
+
+#[test]
+fn slash_filters_the_board_and_esc_clears_it() {
+    let f = war_room_fixture();
+    let mut m = f.model("alice", Access::Commander);
+    update(&mut m, Msg::Resize(160, 48));
+    assert_eq!(m.board.order.len(), 3);
+    chr(&mut m, '/');
+    typ(&mut m, "replication");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.board.order.len(), 1);
+    assert_eq!(m.incident(&m.board.order[0]).unwrap().key(), "INC-2");
+    // Enter opens the one match.
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.screen, Screen::WarRoom(m.board.order[0]));
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(
+        m.board.filter.as_deref(),
+        Some("replication"),
+        "kept on return"
+    );
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.board.filter, None);
+    assert_eq!(m.board.order.len(), 3);
+    // By key as well.
+    chr(&mut m, '/');
+    typ(&mut m, "inc-3");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.board.order.len(), 1);
 }

@@ -145,7 +145,10 @@ fn board_selection_follows_the_incident_when_the_order_changes() {
 fn quit_from_the_board() {
     let f = war_room_fixture();
     let mut m = f.model("alice", Access::Commander);
-    assert_eq!(chr(&mut m, 'q'), vec![Effect::Quit]);
+    // q asks (q q out of a war room is a habit); Ctrl-C does not.
+    assert!(chr(&mut m, 'q').is_empty());
+    assert!(matches!(m.overlay, Some(Overlay::Confirm(_))));
+    assert_eq!(chr(&mut m, 'y'), vec![Effect::Quit]);
     assert_eq!(ctrl(&mut m, 'c'), vec![Effect::Quit]);
     assert_eq!(ctrl(&mut m, 'z'), vec![Effect::Suspend]);
 }

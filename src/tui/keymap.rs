@@ -94,6 +94,7 @@ macro_rules! acts {
 
 acts! {
     Quit => "quit",
+    AskQuit => "ask_quit",
     Suspend => "suspend",
     Help => "help",
     CommandLine => "command_line",
@@ -270,7 +271,9 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [code(KeyCode::Enter)] => Open, "open the war room of the selected incident";
     Board: [k('d')] => Declare, "declare an incident";
     Board: [k('v')] => Review, "post-incident review of the selected incident";
-    Board: [k('q')] => Quit, "quit";
+    Board: [k('/')] => Search, "filter the board by key or title (Enter applies, empty clears)";
+    Board: [code(KeyCode::Esc)] => Back, "clear the filter";
+    Board: [k('q')] => AskQuit, "quit (asks first: q q from the war room does not end the session)";
 
     WarRoom: [k('i')] => Note, "write a note: i, type, Enter (the scribe's fast path)";
     WarRoom: [k('D')] => Decision, "record a decision";

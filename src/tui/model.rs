@@ -138,6 +138,11 @@ pub struct BoardState {
     pub order: Vec<Uuid>,
     pub selected: usize,
     pub offset: usize,
+    /// `/` filter (lowercase): only incidents whose key or title contain it.
+    pub filter: Option<String>,
+    /// Whether the person has moved the cursor: until then it stays on the
+    /// top row (the worst incident) as incidents arrive and re-sort.
+    pub moved: bool,
 }
 
 /// The war room's timeline: a virtual list over the replica's per-incident index.
@@ -437,6 +442,11 @@ impl Model {
             .replica
             .world
             .open()
+            .filter(|inc| {
+                self.board.filter.as_deref().is_none_or(|q| {
+                    inc.key().to_lowercase().contains(q) || inc.title.to_lowercase().contains(q)
+                })
+            })
             .map(|inc| {
                 let cl = clocks(inc, &self.policy, now);
                 (board_rank(inc, &self.policy, &cl), inc.id)
@@ -444,6 +454,10 @@ impl Model {
             .collect();
         keyed.sort_unstable_by_key(|(k, _)| *k);
         self.board.order = keyed.into_iter().map(|(_, id)| id).collect();
+        if !self.board.moved {
+            self.board.selected = 0;
+            return;
+        }
         // The cursor stays on the same incident while the order shifts under it.
         if let Some(sel) = selected
             && let Some(pos) = self.board.order.iter().position(|id| *id == sel)

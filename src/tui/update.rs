@@ -285,6 +285,21 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// `q` on the board: quitting by habit (`q q` out of a war room) must not
+/// end the session, so it asks — unless `quit` would ask anyway.
+fn ask_quit(m: &mut Model) -> Vec<Effect> {
+    if m.has_unsent_text() || m.joined_others > 0 {
+        return quit(m);
+    }
+    m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+        title: "Quit?".into(),
+        lines: vec!["Leave the war room? (y/n)".into()],
+        on_yes: OnYes::Quit,
+        back: None,
+    })));
+    vec![]
+}
+
 /// Below the minimum size the screen shows nothing to act on.
 fn too_small(m: &Model) -> bool {
     layout::too_small(ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1))
@@ -299,6 +314,7 @@ fn small_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
     match m.keymap.lookup(&[Context::Board, Context::Global], &k) {
         Some(Act::Quit) => quit(m),
+        Some(Act::AskQuit) => ask_quit(m),
         Some(Act::Suspend) => vec![Effect::Suspend],
         _ => vec![],
     }
@@ -361,10 +377,18 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
     let page = page_rows(m);
     match act {
         Act::Quit => return quit(m),
+        Act::AskQuit => return ask_quit(m),
         Act::Suspend => return vec![Effect::Suspend],
         Act::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Act::CommandLine => {
             m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Command))))
+        }
+        Act::Back if m.screen == Screen::Board => {
+            if m.board.filter.take().is_some() {
+                m.board.moved = false;
+                m.refresh_board();
+                set_info(m, "filter cleared");
+            }
         }
         Act::Back => back(m),
         Act::Up => move_cursor(m, -1),
@@ -579,6 +603,7 @@ fn move_cursor(m: &mut Model, delta: i64) {
         Screen::Board => {
             let len = m.board.order.len();
             m.board.selected = step(m.board.selected, delta, len);
+            m.board.moved = true;
         }
         Screen::WarRoom(_) => {
             let rows = m.timeline_rows();
@@ -1088,6 +1113,13 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
         Some(Act::Send) => {
             let text = p.text();
             match p.kind {
+                PromptKind::Search if m.screen == Screen::Board => {
+                    let q = text.trim().to_lowercase();
+                    m.board.filter = Some(q).filter(|q| !q.is_empty());
+                    m.board.moved = false;
+                    m.refresh_board();
+                    return vec![];
+                }
                 PromptKind::Search => {
                     let q = text.trim().to_lowercase();
                     if q.is_empty() {
