@@ -285,6 +285,14 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
+fn clear_board_filter(m: &mut Model) {
+    if m.board.filter.take().is_some() {
+        m.board.moved = false;
+        m.refresh_board();
+        set_info(m, "filter cleared");
+    }
+}
+
 /// `q` on the board: quitting by habit (`q q` out of a war room) must not
 /// end the session, so it asks — unless `quit` would ask anyway.
 fn ask_quit(m: &mut Model) -> Vec<Effect> {
@@ -383,13 +391,7 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
         Act::CommandLine => {
             m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Command))))
         }
-        Act::Back if m.screen == Screen::Board => {
-            if m.board.filter.take().is_some() {
-                m.board.moved = false;
-                m.refresh_board();
-                set_info(m, "filter cleared");
-            }
-        }
+        Act::Back if m.screen == Screen::Board => clear_board_filter(m),
         Act::Back => back(m),
         Act::Up => move_cursor(m, -1),
         Act::Down => move_cursor(m, 1),
