@@ -413,3 +413,53 @@ fn slash_filters_the_board_and_esc_clears_it() {
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.board.order.len(), 1);
 }
+
+// ------------------------------------------------------ the command line
+
+fn prompt_text(m: &Model) -> String {
+    match &m.overlay {
+        Some(Overlay::Prompt(p)) => p.text(),
+        other => panic!("expected the command line, got {other:?}"),
+    }
+}
+
+#[test]
+fn command_line_history_up_down_ctrl_u_and_saving() {
+    let (mut m, _) = in_room(Access::Commander);
+    m.history = vec!["filter notes".into()];
+    chr(&mut m, ':');
+    typ(&mut m, "ack");
+    let fx = press(&mut m, KeyCode::Enter);
+    assert!(
+        fx.contains(&Effect::RememberCommand("ack".into())),
+        "{fx:?}"
+    );
+    chr(&mut m, ':');
+    typ(&mut m, "half typed");
+    press(&mut m, KeyCode::Up);
+    assert_eq!(prompt_text(&m), "ack");
+    press(&mut m, KeyCode::Up);
+    assert_eq!(prompt_text(&m), "filter notes");
+    press(&mut m, KeyCode::Up);
+    assert_eq!(prompt_text(&m), "filter notes", "stops at the oldest");
+    press(&mut m, KeyCode::Down);
+    press(&mut m, KeyCode::Down);
+    assert_eq!(prompt_text(&m), "half typed", "back to what was typed");
+    ctrl(&mut m, 'u');
+    assert_eq!(prompt_text(&m), "");
+    // A refused line is kept too (it is the one worth fixing with Up).
+    typ(&mut m, "sev P9 oops");
+    let fx = press(&mut m, KeyCode::Enter);
+    assert!(fx.contains(&Effect::RememberCommand("sev P9 oops".into())));
+    assert_eq!(m.history.last().map(String::as_str), Some("sev P9 oops"));
+}
+
+#[test]
+fn check_completes_the_checklist_item_ids() {
+    let (mut m, _) = in_room(Access::Commander);
+    chr(&mut m, ':');
+    typ(&mut m, "check tri");
+    press(&mut m, KeyCode::Tab);
+    let line = prompt_text(&m);
+    assert!(line.starts_with("check triage/"), "{line}");
+}

@@ -756,6 +756,14 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
             }
             (Some("theme"), 1) => ctx.themes.iter().map(|t| (*t).to_string()).collect(),
             (Some("open" | "inc"), 1) => ctx.incidents.to_vec(),
+            // checklist/item ids are shown nowhere else: complete them.
+            (Some("check" | "uncheck"), 1) => ctx
+                .policy
+                .checklists
+                .iter()
+                .flat_map(|c| c.items.iter().map(move |i| format!("{}/{}", c.id, i.id)))
+                .collect(),
+            (Some("impact"), _) => vec!["services=".into(), "customers=".into(), "bridge=".into()],
             (Some("filter"), 1) => ["all", "notes", "decisions", "status"]
                 .iter()
                 .map(|s| (*s).to_string())
@@ -765,6 +773,9 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
                     "severity=".into(),
                     "kind=".into(),
                     "impact=".into(),
+                    "services=".into(),
+                    "customers=".into(),
+                    "bridge=".into(),
                     "ic=@".into(),
                 ]
             }

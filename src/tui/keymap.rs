@@ -145,6 +145,7 @@ acts! {
     StepBack => "step_back",
     Complete => "complete",
     Yes => "yes",
+    ClearLine => "clear_line",
     No => "no",
 }
 
@@ -332,6 +333,9 @@ pub const DEFAULT: &[Binding] = table! {
     Prompt: [code(KeyCode::Enter)] => Send, "run / search";
     Prompt: [code(KeyCode::Tab)] => Complete, "complete the verb, role, severity or @person";
     Prompt: [code(KeyCode::Esc)] => Cancel, "cancel";
+    Prompt: [code(KeyCode::Up)] => Up, "previous command (history, kept across sessions)";
+    Prompt: [code(KeyCode::Down)] => Down, "next command (history)";
+    Prompt: [ctrl('u')] => ClearLine, "clear the line";
 
     Confirm: [k('y')] => Yes, "yes";
     Confirm: [k('n'), code(KeyCode::Esc)] => No, "no";

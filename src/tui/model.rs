@@ -243,6 +243,9 @@ pub struct Prompt {
     pub error: Option<String>,
     /// Tab completion in progress: the candidates and which one is shown.
     pub completion: Option<(Vec<String>, usize)>,
+    /// Up/Down through the command history: the entry shown (from the
+    /// newest), and the line as typed before the first Up.
+    pub recall: Option<(usize, String)>,
 }
 
 impl Prompt {
@@ -254,7 +257,15 @@ impl Prompt {
             editor,
             error: None,
             completion: None,
+            recall: None,
         }
+    }
+
+    /// Replaces the line (the cursor at its end).
+    pub fn set_text(&mut self, text: &str) {
+        let mut editor = new_editor(text);
+        editor.set_wrap_mode(ratatui_textarea::WrapMode::None);
+        self.editor = editor;
     }
 
     pub fn text(&self) -> String {
@@ -330,6 +341,8 @@ pub struct Model {
     pub policy: Policy,
     pub me: Identity,
     pub server_url: String,
+    /// `:` command lines run, oldest first (loaded from and saved to disk by the runtime).
+    pub history: Vec<String>,
     /// Other windows joined to the embedded server this window hosts: quitting warns first.
     pub joined_others: usize,
     pub link: LinkState,
@@ -376,6 +389,7 @@ impl Model {
             policy,
             me,
             server_url: server_url.into(),
+            history: Vec::new(),
             joined_others: 0,
             link: LinkState::Connecting,
             offset: chrono::Duration::zero(),

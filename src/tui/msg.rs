@@ -60,4 +60,6 @@ pub enum Effect {
     CopyToClipboard(String),
     /// Load and switch to a theme by name.
     LoadTheme(String),
+    /// Append a `:` command line to the history file.
+    RememberCommand(String),
 }

@@ -73,6 +73,23 @@ fn cache_path(outbox: &Path) -> PathBuf {
     outbox.with_extension("session.json")
 }
 
+/// The `:` command history, one line each, beside the outbox (per server and identity).
+fn history_path(outbox: &Path) -> PathBuf {
+    outbox.with_extension("history")
+}
+
+/// The last command lines saved, oldest first (none when there is no file yet).
+fn load_history(outbox: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(history_path(outbox)).unwrap_or_default();
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let skip = lines.len().saturating_sub(200);
+    lines.into_iter().skip(skip).collect()
+}
+
 /// Who we are and the policy: from the server, else from the last session's cache.
 async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option<String>)> {
     let fetched =
@@ -220,6 +237,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         Uuid::new_v4(),
     );
     model.keymap = keymap;
+    model.history = load_history(&opts.outbox);
     model.theme_name = theme.name.clone();
     if let Some(offset) = opts.api.clock_offset() {
         model.offset = offset;
@@ -346,6 +364,18 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                         },
                     };
                     update(&mut model, msg);
+                }
+                Effect::RememberCommand(line) => {
+                    // History is a convenience: failing to save it is only logged.
+                    let path = history_path(&opts.outbox);
+                    let saved = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .and_then(|mut f| writeln!(f, "{}", line.replace('\n', " ")));
+                    if let Err(e) = saved {
+                        tracing::warn!("cannot save the command history {}: {e}", path.display());
+                    }
                 }
                 Effect::CopyToClipboard(text) => {
                     // OSC 52: the terminal puts it on the clipboard, over SSH too.

@@ -1134,6 +1134,7 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
                     return vec![];
                 }
                 PromptKind::Command => {
+                    let mut fx = remember(m, &text);
                     let incident = m.focused_incident();
                     let ctx = Ctx {
                         policy: &m.policy,
@@ -1141,11 +1142,27 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
                         incident,
                     };
                     match command_line::parse(&text, &ctx) {
-                        Ok(parsed) => return run_parsed(m, parsed),
-                        Err(e) => p.error = Some(e),
+                        Ok(parsed) => {
+                            fx.extend(run_parsed(m, parsed));
+                            return fx;
+                        }
+                        Err(e) => {
+                            p.error = Some(e);
+                            p.recall = None;
+                            m.overlay = Some(Overlay::Prompt(p));
+                            return fx;
+                        }
                     }
                 }
             }
+        }
+        Some(Act::ClearLine) => {
+            p.set_text("");
+            p.error = None;
+            p.recall = None;
+        }
+        Some(Act::Up | Act::Down) if p.kind == PromptKind::Command => {
+            recall(m, &mut p, act == Some(Act::Up));
         }
         Some(Act::Complete) if p.kind == PromptKind::Command => {
             let next = match p.completion.take() {
@@ -1191,6 +1208,52 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
     }
     m.overlay = Some(Overlay::Prompt(p));
     vec![]
+}
+
+/// How many command lines the history keeps.
+const HISTORY: usize = 200;
+
+/// Keeps a command line in the history (not a repeat of the last one), and
+/// asks the runtime to save it — a refused line too: it is the one most
+/// worth fixing with Up.
+fn remember(m: &mut Model, line: &str) -> Vec<Effect> {
+    let line = line.trim();
+    if line.is_empty() || m.history.last().is_some_and(|l| l == line) {
+        return vec![];
+    }
+    m.history.push(line.to_string());
+    if m.history.len() > HISTORY {
+        m.history.remove(0);
+    }
+    vec![Effect::RememberCommand(line.to_string())]
+}
+
+/// Up (older) / Down (newer) through the history; past the newest, the line
+/// as it was typed comes back.
+fn recall(m: &Model, p: &mut Prompt, older: bool) {
+    let n = m.history.len();
+    if n == 0 {
+        return;
+    }
+    let next = match (p.recall.as_ref().map(|(i, _)| *i), older) {
+        (None, true) => Some(0),
+        (None, false) => return,
+        (Some(i), true) => Some((i + 1).min(n - 1)),
+        (Some(0), false) => None,
+        (Some(i), false) => Some(i - 1),
+    };
+    match next {
+        Some(i) => {
+            let typed = p.recall.take().map_or_else(|| p.text(), |(_, t)| t);
+            p.set_text(&m.history[n - 1 - i]);
+            p.recall = Some((i, typed));
+        }
+        None => {
+            let typed = p.recall.take().map(|(_, t)| t).unwrap_or_default();
+            p.set_text(&typed);
+        }
+    }
+    p.error = None;
 }
 
 fn composer_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
