@@ -945,10 +945,19 @@ fn search_jumps_between_matches_and_wraps() {
 
 // ------------------------------------------------------------------ command line
 
+/// Runs a `:` line; the effects besides saving it to the history.
 fn run_line(m: &mut Model, line: &str) -> Vec<Effect> {
     chr(m, ':');
     typ(m, line);
-    press(m, KeyCode::Enter)
+    let fx = press(m, KeyCode::Enter);
+    assert!(
+        fx.contains(&Effect::RememberCommand(line.trim().to_string()))
+            || m.history.last().map(String::as_str) == Some(line.trim()),
+        "{line:?} was not kept in the history"
+    );
+    fx.into_iter()
+        .filter(|e| !matches!(e, Effect::RememberCommand(_)))
+        .collect()
 }
 
 #[test]
