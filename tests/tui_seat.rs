@@ -463,3 +463,18 @@ fn check_completes_the_checklist_item_ids() {
     let line = prompt_text(&m);
     assert!(line.starts_with("check triage/"), "{line}");
 }
+
+// ------------------------------------------------- colour is not the only signal
+
+#[test]
+fn focus_and_selection_are_marked_without_colour() {
+    let (mut m, _) = in_room(Access::Commander);
+    let shot = screen(&mut m, 160, 48);
+    assert!(shot.contains("▶ Timeline"), "{shot}");
+    assert!(shot.contains("09:18▶bob"), "the selected entry:\n{shot}");
+    press(&mut m, KeyCode::Tab);
+    let shot = screen(&mut m, 160, 48);
+    assert!(shot.contains("▶ Checklist"), "{shot}");
+    assert!(!shot.contains("▶ Timeline"), "{shot}");
+    assert!(shot.contains("[ ]▶") || shot.contains("[x]▶"), "{shot}");
+}

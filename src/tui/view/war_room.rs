@@ -284,7 +284,10 @@ fn checklist_panel(
     let phase = format!("{:?}", inc.phase()).to_lowercase();
     let block = panel(
         theme,
-        format!(" Checklist · {phase} phase · {done}/{items} "),
+        format!(
+            " {}Checklist · {phase} phase · {done}/{items} ",
+            focus_mark(focused)
+        ),
         focused,
     );
     let inner = block.inner(r);
@@ -324,7 +327,13 @@ fn checklist_panel(
                 } else {
                     Style::default().fg(theme.text)
                 };
-                let mark = if it.done { "[x] " } else { "[ ] " };
+                // ▶: the selection without colour.
+                let mark = match (it.done, sel) {
+                    (true, false) => "[x] ",
+                    (true, true) => "[x]▶",
+                    (false, false) => "[ ] ",
+                    (false, true) => "[ ]▶",
+                };
                 let mark_st = if it.done { st.fg(theme.timer_met) } else { st };
                 Line::from(vec![
                     Span::styled(mark, mark_st.add_modifier(Modifier::BOLD)),
@@ -348,7 +357,11 @@ fn actions_panel(theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident, room
         .count();
     let block = panel(
         theme,
-        format!(" Action items · {open} open of {} ", inc.actions.len()),
+        format!(
+            " {}Action items · {open} open of {} ",
+            focus_mark(focused),
+            inc.actions.len()
+        ),
         focused,
     );
     let inner = block.inner(r);
@@ -379,6 +392,12 @@ fn actions_panel(theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident, room
                 ActionState::InProgress => ("[~] ", theme.timer_warn),
                 ActionState::Done => ("[x] ", theme.timer_met),
                 ActionState::Cancelled => ("[-] ", theme.muted),
+            };
+            // ▶: the selection without colour.
+            let mark = if sel {
+                mark.replace("] ", "]▶")
+            } else {
+                mark.to_string()
             };
             let mut tail = String::new();
             if let Some(o) = &a.owner {
@@ -414,6 +433,11 @@ fn actions_panel(theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident, room
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The focused panel's title starts with ▶: focus is not shown by colour alone.
+fn focus_mark(focused: bool) -> &'static str {
+    if focused { "▶ " } else { "" }
 }
 
 /// Colour and tag of a timeline entry.
@@ -464,6 +488,9 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
             format!("· /{} ", clean(q)),
             Style::default().fg(theme.info),
         ));
+    }
+    if focused {
+        title.insert(0, Span::styled(" ▶", Style::default().fg(theme.focus)));
     }
     let block = panel(theme, Line::from(title), focused);
     let inner = block.inner(r);
@@ -553,6 +580,15 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
                 .set_style(area, Style::default().add_modifier(Modifier::UNDERLINED));
         }
         f.buffer_mut().set_line(area.x, area.y, &line, area.width);
+        if selected && focused {
+            // ▶ after the time: the selection without colour.
+            let x = area.x + 5;
+            if x < area.x + area.width
+                && let Some(cell) = f.buffer_mut().cell_mut((x, area.y))
+            {
+                cell.set_symbol("▶");
+            }
+        }
     }
 }
 
