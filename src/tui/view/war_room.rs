@@ -581,8 +581,10 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
         }
         f.buffer_mut().set_line(area.x, area.y, &line, area.width);
         if selected && focused {
-            // ▶ after the time: the selection without colour.
-            let x = area.x + 5;
+            // ▶ in the gap after the time: the selection without colour.
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            let gap = text.find(' ').map_or(0, |i| text[..i].chars().count());
+            let x = area.x + u16::try_from(gap).unwrap_or(0);
             if x < area.x + area.width
                 && let Some(cell) = f.buffer_mut().cell_mut((x, area.y))
             {
