@@ -184,3 +184,30 @@ fn incidents_lists_a_resolved_incident_awaiting_close_in_the_board_order() {
         "{out}"
     );
 }
+
+#[test]
+fn token_list_finds_the_embedded_store_without_db() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // Any command starts the embedded server once, which makes the local token.
+    let (code, _, err) = warroom(h, &["incidents"]);
+    assert_eq!(code, 0, "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["token", "list"])
+        .current_dir(h)
+        .env("XDG_DATA_HOME", h.join("data"))
+        .env("XDG_STATE_HOME", h.join("state"))
+        .env("XDG_CONFIG_HOME", h.join("config"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("casey") && stdout.contains("admin"),
+        "{stdout}"
+    );
+}
