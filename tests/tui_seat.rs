@@ -478,3 +478,55 @@ fn focus_and_selection_are_marked_without_colour() {
     assert!(!shot.contains("▶ Timeline"), "{shot}");
     assert!(shot.contains("[ ]▶") || shot.contains("[x]▶"), "{shot}");
 }
+
+// ------------------------------------------------------------ clock words
+
+/// Applies a command as the server would and feeds the events back.
+fn echo(m: &mut Model, action: Action) {
+    let id = match m.screen {
+        Screen::WarRoom(id) => id,
+        other => panic!("{other:?}"),
+    };
+    let cmd = warroom::domain::Command {
+        id: uuid::Uuid::new_v4(),
+        incident: Some(id.to_string()),
+        action,
+        occurred_at: None,
+    };
+    let now = m.server_now();
+    let events = warroom::domain::decide(&m.replica.world, &m.policy, &cmd, "alice", now).unwrap();
+    let seq = m.replica.last_seq();
+    let recs = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| warroom::domain::Recorded {
+            seq: seq + 1 + i as u64,
+            recorded_at: now,
+            event,
+        })
+        .collect();
+    update(m, Msg::Sync(SyncMsg::Events(recs)));
+}
+
+#[test]
+fn a_met_clock_says_when_and_how_fast_and_stability_is_good_news() {
+    let (mut m, _) = in_room(Access::Commander);
+    echo(&mut m, Action::Acknowledge);
+    let shot = screen(&mut m, 160, 48);
+    let ack = shot
+        .lines()
+        .find(|l| l.contains("acknowledge"))
+        .unwrap_or_else(|| panic!("{shot}"));
+    // Acknowledged 26 minutes in against a 5-minute target.
+    assert!(ack.contains("at 09:26 MET LATE"), "{ack}");
+    assert!(ack.contains("in 26:00"), "{ack}");
+    assert!(!ack.contains("OVERDUE"), "{ack}");
+    echo(
+        &mut m,
+        Action::SetStatus {
+            status: warroom::domain::Status::Monitoring,
+        },
+    );
+    let shot = screen(&mut m, 160, 48);
+    assert!(shot.contains("SETTLING"), "{shot}");
+}

@@ -68,6 +68,34 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// The word shown beside the clock. A stability window counting down is
+    /// good news (the fix is holding), not a deadline coming due: it reads
+    /// SETTLING, never DUE SOON or OVERDUE.
+    pub fn word(&self) -> &'static str {
+        if self.kind == ClockKind::Stability && self.is_running() {
+            return "SETTLING";
+        }
+        // Done, but after its deadline: not still OVERDUE.
+        if self.done_at.is_some() && self.state == ClockState::Breached {
+            return "MET LATE";
+        }
+        self.state.word()
+    }
+
+    /// The state whose colour the clock is drawn in (a running stability
+    /// window in the calm colour, as [`Clock::word`] explains).
+    pub fn tone(&self) -> ClockState {
+        if self.kind == ClockKind::Stability && self.is_running() {
+            return ClockState::Pending;
+        }
+        self.state
+    }
+
+    /// How long it took to meet the clock, once done (on time or late).
+    pub fn took(&self) -> Option<chrono::Duration> {
+        self.done_at.map(|d| d - self.started_at)
+    }
+
     /// Whether it still ticks (not done).
     pub fn is_running(&self) -> bool {
         self.done_at.is_none() && self.state != ClockState::Met

@@ -2,7 +2,7 @@
 //! and the `:` / `/` prompts.
 
 use super::{clean, fit, pad, panel};
-use crate::domain::clocks::{ClockKind, ClockState, clocks};
+use crate::domain::clocks::{ClockKind, clocks};
 use crate::domain::decide::closure_missing;
 use crate::domain::duration::countdown;
 use crate::domain::flowchart::{self, Outcome};
@@ -328,7 +328,7 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
             if let Some(inc) = inc {
                 for c in clocks(inc, &m.policy, now) {
                     if let ClockKind::Update(_) = c.kind {
-                        out.push(clock_line(theme, &c.label, c.remaining_secs, c.state));
+                        out.push(clock_line(theme, &c));
                     }
                 }
             }
@@ -382,7 +382,7 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
                             .into_iter()
                             .find(|c| c.kind == ClockKind::Stability)
                         {
-                            Some(c) => out.push(clock_line(theme, &c.label, c.remaining_secs, c.state)),
+                            Some(c) => out.push(clock_line(theme, &c)),
                             None => out.push(Line::styled(
                                 format!("stable for {window}: not monitoring yet — the window starts when the status is monitoring"),
                                 Style::default().fg(theme.timer_warn).add_modifier(Modifier::BOLD),
@@ -430,17 +430,17 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
     out
 }
 
-fn clock_line(theme: &Theme, label: &str, remaining: i64, state: ClockState) -> Line<'static> {
+fn clock_line(theme: &Theme, c: &crate::domain::clocks::Clock) -> Line<'static> {
     let st = Style::default()
-        .fg(theme.clock(state))
+        .fg(theme.clock(c.tone()))
         .add_modifier(Modifier::BOLD);
     Line::from(vec![
         Span::styled(
-            format!("  {} ", pad(&clean(label), 22)),
+            format!("  {} ", pad(&clean(&c.label), 22)),
             Style::default().fg(theme.text),
         ),
-        Span::styled(format!("{:>9} ", countdown(remaining)), st),
-        Span::styled(state.word(), st),
+        Span::styled(format!("{:>9} ", countdown(c.remaining_secs)), st),
+        Span::styled(c.word(), st),
     ])
 }
 

@@ -175,20 +175,26 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
         .iter()
         .take(inner.height as usize)
         .map(|c| {
-            let color = theme.clock(c.state);
+            let color = theme.clock(c.tone());
             let st = Style::default().fg(color);
+            // A met clock says when it was met and how fast, not a frozen
+            // countdown that reads like a duration.
+            let (when, took) = match (c.done_at, c.took()) {
+                (Some(at), Some(took)) => (
+                    format!("at {}", at.format("%H:%M")),
+                    Some(format!("in {}", countdown(took.num_seconds()))),
+                ),
+                _ => (countdown(c.remaining_secs), None),
+            };
             let mut spans = vec![
                 Span::styled(
                     pad(&super::board::short_label(&c.label, label_w), label_w),
                     Style::default().fg(theme.text),
                 ),
-                Span::styled(
-                    rpad(&countdown(c.remaining_secs), cd_w),
-                    st.add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(rpad(&when, cd_w), st.add_modifier(Modifier::BOLD)),
                 Span::raw(" "),
                 Span::styled(
-                    pad(c.state.word(), word_w),
+                    pad(c.word(), word_w),
                     st.add_modifier(if c.state == ClockState::Breached {
                         Modifier::BOLD | Modifier::REVERSED
                     } else {
@@ -196,7 +202,10 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
                     }),
                 ),
             ];
-            if gauge_w > 0 {
+            if let Some(took) = took.filter(|_| gauge_w > 0) {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(fit(&took, gauge_w), st));
+            } else if gauge_w > 0 {
                 let used = (c.used(now) * gauge_w as f64).round() as usize;
                 spans.push(Span::raw(" "));
                 spans.push(Span::styled("█".repeat(used.min(gauge_w)), st));
