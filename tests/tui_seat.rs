@@ -530,3 +530,63 @@ fn a_met_clock_says_when_and_how_fast_and_stability_is_good_news() {
     let shot = screen(&mut m, 160, 48);
     assert!(shot.contains("SETTLING"), "{shot}");
 }
+
+// -------------------------------------------------------------- attention
+
+#[test]
+fn a_clock_turning_overdue_and_a_page_for_me_flash_and_ring_when_asked() {
+    let f = war_room_fixture();
+    let mut m = f.model("bob", Access::Responder);
+    m.bell = true;
+    let t = m.now;
+    // The first tick is the baseline: what is overdue already is not news.
+    assert!(update(&mut m, Msg::Tick(t)).is_empty());
+    assert!(m.message.is_none());
+    // Eight minutes on, INC-2's status page update (due in 7:00) turns OVERDUE.
+    let fx = update(&mut m, Msg::Tick(t + chrono::Duration::minutes(8)));
+    assert_eq!(fx, vec![Effect::Bell]);
+    let text = &m.message.as_ref().unwrap().text;
+    assert!(
+        text.starts_with("⚑ INC-2 status page") && text.contains("is OVERDUE"),
+        "{text}"
+    );
+    // Announced once.
+    assert!(
+        update(
+            &mut m,
+            Msg::Tick(t + chrono::Duration::minutes(8) + chrono::Duration::seconds(1))
+        )
+        .is_empty()
+    );
+    // Bell off (the default): only the flash.
+    m.bell = false;
+    m.message = None;
+    let inc = m.board.order[0];
+    let page = warroom::domain::Command {
+        id: uuid::Uuid::new_v4(),
+        incident: Some(inc.to_string()),
+        action: Action::Page {
+            who: "bob".into(),
+            reason: "DB on-call needed".into(),
+        },
+        occurred_at: None,
+    };
+    let now = m.server_now();
+    let events = warroom::domain::decide(&m.replica.world, &m.policy, &page, "alice", now).unwrap();
+    let seq = m.replica.last_seq();
+    let recs = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| warroom::domain::Recorded {
+            seq: seq + 1 + i as u64,
+            recorded_at: now,
+            event,
+        })
+        .collect();
+    assert!(update(&mut m, Msg::Sync(SyncMsg::Events(recs))).is_empty());
+    let text = &m.message.as_ref().unwrap().text;
+    assert!(
+        text.contains("alice paged you: DB on-call needed"),
+        "{text}"
+    );
+}

@@ -88,6 +88,8 @@ fn options(seat: &Seat, config: &crate::config::Config, dirs: &crate::config::Di
         outbox: seat.outbox.clone(),
         joined: Some(JoinedCount(std::sync::Arc::new(seat.joined_counter()))),
         notices: Vec::new(),
+        bell: config.bell,
+        flash: config.flash.unwrap_or(true),
         theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
         themes_dir: Some(dirs.themes.clone()),
         keys: config.keys.clone(),

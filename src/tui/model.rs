@@ -343,6 +343,12 @@ pub struct Model {
     pub server_url: String,
     /// `:` command lines run, oldest first (loaded from and saved to disk by the runtime).
     pub history: Vec<String>,
+    /// Ring the bell / flash the message line when something needs attention.
+    pub bell: bool,
+    pub flash: bool,
+    /// Running clocks seen OVERDUE (incident, clock label), so each is announced
+    /// once; `None` until the first tick sets the baseline.
+    pub overdue_seen: Option<std::collections::BTreeSet<(Uuid, String)>>,
     /// Other windows joined to the embedded server this window hosts: quitting warns first.
     pub joined_others: usize,
     pub link: LinkState,
@@ -390,6 +396,9 @@ impl Model {
             me,
             server_url: server_url.into(),
             history: Vec::new(),
+            bell: false,
+            flash: true,
+            overdue_seen: None,
             joined_others: 0,
             link: LinkState::Connecting,
             offset: chrono::Duration::zero(),

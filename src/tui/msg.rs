@@ -62,4 +62,6 @@ pub enum Effect {
     LoadTheme(String),
     /// Append a `:` command line to the history file.
     RememberCommand(String),
+    /// Ring the terminal bell (BEL).
+    Bell,
 }

@@ -48,6 +48,9 @@ pub struct Options {
     pub joined: Option<JoinedCount>,
     /// Errors to show on screen as soon as it opens (e.g. a demo that could not start).
     pub notices: Vec<String>,
+    /// Ring the bell / flash the message line when something needs attention.
+    pub bell: bool,
+    pub flash: bool,
 }
 
 /// Counts the other windows joined to this window's embedded server.
@@ -238,6 +241,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     );
     model.keymap = keymap;
     model.history = load_history(&opts.outbox);
+    model.bell = opts.bell;
+    model.flash = opts.flash;
     model.theme_name = theme.name.clone();
     if let Some(offset) = opts.api.clock_offset() {
         model.offset = offset;
@@ -364,6 +369,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                         },
                     };
                     update(&mut model, msg);
+                }
+                Effect::Bell => {
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(b"\x07").and_then(|()| out.flush());
                 }
                 Effect::RememberCommand(line) => {
                     // History is a convenience: failing to save it is only logged.

@@ -41,7 +41,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 m.refresh_board();
             }
             m.dirty = true;
-            vec![]
+            newly_overdue(m)
         }
         Msg::Resize(w, h) => {
             m.size = (w, h);
@@ -50,9 +50,17 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Sync(s) => {
+            // Before applying: only events this replica has not seen call for attention.
+            let calls: Vec<String> = match &s {
+                SyncMsg::Events(evs) => evs.iter().filter_map(|r| calls_for_me(m, r)).collect(),
+                _ => vec![],
+            };
             on_sync(m, s);
             m.dirty = true;
-            vec![]
+            match calls.into_iter().last() {
+                Some(why) => attention(m, why),
+                None => vec![],
+            }
         }
         Msg::Key(k) if k.kind != KeyEventKind::Release => {
             m.dirty = true;
@@ -250,6 +258,77 @@ fn refused_text(action: &Action) -> Option<&str> {
         _ => return None,
     };
     Some(t.as_str()).filter(|t| !t.trim().is_empty())
+}
+
+// ---------------------------------------------------------------- attention
+
+/// Why an event needs this seat's attention: an escalation, a page or a role
+/// for me. `None` for everything else (and for what I did myself).
+fn calls_for_me(m: &Model, rec: &crate::domain::Recorded) -> Option<String> {
+    let ev = &rec.event;
+    // The catch-up at start (link not yet live) is history, not news.
+    if m.link != LinkState::Live
+        || rec.seq <= m.replica.last_seq()
+        || ev.actor == m.me.name && !matches!(ev.body, EventBody::Escalated { .. })
+    {
+        return None;
+    }
+    let key = m
+        .incident(&ev.incident)
+        .map_or_else(String::new, |i| i.key());
+    match &ev.body {
+        EventBody::Escalated { to, .. } => Some(format!("{key} escalated to {to}")),
+        EventBody::Paged { who, reason } if who.trim_start_matches('@') == m.me.name => {
+            Some(format!("{key}: {} paged you: {reason}", ev.actor))
+        }
+        EventBody::RoleAssigned { role, person } if *person == m.me.name => {
+            Some(format!("{key}: {} made you {role}", ev.actor))
+        }
+        EventBody::RoleHandedOff { role, from, to, .. } if *to == m.me.name => {
+            Some(format!("{key}: {from} handed you {role}"))
+        }
+        _ => None,
+    }
+}
+
+/// Clocks that turned OVERDUE since the last tick (the first tick only
+/// records what is already overdue: starting up is not news).
+fn newly_overdue(m: &mut Model) -> Vec<Effect> {
+    // The baseline waits for the catch-up (done when the link is live).
+    if m.link != LinkState::Live && m.overdue_seen.is_none() {
+        return vec![];
+    }
+    let now = m.server_now();
+    let mut current = std::collections::BTreeSet::new();
+    let mut first_new = None;
+    for inc in m.replica.world.open() {
+        for c in crate::domain::clocks::clocks(inc, &m.policy, now) {
+            if c.is_running() && c.state == crate::domain::clocks::ClockState::Breached {
+                let k = (inc.id, c.label.clone());
+                if first_new.is_none()
+                    && m.overdue_seen
+                        .as_ref()
+                        .is_some_and(|seen| !seen.contains(&k))
+                {
+                    first_new = Some(format!("{} {} is OVERDUE", inc.key(), c.label));
+                }
+                current.insert(k);
+            }
+        }
+    }
+    m.overdue_seen = Some(current);
+    match first_new {
+        Some(why) => attention(m, why),
+        None => vec![],
+    }
+}
+
+/// Flashes the message line (unless turned off) and rings the bell (if turned on).
+fn attention(m: &mut Model, why: String) -> Vec<Effect> {
+    if m.flash {
+        set_error(m, format!("⚑ {why}"));
+    }
+    if m.bell { vec![Effect::Bell] } else { vec![] }
 }
 
 // ---------------------------------------------------------------- keys
