@@ -118,7 +118,14 @@ async fn watch(api: Api, local: Local, hosted: Arc<Mutex<Option<Session>>>) {
                     hosting = session.embedded.is_some(),
                     "the embedded server's host went away; carrying on"
                 );
-                api.redirect(&session.url, &session.api.token());
+                // Keep acting as who this seat was, if the new server knows
+                // the token (same store): only else take the session's.
+                let own = api.token();
+                api.redirect(&session.url, &own);
+                let same = api.me().await.is_ok_and(|me| me.name == local.name);
+                if !same {
+                    api.redirect(&session.url, &session.api.token());
+                }
                 if session.embedded.is_some() {
                     *hosted.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
                     return;
