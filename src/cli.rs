@@ -35,7 +35,7 @@ pub struct Cli {
 pub enum Cmd {
     /// A throwaway war room with a scripted incident unfolding live.
     Demo,
-    /// Run the team server: HTTP API, live stream, escalation scheduler.
+    /// Run the team server: HTTP API, live stream, escalation scheduler, public status page.
     Serve(ServeArgs),
     /// Validate or print incident policies.
     #[command(subcommand)]
@@ -64,6 +64,24 @@ pub struct ServeArgs {
     /// Requests a token may send at once after a quiet spell.
     #[arg(long, default_value_t = 200.0)]
     pub rate_burst: f64,
+    /// Also serve the public status page alone on this address (it is always
+    /// on the API's listener under /status), so it can face the internet
+    /// while the API does not.
+    #[arg(long, value_name = "ADDR")]
+    pub status_listen: Option<String>,
+    /// Live streams one token may hold at once.
+    #[arg(long, default_value_t = 32)]
+    pub max_streams_per_token: usize,
+    /// Live streams in all.
+    #[arg(long, default_value_t = 4096)]
+    pub max_streams: usize,
+    /// Open connections at most (lowered to fit the open-file limit).
+    #[arg(long, default_value_t = 8192)]
+    pub max_connections: usize,
+    /// Seconds a connection may take to send a request head, or sit idle
+    /// between requests, before it is closed.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

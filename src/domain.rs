@@ -1,6 +1,7 @@
 //! The rules of incident response, pure: no I/O, no clock (`now` is always a
 //! parameter), no async. Server and client share every function here.
 
+pub mod alert;
 pub mod clocks;
 pub mod command;
 pub mod decide;
@@ -10,10 +11,13 @@ pub mod event;
 pub mod flowchart;
 pub mod ids;
 pub mod metrics;
+pub mod notify;
 pub mod policy;
 pub mod review;
+pub mod routing;
 pub mod sanitize;
 pub mod state;
+pub mod status_page;
 pub mod template;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -77,6 +77,9 @@ pub struct IncidentList {
     pub server_time: DateTime<Utc>,
     pub latest_seq: u64,
     pub incidents: Vec<IncidentView>,
+    /// Alert groups waiting for a human to declare or dismiss, oldest first.
+    #[serde(default)]
+    pub triage: Vec<crate::domain::alert::TriageItem>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -145,6 +148,9 @@ pub mod sse {
     pub const HEARTBEAT: &str = "heartbeat";
     pub const RESYNC: &str = "resync";
     pub const SHUTDOWN: &str = "shutdown";
+    /// The stream's credential was revoked; the stream ends and a reconnect
+    /// with it is refused (401). Data: `{"reason": "..."}`.
+    pub const REVOKED: &str = "revoked";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

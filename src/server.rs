@@ -8,16 +8,22 @@
 //! - [`routes`]: the axum router and handlers; [`error`]: every error answer.
 //! - [`auth`]: bearer tokens, roles, the embedded single-user token; [`rate`]: per-token limits.
 //! - [`stream`]: `GET /api/v1/stream`; [`scheduler`]: automatic escalations; [`openapi`]: the spec.
+//! - [`ingest`]: `POST /api/v1/ingest/alertmanager` and `/api/v1/ingest/events/v2`.
+//! - [`metrics`]: `GET /metrics` in the Prometheus text format.
 
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod ingest;
+pub mod listen;
+pub mod metrics;
 pub mod openapi;
 pub mod rate;
 pub mod routes;
 pub mod scheduler;
 pub mod state;
 pub mod stream;
+pub mod streams;
 
 use crate::domain::command::Access;
 use crate::domain::policy::Policy;
@@ -30,6 +36,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use listen::ConnLimits;
 pub use rate::RateLimit;
 
 /// Everything `start` needs. [`ServerConfig::new`] gives the production defaults.
@@ -60,6 +67,17 @@ pub struct ServerConfig {
     /// a client stalled mid-request (frozen, suspended with Ctrl-Z) must not
     /// keep `warroom serve` from exiting on SIGTERM, nor a TUI from quitting.
     pub shutdown_grace: Duration,
+    /// Most live streams one token (or SSH key) may hold at once; one more is
+    /// refused with 429 naming the limit.
+    pub max_streams_per_token: usize,
+    /// Most live streams in all; one more is refused with 503 and Retry-After.
+    pub max_streams: usize,
+    /// Header/body timeouts and the connection cap (see [`listen`]).
+    pub conn_limits: ConnLimits,
+    /// A second listener for the public status page alone (`--status-listen`),
+    /// so it can face the internet while the API does not. The page is on the
+    /// API's listener under `/status` either way.
+    pub status_listen: Option<String>,
 }
 
 impl ServerConfig {
@@ -74,6 +92,10 @@ impl ServerConfig {
             broadcast_capacity: 4096,
             token_cache_ttl: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(5),
+            max_streams_per_token: 32,
+            max_streams: 4096,
+            conn_limits: ConnLimits::default(),
+            status_listen: None,
         }
     }
 }
@@ -85,7 +107,16 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
+    notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
+    status: StatusTasks,
+}
+
+/// The status page's follower and, with `--status-listen`, its own listener.
+struct StatusTasks {
+    follower: Option<JoinHandle<()>>,
+    addr: Option<SocketAddr>,
+    http: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -104,6 +135,20 @@ impl RunningServer {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The public status page: `http://127.0.0.1:PORT/status/` on the API's
+    /// listener, or the root of its own listener when one was asked for.
+    pub fn status_url(&self) -> String {
+        match self.status.addr {
+            Some(addr) => format!("http://{addr}/"),
+            None => format!("{}/status/", self.url()),
+        }
+    }
+
+    /// The address of the status page's own listener, if it has one.
+    pub fn status_addr(&self) -> Option<SocketAddr> {
+        self.status.addr
     }
 
     /// The secret of the bootstrap token, when [`ServerConfig::bootstrap_token`] was set.
@@ -140,8 +185,20 @@ impl RunningServer {
                 }
             }
         }
+        if let Some(mut http) = self.status.http.take() {
+            match tokio::time::timeout(self.state.config.shutdown_grace, &mut http).await {
+                Ok(res) => res.context("the status page's HTTP task failed")??,
+                Err(_) => http.abort(),
+            }
+        }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
+        }
+        if let Some(f) = self.status.follower.take() {
+            f.await.context("the status page's follower failed")?;
+        }
+        if let Some(n) = self.notifier.take() {
+            n.await.context("the delivery worker failed")?;
         }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
@@ -187,6 +244,9 @@ pub async fn start_with_store(
     config: ServerConfig,
     store: Arc<dyn EventStore>,
 ) -> anyhow::Result<RunningServer> {
+    // Before binding: every connection is a descriptor, and the common 1,024
+    // soft limit is far below what a server is allowed (the hard limit).
+    let open_files = listen::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -216,30 +276,64 @@ pub async fn start_with_store(
     };
 
     let (stop, stop_rx) = watch::channel(false);
+    let config_status_listen = config.status_listen.clone();
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
-    let app = routes::router(state.clone());
-
-    let mut http_stop = stop_rx.clone();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
+    let (status, follower) = crate::status::StatusService::start(&state);
+    let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
+    let mut limits = state.config.conn_limits;
+    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
+    let status_tasks = match &config_status_listen {
+        Some(addr) => {
+            let (addr, http) = serve_status(addr, status, limits, stop_rx.clone()).await?;
+            StatusTasks {
+                follower: Some(follower),
+                addr: Some(addr),
+                http: Some(http),
+            }
         }
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, "serving");
+        None => StatusTasks {
+            follower: Some(follower),
+            addr: None,
+            http: None,
+        },
+    };
+
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
+    tokio::spawn(streams::sweep_revoked(
+        state.clone(),
+        state.config.token_cache_ttl,
+        stop_rx.clone(),
+    ));
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
     Ok(RunningServer {
         addr,
         state,
         stop,
         http: Some(http),
         scheduler: Some(scheduler),
+        notifier: Some(notifier),
         local_token,
+        status: status_tasks,
     })
+}
+
+/// Binds the status page's own listener (the page at `/`) and serves it
+/// until the stop flag flips.
+async fn serve_status(
+    listen: &str,
+    status: Arc<crate::status::StatusService>,
+    limits: ConnLimits,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = crate::status::router(status, "");
+    // The same front door as the API: this one faces the internet.
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop));
+    tracing::info!(%addr, "serving the status page");
+    Ok((addr, http))
 }

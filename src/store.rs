@@ -125,7 +125,24 @@ pub trait EventStore: Send + Sync + 'static {
     /// the command id (or every event id) is already stored, the ticket answers
     /// with the stored events and `duplicate: true`, and nothing is written.
     /// `seq` and `recorded_at` are assigned inside the write transaction.
-    fn enqueue(&self, command: Uuid, events: Vec<Event>) -> Ticket;
+    fn enqueue(&self, command: Uuid, events: Vec<Event>) -> Ticket {
+        self.enqueue_digested(command, None, events)
+    }
+
+    /// [`EventStore::enqueue`], also storing (in the same transaction) the
+    /// digest of the request the command id was first used for, so a later
+    /// reuse of the id can be compared with it ([`EventStore::command_digest`]).
+    fn enqueue_digested(&self, command: Uuid, digest: Option<String>, events: Vec<Event>)
+    -> Ticket;
+
+    /// The digest stored with a command id (`None`: never stored, or stored
+    /// without one — by the scheduler, or before digests were kept).
+    fn command_digest(&self, command: Uuid) -> Result<Option<String>, StoreError>;
+
+    /// The per-database secret system ids are derived under
+    /// ([`crate::domain::ids::SystemIds`]); created with the database, never
+    /// served by any endpoint.
+    fn system_key(&self) -> Result<[u8; 32], StoreError>;
 
     /// Resolves once every append queued before it has been answered.
     fn flush(&self) -> oneshot::Receiver<()>;

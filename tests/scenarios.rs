@@ -168,6 +168,8 @@ struct Run {
     now: DateTime<Utc>,
     /// The incident the scenario declared last.
     current: Option<Uuid>,
+    /// The key the scheduler's ids are derived under.
+    ids: warroom::domain::ids::SystemIds,
 }
 
 impl Run {
@@ -182,7 +184,7 @@ impl Run {
     /// `next_wakeup` and writes what is due then.
     fn schedule_until(&mut self, until: DateTime<Utc>) -> Result<(), String> {
         loop {
-            let due = escalation::due_events(&self.world, &self.policy, self.now);
+            let due = escalation::due_events(&self.world, &self.policy, &self.ids, self.now);
             if let Some(e) = due.iter().find(|e| e.occurred_at > self.now) {
                 return Err(format!("scheduler wrote an event from the future: {e:?}"));
             }
@@ -198,7 +200,7 @@ impl Run {
             }
         }
         self.now = until;
-        let due = escalation::due_events(&self.world, &self.policy, self.now);
+        let due = escalation::due_events(&self.world, &self.policy, &self.ids, self.now);
         self.apply(due);
         Ok(())
     }
@@ -493,6 +495,7 @@ fn play(path: &Path) -> Result<String, String> {
         log: Vec::new(),
         now: scenario.start,
         current: None,
+        ids: warroom::domain::ids::SystemIds::new([3; 32]),
     };
     for (i, step) in scenario.steps.iter().enumerate() {
         run.step(&file, i + 1, step)

@@ -25,7 +25,12 @@ struct Flaky {
 }
 
 impl EventStore for Flaky {
-    fn enqueue(&self, command: Uuid, events: Vec<Event>) -> Ticket {
+    fn enqueue_digested(
+        &self,
+        command: Uuid,
+        digest: Option<String>,
+        events: Vec<Event>,
+    ) -> Ticket {
         if self.fail_next.swap(false, Ordering::SeqCst) {
             let (tx, rx) = oneshot::channel();
             let _ = tx.send(Err(StoreError::Corrupt(
@@ -33,7 +38,13 @@ impl EventStore for Flaky {
             )));
             return rx;
         }
-        self.inner.enqueue(command, events)
+        self.inner.enqueue_digested(command, digest, events)
+    }
+    fn command_digest(&self, command: Uuid) -> Result<Option<String>, StoreError> {
+        self.inner.command_digest(command)
+    }
+    fn system_key(&self) -> Result<[u8; 32], StoreError> {
+        self.inner.system_key()
     }
     fn flush(&self) -> oneshot::Receiver<()> {
         self.inner.flush()

@@ -286,3 +286,19 @@ async fn two_stores_on_one_file_never_share_a_seq_and_only_one_server_may_hold_i
     one.close();
     two.close();
 }
+
+/// The key system ids are derived under is made once per database, kept
+/// across reopening, and differs between databases.
+#[test]
+fn the_system_id_key_is_per_database_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.db");
+    let key = SqliteStore::open(&a).unwrap().system_key().unwrap();
+    assert_eq!(SqliteStore::open(&a).unwrap().system_key().unwrap(), key);
+    let other = SqliteStore::open(dir.path().join("b.db"))
+        .unwrap()
+        .system_key()
+        .unwrap();
+    assert_ne!(other, key);
+    assert_ne!(key, [0; 32]);
+}

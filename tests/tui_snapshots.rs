@@ -366,3 +366,44 @@ fn help_lists_the_action_names() {
         );
     }
 }
+
+/// Issue 15, item 3: invisible characters in text from others never reach
+/// the screen, even from a log the server did not clean (an older build): on
+/// the roles panel `al\u{200b}ice` must not draw as a look-alike of `alice`,
+/// and U+2028 must not break the line.
+#[test]
+fn invisible_and_line_breaking_characters_are_not_drawn() {
+    let mut f = war_room_fixture();
+    f.inject(
+        "al\u{200b}ice",
+        "INC-1",
+        warroom::domain::event::EventBody::RoleAssigned {
+            role: "scribe".into(),
+            person: "ma\u{3164}llory\u{e0041}".into(),
+        },
+    );
+    f.inject(
+        "bob",
+        "INC-1",
+        warroom::domain::event::EventBody::Note {
+            kind: NoteKind::Note,
+            text: "split\u{2028}here\u{feff} and\u{2060}there".into(),
+        },
+    );
+    let mut m = f.model("alice", Access::Commander);
+    update(&mut m, Msg::Resize(160, 48));
+    open_inc1(&mut m);
+    let shot = screen(&mut m, 160, 48);
+    assert!(shot.contains("mallory"), "{shot}");
+    assert!(shot.contains("split here andthere"), "{shot}");
+    for bad in [
+        '\u{200b}',
+        '\u{3164}',
+        '\u{e0041}',
+        '\u{2028}',
+        '\u{feff}',
+        '\u{2060}',
+    ] {
+        assert!(!shot.contains(bad), "{bad:?} drawn:\n{shot}");
+    }
+}

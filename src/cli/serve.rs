@@ -34,12 +34,16 @@ fn rate_limit(per_sec: f64, burst: f64) -> anyhow::Result<Option<server::RateLim
     Ok(Some(server::RateLimit { per_sec, burst }))
 }
 
-/// Logs go to stderr; `RUST_LOG` overrides the default `info`.
+/// Logs go to stderr; `RUST_LOG` overrides the default `info`. Coloured only
+/// when stderr is a terminal: a log file (`2>server.log`, journald, docker)
+/// must not carry ANSI escape codes.
 fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -50,6 +54,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     let mut config = ServerConfig::new(args.db, args.listen);
     config.policy = policy;
     config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;
+    config.status_listen = args.status_listen;
+    config.max_streams_per_token = args.max_streams_per_token;
+    config.max_streams = args.max_streams;
+    config.conn_limits.max_connections = args.max_connections;
+    config.conn_limits.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,6 +67,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         let mut running = server::start(config).await?;
         // Tests and scripts read the port from this exact line.
         eprintln!("warroom: listening on {}", running.url());
+        eprintln!("warroom: status page on {}", running.status_url());
         tokio::select! {
             signal = shutdown_signal() => {
                 let name = signal?;

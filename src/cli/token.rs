@@ -44,7 +44,7 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
             let db = database(db);
             let Some(role) = Access::parse(&role) else {
                 eprintln!(
-                    "warroom token create: --role {role:?} is not a role; use viewer, responder, commander or admin"
+                    "warroom token create: --role {role:?} is not a role; use integration, viewer, responder, commander or admin"
                 );
                 return Ok(2);
             };
@@ -61,6 +61,11 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
                         "warroom: created {} token {name:?}; the secret above is shown only once (only its hash is stored)",
                         role.as_str()
                     );
+                    if role == Access::Integration {
+                        eprintln!(
+                            "warroom: it may only send alerts: as the bearer token of an Alertmanager webhook (POST /api/v1/ingest/alertmanager), or as the routing_key of PagerDuty Events v2 senders (POST /api/v1/ingest/events/v2)"
+                        );
+                    }
                     Ok(0)
                 }
                 Err(StoreError::NameTaken(n)) => {

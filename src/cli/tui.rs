@@ -44,9 +44,17 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
         .tempdir()
         .context("creating the demo's temporary directory")?;
     super::runtime()?.block_on(async move {
-        let policy = crate::domain::Policy::builtin_default();
+        let policy = script.policy();
         let name = crate::demo::seat_name(&script, &super::session::local_name(&config));
         let session = super::session::embedded(scratch.path(), policy, &name, false).await?;
+        let status_url = session
+            .embedded
+            .as_ref()
+            .map(crate::server::RunningServer::status_url)
+            .context("the demo runs an embedded server")?;
+        // Printed before the TUI takes the screen and again after it leaves,
+        // and shown on the TUI's message line at start.
+        println!("warroom demo: the public status page is at {status_url}");
         let token = session
             .embedded
             .as_ref()
@@ -71,11 +79,15 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
         };
         let seat = Seat::new(session, None);
         let mut opts = options(&seat, &config, &dirs);
-        opts.notices = notices;
+        opts.info.push(format!(
+            "Public status page: {status_url} (open it in a browser to watch the P1)"
+        ));
+        opts.startup_errors = notices;
         let result = run(opts).await;
         if let Some(p) = player {
             p.abort();
         }
+        println!("warroom demo: the status page was at {status_url} (gone with the demo's server)");
         seat.close().await?;
         drop(scratch);
         result.map(|()| 0)
@@ -87,11 +99,12 @@ fn options(seat: &Seat, config: &crate::config::Config, dirs: &crate::config::Di
         api: seat.api.clone(),
         outbox: seat.outbox.clone(),
         joined: Some(JoinedCount(std::sync::Arc::new(seat.joined_counter()))),
-        notices: Vec::new(),
+        startup_errors: Vec::new(),
         bell: config.bell,
         flash: config.flash.unwrap_or(true),
         theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
         themes_dir: Some(dirs.themes.clone()),
         keys: config.keys.clone(),
+        info: Vec::new(),
     }
 }

@@ -121,6 +121,21 @@ pub enum Action {
         #[serde(default)]
         summary: String,
     },
+    /// Try a failed notification delivery again (its id from the deliveries list).
+    RetryDelivery {
+        delivery: Uuid,
+    },
+    /// Declares a triage item (`incident` = `TRI-n`) an incident, under its id.
+    DeclareTriaged {
+        /// Overrides the severity the alert mapping gave it.
+        #[serde(default)]
+        severity: Option<String>,
+    },
+    /// Dismisses a triage item (`incident` = `TRI-n`): not real, or not an incident.
+    DismissTriaged {
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 fn yes() -> bool {
@@ -131,6 +146,9 @@ fn yes() -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
+    /// Monitoring that sends alerts: may only ingest (`/api/v1/ingest/…`),
+    /// not even read. Lowest, so `require` never lets it past anything else.
+    Integration,
     Viewer,
     Responder,
     Commander,
@@ -140,6 +158,7 @@ pub enum Access {
 impl Access {
     pub fn as_str(self) -> &'static str {
         match self {
+            Access::Integration => "integration",
             Access::Viewer => "viewer",
             Access::Responder => "responder",
             Access::Commander => "commander",
@@ -149,6 +168,7 @@ impl Access {
 
     pub fn parse(s: &str) -> Option<Access> {
         [
+            Access::Integration,
             Access::Viewer,
             Access::Responder,
             Access::Commander,
@@ -163,9 +183,10 @@ impl Action {
     /// Responders write the timeline, acknowledge and tick checklists; everything else is the commander's.
     pub fn required_access(&self) -> Access {
         match self {
-            Action::Note { .. } | Action::Acknowledge | Action::SetChecklistItem { .. } => {
-                Access::Responder
-            }
+            Action::Note { .. }
+            | Action::Acknowledge
+            | Action::SetChecklistItem { .. }
+            | Action::RetryDelivery { .. } => Access::Responder,
             _ => Access::Commander,
         }
     }
@@ -197,6 +218,9 @@ impl Action {
             Action::AddActionItem { .. } => "action item",
             Action::UpdateActionItem { .. } => "action item change",
             Action::CompleteReview { .. } => "review",
+            Action::RetryDelivery { .. } => "delivery retry",
+            Action::DeclareTriaged { .. } => "triage declaration",
+            Action::DismissTriaged { .. } => "triage dismissal",
         }
     }
 
@@ -223,6 +247,9 @@ impl Action {
             Action::AddActionItem { .. } => "adding an action item",
             Action::UpdateActionItem { .. } => "changing an action item",
             Action::CompleteReview { .. } => "completing the review",
+            Action::RetryDelivery { .. } => "retrying a notification delivery",
+            Action::DeclareTriaged { .. } => "declaring an alert group an incident",
+            Action::DismissTriaged { .. } => "dismissing an alert group",
         }
     }
 
@@ -248,6 +275,9 @@ impl Action {
             Action::AddActionItem { .. } => "add_action_item",
             Action::UpdateActionItem { .. } => "update_action_item",
             Action::CompleteReview { .. } => "complete_review",
+            Action::RetryDelivery { .. } => "retry_delivery",
+            Action::DeclareTriaged { .. } => "declare_triaged",
+            Action::DismissTriaged { .. } => "dismiss_triaged",
         }
     }
 }

@@ -19,6 +19,8 @@ pub const MAX_TEXT: usize = 16_000;
 pub enum DomainError {
     #[error("unknown incident {0:?}")]
     UnknownIncident(String),
+    #[error("unknown triage item {0:?}")]
+    UnknownTriage(String),
     #[error("this command needs an incident (field `incident`)")]
     MissingIncident,
     #[error("{key} is closed; reopen it first")]
@@ -71,6 +73,8 @@ pub enum DomainError {
     NoEscalationTarget,
     #[error("a command with id {0} was already used for a different incident")]
     IdReused(Uuid),
+    #[error("{key} has no delivery {delivery}")]
+    UnknownDelivery { key: String, delivery: Uuid },
 }
 
 /// How a [`DomainError`] maps onto HTTP.
@@ -88,7 +92,7 @@ impl DomainError {
     pub fn kind(&self) -> ErrorKind {
         use DomainError::*;
         match self {
-            UnknownIncident(_) => ErrorKind::NotFound,
+            UnknownIncident(_) | UnknownDelivery { .. } | UnknownTriage(_) => ErrorKind::NotFound,
             Closed { .. }
             | Resolved { .. }
             | AlreadyAcknowledged { .. }
@@ -170,6 +174,9 @@ pub fn decide(
         .incident
         .as_deref()
         .ok_or(DomainError::MissingIncident)?;
+    if let Action::DeclareTriaged { .. } | Action::DismissTriaged { .. } = &cmd.action {
+        return super::alert::triage::decide(world, policy, cmd, reference, out);
+    }
     let inc = world
         .resolve(reference)
         .ok_or_else(|| DomainError::UnknownIncident(sanitize_line(reference)))?;
@@ -180,7 +187,10 @@ pub fn decide(
     // closing) needs an incident that is not closed.
     let allowed_when_closed = matches!(
         cmd.action,
-        Action::Reopen { .. } | Action::UpdateActionItem { .. } | Action::AddActionItem { .. }
+        Action::Reopen { .. }
+            | Action::UpdateActionItem { .. }
+            | Action::AddActionItem { .. }
+            | Action::RetryDelivery { .. }
     );
     if inc.closed.is_some() && !allowed_when_closed {
         return Err(DomainError::Closed { key });
@@ -195,7 +205,30 @@ pub fn decide(
     };
 
     match &cmd.action {
-        Action::Declare { .. } => {}
+        Action::Declare { .. } | Action::DeclareTriaged { .. } | Action::DismissTriaged { .. } => {}
+        Action::RetryDelivery { delivery } => {
+            let Some(d) = inc.deliveries.get(delivery) else {
+                return Err(DomainError::UnknownDelivery {
+                    key,
+                    delivery: *delivery,
+                });
+            };
+            if !d.failing() {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("delivered ({})", d.label),
+                });
+            }
+            if d.retry_requested {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("queued for a retry ({})", d.label),
+                });
+            }
+            out.push(EventBody::DeliveryRetryRequested {
+                delivery: *delivery,
+            });
+        }
         Action::Acknowledge => {
             live_only()?;
             if let Some(s) = &inc.acknowledged {
@@ -503,16 +536,16 @@ pub fn next_escalation_step<'p>(inc: &Incident, policy: &'p Policy) -> Option<&'
         .map(String::as_str)
 }
 
-struct Out {
-    cmd_id: Uuid,
-    actor: String,
-    occurred_at: DateTime<Utc>,
-    incident: Uuid,
-    events: Vec<Event>,
+pub(crate) struct Out {
+    pub(crate) cmd_id: Uuid,
+    pub(crate) actor: String,
+    pub(crate) occurred_at: DateTime<Utc>,
+    pub(crate) incident: Uuid,
+    pub(crate) events: Vec<Event>,
 }
 
 impl Out {
-    fn push(&mut self, body: EventBody) {
+    pub(crate) fn push(&mut self, body: EventBody) {
         let id = event_id(self.cmd_id, self.events.len());
         self.events.push(Event {
             id,
@@ -534,7 +567,7 @@ pub fn event_id(command: Uuid, index: usize) -> Uuid {
     }
 }
 
-fn known_severity(policy: &Policy, given: &str) -> Result<String, DomainError> {
+pub(crate) fn known_severity(policy: &Policy, given: &str) -> Result<String, DomainError> {
     policy
         .severity(given.trim())
         .map(|s| s.id.clone())
@@ -605,7 +638,7 @@ fn required_text(field: &'static str, text: &str) -> Result<String, DomainError>
     Ok(t)
 }
 
-fn optional_text(field: &'static str, text: &str) -> Result<String, DomainError> {
+pub(crate) fn optional_text(field: &'static str, text: &str) -> Result<String, DomainError> {
     let t = sanitize(text);
     let t = t.trim();
     check_len(field, t, MAX_TEXT)?;

@@ -2,14 +2,17 @@
 //! policy rule's condition has held long enough, and an "update overdue" mark
 //! when a channel misses its cadence.
 //!
-//! Both are derived from `(world, policy, now)` alone. Every event gets an id
-//! derived from the incident and what fired, and is stamped with the instant it
+//! Both are derived from `(world, policy, now)` and the database's
+//! [`SystemIds`] key alone. Every event gets an id derived (keyed, so no client
+//! can compute and take it first) from the incident and what fired, and is
+//! stamped with the instant it
 //! became due rather than the instant the scheduler noticed: a restart, a late
 //! wake-up or two server replicas racing each other therefore write the very
 //! same events, and the store (which dedups by event id) keeps one copy.
 
 use super::clocks::{rule_fire_at, update_due};
 use super::event::{Channel, Event, EventBody};
+use super::ids::SystemIds;
 use super::policy::{EscalationRule, Policy, Trigger};
 use super::state::{Incident, World};
 use chrono::{DateTime, Utc};
@@ -24,13 +27,18 @@ pub const ACTOR: &str = "scheduler";
 /// Applying the result and calling again at the same `now` yields nothing:
 /// a fired rule is recorded on the incident, an overdue deadline in
 /// `overdue_marked`.
-pub fn due_events(world: &World, policy: &Policy, now: DateTime<Utc>) -> Vec<Event> {
+pub fn due_events(
+    world: &World,
+    policy: &Policy,
+    ids: &SystemIds,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
     let mut out = Vec::new();
     for inc in world.open().filter(|i| i.is_open()) {
         for (rule, at) in pending_rules(inc, policy) {
             if at <= now {
                 out.push(Event {
-                    id: rule_event_id(inc.id, &rule.id),
+                    id: rule_event_id(ids, inc.id, &rule.id),
                     incident: inc.id,
                     actor: ACTOR.into(),
                     occurred_at: at,
@@ -45,7 +53,7 @@ pub fn due_events(world: &World, policy: &Policy, now: DateTime<Utc>) -> Vec<Eve
         for (channel, due_at) in pending_overdue(inc, policy) {
             if due_at <= now {
                 out.push(Event {
-                    id: overdue_event_id(inc.id, channel, due_at),
+                    id: overdue_event_id(ids, inc.id, channel, due_at),
                     incident: inc.id,
                     actor: ACTOR.into(),
                     occurred_at: due_at,
@@ -78,15 +86,24 @@ pub fn next_wakeup(world: &World, policy: &Policy, now: DateTime<Utc>) -> Option
 }
 
 /// The id of the escalation `rule` writes for `incident`: one per rule and incident.
-pub fn rule_event_id(incident: Uuid, rule: &str) -> Uuid {
-    Uuid::new_v5(&incident, format!("rule:{rule}").as_bytes())
+pub fn rule_event_id(ids: &SystemIds, incident: Uuid, rule: &str) -> Uuid {
+    ids.derive("rule", &[incident.as_bytes(), rule.as_bytes()])
 }
 
 /// The id of the overdue mark for one missed deadline of one channel.
-pub fn overdue_event_id(incident: Uuid, channel: Channel, due_at: DateTime<Utc>) -> Uuid {
-    Uuid::new_v5(
-        &incident,
-        format!("overdue:{}:{}", channel.as_str(), due_at.to_rfc3339()).as_bytes(),
+pub fn overdue_event_id(
+    ids: &SystemIds,
+    incident: Uuid,
+    channel: Channel,
+    due_at: DateTime<Utc>,
+) -> Uuid {
+    ids.derive(
+        "overdue",
+        &[
+            incident.as_bytes(),
+            channel.as_str().as_bytes(),
+            &due_at.timestamp_micros().to_be_bytes(),
+        ],
     )
 }
 
@@ -203,11 +220,11 @@ mod tests {
         let mut h = Harness::new(policy());
         h.declare("API down", "P1");
         h.at(31);
-        let first = due_events(&h.world, &h.policy, h.now);
-        let again = due_events(&h.world, &h.policy, h.now);
+        let first = due_events(&h.world, &h.policy, &h.ids, h.now);
+        let again = due_events(&h.world, &h.policy, &h.ids, h.now);
         assert_eq!(first, again, "a second replica writes identical events");
         // Woken later, the same deadlines produce the same events.
-        let later = due_events(&h.world, &h.policy, at(32));
+        let later = due_events(&h.world, &h.policy, &h.ids, at(32));
         assert_eq!(first, later);
         let targets: Vec<_> = first
             .iter()

@@ -2,6 +2,7 @@
 //! over these (see [`super::state`]); nothing is updated in place, so the
 //! timeline is the audit log and sync is "events after seq N".
 
+use super::alert::AlertLine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -339,6 +340,121 @@ pub enum EventBody {
         #[serde(default)]
         summary: String,
     },
+
+    // ---- Alerts in (rules in `super::alert`) ----
+    /// An alert group opened a triage item, not an incident: `incident` is the
+    /// item's id, which becomes the incident's id if a human declares it.
+    AlertTriaged {
+        title: String,
+        severity: String,
+        kind: String,
+        #[serde(default)]
+        services: Vec<String>,
+    },
+    /// Alerts of `group` started firing (one entry per payload, however many).
+    AlertsFiring {
+        group: String,
+        alerts: Vec<AlertLine>,
+        /// The closed incident (or dismissed item) of the same group this one follows.
+        #[serde(default)]
+        previous: Option<Uuid>,
+    },
+    /// Alerts of `group` stopped firing; `clear` when none is left.
+    AlertsResolved {
+        group: String,
+        alerts: Vec<AlertLine>,
+        clear: bool,
+    },
+    /// A human decided a triage item is not an incident.
+    TriageDismissed {
+        #[serde(default)]
+        reason: String,
+    },
+    /// One try to deliver a notification, written by the delivery worker.
+    DeliveryAttempted(Box<DeliveryAttempt>),
+    /// Someone asked for a failed delivery to be tried again.
+    DeliveryRetryRequested {
+        delivery: Uuid,
+    },
+}
+
+/// How one delivery try ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Failed; another try is scheduled at `retry_at`.
+    Failed,
+    /// Failed for the last time (the retry budget is spent, or the target refused for good).
+    GaveUp,
+}
+
+/// The payload of [`EventBody::DeliveryAttempted`] (boxed: rare and large).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// The delivery's id (the intent's: also its `webhook-id`).
+    pub delivery: Uuid,
+    /// The policy's channel name.
+    pub channel: String,
+    pub kind: crate::domain::notify::ChannelKind,
+    /// The directory contact reached, or empty.
+    #[serde(default)]
+    pub target: String,
+    /// The event notified about, and its kind.
+    pub about: Uuid,
+    pub what: String,
+    /// 1-based, counted across the whole delivery (retries included).
+    pub attempt: u32,
+    pub outcome: DeliveryOutcome,
+    /// The error, or the target's answer in a few words.
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Seconds from this try to the next, for "retrying in 40 s".
+    #[serde(default)]
+    pub retry_in: Option<u64>,
+}
+
+impl DeliveryAttempt {
+    /// `Slack (chat)` / `PagerDuty → alice`.
+    pub fn label(&self) -> String {
+        if self.target.is_empty() {
+            format!("{} ({})", self.kind.label(), self.channel)
+        } else {
+            format!("{} → {}", self.kind.label(), self.target)
+        }
+    }
+}
+
+/// `1 alert`, `3 alerts`.
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 alert".into()
+    } else {
+        format!("{n} alerts")
+    }
+}
+
+/// The first few alert names of an entry, then how many more.
+fn names(alerts: &[AlertLine]) -> String {
+    const SHOWN: usize = 3;
+    let mut s = alerts
+        .iter()
+        .take(SHOWN)
+        .map(|a| {
+            if a.summary.is_empty() || a.summary == a.name {
+                a.name.clone()
+            } else {
+                format!("{} ({})", a.name, a.summary)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if alerts.len() > SHOWN {
+        s.push_str(&format!(" and {} more", alerts.len() - SHOWN));
+    }
+    s
 }
 
 fn default_kind() -> String {
@@ -370,6 +486,12 @@ impl EventBody {
             EventBody::ActionItemUpdated { .. } => "action_item_updated",
             EventBody::UpdateOverdue { .. } => "update_overdue",
             EventBody::ReviewCompleted { .. } => "review_completed",
+            EventBody::DeliveryAttempted(_) => "delivery_attempted",
+            EventBody::DeliveryRetryRequested { .. } => "delivery_retry_requested",
+            EventBody::AlertTriaged { .. } => "alert_triaged",
+            EventBody::AlertsFiring { .. } => "alerts_firing",
+            EventBody::AlertsResolved { .. } => "alerts_resolved",
+            EventBody::TriageDismissed { .. } => "triage_dismissed",
         }
     }
 
@@ -472,6 +594,50 @@ impl EventBody {
             EventBody::ReviewCompleted { summary } => {
                 format!("post-incident review completed: {summary}")
             }
+            EventBody::DeliveryAttempted(d) => {
+                let label = d.label();
+                let what = &d.what;
+                match d.outcome {
+                    DeliveryOutcome::Sent if d.attempt <= 1 => format!("→ {label} ✓ {what}"),
+                    DeliveryOutcome::Sent => {
+                        format!("→ {label} ✓ {what} (after {} tries)", d.attempt)
+                    }
+                    DeliveryOutcome::Failed => match d.retry_in {
+                        Some(s) => format!(
+                            "{label} failed {}×, retrying in {s} s: {}",
+                            d.attempt, d.detail
+                        ),
+                        None => format!("{label} failed {}×: {}", d.attempt, d.detail),
+                    },
+                    DeliveryOutcome::GaveUp => format!(
+                        "{label} FAILED for good after {} tries ({what}): {}",
+                        d.attempt, d.detail
+                    ),
+                }
+            }
+            EventBody::DeliveryRetryRequested { .. } => "delivery retry requested".into(),
+            EventBody::AlertTriaged {
+                title, severity, ..
+            } => format!("alert in triage ({severity}): {title}"),
+            EventBody::AlertsFiring { alerts, .. } => {
+                format!("{} firing: {}", plural(alerts.len()), names(alerts))
+            }
+            EventBody::AlertsResolved {
+                alerts,
+                clear: true,
+                ..
+            } => format!(
+                "{} resolved: {} — all alerts clear",
+                plural(alerts.len()),
+                names(alerts)
+            ),
+            EventBody::AlertsResolved { alerts, .. } => {
+                format!("{} resolved: {}", plural(alerts.len()), names(alerts))
+            }
+            EventBody::TriageDismissed { reason } if reason.is_empty() => {
+                "triage item dismissed".into()
+            }
+            EventBody::TriageDismissed { reason } => format!("triage item dismissed: {reason}"),
         }
     }
 }

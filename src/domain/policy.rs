@@ -38,6 +38,15 @@ pub struct Policy {
     #[serde(default)]
     pub flowchart: Option<Flowchart>,
     pub templates: Templates,
+    /// How alerts from monitoring become incidents or triage items.
+    #[serde(default)]
+    pub ingest: super::alert::IngestPolicy,
+    /// The public status page: name, URL, components, public severities.
+    #[serde(default)]
+    pub status_page: super::status_page::StatusPageConfig,
+    /// Notification channels, routes and the directory (`[notify]`).
+    #[serde(default)]
+    pub notify: super::notify::NotifyPolicy,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -414,6 +423,11 @@ impl Policy {
             super::flowchart::validate(flow, self)?;
         }
         super::template::validate_all(&self.templates)?;
+        let severity_ids: Vec<String> = self.severities.iter().map(|s| s.id.clone()).collect();
+        self.ingest.validate(&severity_ids, &self.kinds)?;
+        super::status_page::validate(self)?;
+        let severities: Vec<&str> = self.severities.iter().map(|s| s.id.as_str()).collect();
+        self.notify.validate(&severities, &self.kinds)?;
         Ok(())
     }
 
@@ -457,6 +471,9 @@ impl Policy {
                 escalation: "ESCALATION {id}".into(),
                 customer: "{title}".into(),
             },
+            ingest: super::alert::IngestPolicy::default(),
+            status_page: Default::default(),
+            notify: Default::default(),
         }
     }
 }

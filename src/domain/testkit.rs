@@ -164,6 +164,8 @@ pub(crate) struct Harness {
     pub policy: Policy,
     pub now: DateTime<Utc>,
     pub log: Vec<Event>,
+    /// The key the scheduler derives its ids under (fixed, for repeatable tests).
+    pub ids: crate::domain::ids::SystemIds,
     commands: u64,
 }
 
@@ -174,6 +176,7 @@ impl Harness {
             policy,
             now: t0(),
             log: Vec::new(),
+            ids: crate::domain::ids::SystemIds::new([7; 32]),
             commands: 0,
         }
     }
@@ -259,7 +262,7 @@ impl Harness {
 
     /// Runs the scheduler at the current time and applies what it writes.
     pub fn tick(&mut self) -> Vec<Event> {
-        let events = escalation::due_events(&self.world, &self.policy, self.now);
+        let events = escalation::due_events(&self.world, &self.policy, &self.ids, self.now);
         self.apply(&events);
         events
     }

@@ -124,19 +124,20 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         let value = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
-        let secret = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be `Bearer TOKEN`")
-            })?;
+        let secret = bearer_secret(value).ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer TOKEN`")
+        })?;
         let record = state
             .tokens
             .lookup(&hash_token(secret), &state.store)
             .await?
             .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
+        if record.role == Access::Integration {
+            return Err(ApiError::forbidden(format!(
+                "token {:?} has the integration role, which may only send alerts (POST /api/v1/ingest/alertmanager, /api/v1/ingest/events/v2)",
+                record.name
+            )));
+        }
         if let Some(limiter) = &state.limiter
             && let Err(wait) = limiter.check(&record.name, Instant::now())
         {
@@ -155,6 +156,42 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             role: record.role,
         })
     }
+}
+
+/// The integration token whose secret is `secret` (a bearer token or an
+/// Events v2 routing key), or why not. Integration tokens are not rate
+/// limited per token: an alert storm must be answered, not refused, and the
+/// grouping rules keep it from becoming a storm of incidents. Admin tokens may
+/// ingest too (for trying a receiver out by hand).
+pub async fn integration(state: &Arc<AppState>, secret: &str) -> Result<Caller, String> {
+    let record = state
+        .tokens
+        .lookup(&hash_token(secret.trim()), &state.store)
+        .await
+        .map_err(|e| e.body.error)?
+        .ok_or_else(|| "unknown or revoked token".to_string())?;
+    if !matches!(record.role, Access::Integration | Access::Admin) {
+        return Err(format!(
+            "token {:?} has the {} role; sending alerts needs an integration token (warroom token create --role integration)",
+            record.name,
+            record.role.as_str()
+        ));
+    }
+    Ok(Caller {
+        name: record.name,
+        role: record.role,
+    })
+}
+
+/// The credentials of `Bearer TOKEN`. The scheme is case-insensitive (RFC
+/// 9110 §11.1: `BEARER x` and `bearer x` are the same), separated from the
+/// token by one or more spaces or tabs.
+pub(crate) fn bearer_secret(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once([' ', '\t'])?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(rest.trim()).filter(|s| !s.is_empty())
 }
 
 /// A token name becomes the actor on the timeline: a short, printable handle.
@@ -257,6 +294,21 @@ mod tests {
                 .contains("reserved")
         );
         assert!(validate_token_name(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for ok in [
+            "Bearer wr_x",
+            "bearer wr_x",
+            "BEARER wr_x",
+            "bEaReR \t wr_x ",
+        ] {
+            assert_eq!(bearer_secret(ok), Some("wr_x"), "{ok:?}");
+        }
+        for bad in ["Bearerwr_x", "Basic wr_x", "Bearer ", "wr_x", ""] {
+            assert_eq!(bearer_secret(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

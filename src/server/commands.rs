@@ -9,18 +9,27 @@
 //! Idempotency: a command id seen before is never decided again. If its append
 //! is still in flight the retry waits for that very append; otherwise it is
 //! answered with the events stored the first time. Either way `duplicate: true`.
+//! An idempotency key means one request: the digest of the actor and the
+//! canonical command is stored with the id, and a reuse of the id for another
+//! request (another text, incident or action, or another token) is refused
+//! with 422 naming `id` — never answered as a success, and never with the
+//! first request's events, which may be another user's.
 //!
 //! A failed commit (disk full, I/O error) leaves the decision model ahead of
 //! the disk, so the next decision first waits for the writer to settle and
 //! rebuilds the model from the log.
 
 use super::error::ApiError;
-use super::state::{AppState, Shared, fold_log};
+use super::state::{AppState, Inflight, Shared, fold_log};
+use crate::domain::alert::{self, AlertBatch};
 use crate::domain::command::Command;
 use crate::domain::decide::decide;
 use crate::domain::escalation;
+use crate::domain::event::Event;
+use crate::domain::state::World;
 use crate::store::{Appended, StoreError};
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::watch;
@@ -36,11 +45,76 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// What an idempotency key stands for: SHA-256 (hex) of the actor and the
+/// command as the server parsed it, serialised again (so whitespace, key order
+/// or an explicit default in the client's JSON make no difference).
+pub fn request_digest(cmd: &Command, actor: &str) -> String {
+    let mut h = Sha256::new();
+    h.update((actor.len() as u64).to_be_bytes());
+    h.update(actor.as_bytes());
+    // Serialising a plain struct of strings, numbers and enums cannot fail.
+    h.update(serde_json::to_vec(cmd).unwrap_or_default());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Runs one command for `actor` (a token's name) at server time.
 pub async fn submit(
     state: &Arc<AppState>,
     cmd: Command,
     actor: &str,
+) -> Result<Submitted, ApiError> {
+    let digest = request_digest(&cmd, actor);
+    run(
+        state,
+        |_| cmd.id,
+        digest,
+        actor,
+        |world, now| Ok(decide(world, &state.policy, &cmd, actor, now)?),
+    )
+    .await
+}
+
+/// Runs one alert payload from the integration `actor`: the same pipeline as
+/// a command, under a keyed id derived from the payload and its group's state
+/// ([`alert::batch_id`]). Nothing changed: no events, nothing queued. The
+/// digest leaves the actor out: two Alertmanagers of an HA pair (two tokens)
+/// sending the same notification are one notification, not a reused key.
+pub async fn submit_alerts(
+    state: &Arc<AppState>,
+    batch: &AlertBatch,
+    actor: &str,
+) -> Result<Submitted, ApiError> {
+    let digest: String = Sha256::digest(serde_json::to_vec(batch).unwrap_or_default())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    run(
+        state,
+        |world| alert::batch_id(world, state.system_ids(), batch),
+        digest,
+        actor,
+        |world, now| {
+            Ok(alert::decide_alerts(
+                world,
+                &state.policy,
+                state.system_ids(),
+                batch,
+                actor,
+                now,
+            ))
+        },
+    )
+    .await
+}
+
+/// The pipeline: under the decision lock, the id check, `decide`, the fold
+/// into the decision model and the queueing; then the wait for the commit.
+async fn run(
+    state: &Arc<AppState>,
+    id_of: impl FnOnce(&World) -> Uuid,
+    digest: String,
+    actor: &str,
+    decide_at: impl FnOnce(&World, DateTime<Utc>) -> Result<Vec<Event>, ApiError>,
 ) -> Result<Submitted, ApiError> {
     let mut decider = state.decider.lock().await;
     // Read the clock under the lock, so decision time runs in seq order.
@@ -48,27 +122,45 @@ pub async fn submit(
     if state.needs_recovery.load(Ordering::Acquire) {
         recover(state, &mut decider).await?;
     }
-    if decider.known.contains(&cmd.id) {
-        let waiting = lock(&state.inflight).get(&cmd.id).cloned();
+    let id = id_of(&decider.world);
+    if decider.known.contains(&id) {
+        let waiting = lock(&state.inflight).get(&id).cloned();
         drop(decider);
-        return repeat(state, cmd.id, waiting).await;
+        return repeat(state, id, &digest, actor, waiting).await;
     }
-    let events = decide(&decider.world, &state.policy, &cmd, actor, now)?;
+    let events = decide_at(&decider.world, now)?;
+    if events.is_empty() {
+        return Ok(Submitted {
+            appended: Appended {
+                events: Vec::new(),
+                duplicate: false,
+            },
+        });
+    }
     for ev in &events {
         decider.world.apply(ev);
     }
-    decider.known.insert(cmd.id);
-    let ticket = state.store.enqueue(cmd.id, events);
+    decider.known.insert(id);
+    let queued_at = std::time::Instant::now();
+    let ticket = state
+        .store
+        .enqueue_digested(id, Some(digest.clone()), events);
     let (done, waiting) = watch::channel(None);
-    lock(&state.inflight).insert(cmd.id, waiting);
+    lock(&state.inflight).insert(
+        id,
+        Inflight {
+            digest: Some(digest),
+            outcome: waiting,
+        },
+    );
     drop(decider);
 
     // The rest runs in its own task: a client hanging up must not leave the
     // in-flight entry behind (retries wait on it).
     let st = state.clone();
-    let id = cmd.id;
     let settled = tokio::spawn(async move {
         let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+        st.metrics.commit_latency(queued_at.elapsed());
         if let Ok(a) = &result
             && a.duplicate
         {
@@ -124,7 +216,7 @@ pub async fn escalate_due(
     if state.needs_recovery.load(Ordering::Acquire) {
         recover(state, &mut decider).await?;
     }
-    let due = escalation::due_events(&decider.world, &state.policy, now);
+    let due = escalation::due_events(&decider.world, &state.policy, state.system_ids(), now);
     let mut pending = Vec::new();
     for ev in due {
         if !decider.known.insert(ev.id) {
@@ -134,7 +226,13 @@ pub async fn escalate_due(
         let id = ev.id;
         let ticket = state.store.enqueue(id, vec![ev]);
         let (done, waiting) = watch::channel(None);
-        lock(&state.inflight).insert(id, waiting);
+        lock(&state.inflight).insert(
+            id,
+            Inflight {
+                digest: None,
+                outcome: waiting,
+            },
+        );
         pending.push((id, ticket, done));
     }
     let next = escalation::next_wakeup(&decider.world, &state.policy, now);
@@ -149,6 +247,46 @@ pub async fn escalate_due(
         }
     }
     Ok((stored, next))
+}
+
+/// Appends one event the system writes on its own (the delivery worker's
+/// outcomes) under its derived id, through the decision model like any other:
+/// a repeat (after a restart) is stored once. True when newly stored.
+pub async fn append_system(
+    state: &Arc<AppState>,
+    ev: crate::domain::event::Event,
+) -> Result<bool, ApiError> {
+    let mut decider = state.decider.lock().await;
+    if state.needs_recovery.load(Ordering::Acquire) {
+        recover(state, &mut decider).await?;
+    }
+    let id = ev.id;
+    if decider.known.contains(&id) {
+        // Stored already, or on its way: wait for that append's outcome.
+        let waiting = lock(&state.inflight).get(&id).map(|w| w.outcome.clone());
+        drop(decider);
+        if let Some(mut rx) = waiting
+            && let Ok(outcome) = rx.wait_for(Option::is_some).await
+            && let Some(Err(e)) = outcome.clone()
+        {
+            return Err(ApiError::unavailable(e));
+        }
+        return Ok(false);
+    }
+    decider.known.insert(id);
+    decider.world.apply(&ev);
+    let ticket = state.store.enqueue(id, vec![ev]);
+    let (done, waiting) = watch::channel(None);
+    lock(&state.inflight).insert(
+        id,
+        Inflight {
+            digest: None,
+            outcome: waiting,
+        },
+    );
+    drop(decider);
+    let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+    settle(state, id, result, &done).await.map(|a| !a.duplicate)
 }
 
 /// Records the outcome of an append for everyone waiting on it.
@@ -174,12 +312,41 @@ async fn settle(
     shared.map_err(ApiError::unavailable)
 }
 
-/// Answers a command id seen before.
+/// The answer to an id reused for another request. The same words whether the
+/// request differs or the actor does, so it reveals nothing of the first one.
+fn reused(id: Uuid) -> ApiError {
+    ApiError::invalid(
+        "id",
+        format!(
+            "command id {id} was already used for a different request; \
+             an id stands for one request, so send a new command with a fresh id"
+        ),
+    )
+}
+
+/// Answers a command id seen before — if it is the same request.
 async fn repeat(
     state: &Arc<AppState>,
     id: Uuid,
-    waiting: Option<watch::Receiver<Option<Shared>>>,
+    digest: &str,
+    actor: &str,
+    waiting: Option<Inflight>,
 ) -> Result<Submitted, ApiError> {
+    let waiting = match waiting {
+        Some(w) if w.digest.as_deref() != Some(digest) => return Err(reused(id)),
+        Some(w) => Some(w.outcome),
+        None => {
+            let store = state.store.clone();
+            let stored = tokio::task::spawn_blocking(move || store.command_digest(id))
+                .await
+                .map_err(|e| ApiError::internal(format!("lookup task failed: {e}")))?
+                .map_err(ApiError::internal)?;
+            match stored {
+                Some(d) if d != digest => return Err(reused(id)),
+                _ => None,
+            }
+        }
+    };
     if let Some(mut rx) = waiting
         && let Ok(outcome) = rx.wait_for(Option::is_some).await
         && let Some(result) = outcome.clone()
@@ -203,6 +370,11 @@ async fn repeat(
         return Err(ApiError::unavailable(
             "the first attempt of this command failed to commit; retry",
         ));
+    }
+    // Stored without a digest (the scheduler's, or written before digests
+    // were kept): at least never hand one actor's events to another.
+    if events.iter().any(|e| e.recorded.event.actor != actor) {
+        return Err(reused(id));
     }
     Ok(Submitted {
         appended: Appended {

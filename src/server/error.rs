@@ -72,6 +72,13 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
     }
 
+    /// 503 with Retry-After: the server is at a capacity limit, not broken.
+    pub fn busy(retry_after_secs: u64, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
     pub fn rate_limited(retry_after_secs: u64, message: impl Into<String>) -> ApiError {
         let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
         e.retry_after = Some(retry_after_secs.max(1));

@@ -3,13 +3,16 @@
 use super::auth::{Caller, validate_token_name};
 use super::commands::submit;
 use super::error::ApiError;
+use super::ingest;
 use super::openapi;
 use super::state::AppState;
 use super::stream::stream;
 use crate::domain::clocks::clocks;
 use crate::domain::command::{Access, Command};
+use crate::domain::ids::is_system_id;
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
+use crate::ingest::MAX_INGEST_BODY;
 use crate::protocol::{
     CommandResult, CreateToken, EventsPage, IncidentDetail, IncidentList, IncidentView,
     MAX_BODY_BYTES, MAX_PAGE, Me, NewToken, SERVER_TIME_HEADER, TokenInfo,
@@ -29,6 +32,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let body_timeout = state.config.conn_limits.body_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -41,9 +45,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/me", get(get_me))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{name}", delete(revoke_token))
+        .route("/metrics", get(metrics))
+        .route(
+            "/api/v1/ingest/alertmanager",
+            post(ingest::alertmanager).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)),
+        )
+        .route(
+            "/api/v1/ingest/events/v2",
+            post(ingest::events_v2).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(move |req, next| {
+            super::listen::body_deadline(body_timeout, req, next)
+        }))
         .layer(middleware::from_fn(stamp))
         .with_state(state)
 }
@@ -76,6 +92,21 @@ async fn method_not_allowed(req: Request) -> ApiError {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// The Prometheus exposition. Unauthenticated, like most exporters: it holds
+/// counts only (no titles, names or text), and Prometheus scrapes it.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let now = Utc::now();
+    let text = state.read_view(|v| state.metrics.render(&v.world, &state.policy, now));
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(super::metrics::CONTENT_TYPE),
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn openapi_json() -> Json<serde_json::Value> {
@@ -179,6 +210,18 @@ async fn post_command(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let cmd: Command = parse_command(body)?;
+    if is_system_id(cmd.id) {
+        // Only the server derives version-8 ids (keyed, see `domain::ids`): a
+        // client's command can never take one of its scheduler's, ingest's or
+        // delivery's ids, not even by chance.
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "command id {} is a version-8 UUID, which the server reserves for its own events; use a random (version 4) id",
+                cmd.id
+            ),
+        ));
+    }
     caller.require(
         cmd.action.required_access(),
         &format!("the action {}", cmd.action.name()),
@@ -231,7 +274,7 @@ async fn list_incidents(
     let now = Utc::now();
     // Clone under the lock, compute clocks outside it: the commit hook waits
     // for this lock, and the writer waits for the hook.
-    let (latest_seq, picked) = state.read_view(|v| {
+    let (latest_seq, picked, triage) = state.read_view(|v| {
         let list: Vec<Incident> = v
             .world
             .order
@@ -240,7 +283,8 @@ async fn list_incidents(
             .filter(|i| q.all || i.closed.is_none())
             .cloned()
             .collect();
-        (v.latest_seq, list)
+        let triage = v.world.alerts.queue().cloned().collect();
+        (v.latest_seq, list, triage)
     });
     let mut incidents: Vec<IncidentView> = picked
         .into_iter()
@@ -254,6 +298,7 @@ async fn list_incidents(
         server_time: now,
         latest_seq,
         incidents,
+        triage,
     }))
 }
 
@@ -267,16 +312,17 @@ struct PageQuery {
 }
 
 impl PageQuery {
-    /// 1..=MAX_PAGE; larger asks are served MAX_PAGE at a time.
+    /// 1..=MAX_PAGE, as the OpenAPI document says (a larger ask used to be
+    /// served MAX_PAGE at a time, contradicting the published `maximum`).
     fn limit(&self) -> Result<usize, ApiError> {
         match self.limit {
-            Some(0) => Err(ApiError::new(
+            Some(n) if n == 0 || n > MAX_PAGE => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_field",
-                format!("limit must be between 1 and {MAX_PAGE}"),
+                format!("limit must be between 1 and {MAX_PAGE} (got {n})"),
             )
             .with_field("limit")),
-            Some(n) => Ok(n.min(MAX_PAGE)),
+            Some(n) => Ok(n),
             None => Ok(MAX_PAGE),
         }
     }
@@ -436,6 +482,13 @@ async fn revoke_token(
     let revoked = blocking(move || store.revoke_token(&n)).await?;
     state.tokens.forget(&name);
     if revoked {
+        let ended = state.streams.end(
+            &super::streams::Principal::Token(name.clone()),
+            &format!("token {name:?} was revoked by {}", caller.name),
+        );
+        if ended > 0 {
+            tracing::info!(%name, streams = ended, "ended the revoked token's live streams");
+        }
         tracing::info!(%name, by = %caller.name, "token revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {

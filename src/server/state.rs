@@ -16,7 +16,10 @@
 
 use super::ServerConfig;
 use super::auth::TokenCache;
+use super::metrics::Metrics;
 use super::rate::RateLimiter;
+use super::streams::Streams;
+use crate::domain::ids::SystemIds;
 use crate::domain::policy::Policy;
 use crate::domain::state::World;
 use crate::store::{EventStore, StoreError, StoredEvent};
@@ -54,13 +57,22 @@ pub enum Live {
 /// The outcome of an in-flight append, shared with retries of the same command id.
 pub type Shared = Result<crate::store::Appended, String>;
 
+/// An append queued but not yet answered.
+#[derive(Clone, Debug)]
+pub struct Inflight {
+    /// The digest of the request (actor + command) it was queued for; `None`
+    /// for the scheduler's own events.
+    pub digest: Option<String>,
+    pub outcome: watch::Receiver<Option<Shared>>,
+}
+
 pub struct AppState {
     pub store: Arc<dyn EventStore>,
     pub policy: Arc<Policy>,
     pub config: ServerConfig,
     pub decider: tokio::sync::Mutex<Decider>,
     /// Appends queued but not yet answered, by command id.
-    pub inflight: Mutex<HashMap<Uuid, watch::Receiver<Option<Shared>>>>,
+    pub inflight: Mutex<HashMap<Uuid, Inflight>>,
     /// Set when a commit failed: the decision model may hold events that never
     /// reached the disk and must be rebuilt before the next decision.
     pub needs_recovery: AtomicBool,
@@ -72,6 +84,14 @@ pub struct AppState {
     pub stop: watch::Receiver<bool>,
     /// Poked after every commit so the scheduler re-evaluates.
     pub wake_scheduler: Notify,
+    /// Poked after every commit so the delivery worker routes what is new.
+    pub wake_notifier: Notify,
+    /// Counters for `GET /metrics`.
+    pub metrics: Metrics,
+    /// Every live stream by its principal: caps, and ending a revoked one's.
+    pub streams: Streams,
+    /// The database's key for system ids (see [`AppState::system_ids`]).
+    system_ids: SystemIds,
 }
 
 impl AppState {
@@ -81,11 +101,16 @@ impl AppState {
         store: Arc<dyn EventStore>,
         stop: watch::Receiver<bool>,
     ) -> anyhow::Result<Arc<AppState>> {
-        let (decider, view) = {
+        let (decider, view, key) = {
             let store = store.clone();
-            tokio::task::spawn_blocking(move || fold_log(&*store)).await??
+            tokio::task::spawn_blocking(move || {
+                let (decider, view) = fold_log(&*store)?;
+                Ok::<_, StoreError>((decider, view, store.system_key()?))
+            })
+            .await??
         };
         let (live, _) = broadcast::channel(config.broadcast_capacity.max(16));
+        let config_streams = (config.max_streams_per_token, config.max_streams);
         let state = Arc::new(AppState {
             store: store.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -99,6 +124,10 @@ impl AppState {
             live,
             stop,
             wake_scheduler: Notify::new(),
+            wake_notifier: Notify::new(),
+            metrics: Metrics::new(),
+            system_ids: SystemIds::new(key),
+            streams: Streams::new(config_streams.0, config_streams.1),
         });
         // Weak: the store owns the hook, and the state owns the store.
         let weak: Weak<AppState> = Arc::downgrade(&state);
@@ -124,6 +153,15 @@ impl AppState {
             let _ = self.live.send(Live::Event(ev.clone()));
         }
         self.wake_scheduler.notify_one();
+        self.wake_notifier.notify_one();
+    }
+
+    /// The key every id the system writes under is derived with — the
+    /// scheduler's, ingest's, notification delivery's: deterministic (a retry or
+    /// a restart writes the same id, stored once) yet unforgeable by clients,
+    /// whose commands may not use such an id at all.
+    pub fn system_ids(&self) -> &SystemIds {
+        &self.system_ids
     }
 
     pub fn read_view<T>(&self, f: impl FnOnce(&View) -> T) -> T {

@@ -11,12 +11,18 @@
 //! is too far behind to replay, gets `event: resync` and the stream ends; the
 //! client catches up with `GET /api/v1/events` and reconnects.
 //!
+//! A stream holds a slot in [`super::streams::Streams`] under its token for
+//! as long as it runs: over the per-token or the overall cap it is refused
+//! before it starts, and when the token is revoked it gets `event: revoked`
+//! and ends at once.
+//!
 //! Every event frame is built once per event ([`StoredEvent::sse_frame`]) and
 //! the same bytes go to every subscriber.
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::state::{AppState, Live};
+use super::streams::{Principal, StreamRefused, StreamTicket};
 use crate::protocol::{Heartbeat, MAX_PAGE, Resync, sse};
 use crate::store::StoredEvent;
 use axum::body::{Body, Bytes};
@@ -46,7 +52,7 @@ pub struct StreamQuery {
 
 pub async fn stream(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
     headers: HeaderMap,
     query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -67,6 +73,17 @@ pub async fn stream(
         ),
         None => None,
     };
+    let ticket = state
+        .streams
+        .open(Principal::Token(caller.name))
+        .map_err(|e| match e {
+            StreamRefused::PerPrincipal { .. } => ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                e.to_string(),
+            ),
+            StreamRefused::Total { .. } => ApiError::busy(5, e.to_string()),
+        })?;
     // Join the broadcast before looking at the log (see the module docs).
     let rx = state.live.subscribe();
     let latest = state.latest_seq();
@@ -82,6 +99,7 @@ pub async fn stream(
 
     let mut sub = Subscriber {
         state: state.clone(),
+        ticket,
         rx,
         heartbeat,
         last_sent: after,
@@ -89,6 +107,7 @@ pub async fn stream(
         replaying: true,
         queued: VecDeque::new(),
         finished: false,
+        _counted: state.metrics.sse_connected(),
     };
     // First frame: a heartbeat, so the client learns server time and the head at once.
     sub.queued.push_back(heartbeat_frame(latest));
@@ -147,13 +166,20 @@ fn shutdown_frame() -> Bytes {
     )
 }
 
+fn revoked_frame(reason: &str) -> Bytes {
+    frame(sse::REVOKED, &serde_json::json!({ "reason": reason }))
+}
+
 enum Wake {
     Live(Result<Live, broadcast::error::RecvError>),
     Beat,
+    Ended(String),
 }
 
 struct Subscriber {
     state: Arc<AppState>,
+    /// This stream's slot; also says when its credential was revoked.
+    ticket: StreamTicket,
     rx: broadcast::Receiver<Live>,
     heartbeat: Interval,
     /// The last seq sent (or the one the client resumes after).
@@ -164,6 +190,8 @@ struct Subscriber {
     queued: VecDeque<Bytes>,
     /// Set once the final frame (resync or shutdown) is queued.
     finished: bool,
+    /// Counts this stream in `warroom_sse_subscribers` while it lives.
+    _counted: super::metrics::SubscriberGuard,
 }
 
 impl Subscriber {
@@ -190,6 +218,10 @@ impl Subscriber {
             if self.state.stopping() {
                 self.finished = true;
                 return Some(shutdown_frame());
+            }
+            if let Some(reason) = self.ticket.ended_now() {
+                self.finished = true;
+                return Some(revoked_frame(&reason));
             }
             if let Some(ev) = self.backlog.pop_front() {
                 if ev.seq() > self.last_sent {
@@ -220,9 +252,16 @@ impl Subscriber {
         }
         loop {
             let wake = {
-                let Subscriber { rx, heartbeat, .. } = &mut *self;
+                let Subscriber {
+                    rx,
+                    heartbeat,
+                    ticket,
+                    ..
+                } = &mut *self;
                 tokio::select! {
                     biased;
+                    // First: a busy feed must not keep a revoked stream going.
+                    reason = ticket.ended() => Wake::Ended(reason),
                     got = rx.recv() => Wake::Live(got),
                     _ = heartbeat.tick() => Wake::Beat,
                 }
@@ -233,6 +272,10 @@ impl Subscriber {
                     return Some(shutdown_frame());
                 }
                 Wake::Beat => return Some(heartbeat_frame(self.state.latest_seq())),
+                Wake::Ended(reason) => {
+                    self.finished = true;
+                    return Some(revoked_frame(&reason));
+                }
                 Wake::Live(Ok(Live::Event(ev))) => {
                     let seq = ev.seq();
                     if seq <= self.last_sent {

@@ -35,6 +35,22 @@ pub const MIGRATIONS: &[&str] = &[
         revoked     INTEGER NOT NULL DEFAULT 0
     );
     ",
+    // 2: the per-database secret system ids are derived under, and what each
+    // command id was first used for (so a reused idempotency key with another
+    // request is refused instead of answered as a duplicate).
+    "
+    CREATE TABLE secrets (
+        name   TEXT PRIMARY KEY,
+        -- Never served by any endpoint nor exported: it only lives here.
+        value  BLOB NOT NULL
+    );
+
+    CREATE TABLE command_digests (
+        command_id  TEXT PRIMARY KEY,
+        -- SHA-256 of the actor and the canonical command, hex.
+        digest      TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Brings the schema up to date inside one transaction; returns the version.

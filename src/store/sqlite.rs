@@ -38,6 +38,7 @@ const READ_POOL: usize = 8;
 enum Msg {
     Append {
         command: Uuid,
+        digest: Option<String>,
         events: Vec<Event>,
         reply: oneshot::Sender<Result<Appended, StoreError>>,
     },
@@ -91,6 +92,7 @@ impl SqliteStore {
         }
         let mut conn = connect(&path)?;
         migrations::migrate(&mut conn)?;
+        ensure_system_key(&conn)?;
         let (tx, rx) = mpsc::channel();
         let hook: Arc<OnceLock<CommitHook>> = Arc::new(OnceLock::new());
         let writer = {
@@ -192,6 +194,21 @@ fn seq_param(after: u64) -> i64 {
     i64::try_from(after).unwrap_or(i64::MAX)
 }
 
+/// The name of the system-id key in `secrets`.
+const SYSTEM_KEY: &str = "system_ids";
+
+/// Creates the database's system-id key the first time it is opened. `OR
+/// IGNORE`: a second process opening the same new file concurrently keeps the
+/// first one's key.
+fn ensure_system_key(conn: &Connection) -> Result<(), StoreError> {
+    let key: [u8; 32] = rand::random();
+    conn.execute(
+        "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
+        params![SYSTEM_KEY, &key[..]],
+    )?;
+    Ok(())
+}
+
 fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String)> {
     Ok((row.get(0)?, row.get(1)?))
 }
@@ -253,10 +270,16 @@ fn to_token(
 const TOKEN_COLUMNS: &str = "SELECT name, role, hash, created_at, revoked FROM tokens";
 
 impl EventStore for SqliteStore {
-    fn enqueue(&self, command: Uuid, events: Vec<Event>) -> Ticket {
+    fn enqueue_digested(
+        &self,
+        command: Uuid,
+        digest: Option<String>,
+        events: Vec<Event>,
+    ) -> Ticket {
         let (reply, ticket) = oneshot::channel();
         if let Err(Msg::Append { reply, .. }) = self.send(Msg::Append {
             command,
+            digest,
             events,
             reply,
         }) {
@@ -311,6 +334,29 @@ impl EventStore for SqliteStore {
                 "SELECT command_id, data FROM events WHERE command_id = ?1 ORDER BY seq",
                 params![command.to_string()],
             )
+        })
+    }
+
+    fn command_digest(&self, command: Uuid) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT digest FROM command_digests WHERE command_id = ?1")?
+                    .query_row([command.to_string()], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    fn system_key(&self) -> Result<[u8; 32], StoreError> {
+        self.read(|c| {
+            let value: Vec<u8> = c.query_row(
+                "SELECT value FROM secrets WHERE name = ?1",
+                [SYSTEM_KEY],
+                |r| r.get(0),
+            )?;
+            value.try_into().map_err(|v: Vec<u8>| {
+                StoreError::Corrupt(format!("the system-id key is {} bytes, not 32", v.len()))
+            })
         })
     }
 
@@ -429,6 +475,7 @@ impl EventStore for SqliteStore {
 /// One queued append waiting for the next commit.
 struct Job {
     command: Uuid,
+    digest: Option<String>,
     events: Vec<Event>,
     reply: oneshot::Sender<Result<Appended, StoreError>>,
 }
@@ -453,10 +500,12 @@ impl Writer {
                 match msg {
                     Msg::Append {
                         command,
+                        digest,
                         events,
                         reply,
                     } => jobs.push(Job {
                         command,
+                        digest,
                         events,
                         reply,
                     }),
@@ -553,6 +602,9 @@ impl Writer {
                 "INSERT INTO events (seq, id, command_id, incident, recorded_at, data)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
+            let mut insert_digest = tx.prepare_cached(
+                "INSERT OR IGNORE INTO command_digests (command_id, digest) VALUES (?1, ?2)",
+            )?;
             for job in jobs {
                 let command = job.command.to_string();
                 let mut existing = Vec::new();
@@ -601,6 +653,9 @@ impl Writer {
                     ])?;
                     next_seq += 1;
                     stored.push(Arc::new(StoredEvent::new(job.command, recorded, json)));
+                }
+                if let Some(digest) = &job.digest {
+                    insert_digest.execute(params![command, digest])?;
                 }
                 fresh.extend(stored.iter().cloned());
                 outcomes.push(Ok(Appended {

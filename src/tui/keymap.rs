@@ -34,6 +34,8 @@ pub enum Context {
     Prompt,
     /// A yes/no question.
     Confirm,
+    /// The notification deliveries of an incident.
+    Deliveries,
 }
 
 impl Context {
@@ -53,10 +55,11 @@ impl Context {
             Context::Flowchart => "Severity flowchart",
             Context::Prompt => "Command line and search",
             Context::Confirm => "Questions",
+            Context::Deliveries => "Notification deliveries",
         }
     }
 
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Board,
         Context::WarRoom,
@@ -69,6 +72,7 @@ impl Context {
         Context::Prompt,
         Context::Confirm,
         Context::Review,
+        Context::Deliveries,
         Context::Help,
     ];
 }
@@ -147,6 +151,10 @@ acts! {
     Yes => "yes",
     ClearLine => "clear_line",
     No => "no",
+    Deliveries => "deliveries",
+    RetryDelivery => "retry_delivery",
+    TriageDeclare => "triage_declare",
+    TriageDismiss => "triage_dismiss",
 }
 
 /// A key pattern: one key with modifiers, or any digit 1–9.
@@ -271,7 +279,10 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [k('G'), code(KeyCode::End)] => Bottom, "last incident";
     Board: [code(KeyCode::Enter)] => Open, "open the war room of the selected incident";
     Board: [k('d')] => Declare, "declare an incident";
+    Board: [k('t')] => TriageDeclare, "triage: declare the oldest waiting alert group an incident";
+    Board: [k('x')] => TriageDismiss, "triage: dismiss the oldest waiting alert group";
     Board: [k('v')] => Review, "post-incident review of the selected incident";
+    Board: [k('l')] => Deliveries, "notification deliveries of the selected incident (✉✗ marks failing ones)";
     Board: [k('/')] => Search, "filter the board by key or title (Enter applies, empty clears)";
     Board: [code(KeyCode::Esc)] => Back, "clear the filter";
     Board: [k('q')] => AskQuit, "quit (asks first: q q from the war room does not end the session)";
@@ -291,6 +302,7 @@ pub const DEFAULT: &[Binding] = table! {
     WarRoom: [k('A')] => AddActionItem, "add an action item";
     WarRoom: [k('I')] => Impact, "impact: summary, services, customers affected, bridge link";
     WarRoom: [k('v')] => Review, "post-incident review";
+    WarRoom: [k('l')] => Deliveries, "notification deliveries: Slack, PagerDuty, webhooks, email";
     WarRoom: [code(KeyCode::Tab)] => FocusNext, "focus the next panel: timeline, checklist, action items";
     WarRoom: [KeyPat::Key(KeyCode::BackTab, KeyModifiers::SHIFT)] => FocusPrev, "focus the previous panel";
     WarRoom: [k('j'), code(KeyCode::Down)] => Down, "down in the focused panel";
@@ -349,6 +361,11 @@ pub const DEFAULT: &[Binding] = table! {
     Review: [k('w')] => Export, "export to INC-n-review.md";
     Review: [k('y')] => Copy, "copy to the clipboard";
     Review: [code(KeyCode::Esc), k('q')] => Back, "back";
+
+    Deliveries: [k('j'), code(KeyCode::Down)] => Down, "next delivery";
+    Deliveries: [k('k'), code(KeyCode::Up)] => Up, "previous delivery";
+    Deliveries: [k('t')] => RetryDelivery, "try the selected failed delivery again";
+    Deliveries: [code(KeyCode::Esc), k('q'), k('l')] => Back, "close the list";
 
     Help: [k('j'), code(KeyCode::Down)] => Down, "scroll down";
     Help: [k('k'), code(KeyCode::Up)] => Up, "scroll up";

@@ -54,17 +54,31 @@ pub fn message_rows(m: &Model) -> u16 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BoardAreas {
     pub title: Rect,
+    /// The triage queue above the incidents (zero-sized when it is empty):
+    /// a heading, up to [`TRIAGE_ROWS`] items, a blank line.
+    pub triage: Rect,
     pub header: Rect,
     /// One row per incident.
     pub list: Rect,
 }
 
-pub fn board(body: Rect) -> BoardAreas {
+/// Most triage items listed on the board; the heading counts the rest.
+pub const TRIAGE_ROWS: usize = 3;
+
+/// The board's areas, with `triage` alert groups waiting.
+pub fn board(body: Rect, triage: usize) -> BoardAreas {
     let row = |y: u16, h: u16| Rect::new(body.x, body.y + y, body.width, h);
+    let t = if triage == 0 {
+        0
+    } else {
+        // Never squeeze the incident list below three rows.
+        (triage.min(TRIAGE_ROWS) as u16 + 2).min(body.height.saturating_sub(5))
+    };
     BoardAreas {
         title: row(0, 1),
-        header: row(1, 1),
-        list: row(2, body.height.saturating_sub(2)),
+        triage: row(1, t),
+        header: row(1 + t, 1),
+        list: row(2 + t, body.height.saturating_sub(2 + t)),
     }
 }
 

@@ -46,8 +46,10 @@ pub struct Options {
     /// How many other windows are joined to the embedded server this window
     /// hosts (read on every tick, for the warning before quitting).
     pub joined: Option<JoinedCount>,
-    /// Errors to show on screen as soon as it opens (e.g. a demo that could not start).
-    pub notices: Vec<String>,
+    /// Shown on the message line at start (e.g. the demo's status page URL).
+    pub info: Vec<String>,
+    /// Errors to show on screen as soon as it opens (a demo that could not start).
+    pub startup_errors: Vec<String>,
     /// Ring the bell / flash the message line when something needs attention.
     pub bell: bool,
     pub flash: bool,
@@ -251,11 +253,21 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     notices.extend(theme_warning);
     notices.extend(offline_note);
     // Last, so it is the one left on the message line.
-    notices.extend(opts.notices.iter().cloned());
+    notices.extend(opts.startup_errors.iter().cloned());
 
     let mut terminal = Tty::enter()?;
     let size = terminal.size().context("cannot read the terminal size")?;
     update(&mut model, Msg::Resize(size.width, size.height));
+    // Notes first: an error, if any, is what stays on the message line.
+    for n in &opts.info {
+        update(
+            &mut model,
+            Msg::Notice {
+                text: n.clone(),
+                error: false,
+            },
+        );
+    }
     for n in notices {
         update(
             &mut model,

@@ -495,6 +495,14 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
             }
         },
         Act::Declare => open_declare(m),
+        Act::Deliveries => {
+            if let Some(inc) = m.focused_incident() {
+                m.overlay = Some(Overlay::Deliveries {
+                    incident: inc.id,
+                    selected: 0,
+                });
+            }
+        }
         Act::Review => {
             if let Some(inc) = m.focused_incident() {
                 let id = inc.id;
@@ -535,6 +543,7 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
             }
         }
         Act::Acknowledge => return submit_now(m, Action::Acknowledge),
+        Act::TriageDeclare | Act::TriageDismiss => return triage(m, act),
         Act::Severity
         | Act::Roles
         | Act::PostUpdate
@@ -654,7 +663,11 @@ fn back(m: &mut Model) {
 fn page_rows(m: &Model) -> usize {
     let body = layout::screen_bands(m).body;
     let rows = match m.screen {
-        Screen::Board => layout::board(body).list.height as usize,
+        Screen::Board => {
+            layout::board(body, m.replica.world.alerts.queue().count())
+                .list
+                .height as usize
+        }
         Screen::WarRoom(_) => layout::room(m, body).timeline_rows(),
         Screen::Review(_) => body.height as usize,
     };
@@ -731,7 +744,9 @@ fn follow(m: &mut Model) {
 /// Re-establishes every cursor/offset invariant after a change of data or size.
 fn clamp_all(m: &mut Model) {
     let body = layout::screen_bands(m).body;
-    let list_h = layout::board(body).list.height as usize;
+    let list_h = layout::board(body, m.replica.world.alerts.queue().count())
+        .list
+        .height as usize;
     let len = m.board.order.len();
     m.board.selected = m.board.selected.min(len.saturating_sub(1));
     ensure_visible(m.board.selected, &mut m.board.offset, list_h);
@@ -980,7 +995,64 @@ fn refused_by_role(m: &mut Model, act: Act) -> bool {
     }
 }
 
+/// `t` in the deliveries list: asks the server to try the selected one again.
+fn retry_delivery(m: &mut Model, incident: Uuid, selected: usize) -> Vec<Effect> {
+    let Some(d) = m.incident(&incident).and_then(|i| {
+        super::view::delivery_rows(i)
+            .get(selected)
+            .map(|d| (*d).clone())
+    }) else {
+        return vec![];
+    };
+    if !d.failing() {
+        set_error(m, format!("{} was delivered; nothing to retry", d.label));
+        return vec![];
+    }
+    match try_submit(m, Some(incident), Action::RetryDelivery { delivery: d.id }) {
+        Ok(fx) => {
+            set_info(m, format!("retry of {} sent", d.label));
+            fx
+        }
+        Err(r) => {
+            set_error(m, r.text.clone());
+            vec![]
+        }
+    }
+}
+
 /// One-key actions on the focused incident: errors go to the message line.
+/// The triage queue's two keys act on its head, the oldest alert group
+/// waiting (runbook 002 §4.2: verify, then declare or dismiss).
+fn triage(m: &mut Model, act: Act) -> Vec<Effect> {
+    let Some(item) = m.replica.world.alerts.queue().next() else {
+        set_info(m, "the triage queue is empty");
+        return vec![];
+    };
+    let (id, key) = (item.id, item.key());
+    let action = if act == Act::TriageDeclare {
+        Action::DeclareTriaged { severity: None }
+    } else {
+        Action::DismissTriaged {
+            reason: "dismissed from the triage queue".into(),
+        }
+    };
+    match try_submit(m, Some(id), action) {
+        Ok(fx) => {
+            if act == Act::TriageDeclare {
+                m.open_on_arrival = Some(id);
+                set_info(m, format!("{key} declared"));
+            } else {
+                set_info(m, format!("{key} dismissed"));
+            }
+            fx
+        }
+        Err(r) => {
+            set_error(m, r.text.clone());
+            vec![]
+        }
+    }
+}
+
 fn submit_now(m: &mut Model, action: Action) -> Vec<Effect> {
     let Some(id) = m.focused_incident().map(|i| i.id) else {
         return vec![];
@@ -1133,6 +1205,24 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 _ => scroll,
             };
             m.overlay = Some(Overlay::Help { scroll });
+            vec![]
+        }
+        Overlay::Deliveries { incident, selected } => {
+            let rows = m
+                .incident(&incident)
+                .map_or(0, |i| super::view::delivery_rows(i).len());
+            let selected = match m.keymap.lookup(&[Context::Deliveries, Context::Global], &k) {
+                Some(Act::Quit) => return quit(m),
+                Some(Act::Back) => return vec![],
+                Some(Act::Down) => step(selected, 1, rows),
+                Some(Act::Up) => step(selected, -1, rows),
+                Some(Act::RetryDelivery) => {
+                    m.overlay = Some(Overlay::Deliveries { incident, selected });
+                    return retry_delivery(m, incident, selected);
+                }
+                _ => selected,
+            };
+            m.overlay = Some(Overlay::Deliveries { incident, selected });
             vec![]
         }
         Overlay::Entry { row } => {
@@ -1696,7 +1786,7 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
     let body = layout::screen_bands(m).body;
     match m.screen {
         Screen::Board => {
-            let list = layout::board(body).list;
+            let list = layout::board(body, m.replica.world.alerts.queue().count()).list;
             if wheel != 0 {
                 move_cursor(m, wheel);
             } else if inside(list, col, row) {

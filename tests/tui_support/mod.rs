@@ -135,6 +135,25 @@ impl Fixture {
         );
     }
 
+    /// Applies an event as a server stored it, without `decide` (so without
+    /// its sanitising): a log written by an older or a foreign server.
+    pub fn inject(&mut self, actor: &str, key: &str, body: warroom::domain::event::EventBody) {
+        self.n += 1;
+        self.seq += 1;
+        let incident = self.id_of(key);
+        self.replica.apply(Recorded {
+            seq: self.seq,
+            recorded_at: self.now,
+            event: warroom::domain::event::Event {
+                id: Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("raw-{}", self.n).as_bytes()),
+                incident,
+                actor: actor.into(),
+                occurred_at: self.now,
+                body,
+            },
+        });
+    }
+
     pub fn id_of(&self, key: &str) -> Uuid {
         self.replica.world.resolve(key).unwrap().id
     }

@@ -916,10 +916,10 @@ fn run_session(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 continue;
             }
             Op::Tick => {
-                let events = escalation::due_events(&h.world, &h.policy, h.now);
+                let events = escalation::due_events(&h.world, &h.policy, &h.ids, h.now);
                 prop_assert!(events.iter().all(|e| e.occurred_at <= h.now));
                 h.apply(&events);
-                prop_assert!(escalation::due_events(&h.world, &h.policy, h.now).is_empty());
+                prop_assert!(escalation::due_events(&h.world, &h.policy, &h.ids, h.now).is_empty());
                 continue;
             }
             Op::Declare { severity, kind } => (None, declare("incident", severity, kind)),

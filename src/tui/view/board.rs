@@ -28,7 +28,8 @@ fn col(s: &str, w: usize) -> String {
 }
 
 pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
-    let a = layout::board(body);
+    let a = layout::board(body, m.replica.world.alerts.queue().count());
+    render_triage(m, theme, f, a.triage);
     let now = m.server_now();
     let live = m
         .board
@@ -189,8 +190,21 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
                 col(&sev_label, sw),
                 base.fg(theme.severity(rank)).add_modifier(Modifier::BOLD),
             ),
-            Span::styled(col(&clean(&inc.title), tw), base),
         ];
+        // A failing notification is a badge before the title: ✉✗ and a count.
+        let title = alerts_marker(inc) + &clean(&inc.title);
+        let failing = inc.failing_deliveries();
+        if failing > 0 && tw > 8 {
+            let badge = format!("✉✗{failing} ");
+            let bw = width(&badge);
+            spans.push(Span::styled(
+                badge,
+                base.fg(theme.timer_breached).add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::styled(col(&title, tw - bw), base));
+        } else {
+            spans.push(Span::styled(col(&title, tw), base));
+        }
         let status = if inc.resolved.is_some() {
             "RESOLVED".to_string()
         } else {
@@ -255,6 +269,88 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
         }
         f.render_widget(Paragraph::new(Line::from(spans)), r);
     }
+}
+
+/// `[all clear] ` before the title of an open incident whose alerts have all
+/// cleared (the IC decides about resolving), `[3 firing] ` while alerts fire.
+pub(crate) fn alerts_marker(inc: &crate::domain::state::Incident) -> String {
+    match &inc.alerts {
+        Some(a) if inc.is_open() && a.firing == 0 => "[all clear] ".into(),
+        Some(a) if inc.is_open() => format!("[{} firing] ", a.firing),
+        _ => String::new(),
+    }
+}
+
+/// The triage queue: alert groups waiting for a human, oldest first, with the
+/// two keys that settle the oldest.
+fn render_triage(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let queue: Vec<_> = m.replica.world.alerts.queue().collect();
+    let keys = |act| m.keymap.keys_for(crate::tui::keymap::Context::Board, act);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(" TRIAGE {} ", queue.len()),
+            Style::default()
+                .fg(theme.timer_warn)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ),
+        Span::styled(
+            format!(
+                "  alert group{} waiting · {} declares the oldest · {} dismisses it",
+                if queue.len() == 1 { "" } else { "s" },
+                keys(crate::tui::keymap::Act::TriageDeclare),
+                keys(crate::tui::keymap::Act::TriageDismiss),
+            ),
+            Style::default().fg(theme.muted),
+        ),
+    ])];
+    let now = m.server_now();
+    let rows = usize::from(area.height.saturating_sub(2));
+    for (i, t) in queue.iter().take(rows).enumerate() {
+        let rank = m.policy.severity_rank(&t.severity);
+        let sev = m
+            .policy
+            .severity(&t.severity)
+            .map_or_else(|| clean(&t.severity), |s| clean(&s.label));
+        let firing = if t.alerts.firing == 0 {
+            "all clear".to_string()
+        } else {
+            format!("{} firing", t.alerts.firing)
+        };
+        let head = if i == 0 { "▸" } else { " " };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{head}{} ", pad(&t.key(), 7)),
+                Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!("{} ", pad(&sev, 4)),
+                Style::default()
+                    .fg(theme.severity(rank))
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!("{} ", pad(&firing, 10)),
+                Style::default().fg(theme.text),
+            ),
+            Span::styled(
+                format!("{} ", rpad(&humanize(now - t.opened.at), 6)),
+                Style::default().fg(theme.muted),
+            ),
+            Span::styled(clean(&t.title), Style::default().fg(theme.text)),
+        ]));
+    }
+    if queue.len() > rows
+        && let Some(first) = lines.first_mut()
+    {
+        first.spans.push(Span::styled(
+            format!(" ({} more not shown)", queue.len() - rows),
+            Style::default().fg(theme.muted),
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 /// A clock label that fits: `status page update` becomes `status page` before being cut.

@@ -104,6 +104,16 @@ fn header(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident) 
     if inc.reopened > 0 {
         facts.push(format!("reopened ×{}", inc.reopened));
     }
+    if let Some(a) = &inc.alerts {
+        facts.push(match a.firing {
+            0 => "ALL ALERTS CLEAR (IC decides about resolving)".to_string(),
+            1 => "1 alert firing".to_string(),
+            n => format!("{n} alerts firing"),
+        });
+        if let Some(prev) = a.previous.and_then(|p| m.incident(&p)) {
+            facts.push(format!("follows {}", prev.key()));
+        }
+    }
     let line1 = Line::from(vec![Span::styled(
         format!(" {}", facts.join(" · ")),
         Style::default().fg(theme.muted),

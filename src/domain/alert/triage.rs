@@ -1,0 +1,66 @@
+//! The triage queue's two keys: declare an alert group an incident, or dismiss
+//! it (runbook 002 §4.2: verify the alert is real, then declare if P1/P2).
+
+use crate::domain::command::{Action, Command};
+use crate::domain::decide::{DomainError, Out, known_severity, optional_text};
+use crate::domain::event::{Event, EventBody, Impact};
+use crate::domain::policy::Policy;
+use crate::domain::sanitize::sanitize_line;
+use crate::domain::state::World;
+
+/// `decide` for [`Action::DeclareTriaged`] and [`Action::DismissTriaged`] on
+/// the triage item `reference` names.
+pub(crate) fn decide(
+    world: &World,
+    policy: &Policy,
+    cmd: &Command,
+    reference: &str,
+    mut out: Out,
+) -> Result<Vec<Event>, DomainError> {
+    let item = world
+        .alerts
+        .resolve(reference)
+        .ok_or_else(|| DomainError::UnknownTriage(sanitize_line(reference)))?;
+    let key = item.key();
+    if item.declared {
+        return Err(DomainError::NoChange {
+            key,
+            what: "declared an incident".into(),
+        });
+    }
+    if item.dismissed.is_some() {
+        return Err(DomainError::NoChange {
+            key,
+            what: "dismissed".into(),
+        });
+    }
+    out.incident = item.id;
+    match &cmd.action {
+        Action::DeclareTriaged { severity } => {
+            let severity = match severity {
+                Some(s) => known_severity(policy, s)?,
+                None => item.severity.clone(),
+            };
+            out.push(EventBody::Declared {
+                title: item.title.clone(),
+                severity,
+                kind: item.kind.clone(),
+                impact: Box::new(Impact {
+                    services: item.services.clone(),
+                    ..Impact::default()
+                }),
+            });
+            let ic = out.actor.clone();
+            out.push(EventBody::RoleAssigned {
+                role: "ic".into(),
+                person: ic,
+            });
+        }
+        Action::DismissTriaged { reason } => {
+            let reason = optional_text("reason", reason)?;
+            out.push(EventBody::TriageDismissed { reason });
+        }
+        _ => {}
+    }
+    Ok(out.events)
+}

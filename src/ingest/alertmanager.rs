@@ -1,0 +1,163 @@
+//! The Alertmanager webhook payload, version 4
+//! (<https://prometheus.io/docs/alerting/latest/configuration/#webhook_config>).
+//!
+//! The group is Alertmanager's `groupKey`: one notification per group, every
+//! alert of the group in it, resolved ones with `status: resolved`.
+
+use super::parse;
+use crate::domain::alert::{Alert, AlertBatch, AlertError, AlertSource};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The webhook body; unknown fields (`receiver`, `groupLabels`, `externalURL`…) are ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    pub version: String,
+    pub group_key: String,
+    /// `firing` or `resolved`: the group as a whole.
+    pub status: String,
+    #[serde(default)]
+    pub truncated_alerts: u64,
+    pub alerts: Vec<WebhookAlert>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookAlert {
+    pub status: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: Option<String>,
+    pub fingerprint: String,
+}
+
+/// Parses and checks a webhook body.
+pub fn parse_webhook(body: &[u8]) -> Result<AlertBatch, AlertError> {
+    let w: Webhook = parse(body)?;
+    if w.version != "4" {
+        return Err(AlertError::new(
+            "version",
+            format!(
+                "version {:?} is not supported; warroom reads version \"4\" (Alertmanager 0.16 and later)",
+                w.version
+            ),
+        ));
+    }
+    if !matches!(w.status.as_str(), "firing" | "resolved") {
+        return Err(AlertError::new(
+            "status",
+            format!(
+                "status must be \"firing\" or \"resolved\", not {:?}",
+                w.status
+            ),
+        ));
+    }
+    let mut alerts = Vec::with_capacity(w.alerts.len());
+    for (i, a) in w.alerts.into_iter().enumerate() {
+        let firing = match a.status.as_str() {
+            "firing" => true,
+            "resolved" => false,
+            other => {
+                return Err(AlertError::new(
+                    format!("alerts[{i}].status"),
+                    format!("status must be \"firing\" or \"resolved\", not {other:?}"),
+                ));
+            }
+        };
+        alerts.push(Alert {
+            fingerprint: a.fingerprint,
+            firing,
+            labels: a.labels,
+            annotations: a.annotations,
+            // Alertmanager's zero time (0001-01-01) means "unknown".
+            starts_at: a.starts_at.filter(|t| t.timestamp() > 0),
+            url: a.generator_url.filter(|u| !u.is_empty()),
+        });
+    }
+    if w.truncated_alerts > 0 {
+        tracing::warn!(
+            group = %w.group_key,
+            truncated = w.truncated_alerts,
+            "Alertmanager truncated the group's alerts (max_alerts); the rest arrive in later notifications"
+        );
+    }
+    let batch = AlertBatch {
+        source: AlertSource::Alertmanager,
+        group: w.group_key,
+        alerts,
+        acknowledge: false,
+    };
+    crate::domain::alert::validate(&batch)?;
+    Ok(batch)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{
+      "receiver": "warroom", "status": "firing", "version": "4",
+      "groupKey": "{}:{alertname=\"HighErrorRate\"}", "truncatedAlerts": 0,
+      "groupLabels": {"alertname": "HighErrorRate"}, "commonLabels": {}, "commonAnnotations": {},
+      "externalURL": "http://am:9093",
+      "alerts": [{
+        "status": "firing",
+        "labels": {"alertname": "HighErrorRate", "severity": "critical", "service": "api"},
+        "annotations": {"summary": "5xx above 5%"},
+        "startsAt": "2026-11-23T10:00:00.123456789Z", "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prom:9090/graph", "fingerprint": "c0ffee"
+      }]
+    }"#;
+
+    #[test]
+    fn parses_the_documented_payload() {
+        let b = parse_webhook(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(b.group, "{}:{alertname=\"HighErrorRate\"}");
+        assert_eq!(b.alerts.len(), 1);
+        let a = &b.alerts[0];
+        assert!(a.firing);
+        assert_eq!(a.labels["service"], "api");
+        assert_eq!(a.url.as_deref(), Some("http://prom:9090/graph"));
+        assert!(a.starts_at.is_some());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse_webhook(
+            SAMPLE
+                .replace("\"version\": \"4\"", "\"version\": \"3\"")
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "version");
+        let e = parse_webhook(
+            SAMPLE
+                .replace("\"fingerprint\": \"c0ffee\"", "\"fingerprint\": 7")
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "alerts[0].fingerprint");
+        let e = parse_webhook(b"{\"version\": ").unwrap_err();
+        assert!(e.message.starts_with("malformed JSON"), "{e}");
+        let e = parse_webhook(
+            SAMPLE
+                .replace(
+                    "\"status\": \"firing\",\n        \"labels\"",
+                    "\"status\": \"burning\",\n        \"labels\"",
+                )
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "alerts[0].status");
+    }
+}
