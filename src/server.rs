@@ -159,7 +159,9 @@ impl RunningServer {
     /// Live streams open on this server now (each client window holds one):
     /// lets the window hosting the embedded server see who else depends on it.
     pub fn live_streams(&self) -> usize {
-        self.state.live.receiver_count()
+        // The client streams only: the broadcast also feeds in-process
+        // subscribers (the status page), which are not windows.
+        self.state.streams.total()
     }
 
     /// The store the server writes to (for tests and tools in the same process).
