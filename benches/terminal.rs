@@ -160,6 +160,7 @@ fn main() {
         }
         fulls.push(start.elapsed().as_secs_f64() * 1000.0);
         t.keys("q");
+        t.keys("y");
         t.wait_exit();
     }
     firsts.sort_by(f64::total_cmp);
@@ -246,6 +247,7 @@ fn main() {
     );
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     t.wait_exit();
     let _ = server.kill();
     let _ = server.wait();

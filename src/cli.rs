@@ -2,6 +2,7 @@
 
 pub mod act;
 pub mod policy;
+pub mod seat;
 pub mod serve;
 pub mod session;
 pub mod token;
@@ -113,19 +114,25 @@ pub enum TokenCmd {
         name: String,
         #[arg(long, default_value = "responder")]
         role: String,
-        #[arg(long, default_value = "warroom.db")]
-        db: PathBuf,
+        /// The server's database; without it ./warroom.db if there is one,
+        /// else the embedded store in the data dir (what `warroom` runs on).
+        #[arg(long)]
+        db: Option<PathBuf>,
     },
     /// List tokens (names and roles, never the secrets).
     List {
-        #[arg(long, default_value = "warroom.db")]
-        db: PathBuf,
+        /// The server's database; without it ./warroom.db if there is one,
+        /// else the embedded store in the data dir (what `warroom` runs on).
+        #[arg(long)]
+        db: Option<PathBuf>,
     },
     /// Revoke a token by name.
     Revoke {
         name: String,
-        #[arg(long, default_value = "warroom.db")]
-        db: PathBuf,
+        /// The server's database; without it ./warroom.db if there is one,
+        /// else the embedded store in the data dir (what `warroom` runs on).
+        #[arg(long)]
+        db: Option<PathBuf>,
     },
 }
 

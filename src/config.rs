@@ -34,6 +34,13 @@ pub struct Config {
     /// Key overrides: key description → action name.
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
+    /// Ring the terminal bell when something needs you (a clock turns
+    /// OVERDUE, an escalation fires, you are paged or handed a role). Off by default.
+    #[serde(default)]
+    pub bell: bool,
+    /// Flash the message line for the same moments. On by default.
+    #[serde(default)]
+    pub flash: Option<bool>,
 }
 
 /// Where warroom keeps things, following the XDG base directories.

@@ -76,9 +76,23 @@ impl Script {
     }
 }
 
-/// Creates a token per person (with the admin token) and plays the script in
-/// real time. Failures are logged, never fatal: the demo is a show, not a test.
-pub async fn play(base: &str, admin_token: &str, script: Script) -> anyhow::Result<()> {
+/// The name the person at the keyboard acts under in the demo: their own
+/// (config `name`, `$USER`) unless the script's cast already uses it — the
+/// cast never bends to the user's config, so a clash means "you".
+pub fn seat_name(script: &Script, wanted: &str) -> String {
+    let taken = |n: &str| script.people.iter().any(|p| p.name.eq_ignore_ascii_case(n));
+    if !taken(wanted) {
+        wanted.to_string()
+    } else if !taken("you") {
+        "you".to_string()
+    } else {
+        "demo-commander".to_string()
+    }
+}
+
+/// Creates a token per person of the cast (with the admin token): done before
+/// the TUI opens, so a failure can be shown on screen rather than only logged.
+pub async fn cast(base: &str, admin_token: &str, script: &Script) -> anyhow::Result<Cast> {
     let admin = reqwest::Client::new();
     let mut apis: HashMap<String, Api> = HashMap::new();
     for person in &script.people {
@@ -93,14 +107,37 @@ pub async fn play(base: &str, admin_token: &str, script: Script) -> anyhow::Resu
             .await?;
         let status = resp.status();
         if !status.is_success() {
+            let why = resp
+                .json::<crate::protocol::ErrorBody>()
+                .await
+                .map(|b| b.error)
+                .unwrap_or_default();
             anyhow::bail!(
-                "creating the demo token for {} failed: HTTP {status}",
+                "creating the demo token for {} failed: HTTP {status} {why}",
                 person.name
             );
         }
         let token: NewToken = resp.json().await?;
         apis.insert(person.name.clone(), Api::new(base, &token.token)?);
     }
+    Ok(Cast { apis })
+}
+
+/// The cast's API handles, by name.
+pub struct Cast {
+    apis: HashMap<String, Api>,
+}
+
+/// Creates the cast's tokens and plays the script in real time.
+pub async fn play(base: &str, admin_token: &str, script: Script) -> anyhow::Result<()> {
+    let cast = cast(base, admin_token, &script).await?;
+    play_steps(cast, script).await
+}
+
+/// Plays the script's steps in real time. A failing step is logged, never
+/// fatal: the demo is a show, not a test (the script is checked by a test).
+pub async fn play_steps(cast: Cast, script: Script) -> anyhow::Result<()> {
+    let apis = cast.apis;
     let start = tokio::time::Instant::now();
     let mut aliases: HashMap<String, Uuid> = HashMap::new();
     for step in script.steps {

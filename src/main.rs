@@ -6,7 +6,9 @@ fn main() -> ExitCode {
     match warroom::cli::run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("warroom: {e:#}");
+            // Not `eprintln!`: it panics when stderr is a terminal that has gone away.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "warroom: {e:#}");
             ExitCode::from(1)
         }
     }

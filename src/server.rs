@@ -163,6 +163,14 @@ impl RunningServer {
         self.local_token.as_deref()
     }
 
+    /// Live streams open on this server now (each client window holds one):
+    /// lets the window hosting the embedded server see who else depends on it.
+    pub fn live_streams(&self) -> usize {
+        // The client streams only: the broadcast also feeds in-process
+        // subscribers (the status page), which are not windows.
+        self.state.streams.total()
+    }
+
     /// The store the server writes to (for tests and tools in the same process).
     pub fn store(&self) -> Arc<dyn EventStore> {
         self.state.store.clone()

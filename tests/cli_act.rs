@@ -73,3 +73,141 @@ fn declare_note_ack_list_review_on_the_embedded_store() {
     assert_ne!(code, 0);
     assert!(err.contains("unknown note kind \"rumour\""), "{err}");
 }
+
+#[test]
+fn services_customers_and_the_bridge_are_settable_from_the_shell() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (code, _, err) = warroom(
+        h,
+        &[
+            "declare",
+            "Checkout down",
+            "--severity",
+            "P1",
+            "--services",
+            "checkout-api, payments",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = warroom(
+        h,
+        &[
+            "impact",
+            "INC-1",
+            "--impact",
+            "Checkout fails for about 40% of requests",
+            "--customers",
+            "EU tenants",
+            "--bridge",
+            "https://meet.example.net/inc-1",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // The services given at declaration are kept; the rest is added.
+    assert!(
+        out.contains(
+            "impact: Checkout fails for about 40% of requests; services: checkout-api, payments; \
+             customers: EU tenants; bridge: https://meet.example.net/inc-1"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_bad_server_address_says_what_is_wrong_and_how_to_fix_it() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (code, _, err) = warroom(
+        h,
+        &["--server", "localhost:7777", "--token", "wr_x", "incidents"],
+    );
+    assert_eq!(code, 1);
+    assert!(!err.contains("builder error"), "{err}");
+    assert!(
+        err.contains("has no scheme; write it with the scheme, e.g. http://localhost:7777"),
+        "{err}"
+    );
+    // Nothing listens on port 1.
+    let (code, _, err) = warroom(
+        h,
+        &[
+            "--server",
+            "http://127.0.0.1:1",
+            "--token",
+            "wr_x",
+            "incidents",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(!err.contains("error sending request"), "{err}");
+    assert!(err.contains("cannot reach http://127.0.0.1:1"), "{err}");
+    assert!(err.contains("refused"), "{err}");
+    assert!(
+        err.contains("is the server (`warroom serve`) running"),
+        "{err}"
+    );
+}
+
+#[test]
+fn incidents_lists_a_resolved_incident_awaiting_close_in_the_board_order() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    for (title, sev) in [("Disk warning", "P3"), ("Checkout down", "P1")] {
+        let (code, _, err) = warroom(h, &["declare", title, "--severity", sev]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, out, _) = warroom(h, &["incidents"]);
+    assert_eq!(code, 0);
+    let p1 = out.find("Checkout down").unwrap();
+    let p3 = out.find("Disk warning").unwrap();
+    assert!(p1 < p3, "most severe first:\n{out}");
+    let (code, _, err) = warroom(
+        h,
+        &["resolve", "INC-2", "--force", "--summary", "rolled back"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = warroom(h, &["incidents"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("no open incidents"), "{out}");
+    let resolved = out.lines().find(|l| l.contains("Checkout down")).unwrap();
+    assert!(resolved.contains("resolved"), "{out}");
+    // Still open ones first, then those awaiting close.
+    assert!(
+        out.find("Disk warning").unwrap() < out.find("Checkout down").unwrap(),
+        "{out}"
+    );
+    let (code, out, _) = warroom(h, &["incidents", "--all"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Checkout down") && out.contains("Disk warning"),
+        "{out}"
+    );
+}
+
+#[test]
+fn token_list_finds_the_embedded_store_without_db() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // Any command starts the embedded server once, which makes the local token.
+    let (code, _, err) = warroom(h, &["incidents"]);
+    assert_eq!(code, 0, "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["token", "list"])
+        .current_dir(h)
+        .env("XDG_DATA_HOME", h.join("data"))
+        .env("XDG_STATE_HOME", h.join("state"))
+        .env("XDG_CONFIG_HOME", h.join("config"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("casey") && stdout.contains("admin"),
+        "{stdout}"
+    );
+}

@@ -74,6 +74,7 @@ async fn a_declare_whose_answer_is_lost_is_retried_once_and_stored_once() {
             title: "Checkout down".into(),
             severity: "P1".into(),
             kind: None,
+            impact: Default::default(),
         },
     )
     .await

@@ -158,3 +158,58 @@ async fn catch_up_live_outbox_across_an_outage_and_refusals() {
     );
     server.shutdown().await.unwrap();
 }
+
+/// A revoked token's window learns that its token is refused (not an endless
+/// RECONNECTING/OFFLINE), and a command it sends is refused with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_reported_as_refused_not_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("w.db"), "127.0.0.1:0").await;
+    let url = server.url();
+    let admin = server.local_token().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let made: serde_json::Value = http
+        .post(format!("{url}/api/v1/tokens"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "dana", "role": "responder"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dana = made["token"].as_str().unwrap().to_string();
+    let revoked = http
+        .delete(format!("{url}/api/v1/tokens/dana"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sync = Sync::start(
+        Api::new(&url, &dana).unwrap(),
+        &dir.path().join("dana.jsonl"),
+        0,
+        tx,
+    )
+    .unwrap();
+    next(&mut rx, |m| match m {
+        SyncMsg::Link(LinkState::Refused) => Some(()),
+        SyncMsg::Link(LinkState::Offline | LinkState::Live) => {
+            panic!("a refused token read as {m:?}")
+        }
+        _ => None,
+    })
+    .await;
+    let cmd = note("INC-1", "still typing after the revocation");
+    sync.submit(cmd.clone()).unwrap();
+    let error = next(&mut rx, |m| match m {
+        SyncMsg::Rejected { id, error } if *id == cmd.id => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(error.contains("401"), "{error}");
+    server.shutdown().await.unwrap();
+}

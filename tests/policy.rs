@@ -391,9 +391,12 @@ fn the_caret_points_at_the_unknown_placeholder_in_a_multi_line_template() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("assets/policies/002-tensafe.toml"))
         .unwrap()
-        .replace(
-            "Users may experience {impact}.",
-            "Users may experience {symptoms}.",
+        // The status page's first (investigating) template line, not the
+        // internal one-liner that also says "Impact: {impact}".
+        .replacen(
+            "\nImpact: {impact}\n",
+            "\nUsers may experience {symptoms}.\n",
+            1,
         );
     let path = dir.path().join("custom.toml");
     std::fs::write(&path, &text).unwrap();

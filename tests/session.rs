@@ -47,3 +47,29 @@ async fn a_stale_address_now_served_by_another_warroom_is_not_joined() {
     s.close().await.unwrap();
     other.shutdown().await.unwrap();
 }
+
+/// A second window whose config names another person acts as that person on
+/// the embedded server, with a token of its own kept for the next time.
+#[tokio::test]
+async fn a_seat_named_in_its_config_acts_as_that_person() {
+    let data = tempfile::tempdir().unwrap();
+    let host = session::embedded(data.path(), Policy::builtin_default(), "alice", true)
+        .await
+        .unwrap();
+    assert!(host.embedded.is_some());
+    let dave = session::embedded(data.path(), Policy::builtin_default(), "dave", true)
+        .await
+        .unwrap();
+    assert!(dave.embedded.is_none(), "joined, not a second server");
+    let me = dave.api.me().await.unwrap();
+    assert_eq!(me.name, "dave");
+    assert_eq!(host.api.me().await.unwrap().name, "alice");
+    // Next time: the same token, from the seat's file.
+    let again = session::embedded(data.path(), Policy::builtin_default(), "dave", true)
+        .await
+        .unwrap();
+    assert_eq!(again.api.token(), dave.api.token());
+    again.close().await.unwrap();
+    dave.close().await.unwrap();
+    host.close().await.unwrap();
+}

@@ -78,6 +78,7 @@ fn a_post_typed_in_the_tui_is_on_the_public_page_within_a_second() {
     t.keys("\x1b");
     t.keys("q");
     t.keys("q");
+    t.keys("y"); // q on the board asks
     assert_eq!(t.wait_exit(), 0);
     server.kill().unwrap();
     server.wait().unwrap();
@@ -132,5 +133,6 @@ fn the_demo_shows_its_status_page_url_and_the_page_answers() {
     let html = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
     assert!(html.contains("Example Shop Status"));
     t.keys("q");
+    t.keys("y"); // q on the board asks
     assert_eq!(t.wait_exit(), 0);
 }

@@ -282,3 +282,37 @@ fn completion_of_verbs_roles_severities_and_people() {
     );
     assert!(complete(":zzz", &ctx).is_empty());
 }
+
+#[test]
+fn impact_takes_services_customers_and_the_bridge() {
+    match action(
+        ":impact services=checkout,payments customers=\"EU tenants\" bridge=https://meet.example.net/1",
+    ) {
+        Action::UpdateImpact { impact } => {
+            // The summary is kept when only the details are given.
+            assert_eq!(
+                impact.summary,
+                "All API calls fail; dashboards and CLI unusable"
+            );
+            assert_eq!(impact.services, ["checkout", "payments"]);
+            assert_eq!(impact.customers, "EU tenants");
+            assert_eq!(impact.bridge, "https://meet.example.net/1");
+        }
+        other => panic!("{other:?}"),
+    }
+    match action(":impact Logins fail in EU") {
+        Action::UpdateImpact { impact } => assert_eq!(impact.summary, "Logins fail in EU"),
+        other => panic!("{other:?}"),
+    }
+    match action(":incident declare \"API down\" severity=P1 services=api bridge=https://x.example")
+    {
+        Action::Declare {
+            impact: Some(i), ..
+        } => {
+            assert_eq!(i.services, ["api"]);
+            assert_eq!(i.bridge, "https://x.example");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err(":impact").contains("services="));
+}

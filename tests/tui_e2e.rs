@@ -31,6 +31,7 @@ fn declare_note_and_quit_in_a_real_terminal() {
     t.keys("q");
     t.wait_for("1 open incident");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
 }
 
@@ -45,12 +46,14 @@ fn the_log_survives_a_restart() {
     t.wait_for("INC-1 Disk full on db-2");
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     // Same data directory, new process: the incident is on the board.
     let mut t = Tui::start(dir.path(), 30, 100);
     t.wait_for("Disk full on db-2");
     t.wait_for("1 open incident");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
 }
 
@@ -60,6 +63,7 @@ fn a_tiny_terminal_says_so_instead_of_crashing() {
     let mut t = Tui::start(dir.path(), 10, 40);
     t.wait_for("terminal too small: 40×10, need 60×16");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
 }
 
@@ -97,6 +101,7 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
     t.keys("\x1b");
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     // Started while the server is still down: it opens from the last session's
     // identity and policy, and shows the note as still queued.
@@ -109,6 +114,7 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
     t.wait_for("working offline");
     t.wait_for("1 queued");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     // The server comes back on the same address; a new session delivers the note.
     let listen = url.trim_start_matches("http://").to_string();
@@ -121,6 +127,7 @@ fn a_note_typed_offline_is_delivered_after_a_restart() {
     assert!(!t.contents().contains("queued"), "{}", t.contents());
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     server.kill().unwrap();
     server.wait().unwrap();
@@ -179,6 +186,7 @@ fn a_second_client_sees_the_declaration_the_note_and_the_acknowledgement() {
     for t in [&mut a, &mut b] {
         t.keys("q");
         t.keys("q");
+        t.keys("y");
         assert_eq!(t.wait_exit(), 0);
     }
     server.kill().unwrap();
@@ -235,6 +243,208 @@ fn a_second_terminal_joins_the_embedded_server() {
     for t in [&mut second, &mut first] {
         t.keys("q");
         t.keys("q");
+        t.keys("y");
         assert_eq!(t.wait_exit(), 0);
     }
+}
+
+#[test]
+fn ctrl_z_then_fg_restores_the_screen_and_the_draft() {
+    // Job control needs a shell: a process whose group has no parent shell
+    // (an orphaned group) ignores SIGTSTP.
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tui::start_shell(dir.path(), 30, 100, &[]);
+    t.wait_for("shell$");
+    t.keys("\"$WARROOM\"\r");
+    t.wait_for("LIVE");
+    t.keys(":");
+    t.keys("incident declare \"Checkout latency\" severity=P2");
+    t.keys("\r");
+    t.wait_for("INC-1 Checkout latency");
+    t.keys("i");
+    t.keys("half a thought about the cache");
+    t.wait_for("half a thought about the cache");
+    t.keys("\x1a");
+    t.wait_for("Stopped");
+    assert!(!t.alternate_screen(), "the shell got its screen back");
+    t.keys("fg\r");
+    t.wait_for("INC-1 Checkout latency");
+    t.wait_for("half a thought about the cache");
+    t.wait_for("LIVE");
+    assert!(t.alternate_screen());
+    // Still alive and still taking keys: the draft is sent.
+    t.keys("\r");
+    t.wait_for("Checkout latency");
+    t.keys("\x1b");
+    t.keys("q");
+    t.keys("q");
+    t.keys("y");
+    t.wait_for("shell$");
+    t.keys("echo exit=$?\r");
+    t.wait_for("exit=0");
+    t.keys("exit\r");
+}
+
+/// `q` on the board, answering "y" if this window hosts the embedded server
+/// and is warned that others are joined to it.
+fn quit_from_board(t: &mut Tui) {
+    t.keys("q");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    if t.contents().contains("(y/n)") {
+        t.keys("y");
+    }
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn joined_windows_carry_on_when_the_hosting_window_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = Tui::start(dir.path(), 30, 120);
+    host.wait_for("LIVE");
+    let mut a = Tui::start(dir.path(), 30, 120);
+    a.wait_for("LIVE");
+    let mut b = Tui::start(dir.path(), 30, 120);
+    b.wait_for("LIVE");
+    host.keys(":");
+    host.keys("incident declare \"Search index stale\" severity=P3");
+    host.keys("\r");
+    host.wait_for("INC-1 Search index stale");
+    a.wait_for("Search index stale");
+    a.keys("\r");
+    a.wait_for("INC-1 Search index stale");
+
+    // The host is warned that two windows depend on it, then quits.
+    host.keys("\x1b");
+    host.keys("q");
+    host.wait_for("2 other windows are joined");
+    host.keys("y");
+    assert_eq!(host.wait_exit(), 0);
+
+    // A note typed at once is not lost: it waits in the outbox and is
+    // replayed on the server one of the joined windows takes over.
+    a.keys("i");
+    a.keys("Written while the host was quitting");
+    a.keys("\r");
+    b.keys("\r");
+    b.wait_for("Written while the host was quitting");
+    a.wait_for("LIVE");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while a.contents().contains("PENDING") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!a.contents().contains("PENDING"), "{}", a.contents());
+    assert!(!a.contents().contains("OFFLINE"), "{}", a.contents());
+
+    // Both carry on together: what one writes, the other sees.
+    b.keys("i");
+    b.keys("Reindex started from the scribe seat");
+    b.keys("\r");
+    a.wait_for("Reindex started from the scribe seat");
+
+    // A window started now joins whichever took over.
+    let mut c = Tui::start(dir.path(), 30, 120);
+    c.wait_for("LIVE");
+    c.keys("\r");
+    c.wait_for("Reindex started from the scribe seat");
+    for t in [&mut c, &mut a, &mut b] {
+        t.keys("\x1b");
+        t.keys("\x1b");
+        t.keys("q");
+        quit_from_board(t);
+    }
+}
+
+/// The demo's temporary stores under `tmp`.
+fn demo_dirs(tmp: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("warroom-demo-"))
+        .collect()
+}
+
+#[test]
+fn the_demo_plays_when_the_config_names_a_cast_member() {
+    // The README's own example config, and $USER=alice as well.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config").join("warroom");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "name = \"alice\"\n").unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut t = Tui::start_args(
+        dir.path(),
+        30,
+        120,
+        &["demo"],
+        &[("TMPDIR", tmp.to_str().unwrap())],
+    );
+    t.wait_for("LIVE");
+    // The scripted responders' incidents arrive.
+    t.wait_for("INC-1");
+    t.wait_for("INC-3");
+    assert!(
+        !t.contents().contains("could not start"),
+        "{}",
+        t.contents()
+    );
+    quit_from_board(&mut t);
+    assert!(demo_dirs(&tmp).is_empty(), "{:?}", demo_dirs(&tmp));
+}
+
+#[test]
+fn the_demo_store_is_removed_when_its_terminal_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut t = Tui::start_args(
+        dir.path(),
+        30,
+        120,
+        &["demo"],
+        &[("TMPDIR", tmp.to_str().unwrap())],
+    );
+    t.wait_for("LIVE");
+    assert_eq!(demo_dirs(&tmp).len(), 1, "the demo made its store");
+    // The terminal window closes under it.
+    t.hang_up();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !(t.exited() && demo_dirs(&tmp).is_empty()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        t.exited(),
+        "the demo kept running after its terminal closed"
+    );
+    assert!(
+        demo_dirs(&tmp).is_empty(),
+        "left behind: {:?}",
+        demo_dirs(&tmp)
+    );
+}
+
+#[test]
+fn keys_typed_on_the_too_small_screen_act_on_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tui::start(dir.path(), 5, 20);
+    t.wait_for("too small");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Blind: declare a P1 called "blind", then open the command line and run one.
+    t.keys("d");
+    t.keys("blind");
+    t.keys("\r");
+    t.keys(":incident declare \"blind too\" severity=P1\r");
+    t.resize(30, 100);
+    t.wait_for("No open incidents.");
+    t.wait_for("LIVE");
+    let screen = t.contents();
+    assert!(!screen.contains("Declare an incident"), "{screen}");
+    assert!(!screen.contains("INC-1"), "{screen}");
+    // Back to small: q still quits from there.
+    t.resize(5, 20);
+    t.wait_for("too small");
+    t.keys("q");
+    t.keys("y");
+    assert_eq!(t.wait_exit(), 0);
 }

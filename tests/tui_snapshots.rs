@@ -302,6 +302,71 @@ fn timeline_entry_in_full() {
     });
 }
 
+/// The escalation request never stops silently: the labels keep a gap before
+/// their values, and what does not fit says so and where the whole text is.
+#[test]
+fn escalate_dialog() {
+    both("escalate", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char('e'));
+        typ(m, "rollback did not help");
+        press(m, KeyCode::Tab);
+        typ(m, "Need DBA to approve the failover");
+    });
+}
+
+/// The definition of done, wrapped.
+#[test]
+fn close_dialog() {
+    both("close", |m| {
+        open_inc1(m);
+        press(m, KeyCode::Char('C'));
+    });
+}
+
+/// A long error (an unknown theme, with the list of known ones) wraps on the
+/// message line instead of being cut; a refused token says so in the status bar.
+#[test]
+fn long_error_message_and_refused_token() {
+    both("long_error", |m| {
+        update(
+            m,
+            Msg::Notice {
+                text: "unknown theme \"solarized\": not embedded and no solarized.toml in ~/.config/warroom/themes; known themes: dark, light, high-contrast, colorblind".into(),
+                error: true,
+            },
+        );
+        update(
+            m,
+            Msg::Sync(warroom::tui::msg::SyncMsg::Link(
+                warroom::tui::msg::LinkState::Refused,
+            )),
+        );
+    });
+}
+
+/// `?` lists the action names the README and the config's error point to.
+#[test]
+fn help_lists_the_action_names() {
+    let f = war_room_fixture();
+    let m = f.model("alice", Access::Commander);
+    let lines = warroom::tui::view::help_lines(&m.keymap);
+    let text: Vec<String> = lines.iter().map(|l| format!("{l:?}")).collect();
+    let text = text.join("\n");
+    for name in [
+        "post_update",
+        "acknowledge",
+        "note",
+        "command_line",
+        "impact",
+    ] {
+        assert!(
+            text.contains(&format!("{name}: ")),
+            "{name} missing:\n{text}"
+        );
+    }
+}
+
 /// Issue 15, item 3: invisible characters in text from others never reach
 /// the screen, even from a log the server did not clean (an older build): on
 /// the roles panel `al\u{200b}ice` must not draw as a look-alike of `alice`,

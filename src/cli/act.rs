@@ -20,6 +20,18 @@ pub enum ActCmd {
         severity: String,
         #[arg(long)]
         kind: Option<String>,
+        #[command(flatten)]
+        impact: ImpactArgs,
+    },
+    /// Set what an incident affects (the status page's {impact}, {services},
+    /// {customers}, {bridge}); options not given keep their current value.
+    Impact {
+        incident: String,
+        #[command(flatten)]
+        impact: ImpactArgs,
+        /// Customer data was exposed (`--data-exposure false` to clear it).
+        #[arg(long)]
+        data_exposure: Option<bool>,
     },
     /// Acknowledge an incident.
     Ack { incident: String },
@@ -50,12 +62,53 @@ pub enum ActCmd {
         #[arg(long)]
         force: bool,
     },
-    /// List open incidents with their most urgent clock.
-    Incidents,
+    /// List incidents not yet closed (open, or resolved awaiting close) with
+    /// their most urgent clock, in the board's order.
+    Incidents {
+        /// Closed incidents too (after the others).
+        #[arg(long)]
+        all: bool,
+    },
     /// Print the post-incident review of an incident as Markdown.
     Review { incident: String },
     /// Response metrics (MTTA / MTTM / MTTR by severity) over every incident.
     Metrics,
+}
+
+/// What an incident affects, as options.
+#[derive(Debug, Default, clap::Args)]
+pub struct ImpactArgs {
+    /// Who is affected and how, as a sentence.
+    #[arg(long)]
+    pub impact: Option<String>,
+    /// Affected services, comma-separated: `--services checkout-api,payments`.
+    #[arg(long)]
+    pub services: Option<String>,
+    /// Which customers are affected: `--customers "EU tenants"`.
+    #[arg(long)]
+    pub customers: Option<String>,
+    /// Where responders meet: `--bridge https://meet.example.net/inc-3`.
+    #[arg(long)]
+    pub bridge: Option<String>,
+}
+
+impl ImpactArgs {
+    /// `base` with the given options applied.
+    fn apply(self, mut base: crate::domain::event::Impact) -> crate::domain::event::Impact {
+        if let Some(s) = self.impact {
+            base.summary = s;
+        }
+        if let Some(s) = self.services {
+            base.services = crate::domain::event::Impact::parse_services(&s);
+        }
+        if let Some(c) = self.customers {
+            base.customers = c;
+        }
+        if let Some(b) = self.bridge {
+            base.bridge = b;
+        }
+        base
+    }
 }
 
 fn parse_or<T>(value: Option<T>, what: &str, given: &str, known: &str) -> anyhow::Result<T> {
@@ -69,16 +122,29 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
             title,
             severity,
             kind,
+            impact,
         } => (
             None,
             Action::Declare {
                 title,
                 severity,
                 kind,
-                impact: None,
+                impact: Some(impact.apply(Default::default())).filter(|i| *i != Default::default()),
                 commander: None,
             },
         ),
+        ActCmd::Impact {
+            incident,
+            impact,
+            data_exposure,
+        } => {
+            let current = api.incident(&incident).await?.incident.incident.impact;
+            let mut next = impact.apply(current);
+            if let Some(d) = data_exposure {
+                next.data_exposure = d;
+            }
+            (Some(incident), Action::UpdateImpact { impact: next })
+        }
         ActCmd::Ack { incident } => (Some(incident), Action::Acknowledge),
         ActCmd::Note {
             incident,
@@ -128,7 +194,7 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
             summary,
             force,
         } => (Some(incident), Action::Resolve { summary, force }),
-        ActCmd::Incidents => return list(api).await,
+        ActCmd::Incidents { all } => return list(api, all).await,
         ActCmd::Review { incident } => return review(api, &incident).await,
         ActCmd::Metrics => return metrics(api).await,
     };
@@ -197,30 +263,34 @@ async fn load(api: &Api) -> anyhow::Result<Replica> {
     }
 }
 
-async fn list(api: &Api) -> anyhow::Result<i32> {
+async fn list(api: &Api, all: bool) -> anyhow::Result<i32> {
     let policy: Policy = api.policy().await?;
     let replica = load(api).await?;
     let now = Utc::now() + api.clock_offset().unwrap_or_default();
     let mut rows: Vec<_> = replica
         .world
-        .open()
-        .filter(|i| i.is_open())
+        .order
+        .iter()
+        .filter_map(|id| replica.world.get(id))
+        .filter(|i| all || i.closed.is_none())
         .map(|i| {
             let cl = clocks::clocks(i, &policy, now);
             let urgent = clocks::most_urgent(&cl).cloned();
-            (
-                policy.severity_rank(&i.severity),
-                urgent.as_ref().map(|c| c.remaining_secs),
-                i,
-                urgent,
-            )
+            (clocks::board_rank(i, &policy, &cl), i, urgent)
         })
         .collect();
-    rows.sort_by_key(|(rank, rem, i, _)| (*rank, rem.unwrap_or(i64::MAX), i.number));
+    rows.sort_by_key(|(rank, _, _)| *rank);
     if rows.is_empty() {
-        println!("no open incidents");
+        println!(
+            "{}",
+            if all {
+                "no incidents"
+            } else {
+                "no incidents open or awaiting close (--all lists closed ones too)"
+            }
+        );
     }
-    for (_, _, inc, urgent) in rows {
+    for (_, inc, urgent) in rows {
         let label = policy
             .severity(&inc.severity)
             .map_or(inc.severity.as_str(), |s| s.label.as_str());

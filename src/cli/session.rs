@@ -91,7 +91,7 @@ pub async fn embedded(
 ) -> anyhow::Result<Session> {
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     let addr_file = data.join(LOCAL_ADDR_FILE);
-    if join && let Some(session) = join_running(data, &addr_file).await {
+    if join && let Some(session) = join_running(data, &addr_file, name).await {
         return Ok(session);
     }
     let mut config = ServerConfig::new(data.join("warroom.db"), "127.0.0.1:0");
@@ -117,7 +117,7 @@ pub async fn embedded(
 
 /// Another `warroom` on this machine already serves this data dir: use it, so
 /// two terminals share one live log instead of racing on one SQLite file.
-async fn join_running(data: &Path, addr_file: &Path) -> Option<Session> {
+async fn join_running(data: &Path, addr_file: &Path, name: &str) -> Option<Session> {
     let url = std::fs::read_to_string(addr_file).ok()?.trim().to_string();
     let token = std::fs::read_to_string(data.join(crate::server::auth::LOCAL_TOKEN_FILE))
         .ok()?
@@ -137,6 +137,10 @@ async fn join_running(data: &Path, addr_file: &Path) -> Option<Session> {
     if !ours {
         return None;
     }
+    let token = match seat_token(&url, &token, data, name).await {
+        Some(own) => own,
+        None => token,
+    };
     let api = Api::new(&url, &token).ok()?;
     Some(Session {
         api,
@@ -145,6 +149,81 @@ async fn join_running(data: &Path, addr_file: &Path) -> Option<Session> {
         embedded: None,
         addr_file: None,
     })
+}
+
+/// The token this seat acts with when its config names someone other than
+/// the embedded server's local user (`name = "dave"` in a second window's
+/// config): its own token for that name, made with the local admin token on
+/// first use and kept in `seats/NAME.token` (0600) for the next time. `None`
+/// when the local token already is this name's, or when no token can be had
+/// (the name was taken by a token whose secret is lost: names stay taken).
+async fn seat_token(url: &str, local: &str, data: &Path, name: &str) -> Option<String> {
+    let http = reqwest::Client::new();
+    let me = |token: String| {
+        let http = http.clone();
+        async move {
+            let resp = http
+                .get(format!("{url}/api/v1/me"))
+                .bearer_auth(&token)
+                .timeout(std::time::Duration::from_millis(500))
+                .send()
+                .await
+                .ok()?;
+            resp.json::<crate::protocol::Me>().await.ok()
+        }
+    };
+    if me(local.to_string()).await?.name == name {
+        return None;
+    }
+    let file = data.join("seats").join(format!("{name}.token"));
+    if let Ok(saved) = std::fs::read_to_string(&file) {
+        let saved = saved.trim().to_string();
+        if me(saved.clone()).await.is_some_and(|m| m.name == name) {
+            return Some(saved);
+        }
+    }
+    let resp = http
+        .post(format!("{url}/api/v1/tokens"))
+        .bearer_auth(local)
+        .json(&crate::protocol::CreateToken {
+            name: name.to_string(),
+            role: Access::Commander,
+        })
+        .send()
+        .await
+        .ok()?;
+    if !resp.status().is_success() {
+        tracing::warn!(
+            "seat {name:?}: cannot get a token of its own (HTTP {}); acting as the local user",
+            resp.status()
+        );
+        return None;
+    }
+    let made: crate::protocol::NewToken = resp.json().await.ok()?;
+    if let Err(e) = write_private(&file, &made.token) {
+        tracing::warn!(
+            "seat {name:?}: cannot keep its token in {}: {e}",
+            file.display()
+        );
+    }
+    Some(made.token)
+}
+
+/// Writes a secret readable by its owner only.
+fn write_private(file: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(file)?;
+    writeln!(f, "{secret}")
 }
 
 /// One outbox per server and identity, so queued commands replay where they belong.

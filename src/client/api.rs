@@ -21,6 +21,66 @@ pub enum ClientError {
     /// The server answered something this client does not understand.
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),
+    /// The server's address cannot be used as given (the message says how to fix it).
+    #[error("{0}")]
+    BadAddress(String),
+}
+
+/// A transport failure in words a person can act on: reqwest's own message
+/// ("error sending request") names no cause, so the chain of sources is
+/// walked for it, and the usual causes get a hint.
+fn unreachable(base: &str, e: reqwest::Error) -> ClientError {
+    let mut causes: Vec<String> = Vec::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !causes.iter().any(|c| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = s.source();
+    }
+    let all = causes.join(": ").to_lowercase();
+    let hint = if all.contains("refused") {
+        "; nothing listens there: is the server (`warroom serve`) running, and are the host and port right?"
+    } else if all.contains("dns") || all.contains("lookup") || all.contains("name or service") {
+        "; the host name does not resolve: check its spelling"
+    } else if e.is_timeout() || all.contains("timed out") {
+        "; no answer in time: is the host reachable (VPN, firewall)?"
+    } else if all.contains("certificate") || all.contains("tls") {
+        "; the TLS handshake failed: is it https:// with a valid certificate, or plain http://?"
+    } else {
+        ""
+    };
+    let cause = causes
+        .last()
+        .cloned()
+        .unwrap_or_else(|| e.without_url().to_string());
+    ClientError::Unreachable(format!("cannot reach {base}: {cause}{hint}"))
+}
+
+/// Checks a server address before any request: the scheme is required
+/// (`localhost:7777` parses as scheme "localhost"), and only http(s) works.
+fn check_base(base: &str) -> Result<(), ClientError> {
+    let fix = |why: &str| {
+        let bare = base.split("://").last().unwrap_or(base);
+        ClientError::BadAddress(format!(
+            "server address {base:?} {why}; write it with the scheme, e.g. http://{bare}"
+        ))
+    };
+    if !base.contains("://") {
+        return Err(fix("has no scheme"));
+    }
+    match reqwest::Url::parse(base) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => Err(ClientError::BadAddress(format!(
+            "server address {base:?}: scheme {}:// is not supported; use http:// or https://",
+            u.scheme()
+        ))),
+        Ok(_) => Err(fix("names no host")),
+        Err(e) => Err(ClientError::BadAddress(format!(
+            "server address {base:?} is not a URL ({e}); e.g. http://127.0.0.1:7777"
+        ))),
+    }
 }
 
 impl ClientError {
@@ -32,16 +92,24 @@ impl ClientError {
             ClientError::Rejected { status, .. } => {
                 *status == 429 || *status == 408 || *status >= 500
             }
-            ClientError::Protocol(_) => false,
+            ClientError::Protocol(_) | ClientError::BadAddress(_) => false,
         }
     }
 }
 
-/// A handle on one server; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Api {
+/// Where requests go and as whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Endpoint {
     base: String,
     token: String,
+}
+
+/// A handle on one server; cheap to clone. Clones share the endpoint, so
+/// [`Api::redirect`] moves every task using this handle (the stream, the
+/// outbox) to another server at once.
+#[derive(Clone, Debug)]
+pub struct Api {
+    endpoint: Arc<Mutex<Endpoint>>,
     http: reqwest::Client,
     /// Best clock-offset estimate: `server time − local time`, from the round trip
     /// with the smallest delay seen so far (the NTP rule: least delay, least error).
@@ -50,20 +118,52 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: &str, token: &str) -> Result<Api, ClientError> {
+        check_base(base.trim_end_matches('/'))?;
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(3))
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
         Ok(Api {
-            base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
+            endpoint: Arc::new(Mutex::new(Endpoint {
+                base: base.trim_end_matches('/').to_string(),
+                token: token.to_string(),
+            })),
             http,
             offset: Arc::new(Mutex::new(None)),
         })
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
+    fn endpoint(&self) -> Endpoint {
+        self.endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn base(&self) -> String {
+        self.endpoint().base
+    }
+
+    /// The bearer token this handle sends.
+    pub fn token(&self) -> String {
+        self.endpoint().token
+    }
+
+    /// Points this handle and all its clones at another server (the embedded
+    /// server was taken over by another window, or by this one). The clock
+    /// offset is measured afresh there.
+    pub fn redirect(&self, base: &str, token: &str) {
+        let next = Endpoint {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        };
+        let mut e = self.endpoint.lock().unwrap_or_else(|p| p.into_inner());
+        if *e != next {
+            *e = next;
+            if let Ok(mut o) = self.offset.lock() {
+                *o = None;
+            }
+        }
     }
 
     /// `server time − local time` as last measured, if any response has been seen.
@@ -95,7 +195,7 @@ impl Api {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        format!("{}{}", self.endpoint().base, path)
     }
 
     async fn call<T: DeserializeOwned>(
@@ -104,18 +204,18 @@ impl Api {
     ) -> Result<(T, u16), ClientError> {
         let sent = Utc::now();
         let resp = req
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token())
             .timeout(std::time::Duration::from_secs(15))
             .send()
             .await
-            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| unreachable(&self.base(), e))?;
         let received = Utc::now();
         self.note_time(&resp, sent, received);
         let status = resp.status().as_u16();
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| unreachable(&self.base(), e))?;
         if status >= 400 {
             let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
                 error: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
@@ -180,12 +280,12 @@ impl Api {
         let resp = self
             .http
             .get(self.url("/api/v1/stream"))
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token())
             .header("Last-Event-ID", after.to_string())
             .header("Accept", "text/event-stream")
             .send()
             .await
-            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| unreachable(&self.base(), e))?;
         self.note_time(&resp, sent, Utc::now());
         let status = resp.status().as_u16();
         if status >= 400 {

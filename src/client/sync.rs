@@ -21,11 +21,19 @@ use uuid::Uuid;
 pub enum LinkState {
     Connecting,
     Live,
-    Reconnecting { attempt: u32 },
+    Reconnecting {
+        attempt: u32,
+    },
     Offline,
+    /// The server answers but no longer accepts this client's token (revoked,
+    /// or never valid there): retrying will not help until someone acts.
+    Refused,
 }
 
 /// What the sync tasks report.
+// Each message is moved once through a channel into `update`; boxing the
+// command-carrying variants would cost an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyncMsg {
     /// New events in seq order (catch-up page or live), for `Replica::apply`.
@@ -145,6 +153,17 @@ async fn stream_task(
         report_offset(&api, &out, &mut last_offset);
         let resp = match result {
             Ok(resp) => resp,
+            Err(ClientError::Rejected { status: 401, .. }) => {
+                tracing::warn!("sync: the server refuses this token");
+                if out.send(SyncMsg::Link(LinkState::Refused)).is_err() {
+                    return;
+                }
+                // Still retried, slowly: the takeover of an embedded server
+                // (a new local token) or an admin may make it good again.
+                attempt = attempt.max(OFFLINE_AFTER);
+                tokio::time::sleep(backoff(10)).await;
+                continue;
+            }
             Err(e) => {
                 attempt += 1;
                 tracing::warn!("sync: {e}");

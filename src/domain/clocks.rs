@@ -70,6 +70,34 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// The word shown beside the clock. A stability window counting down is
+    /// good news (the fix is holding), not a deadline coming due: it reads
+    /// SETTLING, never DUE SOON or OVERDUE.
+    pub fn word(&self) -> &'static str {
+        if self.kind == ClockKind::Stability && self.is_running() {
+            return "SETTLING";
+        }
+        // Done, but after its deadline: not still OVERDUE.
+        if self.done_at.is_some() && self.state == ClockState::Breached {
+            return "MET LATE";
+        }
+        self.state.word()
+    }
+
+    /// The state whose colour the clock is drawn in (a running stability
+    /// window in the calm colour, as [`Clock::word`] explains).
+    pub fn tone(&self) -> ClockState {
+        if self.kind == ClockKind::Stability && self.is_running() {
+            return ClockState::Pending;
+        }
+        self.state
+    }
+
+    /// How long it took to meet the clock, once done (on time or late).
+    pub fn took(&self) -> Option<chrono::Duration> {
+        self.done_at.map(|d| d - self.started_at)
+    }
+
     /// Whether it still ticks (not done).
     pub fn is_running(&self) -> bool {
         self.done_at.is_none() && self.state != ClockState::Met
@@ -350,6 +378,30 @@ fn trigger_words(t: Trigger) -> String {
         Trigger::UpdateOverdue => "update overdue",
     }
     .to_string()
+}
+
+/// Where an incident stands in every list of incidents — the TUI's board,
+/// `GET /api/v1/incidents`, `warroom incidents` — so all three agree. In
+/// order: still open before resolved-awaiting-close before closed; then the
+/// most severe; then the running clock closest to breach (an overdue one
+/// first, the most overdue first); then the oldest. Severity comes before the
+/// clock so a P1 is never below a P3 whose update is due — the README's
+/// "most severe first, worst clock first within a severity".
+pub fn board_rank(inc: &Incident, policy: &Policy, clocks: &[Clock]) -> (u8, usize, i64, u64) {
+    let phase = if inc.closed.is_some() {
+        2
+    } else if inc.resolved.is_some() {
+        1
+    } else {
+        0
+    };
+    let urgent = most_urgent(clocks).map_or(i64::MAX, |c| c.remaining_secs);
+    (
+        phase,
+        policy.severity_rank(&inc.severity),
+        urgent,
+        inc.number,
+    )
 }
 
 /// The most urgent running clock: least time remaining. Used to sort the board.

@@ -191,6 +191,68 @@ impl Action {
         }
     }
 
+    /// What the action is, in the words a person uses ("status update"), for
+    /// messages such as "status update sent"; never the wire name.
+    pub fn noun(&self) -> &'static str {
+        match self {
+            Action::Declare { .. } => "declaration",
+            Action::Acknowledge => "acknowledgement",
+            Action::SetSeverity { .. } => "severity change",
+            Action::SetStatus { .. } => "status change",
+            Action::Contain { .. } => "containment",
+            Action::Resolve { .. } => "resolution",
+            Action::Reopen { .. } => "reopening",
+            Action::Close => "closing",
+            Action::AssignRole { .. } => "role assignment",
+            Action::ReleaseRole { .. } => "role release",
+            Action::Note {
+                kind: NoteKind::Decision,
+                ..
+            } => "decision",
+            Action::Note { .. } => "note",
+            Action::PostUpdate { .. } => "status update",
+            Action::Escalate { .. } => "escalation",
+            Action::Page { .. } => "page",
+            Action::UpdateImpact { .. } => "impact update",
+            Action::SetChecklistItem { .. } => "checklist tick",
+            Action::AddActionItem { .. } => "action item",
+            Action::UpdateActionItem { .. } => "action item change",
+            Action::CompleteReview { .. } => "review",
+            Action::RetryDelivery { .. } => "delivery retry",
+            Action::DeclareTriaged { .. } => "triage declaration",
+            Action::DismissTriaged { .. } => "triage dismissal",
+        }
+    }
+
+    /// The action as something one does ("posting a status update"), for
+    /// "… needs the commander role".
+    pub fn doing(&self) -> &'static str {
+        match self {
+            Action::Declare { .. } => "declaring an incident",
+            Action::Acknowledge => "acknowledging",
+            Action::SetSeverity { .. } => "changing the severity",
+            Action::SetStatus { .. } => "changing the status",
+            Action::Contain { .. } => "marking it contained",
+            Action::Resolve { .. } => "resolving",
+            Action::Reopen { .. } => "reopening",
+            Action::Close => "closing",
+            Action::AssignRole { .. } => "assigning a role",
+            Action::ReleaseRole { .. } => "releasing a role",
+            Action::Note { .. } => "writing on the timeline",
+            Action::PostUpdate { .. } => "posting a status update",
+            Action::Escalate { .. } => "escalating",
+            Action::Page { .. } => "paging someone",
+            Action::UpdateImpact { .. } => "changing the impact",
+            Action::SetChecklistItem { .. } => "ticking the checklist",
+            Action::AddActionItem { .. } => "adding an action item",
+            Action::UpdateActionItem { .. } => "changing an action item",
+            Action::CompleteReview { .. } => "completing the review",
+            Action::RetryDelivery { .. } => "retrying a notification delivery",
+            Action::DeclareTriaged { .. } => "declaring an alert group an incident",
+            Action::DismissTriaged { .. } => "dismissing an alert group",
+        }
+    }
+
     /// The wire name (`declare`, `note`…), used in messages and the `:` line.
     pub fn name(&self) -> &'static str {
         match self {

@@ -670,6 +670,7 @@ fn clean_impact(i: Impact) -> Impact {
             .collect(),
         customers: sanitize_line(&i.customers).trim().to_string(),
         data_exposure: i.data_exposure,
+        bridge: sanitize_line(&i.bridge).trim().to_string(),
     }
 }
 

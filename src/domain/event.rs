@@ -132,6 +132,44 @@ pub struct Impact {
     pub customers: String,
     #[serde(default)]
     pub data_exposure: bool,
+    /// Where responders meet (a call link, a channel); the templates' `{bridge}`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bridge: String,
+}
+
+impl Impact {
+    /// One line: the summary, then whichever details are set.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.summary.is_empty() {
+            parts.push(self.summary.clone());
+        }
+        if !self.services.is_empty() {
+            parts.push(format!("services: {}", self.services.join(", ")));
+        }
+        if !self.customers.is_empty() {
+            parts.push(format!("customers: {}", self.customers));
+        }
+        if self.data_exposure {
+            parts.push("customer data exposed".to_string());
+        }
+        if !self.bridge.is_empty() {
+            parts.push(format!("bridge: {}", self.bridge));
+        }
+        if parts.is_empty() {
+            "(cleared)".to_string()
+        } else {
+            parts.join("; ")
+        }
+    }
+
+    /// Services as a person types them: `checkout-api, payments` (commas; blanks dropped).
+    pub fn parse_services(text: &str) -> Vec<String> {
+        text.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
 }
 
 /// The state of a follow-up action item.
@@ -534,7 +572,7 @@ impl EventBody {
                 rule: None,
             } => format!("escalated to {to}: {reason}"),
             EventBody::Paged { who, reason } => format!("paged {who}: {reason}"),
-            EventBody::ImpactUpdated { impact } => format!("impact: {}", impact.summary),
+            EventBody::ImpactUpdated { impact } => format!("impact: {}", impact.describe()),
             EventBody::ChecklistItemSet {
                 checklist,
                 item,

@@ -122,10 +122,18 @@ fn summary(md: &mut String, inc: &Incident, events: &[&Event]) {
         EventBody::ReviewCompleted { summary } if !summary.trim().is_empty() => Some(summary),
         _ => None,
     });
-    let from_resolution = events.iter().rev().find_map(|e| match &e.body {
-        EventBody::Resolved { summary, .. } if !summary.trim().is_empty() => Some(summary),
-        _ => None,
-    });
+    // The latest resolution's summary, unless the incident was reopened
+    // since: that summary described a resolution that did not hold.
+    let from_resolution = events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.body {
+            EventBody::Resolved { summary, .. } => Some(Some(summary)),
+            EventBody::Reopened { .. } => Some(None),
+            _ => None,
+        })
+        .flatten()
+        .filter(|s| !s.trim().is_empty());
     md.push_str("## Summary\n\n");
     match from_review.or(from_resolution) {
         Some(s) => {
@@ -389,17 +397,27 @@ fn analysis(md: &mut String, inc: &Incident, events: &[&Event], results: &[Outco
     md.push_str("## Root Cause Analysis\n\n### Observations recorded during the incident\n\n");
     list(md, &notes(NoteKind::Observation));
     md.push_str("### Actions taken during the incident\n\n");
-    let mut taken = notes(NoteKind::Action);
-    for e in events {
-        if let EventBody::Contained { note } = &e.body {
-            let what = if note.is_empty() {
-                "marked contained".to_string()
-            } else {
-                format!("contained: {}", line(note))
+    // Action notes and the containment, in the order they happened.
+    let mut taken: Vec<(DateTime<Utc>, String)> = events
+        .iter()
+        .filter_map(|e| {
+            let what = match &e.body {
+                EventBody::Note {
+                    kind: NoteKind::Action,
+                    text,
+                } => line(text),
+                EventBody::Contained { note } if note.is_empty() => "marked contained".to_string(),
+                EventBody::Contained { note } => format!("contained: {}", line(note)),
+                _ => return None,
             };
-            taken.push(format!("- {} ({}): {what}", ts(e.occurred_at), e.actor));
-        }
-    }
+            Some((
+                e.occurred_at,
+                format!("- {} ({}): {what}", ts(e.occurred_at), e.actor),
+            ))
+        })
+        .collect();
+    taken.sort_by_key(|(at, _)| *at);
+    let taken: Vec<String> = taken.into_iter().map(|(_, s)| s).collect();
     list(md, &taken);
     let _ = writeln!(
         md,
@@ -525,6 +543,7 @@ mod tests {
                     services: vec!["api".into(), "auth".into()],
                     customers: "all".into(),
                     data_exposure: false,
+                    bridge: String::new(),
                 },
             },
         );
@@ -762,6 +781,37 @@ mod tests {
             section(&md, "What Could Be Improved")
                 .contains("- Acknowledge target missed: not reached, 1h 10m overdue (target 5m).")
         );
+    }
+
+    #[test]
+    fn actions_taken_are_in_time_order_and_a_reopen_drops_the_old_summary() {
+        let (mut h, key) = incident();
+        // An action note written after the containment but about before it
+        // (typed offline), and one after it.
+        h.at(62).run(
+            "dana",
+            &key,
+            Action::Note {
+                kind: NoteKind::Action,
+                text: "drained node 3".into(),
+            },
+        );
+        h.at(63).run(
+            "alice",
+            &key,
+            Action::Reopen {
+                reason: "errors are back".into(),
+            },
+        );
+        let events = h.events_of(&key);
+        let md = render(h.inc(&key), &events, &h.policy, at(64));
+        let taken = section(&md, "Root Cause Analysis");
+        let contained = taken.find("contained: rolled back").unwrap();
+        let drained = taken.find("drained node 3").unwrap();
+        assert!(contained < drained, "{taken}");
+        let summary = section(&md, "Summary");
+        assert!(!summary.contains("leaked connections"), "{summary}");
+        assert!(summary.contains("All API calls fail"), "{summary}");
     }
 
     #[test]

@@ -46,7 +46,6 @@ pub const HUMAN_FIELDS: &[&str] = &[
     "actions_taken",
     "escalation_reason",
     "requested_action",
-    "bridge",
     "workaround",
 ];
 
@@ -73,6 +72,24 @@ pub fn placeholders(text: &str) -> Result<Vec<&str>, TemplateError> {
         rest = &after[close + 1..];
     }
     Ok(out)
+}
+
+/// The `[field?]` hints [`render`] left in `text` for known fields, in
+/// order, each once: a message about to go out with these is not finished.
+pub fn unfilled(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        if let Some(close) = after.find("?]") {
+            let name = &after[..close];
+            if FIELDS.contains(&name) && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        rest = after;
+    }
+    out
 }
 
 /// Checks one template uses only known placeholders.
@@ -240,6 +257,7 @@ fn fill(
             "impact" => inc.impact.summary.clone(),
             "services" => inc.impact.services.join(", "),
             "customers" => inc.impact.customers.clone(),
+            "bridge" => inc.impact.bridge.clone(),
             "declared_at" => timestamp(inc.declared.at),
             "now" => timestamp(now),
             "duration" => humanize(end - inc.declared.at),
@@ -309,6 +327,18 @@ pub fn customer(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> String {
 }
 
 #[cfg(test)]
+mod unfilled_tests {
+    use super::unfilled;
+
+    #[test]
+    fn finds_each_known_hint_once_and_ignores_other_brackets() {
+        let text = "[services?] - Investigating\nImpact: [impact?] [x?] [see notes] [services?]";
+        assert_eq!(unfilled(text), ["services", "impact"]);
+        assert!(unfilled("All clear [sic]").is_empty());
+    }
+}
+
+#[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
@@ -334,6 +364,7 @@ mod tests {
                     services: vec!["checkout-api".into(), "payments".into()],
                     customers: "all EU tenants".into(),
                     data_exposure: false,
+                    bridge: "https://meet.example.net/inc".into(),
                 },
             },
         );

@@ -7,7 +7,7 @@ use super::ingest;
 use super::openapi;
 use super::state::AppState;
 use super::stream::stream;
-use crate::domain::clocks::{clocks, most_urgent};
+use crate::domain::clocks::clocks;
 use crate::domain::command::{Access, Command};
 use crate::domain::ids::is_system_id;
 use crate::domain::policy::Policy;
@@ -255,15 +255,7 @@ struct ListQuery {
 /// Worst first: severity rank, then the least time left on a running clock,
 /// then the oldest.
 fn sort_worst_first(views: &mut [IncidentView], policy: &Policy) {
-    views.sort_by_cached_key(|v| {
-        let urgent = most_urgent(&v.clocks).map_or(i64::MAX, |c| c.remaining_secs);
-        (
-            v.incident.closed.is_some(),
-            policy.severity_rank(&v.incident.severity),
-            urgent,
-            v.incident.number,
-        )
-    });
+    views.sort_by_cached_key(|v| crate::domain::clocks::board_rank(&v.incident, policy, &v.clocks));
 }
 
 fn view_of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> IncidentView {

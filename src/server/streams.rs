@@ -115,6 +115,11 @@ impl Streams {
         entry.open
     }
 
+    /// Live streams open now, of everyone.
+    pub fn total(&self) -> usize {
+        self.lock().total
+    }
+
     /// Every principal with a live stream.
     pub fn principals(&self) -> Vec<Principal> {
         self.lock().by.keys().cloned().collect()

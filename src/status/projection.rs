@@ -274,6 +274,7 @@ mod tests {
                 services: vec!["checkout-api".into()],
                 customers: "acme@example.com".into(),
                 data_exposure: false,
+                bridge: String::new(),
             }),
         }
     }

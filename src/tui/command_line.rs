@@ -33,7 +33,7 @@ pub enum Parsed {
 pub const VERBS: &[(&str, &str, &str)] = &[
     (
         "incident",
-        ":incident declare \"title\" severity=P1 [kind=K] [impact=\"…\"] [ic=@who]",
+        ":incident declare \"title\" severity=P1 [kind=K] [impact=\"…\"] [services=a,b] [customers=…] [bridge=URL] [ic=@who]",
         "declare an incident",
     ),
     (
@@ -84,7 +84,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         ":uncheck checklist/item",
         "untick a checklist item",
     ),
-    ("impact", ":impact \"summary\"", "update the impact summary"),
+    (
+        "impact",
+        ":impact [\"summary\"] [services=a,b] [customers=…] [bridge=URL]",
+        "set the impact: summary, services, customers affected, bridge link",
+    ),
     (
         "reviewed",
         ":reviewed \"summary\"",
@@ -365,7 +369,16 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             let opts = options(
                 rest,
                 "incident declare",
-                &["severity", "sev", "kind", "impact", "ic"],
+                &[
+                    "severity",
+                    "sev",
+                    "kind",
+                    "impact",
+                    "ic",
+                    "services",
+                    "customers",
+                    "bridge",
+                ],
             )?;
             let title = positional(rest).join(" ");
             if title.trim().is_empty() {
@@ -405,10 +418,16 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                     title,
                     severity: sev,
                     kind,
-                    impact: opt(&opts, "impact").map(|s| Impact {
-                        summary: s.to_string(),
-                        ..Impact::default()
-                    }),
+                    impact: Some(Impact {
+                        summary: opt(&opts, "impact").unwrap_or_default().to_string(),
+                        services: Impact::parse_services(
+                            opt(&opts, "services").unwrap_or_default(),
+                        ),
+                        customers: opt(&opts, "customers").unwrap_or_default().to_string(),
+                        data_exposure: false,
+                        bridge: opt(&opts, "bridge").unwrap_or_default().to_string(),
+                    })
+                    .filter(|i| *i != Impact::default()),
                     commander: opt(&opts, "ic").map(str::to_string),
                 },
             })
@@ -612,9 +631,18 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             })
         }
         "impact" => {
-            let summary = rest_after(line, 1);
-            if summary.is_empty() {
-                return Err(":impact needs a summary: :impact \"who is affected and how\"".into());
+            let opts = options(args, "impact", &["services", "customers", "bridge"])?;
+            let set: Vec<_> = opts.iter().filter(|(k, _)| *k != "inc").collect();
+            // Without options the whole rest is the summary, as typed.
+            let summary = if set.is_empty() {
+                rest_after(line, 1)
+            } else {
+                pos.join(" ")
+            };
+            if summary.is_empty() && set.is_empty() {
+                return Err(":impact needs a summary or services=/customers=/bridge=: \
+                     :impact \"checkout fails for EU\" services=checkout,payments customers=\"EU tenants\" bridge=https://meet…"
+                    .into());
             }
             let mut impact = target()
                 .ok()
@@ -622,7 +650,18 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 .and_then(|r| ctx.world.resolve(&r))
                 .map(|i| i.impact.clone())
                 .unwrap_or_default();
-            impact.summary = summary;
+            if !summary.is_empty() {
+                impact.summary = summary;
+            }
+            if let Some(s) = opt(&opts, "services") {
+                impact.services = Impact::parse_services(s);
+            }
+            if let Some(c) = opt(&opts, "customers") {
+                impact.customers = c.to_string();
+            }
+            if let Some(b) = opt(&opts, "bridge") {
+                impact.bridge = b.to_string();
+            }
             cmd(Action::UpdateImpact { impact })
         }
         "reviewed" => cmd(Action::CompleteReview {
@@ -717,6 +756,14 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
             }
             (Some("theme"), 1) => ctx.themes.iter().map(|t| (*t).to_string()).collect(),
             (Some("open" | "inc"), 1) => ctx.incidents.to_vec(),
+            // checklist/item ids are shown nowhere else: complete them.
+            (Some("check" | "uncheck"), 1) => ctx
+                .policy
+                .checklists
+                .iter()
+                .flat_map(|c| c.items.iter().map(move |i| format!("{}/{}", c.id, i.id)))
+                .collect(),
+            (Some("impact"), _) => vec!["services=".into(), "customers=".into(), "bridge=".into()],
             (Some("filter"), 1) => ["all", "notes", "decisions", "status"]
                 .iter()
                 .map(|s| (*s).to_string())
@@ -726,6 +773,9 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
                     "severity=".into(),
                     "kind=".into(),
                     "impact=".into(),
+                    "services=".into(),
+                    "customers=".into(),
+                    "bridge=".into(),
                     "ic=@".into(),
                 ]
             }

@@ -26,6 +26,7 @@ pub enum FormKind {
     Reopen,
     Close,
     ActionItem,
+    Impact,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,6 +130,9 @@ pub struct Form {
     /// The template text last put into the update field, so changing the
     /// channel or state re-fills it only while the author has not edited it.
     pub prefilled: String,
+    /// Each text field's value when the dialog opened: what differs from it
+    /// was typed by hand, and Esc asks before dropping it.
+    pub initial: Vec<String>,
 }
 
 fn choice(value: impl Into<String>, label: impl Into<String>) -> Choice {
@@ -167,6 +171,7 @@ fn status_choices(inc: &Incident) -> (Vec<Choice>, usize) {
 
 impl Form {
     fn new(kind: FormKind, incident: Option<Uuid>, fields: Vec<Field>) -> Form {
+        let initial = fields.iter().map(Field::value).collect();
         Form {
             kind,
             incident,
@@ -175,6 +180,7 @@ impl Form {
             error: None,
             flow: None,
             prefilled: String::new(),
+            initial,
         }
     }
 
@@ -192,6 +198,7 @@ impl Form {
             FormKind::Reopen => "Reopen",
             FormKind::Close => "Close",
             FormKind::ActionItem => "Add an action item",
+            FormKind::Impact => "Impact",
         }
     }
 
@@ -205,8 +212,45 @@ impl Form {
                 Field::choice("severity", "Severity", severity_choices(policy), 0),
                 Field::choice("kind", "Kind", kinds, 0),
                 Field::text("impact", "Impact", ""),
+                Field::text("services", "Services (a, b)", ""),
+                Field::text("customers", "Customers", ""),
+                Field::text("bridge", "Bridge link", ""),
             ],
         )
+    }
+
+    /// What the incident affects: the status page's `{impact}`, `{services}`,
+    /// `{customers}` and `{bridge}` come from here.
+    pub fn impact(inc: &Incident) -> Form {
+        let i = &inc.impact;
+        Form::new(
+            FormKind::Impact,
+            Some(inc.id),
+            vec![
+                Field::text("impact", "Impact", &i.summary),
+                Field::text("services", "Services (a, b)", &i.services.join(", ")),
+                Field::text("customers", "Customers", &i.customers),
+                Field::text("bridge", "Bridge link", &i.bridge),
+                Field::choice(
+                    "data_exposure",
+                    "Data exposed",
+                    vec![choice("no", "no"), choice("yes", "yes")],
+                    usize::from(i.data_exposure),
+                ),
+            ],
+        )
+    }
+
+    /// The impact fields of the declare and impact dialogs; `None` when all are empty.
+    fn impact_value(&self, data_exposure: bool) -> Option<Impact> {
+        let impact = Impact {
+            summary: self.value("impact"),
+            services: Impact::parse_services(&self.value("services")),
+            customers: self.value("customers"),
+            data_exposure,
+            bridge: self.value("bridge"),
+        };
+        (impact != Impact::default()).then_some(impact)
     }
 
     pub fn severity(inc: &Incident, policy: &Policy) -> Form {
@@ -398,11 +442,21 @@ impl Form {
         }
     }
 
-    /// Whether any text field holds something typed.
+    /// Whether any text field holds something typed by hand: different from
+    /// what the dialog opened with (or, for an update's message, from the
+    /// template last filled in).
     pub fn has_text(&self) -> bool {
-        self.fields
-            .iter()
-            .any(|f| matches!(f.input, Input::Text { .. }) && !f.value().trim().is_empty())
+        self.fields.iter().enumerate().any(|(i, f)| {
+            if !matches!(f.input, Input::Text { .. }) {
+                return false;
+            }
+            let start = if self.kind == FormKind::Update && f.name == "text" {
+                self.prefilled.as_str()
+            } else {
+                self.initial.get(i).map_or("", String::as_str)
+            };
+            f.value().trim() != start.trim()
+        })
     }
 
     /// The command this form describes, or what is wrong with it.
@@ -414,10 +468,7 @@ impl Form {
                 if v("title").is_empty() {
                     return Err("title must not be empty".into());
                 }
-                let impact = opt("impact").map(|summary| Impact {
-                    summary,
-                    ..Impact::default()
-                });
+                let impact = self.impact_value(false);
                 Action::Declare {
                     title: v("title"),
                     severity: v("severity"),
@@ -484,6 +535,11 @@ impl Form {
                     due,
                 }
             }
+            FormKind::Impact => Action::UpdateImpact {
+                impact: self
+                    .impact_value(v("data_exposure") == "yes")
+                    .unwrap_or_default(),
+            },
         })
     }
 }

@@ -98,6 +98,7 @@ macro_rules! acts {
 
 acts! {
     Quit => "quit",
+    AskQuit => "ask_quit",
     Suspend => "suspend",
     Help => "help",
     CommandLine => "command_line",
@@ -123,6 +124,7 @@ acts! {
     Reopen => "reopen",
     Close => "close",
     AddActionItem => "add_action_item",
+    Impact => "impact",
     Review => "review",
     FocusNext => "focus_next",
     FocusPrev => "focus_prev",
@@ -147,6 +149,7 @@ acts! {
     StepBack => "step_back",
     Complete => "complete",
     Yes => "yes",
+    ClearLine => "clear_line",
     No => "no",
     Deliveries => "deliveries",
     RetryDelivery => "retry_delivery",
@@ -280,7 +283,9 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [k('x')] => TriageDismiss, "triage: dismiss the oldest waiting alert group";
     Board: [k('v')] => Review, "post-incident review of the selected incident";
     Board: [k('l')] => Deliveries, "notification deliveries of the selected incident (✉✗ marks failing ones)";
-    Board: [k('q')] => Quit, "quit";
+    Board: [k('/')] => Search, "filter the board by key or title (Enter applies, empty clears)";
+    Board: [code(KeyCode::Esc)] => Back, "clear the filter";
+    Board: [k('q')] => AskQuit, "quit (asks first: q q from the war room does not end the session)";
 
     WarRoom: [k('i')] => Note, "write a note: i, type, Enter (the scribe's fast path)";
     WarRoom: [k('D')] => Decision, "record a decision";
@@ -295,6 +300,7 @@ pub const DEFAULT: &[Binding] = table! {
     WarRoom: [k('O')] => Reopen, "reopen, with a reason";
     WarRoom: [k('C')] => Close, "close (shows the definition of done)";
     WarRoom: [k('A')] => AddActionItem, "add an action item";
+    WarRoom: [k('I')] => Impact, "impact: summary, services, customers affected, bridge link";
     WarRoom: [k('v')] => Review, "post-incident review";
     WarRoom: [k('l')] => Deliveries, "notification deliveries: Slack, PagerDuty, webhooks, email";
     WarRoom: [code(KeyCode::Tab)] => FocusNext, "focus the next panel: timeline, checklist, action items";
@@ -339,6 +345,9 @@ pub const DEFAULT: &[Binding] = table! {
     Prompt: [code(KeyCode::Enter)] => Send, "run / search";
     Prompt: [code(KeyCode::Tab)] => Complete, "complete the verb, role, severity or @person";
     Prompt: [code(KeyCode::Esc)] => Cancel, "cancel";
+    Prompt: [code(KeyCode::Up)] => Up, "previous command (history, kept across sessions)";
+    Prompt: [code(KeyCode::Down)] => Down, "next command (history)";
+    Prompt: [ctrl('u')] => ClearLine, "clear the line";
 
     Confirm: [k('y')] => Yes, "yes";
     Confirm: [k('n'), code(KeyCode::Esc)] => No, "no";
@@ -415,7 +424,9 @@ impl Keymap {
 
     /// The help screen's rows: per context, `(keys, description)` with the
     /// keys of one action joined.
-    pub fn help(&self) -> Vec<(Context, Vec<(String, &'static str)>)> {
+    /// Per context: the keys, the description and the action name (what
+    /// `[keys]` in the config file binds, e.g. `"ctrl-n" = "note"`).
+    pub fn help(&self) -> Vec<(Context, Vec<HelpRow>)> {
         let mut out = Vec::new();
         for ctx in Context::ALL {
             let mut rows: Vec<(Act, String, &'static str)> = Vec::new();
@@ -429,12 +440,18 @@ impl Keymap {
                 }
             }
             if !rows.is_empty() {
-                out.push((ctx, rows.into_iter().map(|(_, k, d)| (k, d)).collect()));
+                out.push((
+                    ctx,
+                    rows.into_iter().map(|(a, k, d)| (k, d, a.name())).collect(),
+                ));
             }
         }
         out
     }
 }
+
+/// One help row: the keys, the description, the action name.
+pub type HelpRow = (String, &'static str, &'static str);
 
 /// Parses a key as written in the config file: `ctrl-n`, `alt-enter`,
 /// `shift-tab`, `F5`, `pgup`, `space`, `x`, `N`.
@@ -672,7 +689,9 @@ mod tests {
             .iter()
             .find(|(c, _)| *c == Context::Board)
             .map(|(_, r)| r);
-        let down = board.and_then(|rows| rows.iter().find(|(_, d)| *d == "next incident"));
-        assert_eq!(down.map(|(k, _)| k.as_str()), Some("j / ↓"));
+        let down = board.and_then(|rows| rows.iter().find(|(_, d, _)| *d == "next incident"));
+        assert_eq!(down.map(|(k, _, _)| k.as_str()), Some("j / ↓"));
+        // The action name `[keys]` in the config binds.
+        assert_eq!(down.map(|(_, _, n)| *n), Some("down"));
     }
 }

@@ -24,14 +24,31 @@ pub struct Bands {
     pub status: Rect,
 }
 
-pub fn bands(area: Rect) -> Bands {
+/// The bands for `area`; the message band grows (up to three rows) so a long
+/// message wraps rather than being cut.
+pub fn bands(area: Rect, message_rows: u16) -> Bands {
     let h = area.height;
+    let msg = message_rows.clamp(1, 3).min(h.saturating_sub(1));
     let row = |y: u16, height: u16| Rect::new(area.x, area.y + y, area.width, height);
     Bands {
-        body: row(0, h.saturating_sub(2)),
-        message: row(h.saturating_sub(2), 1.min(h)),
+        body: row(0, h.saturating_sub(1 + msg)),
+        message: row(h.saturating_sub(1 + msg), msg.min(h)),
         status: row(h.saturating_sub(1), 1.min(h)),
     }
+}
+
+/// The screen's bands as the model's size and message make them.
+pub fn screen_bands(m: &Model) -> Bands {
+    bands(m.area(), message_rows(m))
+}
+
+/// Rows the message line needs at the current width (1 to 3).
+pub fn message_rows(m: &Model) -> u16 {
+    let Some(msg) = &m.message else { return 1 };
+    // " ERROR " + " " + the text, as the view draws it.
+    let len = msg.text.chars().count() + 8;
+    let w = usize::from(m.size.0.max(1));
+    u16::try_from(len.div_ceil(w)).unwrap_or(3).clamp(1, 3)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,7 +200,7 @@ pub fn room(m: &Model, body: Rect) -> RoomAreas {
 /// The areas for the screen currently shown, at the model's terminal size.
 pub fn current_room(m: &Model) -> Option<RoomAreas> {
     match m.screen {
-        Screen::WarRoom(_) => Some(room(m, bands(m.area()).body)),
+        Screen::WarRoom(_) => Some(room(m, screen_bands(m).body)),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ use super::form::Form;
 use super::keymap::Keymap;
 use super::msg::LinkState;
 use crate::client::Replica;
-use crate::domain::clocks::{clocks, most_urgent};
+use crate::domain::clocks::{board_rank, clocks};
 use crate::domain::command::Access;
 use crate::domain::event::{EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
@@ -138,6 +138,11 @@ pub struct BoardState {
     pub order: Vec<Uuid>,
     pub selected: usize,
     pub offset: usize,
+    /// `/` filter (lowercase): only incidents whose key or title contain it.
+    pub filter: Option<String>,
+    /// Whether the person has moved the cursor: until then it stays on the
+    /// top row (the worst incident) as incidents arrive and re-sort.
+    pub moved: bool,
 }
 
 /// The war room's timeline: a virtual list over the replica's per-incident index.
@@ -238,6 +243,9 @@ pub struct Prompt {
     pub error: Option<String>,
     /// Tab completion in progress: the candidates and which one is shown.
     pub completion: Option<(Vec<String>, usize)>,
+    /// Up/Down through the command history: the entry shown (from the
+    /// newest), and the line as typed before the first Up.
+    pub recall: Option<(usize, String)>,
 }
 
 impl Prompt {
@@ -249,7 +257,15 @@ impl Prompt {
             editor,
             error: None,
             completion: None,
+            recall: None,
         }
+    }
+
+    /// Replaces the line (the cursor at its end).
+    pub fn set_text(&mut self, text: &str) {
+        let mut editor = new_editor(text);
+        editor.set_wrap_mode(ratatui_textarea::WrapMode::None);
+        self.editor = editor;
     }
 
     pub fn text(&self) -> String {
@@ -262,6 +278,8 @@ impl Prompt {
 pub enum OnYes {
     Quit,
     Submit(Box<Command>),
+    /// Close the dialog, dropping what was typed in it.
+    Discard,
 }
 
 #[derive(Clone, Debug)]
@@ -328,6 +346,16 @@ pub struct Model {
     pub policy: Policy,
     pub me: Identity,
     pub server_url: String,
+    /// `:` command lines run, oldest first (loaded from and saved to disk by the runtime).
+    pub history: Vec<String>,
+    /// Ring the bell / flash the message line when something needs attention.
+    pub bell: bool,
+    pub flash: bool,
+    /// Running clocks seen OVERDUE (incident, clock label), so each is announced
+    /// once; `None` until the first tick sets the baseline.
+    pub overdue_seen: Option<std::collections::BTreeSet<(Uuid, String)>>,
+    /// Other windows joined to the embedded server this window hosts: quitting warns first.
+    pub joined_others: usize,
     pub link: LinkState,
     /// `server_time - local_time`.
     pub offset: chrono::Duration,
@@ -372,6 +400,11 @@ impl Model {
             policy,
             me,
             server_url: server_url.into(),
+            history: Vec::new(),
+            bell: false,
+            flash: true,
+            overdue_seen: None,
+            joined_others: 0,
             link: LinkState::Connecting,
             offset: chrono::Duration::zero(),
             pending: Vec::new(),
@@ -433,26 +466,26 @@ impl Model {
     pub fn refresh_board(&mut self) {
         let now = self.server_now();
         let selected = self.board.order.get(self.board.selected).copied();
-        let mut keyed: Vec<((bool, usize, i64, u64), Uuid)> = self
+        let mut keyed: Vec<((u8, usize, i64, u64), Uuid)> = self
             .replica
             .world
             .open()
+            .filter(|inc| {
+                self.board.filter.as_deref().is_none_or(|q| {
+                    inc.key().to_lowercase().contains(q) || inc.title.to_lowercase().contains(q)
+                })
+            })
             .map(|inc| {
                 let cl = clocks(inc, &self.policy, now);
-                let urgent = most_urgent(&cl).map_or(i64::MAX, |c| c.remaining_secs);
-                (
-                    (
-                        inc.resolved.is_some(),
-                        self.policy.severity_rank(&inc.severity),
-                        urgent,
-                        inc.number,
-                    ),
-                    inc.id,
-                )
+                (board_rank(inc, &self.policy, &cl), inc.id)
             })
             .collect();
         keyed.sort_unstable_by_key(|(k, _)| *k);
         self.board.order = keyed.into_iter().map(|(_, id)| id).collect();
+        if !self.board.moved {
+            self.board.selected = 0;
+            return;
+        }
         // The cursor stays on the same incident while the order shifts under it.
         if let Some(sel) = selected
             && let Some(pos) = self.board.order.iter().position(|id| *id == sel)

@@ -32,9 +32,18 @@ pub enum Msg {
     },
     /// The runtime switched to a theme.
     ThemeChanged(String),
+    /// Where this window is connected (it changes when the embedded server's
+    /// host quits and another window takes over) and how many other windows
+    /// are joined to the embedded server this one hosts.
+    Seat {
+        server_url: String,
+        joined_others: usize,
+    },
 }
 
 /// Something `update` wants done outside the model.
+// Moved once from `update` to the runtime (as `Msg` is the other way).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Send a command (through the outbox).
@@ -51,4 +60,8 @@ pub enum Effect {
     CopyToClipboard(String),
     /// Load and switch to a theme by name.
     LoadTheme(String),
+    /// Append a `:` command line to the history file.
+    RememberCommand(String),
+    /// Ring the terminal bell (BEL).
+    Bell,
 }

@@ -43,8 +43,26 @@ pub struct Options {
     pub themes_dir: Option<PathBuf>,
     /// `[keys]` from the config file: key → action name.
     pub keys: BTreeMap<String, String>,
+    /// How many other windows are joined to the embedded server this window
+    /// hosts (read on every tick, for the warning before quitting).
+    pub joined: Option<JoinedCount>,
     /// Shown on the message line at start (e.g. the demo's status page URL).
-    pub notices: Vec<String>,
+    pub info: Vec<String>,
+    /// Errors to show on screen as soon as it opens (a demo that could not start).
+    pub startup_errors: Vec<String>,
+    /// Ring the bell / flash the message line when something needs attention.
+    pub bell: bool,
+    pub flash: bool,
+}
+
+/// Counts the other windows joined to this window's embedded server.
+#[derive(Clone)]
+pub struct JoinedCount(pub std::sync::Arc<dyn Fn() -> usize + Send + std::marker::Sync>);
+
+impl std::fmt::Debug for JoinedCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JoinedCount")
+    }
 }
 
 /// `me` and the policy as last fetched, so a TUI started while the server is
@@ -60,6 +78,23 @@ fn cache_path(outbox: &Path) -> PathBuf {
     outbox.with_extension("session.json")
 }
 
+/// The `:` command history, one line each, beside the outbox (per server and identity).
+fn history_path(outbox: &Path) -> PathBuf {
+    outbox.with_extension("history")
+}
+
+/// The last command lines saved, oldest first (none when there is no file yet).
+fn load_history(outbox: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(history_path(outbox)).unwrap_or_default();
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let skip = lines.len().saturating_sub(200);
+    lines.into_iter().skip(skip).collect()
+}
+
 /// Who we are and the policy: from the server, else from the last session's cache.
 async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option<String>)> {
     let fetched =
@@ -69,7 +104,7 @@ async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option
     match fetched {
         Ok((me, policy)) => {
             let cache = SessionCache {
-                server: api.base().to_string(),
+                server: api.base(),
                 me: me.clone(),
                 policy: policy.clone(),
             };
@@ -96,47 +131,92 @@ async fn session(api: &Api, outbox: &Path) -> anyhow::Result<(Me, Policy, Option
                     )),
                 )),
                 None => Err(anyhow::anyhow!(
-                    "{}: {e} (and no earlier session to work offline from)",
-                    api.base()
+                    "{e} (and no earlier session to work offline from)"
                 )),
             }
         }
-        Err(e) => Err(anyhow::anyhow!("{}: {e}", api.base())),
+        Err(e @ crate::client::api::ClientError::Rejected { .. }) => {
+            Err(anyhow::anyhow!("{}: {e}", api.base()))
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}")),
     }
 }
 
-/// Restores the terminal when dropped, whatever happened.
-struct TerminalGuard;
+/// The terminal, taken for the TUI and given back when dropped, whatever happened.
+///
+/// Not `ratatui::init`/`restore`: their panic hook and `restore` report
+/// failures with `eprintln!`, which itself panics when the terminal has gone
+/// away (a closed window: every write fails with EIO) — a panic inside the
+/// panic hook aborts the process, skipping every cleanup (the demo's
+/// temporary store was left behind that way). Here every step of giving the
+/// terminal back is best effort and silent.
+struct Tty(Option<DefaultTerminal>);
 
-impl TerminalGuard {
-    fn enter() -> anyhow::Result<(TerminalGuard, DefaultTerminal)> {
-        let terminal = ratatui::try_init().context("cannot set up the terminal")?;
-        let guard = TerminalGuard;
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)
-            .context("cannot enable mouse and paste")?;
-        // ratatui's panic hook restores raw mode and the screen; mouse and paste too.
+impl Tty {
+    fn enter() -> anyhow::Result<Tty> {
+        let terminal = take_terminal().context("cannot set up the terminal")?;
+        let tty = Tty(Some(terminal));
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = crossterm::execute!(
-                std::io::stdout(),
-                DisableMouseCapture,
-                DisableBracketedPaste
-            );
+            give_back_terminal();
             previous(info);
         }));
-        Ok((guard, terminal))
+        Ok(tty)
     }
 }
 
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        let _ = crossterm::execute!(
-            std::io::stdout(),
-            DisableMouseCapture,
-            DisableBracketedPaste
-        );
-        ratatui::restore();
+impl std::ops::Deref for Tty {
+    type Target = DefaultTerminal;
+    fn deref(&self) -> &DefaultTerminal {
+        self.0.as_ref().expect("only drop takes the terminal out")
     }
+}
+
+impl std::ops::DerefMut for Tty {
+    fn deref_mut(&mut self) -> &mut DefaultTerminal {
+        self.0.as_mut().expect("only drop takes the terminal out")
+    }
+}
+
+impl Drop for Tty {
+    fn drop(&mut self) {
+        if let Some(mut terminal) = self.0.take()
+            && terminal.show_cursor().is_err()
+        {
+            // The terminal is gone; `Terminal`'s own drop would retry and
+            // `eprintln!` the failure (a panic on a closed terminal). Nothing
+            // is left to release but memory, and the process is ending.
+            std::mem::forget(terminal);
+        }
+        give_back_terminal();
+    }
+}
+
+/// Raw mode, the alternate screen, mouse and bracketed paste.
+fn take_terminal() -> std::io::Result<DefaultTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )?;
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+}
+
+/// Undoes [`take_terminal`], each step tried even when the one before failed.
+fn give_back_terminal() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 /// Runs the TUI until the user quits. Call it on a tokio runtime.
@@ -162,6 +242,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         Uuid::new_v4(),
     );
     model.keymap = keymap;
+    model.history = load_history(&opts.outbox);
+    model.bell = opts.bell;
+    model.flash = opts.flash;
     model.theme_name = theme.name.clone();
     if let Some(offset) = opts.api.clock_offset() {
         model.offset = offset;
@@ -169,25 +252,28 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut notices: Vec<String> = key_warnings;
     notices.extend(theme_warning);
     notices.extend(offline_note);
+    // Last, so it is the one left on the message line.
+    notices.extend(opts.startup_errors.iter().cloned());
 
-    let (_guard, mut terminal) = TerminalGuard::enter()?;
+    let mut terminal = Tty::enter()?;
     let size = terminal.size().context("cannot read the terminal size")?;
     update(&mut model, Msg::Resize(size.width, size.height));
+    // Notes first: an error, if any, is what stays on the message line.
+    for n in &opts.info {
+        update(
+            &mut model,
+            Msg::Notice {
+                text: n.clone(),
+                error: false,
+            },
+        );
+    }
     for n in notices {
         update(
             &mut model,
             Msg::Notice {
                 text: n,
                 error: true,
-            },
-        );
-    }
-    for n in &opts.notices {
-        update(
-            &mut model,
-            Msg::Notice {
-                text: n.clone(),
-                error: false,
             },
         );
     }
@@ -274,6 +360,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 }
                 Effect::Suspend => {
                     suspend(&mut terminal)?;
+                    // The window may have been resized while we were stopped.
+                    if let Ok(size) = terminal.size() {
+                        update(&mut model, Msg::Resize(size.width, size.height));
+                    }
                     model.dirty = true;
                 }
                 Effect::ExportReview { path, text } => {
@@ -291,6 +381,22 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                         },
                     };
                     update(&mut model, msg);
+                }
+                Effect::Bell => {
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+                }
+                Effect::RememberCommand(line) => {
+                    // History is a convenience: failing to save it is only logged.
+                    let path = history_path(&opts.outbox);
+                    let saved = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .and_then(|mut f| writeln!(f, "{}", line.replace('\n', " ")));
+                    if let Err(e) = saved {
+                        tracing::warn!("cannot save the command history {}: {e}", path.display());
+                    }
                 }
                 Effect::CopyToClipboard(text) => {
                     // OSC 52: the terminal puts it on the clipboard, over SSH too.
@@ -313,6 +419,19 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                     );
                 }
             }
+        }
+        let (server_url, joined_others) = (
+            opts.api.base(),
+            opts.joined.as_ref().map_or(0, |count| (count.0)()),
+        );
+        if server_url != model.server_url || joined_others != model.joined_others {
+            update(
+                &mut model,
+                Msg::Seat {
+                    server_url,
+                    joined_others,
+                },
+            );
         }
         if model.dirty {
             terminal.draw(|f| view(&model, &theme, f))?;
@@ -364,19 +483,22 @@ async fn termination() -> &'static str {
 fn suspend(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
-        let _ = crossterm::execute!(
-            std::io::stdout(),
-            DisableMouseCapture,
-            DisableBracketedPaste
-        );
-        ratatui::try_restore()?;
+        let _ = terminal.show_cursor();
+        give_back_terminal();
         // SIGTSTP to ourselves; `kill` returns once we have been continued.
         let _ = std::process::Command::new("kill")
             .args(["-TSTP", &std::process::id().to_string()])
             .status();
-        *terminal = ratatui::try_init()?;
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
-        terminal.clear()?;
+        *terminal = take_terminal()?;
+        // Not `terminal.clear()`: it asks the terminal for the cursor position
+        // and waits for the answer, which the input task (still reading stdin)
+        // swallows — the read times out and the TUI died on every `fg`. A
+        // fresh `Terminal` has empty buffers, so clearing the screen here and
+        // drawing once redraws everything.
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
     }
     #[cfg(not(unix))]
     {

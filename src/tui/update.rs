@@ -11,9 +11,9 @@ use super::model::{
     PromptKind, ReviewState, RoomState, Screen, TimelineState, checklist_rows, list_offset,
     phase_items, selected_row,
 };
-use super::msg::{Effect, Msg, SyncMsg};
+use super::msg::{Effect, LinkState, Msg, SyncMsg};
 use super::prefill;
-use crate::domain::command::{Action, Command};
+use crate::domain::command::{Access, Action, Command};
 use crate::domain::decide::{DomainError, ErrorKind, decide, next_escalation_step};
 use crate::domain::event::{ActionState, Channel, EventBody, NoteKind, Status};
 use crate::domain::flowchart::{self, Outcome};
@@ -41,7 +41,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 m.refresh_board();
             }
             m.dirty = true;
-            vec![]
+            newly_overdue(m)
         }
         Msg::Resize(w, h) => {
             m.size = (w, h);
@@ -50,15 +50,27 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Sync(s) => {
+            // Before applying: only events this replica has not seen call for attention.
+            let calls: Vec<String> = match &s {
+                SyncMsg::Events(evs) => evs.iter().filter_map(|r| calls_for_me(m, r)).collect(),
+                _ => vec![],
+            };
             on_sync(m, s);
             m.dirty = true;
-            vec![]
+            match calls.into_iter().last() {
+                Some(why) => attention(m, why),
+                None => vec![],
+            }
         }
         Msg::Key(k) if k.kind != KeyEventKind::Release => {
             m.dirty = true;
+            if too_small(m) {
+                return small_key(m, k);
+            }
             on_key(m, k)
         }
         Msg::Key(_) => vec![],
+        Msg::Mouse(_) | Msg::Paste(_) if too_small(m) => vec![],
         Msg::Mouse(ev) => on_mouse(m, ev),
         Msg::Paste(text) => {
             paste(m, &text);
@@ -77,6 +89,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ThemeChanged(name) => {
             m.theme_name = name;
             m.dirty = true;
+            vec![]
+        }
+        Msg::Seat {
+            server_url,
+            joined_others,
+        } => {
+            m.dirty |= m.server_url != server_url;
+            m.server_url = server_url;
+            m.joined_others = joined_others;
             vec![]
         }
     }
@@ -127,7 +148,16 @@ fn on_sync(m: &mut Model, s: SyncMsg) {
                 refresh_review(m);
             }
         }
-        SyncMsg::Link(l) => m.link = l,
+        SyncMsg::Link(l) => {
+            if l == LinkState::Refused && m.link != LinkState::Refused {
+                set_error(
+                    m,
+                    "the server no longer accepts this window's token (revoked?): nothing more is received or sent; \
+                     ask an admin for a new token and restart with it (what you type stays here)",
+                );
+            }
+            m.link = l;
+        }
         SyncMsg::Offset(d) => {
             m.offset = d;
             m.refresh_board();
@@ -140,19 +170,165 @@ fn on_sync(m: &mut Model, s: SyncMsg) {
         }
         SyncMsg::Accepted { id } => m.pending.retain(|p| p.cmd.id != id),
         SyncMsg::Rejected { id, error } => {
-            let what = m
+            let refused = m
                 .pending
                 .iter()
                 .find(|p| p.cmd.id == id)
-                .map(|p| p.cmd.action.name())
-                .unwrap_or("command");
-            let text = format!("{what} refused by the server: {error}");
+                .map(|p| p.cmd.clone());
             m.pending.retain(|p| p.cmd.id != id);
+            let text = match refused {
+                Some(cmd) => {
+                    let kept = keep_refused_text(m, &cmd);
+                    format!("{} refused by the server: {error}{kept}", cmd.action.noun())
+                }
+                None => format!("a command was refused by the server: {error}"),
+            };
             set_error(m, text);
             clamp_all(m);
         }
         SyncMsg::Pending(n) => m.outbox = n,
     }
+}
+
+/// A refused command never takes the author's words with it: a note goes
+/// back into the composer (ahead of any newer draft), a status update back
+/// into its dialog; other text is quoted in the message. Returns what to add
+/// to the message line.
+fn keep_refused_text(m: &mut Model, cmd: &Command) -> String {
+    let incident = cmd
+        .incident
+        .as_deref()
+        .and_then(|r| m.replica.world.resolve(r))
+        .map(|i| i.id);
+    match (&cmd.action, incident) {
+        (Action::Note { kind, text }, Some(inc)) if !text.trim().is_empty() => {
+            let here = m.screen == Screen::WarRoom(inc);
+            match m.composer.as_mut() {
+                Some(c) if c.incident == inc => {
+                    let newer = c.text();
+                    let joined = if newer.is_empty() {
+                        text.clone()
+                    } else {
+                        format!("{text}\n{newer}")
+                    };
+                    c.editor = super::model::new_editor(&joined);
+                    c.kind = *kind;
+                    c.open |= here;
+                }
+                Some(c) if c.has_draft() => {
+                    return format!(" (your text: \"{text}\")");
+                }
+                _ => {
+                    let mut c = Composer::new(inc, *kind);
+                    c.editor = super::model::new_editor(text);
+                    c.open = here;
+                    m.composer = Some(c);
+                }
+            }
+            " (your text is back in the composer)".into()
+        }
+        (Action::PostUpdate { text, .. }, Some(inc)) if m.overlay.is_none() => {
+            if let Some(i) = m.incident(&inc) {
+                let mut f = Form::update(i, text);
+                // Hand-edited text: Esc asks before dropping it.
+                f.prefilled = String::new();
+                m.overlay = Some(Overlay::Form(Box::new(f)));
+            }
+            " (your update is back in its dialog)".into()
+        }
+        (action, _) => match refused_text(action) {
+            Some(t) => format!(" (your text: \"{t}\")"),
+            None => String::new(),
+        },
+    }
+}
+
+/// The free text a command carries, if any.
+fn refused_text(action: &Action) -> Option<&str> {
+    let t = match action {
+        Action::Note { text, .. }
+        | Action::PostUpdate { text, .. }
+        | Action::AddActionItem { text, .. } => text,
+        Action::Escalate { reason, .. }
+        | Action::Page { reason, .. }
+        | Action::Reopen { reason }
+        | Action::SetSeverity { reason, .. } => reason,
+        Action::Resolve { summary, .. } => summary,
+        Action::Contain { note } | Action::AssignRole { note, .. } => note,
+        _ => return None,
+    };
+    Some(t.as_str()).filter(|t| !t.trim().is_empty())
+}
+
+// ---------------------------------------------------------------- attention
+
+/// Why an event needs this seat's attention: an escalation, a page or a role
+/// for me. `None` for everything else (and for what I did myself).
+fn calls_for_me(m: &Model, rec: &crate::domain::Recorded) -> Option<String> {
+    let ev = &rec.event;
+    // The catch-up at start (link not yet live) is history, not news.
+    if m.link != LinkState::Live
+        || rec.seq <= m.replica.last_seq()
+        || ev.actor == m.me.name && !matches!(ev.body, EventBody::Escalated { .. })
+    {
+        return None;
+    }
+    let key = m
+        .incident(&ev.incident)
+        .map_or_else(String::new, |i| i.key());
+    match &ev.body {
+        EventBody::Escalated { to, .. } => Some(format!("{key} escalated to {to}")),
+        EventBody::Paged { who, reason } if who.trim_start_matches('@') == m.me.name => {
+            Some(format!("{key}: {} paged you: {reason}", ev.actor))
+        }
+        EventBody::RoleAssigned { role, person } if *person == m.me.name => {
+            Some(format!("{key}: {} made you {role}", ev.actor))
+        }
+        EventBody::RoleHandedOff { role, from, to, .. } if *to == m.me.name => {
+            Some(format!("{key}: {from} handed you {role}"))
+        }
+        _ => None,
+    }
+}
+
+/// Clocks that turned OVERDUE since the last tick (the first tick only
+/// records what is already overdue: starting up is not news).
+fn newly_overdue(m: &mut Model) -> Vec<Effect> {
+    // The baseline waits for the catch-up (done when the link is live).
+    if m.link != LinkState::Live && m.overdue_seen.is_none() {
+        return vec![];
+    }
+    let now = m.server_now();
+    let mut current = std::collections::BTreeSet::new();
+    let mut first_new = None;
+    for inc in m.replica.world.open() {
+        for c in crate::domain::clocks::clocks(inc, &m.policy, now) {
+            if c.is_running() && c.state == crate::domain::clocks::ClockState::Breached {
+                let k = (inc.id, c.label.clone());
+                if first_new.is_none()
+                    && m.overdue_seen
+                        .as_ref()
+                        .is_some_and(|seen| !seen.contains(&k))
+                {
+                    first_new = Some(format!("{} {} is OVERDUE", inc.key(), c.label));
+                }
+                current.insert(k);
+            }
+        }
+    }
+    m.overdue_seen = Some(current);
+    match first_new {
+        Some(why) => attention(m, why),
+        None => vec![],
+    }
+}
+
+/// Flashes the message line (unless turned off) and rings the bell (if turned on).
+fn attention(m: &mut Model, why: String) -> Vec<Effect> {
+    if m.flash {
+        set_error(m, format!("⚑ {why}"));
+    }
+    if m.bell { vec![Effect::Bell] } else { vec![] }
 }
 
 // ---------------------------------------------------------------- keys
@@ -188,24 +364,87 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
+fn clear_board_filter(m: &mut Model) {
+    if m.board.filter.take().is_some() {
+        m.board.moved = false;
+        m.refresh_board();
+        set_info(m, "filter cleared");
+    }
+}
+
+/// `q` on the board: quitting by habit (`q q` out of a war room) must not
+/// end the session, so it asks — unless `quit` would ask anyway.
+fn ask_quit(m: &mut Model) -> Vec<Effect> {
+    if m.has_unsent_text() || m.joined_others > 0 {
+        return quit(m);
+    }
+    m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+        title: "Quit?".into(),
+        lines: vec!["Leave the war room? (y/n)".into()],
+        on_yes: OnYes::Quit,
+        back: None,
+    })));
+    vec![]
+}
+
+/// Below the minimum size the screen shows nothing to act on.
+fn too_small(m: &Model) -> bool {
+    layout::too_small(ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1))
+}
+
+/// On the "terminal too small" screen only quitting (and suspending) acts,
+/// whatever the screen underneath: keys typed blind act on nothing. The
+/// question quitting may ask is shown there, so it can be answered.
+fn small_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    if matches!(m.overlay, Some(Overlay::Confirm(_))) {
+        return overlay_key(m, k);
+    }
+    match m.keymap.lookup(&[Context::Board, Context::Global], &k) {
+        Some(Act::Quit) => quit(m),
+        Some(Act::AskQuit) => ask_quit(m),
+        Some(Act::Suspend) => vec![Effect::Suspend],
+        _ => vec![],
+    }
+}
+
 /// Quitting asks first when a draft would be lost (the composer's, or text
 /// typed into an open dialog, which the question returns to on "no").
 fn quit(m: &mut Model) -> Vec<Effect> {
-    if !m.has_unsent_text() {
+    let unsent = m.has_unsent_text();
+    if !unsent && m.joined_others == 0 {
         return vec![Effect::Quit];
     }
     let back = match m.overlay.take() {
         Some(Overlay::Form(f)) => Some(f),
         _ => None,
     };
-    let what = if back.is_some() {
-        "The open dialog holds text that was not submitted."
+    let mut lines = Vec::new();
+    if unsent {
+        lines.push(if back.is_some() {
+            "The open dialog holds text that was not submitted.".to_string()
+        } else {
+            "The note composer holds an unsent draft.".to_string()
+        });
+    }
+    if m.joined_others > 0 {
+        let n = m.joined_others;
+        let windows = if n == 1 {
+            "1 other window is".to_string()
+        } else {
+            format!("{n} other windows are")
+        };
+        lines.push(format!(
+            "{windows} joined to the war room this window serves; they go offline for a moment and one of them takes over."
+        ));
+    }
+    lines.push(if unsent {
+        "Quit and lose it? (y/n)".into()
     } else {
-        "The note composer holds an unsent draft."
-    };
+        "Quit anyway? (y/n)".into()
+    });
     m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
         title: "Quit?".into(),
-        lines: vec![what.into(), "Quit and lose it? (y/n)".into()],
+        lines,
         on_yes: OnYes::Quit,
         back,
     })));
@@ -225,11 +464,13 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
     let page = page_rows(m);
     match act {
         Act::Quit => return quit(m),
+        Act::AskQuit => return ask_quit(m),
         Act::Suspend => return vec![Effect::Suspend],
         Act::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Act::CommandLine => {
             m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Command))))
         }
+        Act::Back if m.screen == Screen::Board => clear_board_filter(m),
         Act::Back => back(m),
         Act::Up => move_cursor(m, -1),
         Act::Down => move_cursor(m, 1),
@@ -253,7 +494,7 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
                 }
             }
         },
-        Act::Declare => m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy)))),
+        Act::Declare => open_declare(m),
         Act::Deliveries => {
             if let Some(inc) = m.focused_incident() {
                 m.overlay = Some(Overlay::Deliveries {
@@ -312,7 +553,8 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
         | Act::Resolve
         | Act::Reopen
         | Act::Close
-        | Act::AddActionItem => open_form(m, act),
+        | Act::AddActionItem
+        | Act::Impact => open_form(m, act),
         Act::ToggleItem => return toggle_item(m),
         Act::Search => m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Search)))),
         Act::SearchNext => search(m, true, false),
@@ -419,7 +661,7 @@ fn back(m: &mut Model) {
 
 /// Rows one page moves, for the screen shown.
 fn page_rows(m: &Model) -> usize {
-    let body = layout::bands(m.area()).body;
+    let body = layout::screen_bands(m).body;
     let rows = match m.screen {
         Screen::Board => {
             layout::board(body, m.replica.world.alerts.queue().count())
@@ -455,6 +697,7 @@ fn move_cursor(m: &mut Model, delta: i64) {
         Screen::Board => {
             let len = m.board.order.len();
             m.board.selected = step(m.board.selected, delta, len);
+            m.board.moved = true;
         }
         Screen::WarRoom(_) => {
             let rows = m.timeline_rows();
@@ -500,7 +743,7 @@ fn follow(m: &mut Model) {
 
 /// Re-establishes every cursor/offset invariant after a change of data or size.
 fn clamp_all(m: &mut Model) {
-    let body = layout::bands(m.area()).body;
+    let body = layout::screen_bands(m).body;
     let list_h = layout::board(body, m.replica.world.alerts.queue().count())
         .list
         .height as usize;
@@ -608,16 +851,9 @@ fn try_submit(
     incident: Option<Uuid>,
     action: Action,
 ) -> Result<Vec<Effect>, Refusal> {
-    let need = action.required_access();
-    if m.me.role < need {
+    if let Some(text) = role_refusal(m, &action) {
         return Err(Refusal {
-            text: format!(
-                "{} needs {} access; you ({}) are {}",
-                action.name(),
-                need.as_str(),
-                m.me.name,
-                m.me.role.as_str()
-            ),
+            text,
             stability: false,
         });
     }
@@ -655,6 +891,108 @@ fn try_submit(
     });
     follow(m);
     Ok(vec![Effect::Submit(cmd)])
+}
+
+/// "posting a status update needs the commander role; you (bob) are a
+/// responder", or `None` when the role allows it. The rule is the domain's
+/// ([`Action::required_access`]); the words are the user's.
+fn role_refusal(m: &Model, action: &Action) -> Option<String> {
+    let need = action.required_access();
+    if m.me.role >= need {
+        return None;
+    }
+    let article = |a: Access| if a == Access::Admin { "an" } else { "a" };
+    Some(format!(
+        "{} needs the {} role; you ({}) are {} {}",
+        action.doing(),
+        need.as_str(),
+        m.me.name,
+        article(m.me.role),
+        m.me.role.as_str()
+    ))
+}
+
+/// What the message line says once a command is handed to the outbox:
+/// "sent" only while the link is live; offline it is queued, and says so.
+fn sent_text(m: &Model, action: &Action) -> String {
+    if m.link == LinkState::Live {
+        format!("{} sent", action.noun())
+    } else {
+        format!(
+            "{} queued: offline, it goes out when the server is back",
+            action.noun()
+        )
+    }
+}
+
+/// The action a key's dialog ends in, with its fields empty: enough to ask
+/// the domain who may do it, before the form is opened and filled in vain.
+fn dialog_action(act: Act) -> Option<Action> {
+    let text = String::new;
+    Some(match act {
+        Act::Declare => Action::Declare {
+            title: text(),
+            severity: text(),
+            kind: None,
+            impact: None,
+            commander: None,
+        },
+        Act::Severity => Action::SetSeverity {
+            severity: text(),
+            reason: text(),
+        },
+        Act::Roles => Action::AssignRole {
+            role: text(),
+            person: text(),
+            note: text(),
+        },
+        Act::PostUpdate => Action::PostUpdate {
+            channel: Channel::StatusPage,
+            state: None,
+            text: text(),
+        },
+        Act::Escalate => Action::Escalate {
+            to: None,
+            reason: text(),
+        },
+        Act::Page => Action::Page {
+            who: text(),
+            reason: text(),
+        },
+        Act::Contain => Action::Contain { note: text() },
+        Act::Resolve => Action::Resolve {
+            summary: text(),
+            force: false,
+        },
+        Act::Reopen => Action::Reopen { reason: text() },
+        Act::Close => Action::Close,
+        Act::AddActionItem => Action::AddActionItem {
+            text: text(),
+            owner: None,
+            due: None,
+        },
+        Act::Impact => Action::UpdateImpact {
+            impact: Default::default(),
+        },
+        _ => return None,
+    })
+}
+
+fn open_declare(m: &mut Model) {
+    if !refused_by_role(m, Act::Declare) {
+        m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy))));
+    }
+}
+
+/// Refuses a dialog the role may not submit, before it opens.
+fn refused_by_role(m: &mut Model, act: Act) -> bool {
+    match dialog_action(act).and_then(|a| role_refusal(m, &a)) {
+        Some(text) => {
+            set_error(m, text);
+            true
+        }
+        None => false,
+    }
 }
 
 /// `t` in the deliveries list: asks the server to try the selected one again.
@@ -719,10 +1057,10 @@ fn submit_now(m: &mut Model, action: Action) -> Vec<Effect> {
     let Some(id) = m.focused_incident().map(|i| i.id) else {
         return vec![];
     };
-    let name = action.name();
+    let name = sent_text(m, &action);
     match try_submit(m, Some(id), action) {
         Ok(fx) => {
-            set_info(m, format!("{name} sent"));
+            set_info(m, name);
             fx
         }
         Err(r) => {
@@ -770,6 +1108,9 @@ fn toggle_item(m: &mut Model) -> Vec<Effect> {
 }
 
 fn open_form(m: &mut Model, act: Act) {
+    if m.focused_incident().is_none() || refused_by_role(m, act) {
+        return;
+    }
     let Some(inc) = m.focused_incident() else {
         return;
     };
@@ -789,6 +1130,7 @@ fn open_form(m: &mut Model, act: Act) {
         Act::Reopen => Form::reopen(inc),
         Act::Close => Form::close(inc),
         Act::AddActionItem => Form::action_item(inc),
+        Act::Impact => Form::impact(inc),
         _ => return,
     };
     m.overlay = Some(Overlay::Form(Box::new(form)));
@@ -827,10 +1169,10 @@ fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
         }
         Parsed::Command { incident, action } => {
             let incident = incident.and_then(|s| Uuid::parse_str(&s).ok());
-            let name = action.name();
+            let name = sent_text(m, &action);
             match try_submit(m, incident, action) {
                 Ok(fx) => {
-                    set_info(m, format!("{name} sent"));
+                    set_info(m, name);
                     fx
                 }
                 Err(r) => {
@@ -894,15 +1236,16 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         Overlay::Confirm(c) => match m.keymap.lookup(&[Context::Confirm], &k) {
             Some(Act::Yes) => match c.on_yes {
                 OnYes::Quit => vec![Effect::Quit],
+                OnYes::Discard => vec![],
                 OnYes::Submit(cmd) => {
-                    let name = cmd.action.name();
+                    let name = sent_text(m, &cmd.action);
                     let incident = cmd
                         .incident
                         .as_deref()
                         .and_then(|s| Uuid::parse_str(s).ok());
                     match try_submit(m, incident, cmd.action) {
                         Ok(fx) => {
-                            set_info(m, format!("{name} sent"));
+                            set_info(m, name);
                             fx
                         }
                         Err(r) => {
@@ -941,6 +1284,13 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
         Some(Act::Send) => {
             let text = p.text();
             match p.kind {
+                PromptKind::Search if m.screen == Screen::Board => {
+                    let q = text.trim().to_lowercase();
+                    m.board.filter = Some(q).filter(|q| !q.is_empty());
+                    m.board.moved = false;
+                    m.refresh_board();
+                    return vec![];
+                }
                 PromptKind::Search => {
                     let q = text.trim().to_lowercase();
                     if q.is_empty() {
@@ -953,6 +1303,7 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
                     return vec![];
                 }
                 PromptKind::Command => {
+                    let mut fx = remember(m, &text);
                     let incident = m.focused_incident();
                     let ctx = Ctx {
                         policy: &m.policy,
@@ -960,11 +1311,27 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
                         incident,
                     };
                     match command_line::parse(&text, &ctx) {
-                        Ok(parsed) => return run_parsed(m, parsed),
-                        Err(e) => p.error = Some(e),
+                        Ok(parsed) => {
+                            fx.extend(run_parsed(m, parsed));
+                            return fx;
+                        }
+                        Err(e) => {
+                            p.error = Some(e);
+                            p.recall = None;
+                            m.overlay = Some(Overlay::Prompt(p));
+                            return fx;
+                        }
                     }
                 }
             }
+        }
+        Some(Act::ClearLine) => {
+            p.set_text("");
+            p.error = None;
+            p.recall = None;
+        }
+        Some(Act::Up | Act::Down) if p.kind == PromptKind::Command => {
+            recall(m, &mut p, act == Some(Act::Up));
         }
         Some(Act::Complete) if p.kind == PromptKind::Command => {
             let next = match p.completion.take() {
@@ -1010,6 +1377,52 @@ fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<Effect> {
     }
     m.overlay = Some(Overlay::Prompt(p));
     vec![]
+}
+
+/// How many command lines the history keeps.
+const HISTORY: usize = 200;
+
+/// Keeps a command line in the history (not a repeat of the last one), and
+/// asks the runtime to save it — a refused line too: it is the one most
+/// worth fixing with Up.
+fn remember(m: &mut Model, line: &str) -> Vec<Effect> {
+    let line = line.trim();
+    if line.is_empty() || m.history.last().is_some_and(|l| l == line) {
+        return vec![];
+    }
+    m.history.push(line.to_string());
+    if m.history.len() > HISTORY {
+        m.history.remove(0);
+    }
+    vec![Effect::RememberCommand(line.to_string())]
+}
+
+/// Up (older) / Down (newer) through the history; past the newest, the line
+/// as it was typed comes back.
+fn recall(m: &Model, p: &mut Prompt, older: bool) {
+    let n = m.history.len();
+    if n == 0 {
+        return;
+    }
+    let next = match (p.recall.as_ref().map(|(i, _)| *i), older) {
+        (None, true) => Some(0),
+        (None, false) => return,
+        (Some(i), true) => Some((i + 1).min(n - 1)),
+        (Some(0), false) => None,
+        (Some(i), false) => Some(i - 1),
+    };
+    match next {
+        Some(i) => {
+            let typed = p.recall.take().map_or_else(|| p.text(), |(_, t)| t);
+            p.set_text(&m.history[n - 1 - i]);
+            p.recall = Some((i, typed));
+        }
+        None => {
+            let typed = p.recall.take().map(|(_, t)| t).unwrap_or_default();
+            p.set_text(&typed);
+        }
+    }
+    p.error = None;
 }
 
 fn composer_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
@@ -1093,6 +1506,19 @@ fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effect> {
     );
     let arrows = matches!(k.code, KeyCode::Up | KeyCode::Down);
     match act {
+        Some(Act::Cancel) if f.has_text() => {
+            let title = f.title();
+            m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+                title: "Drop what you typed?".into(),
+                lines: vec![
+                    format!("\"{title}\" holds text you typed."),
+                    "Close it and drop the text? (y/n)".into(),
+                ],
+                on_yes: OnYes::Discard,
+                back: Some(f),
+            })));
+            return vec![];
+        }
         Some(Act::Cancel) => return vec![],
         Some(Act::Send) => return submit_form(m, f),
         Some(Act::NextField) | Some(Act::PrevField) if !(on_multiline && arrows) => {
@@ -1231,10 +1657,46 @@ fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
             return vec![];
         }
     };
-    let name = action.name();
+    if let Action::PostUpdate { text, .. } = &action {
+        let open: Vec<String> = crate::domain::template::unfilled(text)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if !open.is_empty() {
+            let hints: Vec<String> = open.iter().map(|n| format!("[{n}?]")).collect();
+            let cmd = Command {
+                id: m.peek_command_id(),
+                incident: f.incident.map(|i| i.to_string()),
+                action: action.clone(),
+                occurred_at: None,
+            };
+            let set_here = open
+                .iter()
+                .any(|n| matches!(n.as_str(), "impact" | "services" | "customers" | "bridge"));
+            let mut lines = vec![format!(
+                "The message still has unfilled fields: {}.",
+                hints.join(", ")
+            )];
+            if set_here {
+                lines.push(
+                    "Impact, services, customers and the bridge are set with I (or :impact)."
+                        .into(),
+                );
+            }
+            lines.push("Post it as it is? (y/n — n goes back to the message)".into());
+            m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+                title: "Post with unfilled fields?".into(),
+                lines,
+                on_yes: OnYes::Submit(Box::new(cmd)),
+                back: Some(f),
+            })));
+            return vec![];
+        }
+    }
+    let name = sent_text(m, &action);
     match try_submit(m, f.incident, action.clone()) {
         Ok(fx) => {
-            set_info(m, format!("{name} sent"));
+            set_info(m, name);
             fx
         }
         Err(r) if r.stability => {
@@ -1321,7 +1783,7 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
     if m.overlay.is_some() {
         return vec![];
     }
-    let body = layout::bands(m.area()).body;
+    let body = layout::screen_bands(m).body;
     match m.screen {
         Screen::Board => {
             let list = layout::board(body, m.replica.world.alerts.queue().count()).list;

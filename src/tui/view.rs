@@ -11,6 +11,7 @@ mod deliveries;
 mod overlay;
 mod review;
 mod war_room;
+mod wrap;
 
 pub use deliveries::delivery_rows;
 pub use overlay::{HelpLine, help_lines};
@@ -32,10 +33,10 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
     let base = Style::default().fg(theme.text).bg(theme.background);
     f.buffer_mut().set_style(area, base);
     if layout::too_small(area) {
-        too_small(theme, f, area);
+        too_small(m, theme, f, area);
         return;
     }
-    let bands = layout::bands(area);
+    let bands = layout::bands(area, layout::message_rows(m));
     match m.screen {
         Screen::Board => board::render(m, theme, f, bands.body),
         Screen::WarRoom(_) => war_room::render(m, theme, f, bands.body),
@@ -56,11 +57,20 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
     }
 }
 
-fn too_small(theme: &Theme, f: &mut Frame<'_>, area: Rect) {
-    let text = format!(
-        "terminal too small: {}×{}, need {MIN_WIDTH}×{MIN_HEIGHT}",
+/// Only this shows below the minimum size, and only quitting acts (see
+/// `update`): keys typed blind must not declare what nobody can see. A
+/// question about quitting (a draft would be lost) is shown so it can be answered.
+fn too_small(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
+    let mut text = format!(
+        "terminal too small: {}×{}, need {MIN_WIDTH}×{MIN_HEIGHT}; enlarge it (q quits)",
         area.width, area.height
     );
+    if let Some(Overlay::Confirm(c)) = &m.overlay {
+        for line in &c.lines {
+            text.push(' ');
+            text.push_str(line);
+        }
+    }
     let lines = (text.chars().count() as u16).div_ceil(area.width.max(1));
     let y = area.y + area.height.saturating_sub(lines) / 2;
     let r = Rect::new(area.x, y, area.width, area.height - (y - area.y));
@@ -163,6 +173,7 @@ fn status_bar(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
             theme.status_reconnecting,
         ),
         LinkState::Offline => ("○ OFFLINE".to_string(), theme.status_offline),
+        LinkState::Refused => ("⊘ TOKEN REFUSED".to_string(), theme.status_offline),
     };
     let queued = m.outbox.max(m.pending.len());
     let mut spans = vec![Span::styled(
@@ -276,5 +287,5 @@ fn message_line(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
             _ => Line::default(),
         },
     };
-    f.render_widget(Paragraph::new(line), area);
+    f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }

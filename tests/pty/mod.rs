@@ -14,6 +14,9 @@ pub struct Tui {
     pub written: Arc<Mutex<usize>>,
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
+    /// Shared with the reader thread, which drops its end once `hung_up` is set.
+    master: Arc<Mutex<Option<Box<dyn portable_pty::MasterPty + Send>>>>,
+    hung_up: Arc<std::sync::atomic::AtomicBool>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
 
@@ -35,6 +38,34 @@ impl Tui {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Tui {
+        Tui::start_program(home, rows, cols, env!("CARGO_BIN_EXE_warroom"), args, env)
+    }
+
+    /// Starts an interactive `bash` (no rc files, job control on) with the
+    /// same environment; `$WARROOM` names the binary. For what only a shell
+    /// can do: Ctrl-Z and `fg`, a terminal closing under a child.
+    pub fn start_shell(home: &std::path::Path, rows: u16, cols: u16, env: &[(&str, &str)]) -> Tui {
+        let mut env = env.to_vec();
+        env.push(("WARROOM", env!("CARGO_BIN_EXE_warroom")));
+        env.push(("PS1", "shell$ "));
+        Tui::start_program(
+            home,
+            rows,
+            cols,
+            "bash",
+            &["--norc", "--noprofile", "-i"],
+            &env,
+        )
+    }
+
+    fn start_program(
+        home: &std::path::Path,
+        rows: u16,
+        cols: u16,
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Tui {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -44,7 +75,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("HOME", home);
         cmd.env("XDG_DATA_HOME", home.join("data"));
@@ -70,11 +101,13 @@ impl Tui {
         let sink = screen.clone();
         let written = Arc::new(Mutex::new(0usize));
         let count = written.clone();
+        let master = Arc::new(Mutex::new(Some(pair.master)));
+        let hung_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = hung_up.clone();
         std::thread::spawn(move || {
-            let _master = pair.master;
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
+                if n == 0 || stop.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
                 sink.lock().unwrap().process(&buf[..n]);
@@ -85,6 +118,8 @@ impl Tui {
             written,
             screen,
             writer,
+            master,
+            hung_up,
             child,
         }
     }
@@ -125,6 +160,40 @@ impl Tui {
     /// runs, false again once it has restored the terminal.
     pub fn alternate_screen(&self) -> bool {
         self.screen.lock().unwrap().screen().alternate_screen()
+    }
+
+    /// Closes the terminal as a closed window does: the last descriptor of
+    /// the pty's master goes away and the kernel hangs up the line (SIGHUP to
+    /// the session, and every later read or write on it fails). The reader
+    /// thread lets go of its descriptor at the program's next output.
+    pub fn hang_up(&mut self) {
+        self.hung_up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.master.lock().unwrap().take();
+        self.writer = Box::new(std::io::sink());
+    }
+
+    /// Resizes the terminal (the program gets SIGWINCH).
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.screen.lock().unwrap().set_size(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+        );
+        if let Some(master) = self.master.lock().unwrap().as_ref() {
+            master
+                .resize(PtySize {
+                    rows,
+                    cols,
+                    pixel_width: 0,
+                    pixel_height: 0,
+                })
+                .unwrap();
+        }
+    }
+
+    /// Whether the program has exited (without waiting).
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
     }
 
     /// Writes keys without the pause `keys` leaves after them (for latency measurements).

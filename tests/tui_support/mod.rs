@@ -112,6 +112,7 @@ impl Fixture {
                     services: vec![],
                     customers: String::new(),
                     data_exposure: false,
+                    bridge: String::new(),
                 }),
                 commander: None,
             },

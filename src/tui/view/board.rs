@@ -60,6 +60,19 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
                 .add_modifier(Modifier::BOLD),
         ),
         Span::styled(
+            match &m.board.filter {
+                Some(q) => format!(
+                    "  ·  filter /{}: {} shown (Esc clears)",
+                    clean(q),
+                    m.board.order.len()
+                ),
+                None => String::new(),
+            },
+            Style::default()
+                .fg(theme.focus)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
             format!(
                 "  ·  policy {}  ·  {}",
                 clean(&m.policy.name),
@@ -112,6 +125,22 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
         a.header,
     );
 
+    if m.board.order.is_empty()
+        && let Some(q) = &m.board.filter
+    {
+        let msg = vec![
+            Line::default(),
+            Line::styled(
+                format!("No incident matches /{}.", clean(q)),
+                Style::default()
+                    .fg(theme.title)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Line::styled("Esc clears the filter.", Style::default().fg(theme.muted)),
+        ];
+        f.render_widget(Paragraph::new(msg).alignment(Alignment::Center), a.list);
+        return;
+    }
     if m.board.order.is_empty() {
         let msg = vec![
             Line::default(),

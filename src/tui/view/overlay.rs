@@ -2,7 +2,7 @@
 //! and the `:` / `/` prompts.
 
 use super::{clean, fit, pad, panel};
-use crate::domain::clocks::{ClockKind, ClockState, clocks};
+use crate::domain::clocks::{ClockKind, clocks};
 use crate::domain::decide::closure_missing;
 use crate::domain::duration::countdown;
 use crate::domain::flowchart::{self, Outcome};
@@ -30,11 +30,18 @@ pub enum HelpLine {
 /// The help screen's content: every binding of the keymap by context, the
 /// mouse, and the command line's verbs.
 pub fn help_lines(keymap: &Keymap) -> Vec<HelpLine> {
-    let mut out = Vec::new();
+    let mut out = vec![
+        HelpLine::Row(
+            "[keys]".into(),
+            "action names (before each description) bind keys in the config: \"ctrl-n\" = \"note\""
+                .into(),
+        ),
+        HelpLine::Blank,
+    ];
     for (ctx, rows) in keymap.help() {
         out.push(HelpLine::Heading(ctx.title().to_string()));
-        for (keys, desc) in rows {
-            out.push(HelpLine::Row(keys, desc.to_string()));
+        for (keys, desc, name) in rows {
+            out.push(HelpLine::Row(keys, format!("{name}: {desc}")));
         }
         out.push(HelpLine::Blank);
     }
@@ -321,7 +328,7 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
             if let Some(inc) = inc {
                 for c in clocks(inc, &m.policy, now) {
                     if let ClockKind::Update(_) = c.kind {
-                        out.push(clock_line(theme, &c.label, c.remaining_secs, c.state));
+                        out.push(clock_line(theme, &c));
                     }
                 }
             }
@@ -339,7 +346,7 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
                     "Escalation request (Ctrl-Y copies it):",
                     muted,
                 ));
-                for l in preview.lines().take(14) {
+                for l in preview.lines() {
                     out.push(Line::styled(format!("  {}", clean(l)), text));
                 }
             }
@@ -353,10 +360,14 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
                     .as_deref()
                     .and_then(|id| m.policy.checklist(id))
                 {
-                    out.push(Line::styled(
-                        format!("Resolution criteria: {}", clean(&list.title)),
-                        head,
-                    ));
+                    // The policy's title may already say so ("Resolution criteria (§7.4)").
+                    let title = clean(&list.title);
+                    let heading = if title.to_lowercase().contains("resolution criteria") {
+                        title
+                    } else {
+                        format!("Resolution criteria: {title}")
+                    };
+                    out.push(Line::styled(heading, head));
                     for it in &list.items {
                         let done = inc.is_checked(&list.id, &it.id);
                         out.push(Line::styled(
@@ -371,7 +382,7 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
                             .into_iter()
                             .find(|c| c.kind == ClockKind::Stability)
                         {
-                            Some(c) => out.push(clock_line(theme, &c.label, c.remaining_secs, c.state)),
+                            Some(c) => out.push(clock_line(theme, &c)),
                             None => out.push(Line::styled(
                                 format!("stable for {window}: not monitoring yet — the window starts when the status is monitoring"),
                                 Style::default().fg(theme.timer_warn).add_modifier(Modifier::BOLD),
@@ -419,22 +430,23 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
     out
 }
 
-fn clock_line(theme: &Theme, label: &str, remaining: i64, state: ClockState) -> Line<'static> {
+fn clock_line(theme: &Theme, c: &crate::domain::clocks::Clock) -> Line<'static> {
     let st = Style::default()
-        .fg(theme.clock(state))
+        .fg(theme.clock(c.tone()))
         .add_modifier(Modifier::BOLD);
     Line::from(vec![
         Span::styled(
-            format!("  {} ", pad(&clean(label), 22)),
+            format!("  {} ", pad(&clean(&c.label), 22)),
             Style::default().fg(theme.text),
         ),
-        Span::styled(format!("{:>9} ", countdown(remaining)), st),
-        Span::styled(state.word(), st),
+        Span::styled(format!("{:>9} ", countdown(c.remaining_secs)), st),
+        Span::styled(c.word(), st),
     ])
 }
 
 pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form) {
-    let info = info(m, theme, form);
+    let w = body.width.saturating_sub(4).min(84);
+    let info = super::wrap::wrap(info(m, theme, form), usize::from(w.saturating_sub(2)));
     let fields_h: u16 = form.fields.iter().map(|x| x.height()).sum();
     let h = (info.len() as u16
         + u16::from(!info.is_empty())
@@ -442,7 +454,6 @@ pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form
         + 4
         + u16::from(form.error.is_some()))
     .min(body.height);
-    let w = body.width.saturating_sub(4).min(84);
     let r = centered(body, w, h);
     f.render_widget(Clear, r);
     let block = panel(theme, format!(" {} ", form.title()), true);
@@ -454,14 +465,36 @@ pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form
     // them gets what is left.
     let reserved = fields_h + 1 + u16::from(form.error.is_some()) + u16::from(!info.is_empty());
     let info_rows = inner.height.saturating_sub(reserved) as usize;
-    for line in info.iter().take(info_rows) {
+    let hidden = info.len().saturating_sub(info_rows);
+    let shown = if hidden > 0 {
+        info_rows.saturating_sub(1)
+    } else {
+        info_rows
+    };
+    for line in info.iter().take(shown) {
         f.buffer_mut().set_line(inner.x, y, line, inner.width);
+        y += 1;
+    }
+    if hidden > 0 && info_rows > 0 {
+        // Never cut silently: say how much is not shown, and where it is.
+        let more = hidden + 1;
+        let whole = if form.kind == FormKind::Escalate {
+            " — Ctrl-Y copies the whole request"
+        } else {
+            " — a taller terminal shows them"
+        };
+        let note = Line::styled(
+            format!("  … {more} more lines{whole}"),
+            Style::default().fg(theme.muted),
+        );
+        f.buffer_mut().set_line(inner.x, y, &note, inner.width);
         y += 1;
     }
     if !info.is_empty() {
         y += 1;
     }
-    let label_w: u16 = 18;
+    // The mark, the longest label ("Requested action") and one space before the value.
+    let label_w: u16 = 20;
     for (i, field) in form.fields.iter().enumerate() {
         let fh = field.height();
         if y + fh > bottom {
@@ -479,8 +512,11 @@ pub fn form(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, form: &Form
         f.buffer_mut().set_line(
             inner.x,
             y,
-            &Line::styled(format!("{mark}{}", field.label), label_st),
-            label_w,
+            &Line::styled(
+                format!("{mark}{}", fit(field.label, usize::from(label_w) - 3)),
+                label_st,
+            ),
+            label_w - 1,
         );
         let input_r = Rect::new(
             inner.x + label_w,

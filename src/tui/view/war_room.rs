@@ -185,20 +185,26 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
         .iter()
         .take(inner.height as usize)
         .map(|c| {
-            let color = theme.clock(c.state);
+            let color = theme.clock(c.tone());
             let st = Style::default().fg(color);
+            // A met clock says when it was met and how fast, not a frozen
+            // countdown that reads like a duration.
+            let (when, took) = match (c.done_at, c.took()) {
+                (Some(at), Some(took)) => (
+                    format!("at {}", at.format("%H:%M")),
+                    Some(format!("in {}", countdown(took.num_seconds()))),
+                ),
+                _ => (countdown(c.remaining_secs), None),
+            };
             let mut spans = vec![
                 Span::styled(
                     pad(&super::board::short_label(&c.label, label_w), label_w),
                     Style::default().fg(theme.text),
                 ),
-                Span::styled(
-                    rpad(&countdown(c.remaining_secs), cd_w),
-                    st.add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(rpad(&when, cd_w), st.add_modifier(Modifier::BOLD)),
                 Span::raw(" "),
                 Span::styled(
-                    pad(c.state.word(), word_w),
+                    pad(c.word(), word_w),
                     st.add_modifier(if c.state == ClockState::Breached {
                         Modifier::BOLD | Modifier::REVERSED
                     } else {
@@ -206,7 +212,10 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
                     }),
                 ),
             ];
-            if gauge_w > 0 {
+            if let Some(took) = took.filter(|_| gauge_w > 0) {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(fit(&took, gauge_w), st));
+            } else if gauge_w > 0 {
                 let used = (c.used(now) * gauge_w as f64).round() as usize;
                 spans.push(Span::raw(" "));
                 spans.push(Span::styled("█".repeat(used.min(gauge_w)), st));
@@ -294,7 +303,10 @@ fn checklist_panel(
     let phase = format!("{:?}", inc.phase()).to_lowercase();
     let block = panel(
         theme,
-        format!(" Checklist · {phase} phase · {done}/{items} "),
+        format!(
+            " {}Checklist · {phase} phase · {done}/{items} ",
+            focus_mark(focused)
+        ),
         focused,
     );
     let inner = block.inner(r);
@@ -334,7 +346,13 @@ fn checklist_panel(
                 } else {
                     Style::default().fg(theme.text)
                 };
-                let mark = if it.done { "[x] " } else { "[ ] " };
+                // ▶: the selection without colour.
+                let mark = match (it.done, sel) {
+                    (true, false) => "[x] ",
+                    (true, true) => "[x]▶",
+                    (false, false) => "[ ] ",
+                    (false, true) => "[ ]▶",
+                };
                 let mark_st = if it.done { st.fg(theme.timer_met) } else { st };
                 Line::from(vec![
                     Span::styled(mark, mark_st.add_modifier(Modifier::BOLD)),
@@ -358,7 +376,11 @@ fn actions_panel(theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident, room
         .count();
     let block = panel(
         theme,
-        format!(" Action items · {open} open of {} ", inc.actions.len()),
+        format!(
+            " {}Action items · {open} open of {} ",
+            focus_mark(focused),
+            inc.actions.len()
+        ),
         focused,
     );
     let inner = block.inner(r);
@@ -389,6 +411,12 @@ fn actions_panel(theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident, room
                 ActionState::InProgress => ("[~] ", theme.timer_warn),
                 ActionState::Done => ("[x] ", theme.timer_met),
                 ActionState::Cancelled => ("[-] ", theme.muted),
+            };
+            // ▶: the selection without colour.
+            let mark = if sel {
+                mark.replace("] ", "]▶")
+            } else {
+                mark.to_string()
             };
             let mut tail = String::new();
             if let Some(o) = &a.owner {
@@ -424,6 +452,11 @@ fn actions_panel(theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident, room
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The focused panel's title starts with ▶: focus is not shown by colour alone.
+fn focus_mark(focused: bool) -> &'static str {
+    if focused { "▶ " } else { "" }
 }
 
 /// Colour and tag of a timeline entry.
@@ -474,6 +507,9 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
             format!("· /{} ", clean(q)),
             Style::default().fg(theme.info),
         ));
+    }
+    if focused {
+        title.insert(0, Span::styled(" ▶", Style::default().fg(theme.focus)));
     }
     let block = panel(theme, Line::from(title), focused);
     let inner = block.inner(r);
@@ -563,6 +599,17 @@ fn timeline_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, room: &R
                 .set_style(area, Style::default().add_modifier(Modifier::UNDERLINED));
         }
         f.buffer_mut().set_line(area.x, area.y, &line, area.width);
+        if selected && focused {
+            // ▶ in the gap after the time: the selection without colour.
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            let gap = text.find(' ').map_or(0, |i| text[..i].chars().count());
+            let x = area.x + u16::try_from(gap).unwrap_or(0);
+            if x < area.x + area.width
+                && let Some(cell) = f.buffer_mut().cell_mut((x, area.y))
+            {
+                cell.set_symbol("▶");
+            }
+        }
     }
 }
 
