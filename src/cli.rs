@@ -68,6 +68,19 @@ pub struct ServeArgs {
     /// while the API does not.
     #[arg(long, value_name = "ADDR")]
     pub status_listen: Option<String>,
+    /// Live streams one token may hold at once.
+    #[arg(long, default_value_t = 32)]
+    pub max_streams_per_token: usize,
+    /// Live streams in all.
+    #[arg(long, default_value_t = 4096)]
+    pub max_streams: usize,
+    /// Open connections at most (lowered to fit the open-file limit).
+    #[arg(long, default_value_t = 8192)]
+    pub max_connections: usize,
+    /// Seconds a connection may take to send a request head, or sit idle
+    /// between requests, before it is closed.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@
 //! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
 //! - [`ingest`]: alerts in — Alertmanager webhook and PagerDuty Events v2 adapters.
 //! - [`status`]: the public status page (HTML, Statuspage v2 JSON, Atom) served by the server.
+//! - [`notify`]: notifications out — Slack, PagerDuty, signed webhooks, email; the delivery worker.
 //! - [`tui`]: the terminal war room (Elm style: model, update, view).
 pub mod cli;
 pub mod client;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod ingest;
+pub mod notify;
 pub mod protocol;
 pub mod server;
 pub mod status;

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod commands;
 pub mod error;
 pub mod ingest;
+pub mod listen;
 pub mod metrics;
 pub mod openapi;
 pub mod rate;
@@ -35,6 +36,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use listen::ConnLimits;
 pub use rate::RateLimit;
 
 /// Everything `start` needs. [`ServerConfig::new`] gives the production defaults.
@@ -70,6 +72,8 @@ pub struct ServerConfig {
     pub max_streams_per_token: usize,
     /// Most live streams in all; one more is refused with 503 and Retry-After.
     pub max_streams: usize,
+    /// Header/body timeouts and the connection cap (see [`listen`]).
+    pub conn_limits: ConnLimits,
     /// A second listener for the public status page alone (`--status-listen`),
     /// so it can face the internet while the API does not. The page is on the
     /// API's listener under `/status` either way.
@@ -90,6 +94,7 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(5),
             max_streams_per_token: 32,
             max_streams: 4096,
+            conn_limits: ConnLimits::default(),
             status_listen: None,
         }
     }
@@ -102,6 +107,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     http: Option<JoinHandle<std::io::Result<()>>>,
     scheduler: Option<JoinHandle<()>>,
+    notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
     status: StatusTasks,
 }
@@ -185,6 +191,9 @@ impl RunningServer {
         if let Some(f) = self.status.follower.take() {
             f.await.context("the status page's follower failed")?;
         }
+        if let Some(n) = self.notifier.take() {
+            n.await.context("the delivery worker failed")?;
+        }
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.close())
             .await
@@ -229,6 +238,9 @@ pub async fn start_with_store(
     config: ServerConfig,
     store: Arc<dyn EventStore>,
 ) -> anyhow::Result<RunningServer> {
+    // Before binding: every connection is a descriptor, and the common 1,024
+    // soft limit is far below what a server is allowed (the hard limit).
+    let open_files = listen::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -262,9 +274,11 @@ pub async fn start_with_store(
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
     let (status, follower) = crate::status::StatusService::start(&state);
     let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
+    let mut limits = state.config.conn_limits;
+    limits.max_connections = listen::fit_cap(limits.max_connections, open_files);
     let status_tasks = match &config_status_listen {
         Some(addr) => {
-            let (addr, http) = serve_status(addr, status, stop_rx.clone()).await?;
+            let (addr, http) = serve_status(addr, status, limits, stop_rx.clone()).await?;
             StatusTasks {
                 follower: Some(follower),
                 addr: Some(addr),
@@ -278,32 +292,22 @@ pub async fn start_with_store(
         },
     };
 
-    let mut http_stop = stop_rx.clone();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
     tokio::spawn(streams::sweep_revoked(
         state.clone(),
         state.config.token_cache_ttl,
         stop_rx.clone(),
     ));
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    tracing::info!(%addr, policy = %state.policy.name, "serving");
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let notifier = tokio::spawn(crate::notify::worker::run(state.clone(), stop_rx));
+    tracing::info!(%addr, policy = %state.policy.name, max_connections = limits.max_connections, "serving");
     Ok(RunningServer {
         addr,
         state,
         stop,
         http: Some(http),
         scheduler: Some(scheduler),
+        notifier: Some(notifier),
         local_token,
         status: status_tasks,
     })
@@ -314,20 +318,16 @@ pub async fn start_with_store(
 async fn serve_status(
     listen: &str,
     status: Arc<crate::status::StatusService>,
-    mut stop: watch::Receiver<bool>,
+    limits: ConnLimits,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("--status-listen: cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = crate::status::router(status, "");
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    // The same front door as the API: this one faces the internet.
+    let http = tokio::spawn(listen::serve(listener, app, limits, stop));
     tracing::info!(%addr, "serving the status page");
     Ok((addr, http))
 }

@@ -148,8 +148,9 @@ fn csp() -> HeaderValue {
 impl StatusService {
     /// An empty page for `policy`; [`StatusService::start`] feeds it.
     pub fn new(policy: Arc<Policy>, stop: watch::Receiver<bool>) -> Arc<StatusService> {
-        let projection = Projection::default();
         let now = Utc::now();
+        let mut projection = Projection::default();
+        projection.setup = Some(now);
         let page = model::build(&projection, &policy, now);
         let (live, _) = broadcast::channel(256);
         let (ready, _) = watch::channel(false);
@@ -177,11 +178,17 @@ impl StatusService {
     /// The current snapshot, rebuilt first when older than [`MAX_SNAPSHOT_AGE`].
     pub fn current(&self) -> Arc<Snapshot> {
         let snap = self.read_snapshot();
-        let age = Utc::now() - snap.built_at;
-        if age.to_std().is_ok_and(|a| a > MAX_SNAPSHOT_AGE) {
-            return self.rebuild();
+        if !is_stale(&snap) {
+            return snap;
         }
-        snap
+        // Under load many requests see the same stale snapshot: the first
+        // rebuilds, the others wait for it and take its result.
+        let _one = self.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
+        let snap = self.read_snapshot();
+        if !is_stale(&snap) {
+            return snap;
+        }
+        self.render_now()
     }
 
     fn read_snapshot(&self) -> Arc<Snapshot> {
@@ -202,6 +209,11 @@ impl StatusService {
     /// Renders every document from the projection as it is now.
     fn rebuild(&self) -> Arc<Snapshot> {
         let _one = self.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
+        self.render_now()
+    }
+
+    /// [`Self::rebuild`] for a caller already holding `rebuilding`.
+    fn render_now(&self) -> Arc<Snapshot> {
         let now = Utc::now();
         let page = {
             let proj = self.projection.read().unwrap_or_else(|p| p.into_inner());
@@ -238,6 +250,12 @@ impl StatusService {
     pub fn version(&self) -> u64 {
         self.read_snapshot().version
     }
+}
+
+fn is_stale(snap: &Snapshot) -> bool {
+    (Utc::now() - snap.built_at)
+        .to_std()
+        .is_ok_and(|age| age > MAX_SNAPSHOT_AGE)
 }
 
 /// Reads the log after the projection's seq until the end, folding it in.
@@ -304,5 +322,43 @@ async fn follow(
         if done || *svc.stop.borrow() {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_snapshot_is_rebuilt_once_and_a_fresh_one_is_shared() {
+        let (_tx, stop) = watch::channel(false);
+        let svc = StatusService::new(Arc::new(Policy::builtin_default()), stop);
+        let fresh = svc.current();
+        assert!(
+            Arc::ptr_eq(&fresh, &svc.current()),
+            "a fresh snapshot is reused"
+        );
+        // Age it past the limit: the next request renders a new one, and the
+        // one after shares it.
+        let old = Utc::now() - chrono::Duration::seconds(61);
+        let proj = svc.projection.read().unwrap().clone();
+        let page = model::build(&proj, &svc.policy, old);
+        *svc.snapshot.write().unwrap() = Arc::new(Snapshot::render(&page, old));
+        let rebuilt = svc.current();
+        assert!(rebuilt.built_at > old + chrono::Duration::seconds(60));
+        assert!(Arc::ptr_eq(&rebuilt, &svc.current()));
+        // Same content, same validator: a day's uptime at 100 % does not move.
+        assert_eq!(rebuilt.summary.etag, fresh.summary.etag);
+    }
+
+    #[test]
+    fn csp_allows_exactly_the_inline_style_and_script() {
+        let csp = csp();
+        let csp = csp.to_str().unwrap();
+        let hash = |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s));
+        assert!(csp.contains(&format!("style-src 'sha256-{}'", hash(html::CSS))));
+        assert!(csp.contains(&format!("script-src 'sha256-{}'", hash(html::SCRIPT))));
+        assert!(!csp.contains("unsafe"));
     }
 }

@@ -430,3 +430,148 @@ fn the_server_log_has_no_colour_codes_when_it_is_not_a_terminal() {
         "ANSI codes in the log file: {text:?}"
     );
 }
+
+/// A connection that sends a request head one byte at a time, every `gap`,
+/// until the server closes it; resolves with how long it was held open.
+async fn slowloris(addr: String, gap: Duration, give_up: Duration) -> Option<Duration> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = std::time::Instant::now();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let mut buf = [0u8; 512];
+    for b in head.iter().cycle() {
+        if started.elapsed() > give_up {
+            return None;
+        }
+        if tcp.write_all(&[*b]).await.is_err() {
+            return Some(started.elapsed());
+        }
+        // Closed by the server: a read returns 0 (or an error) at once.
+        if let Ok(r) = tokio::time::timeout(gap, tcp.read(&mut buf)).await {
+            match r {
+                Ok(n) if n > 0 => {} // an error answer before closing
+                _ => return Some(started.elapsed()),
+            }
+        }
+    }
+    None
+}
+
+/// Item 5. Slow and idle connections are closed by the server, and while
+/// hundreds of them are open legitimate requests are still answered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_timed_out_and_others_are_still_answered() {
+    let srv = start(|c| {
+        c.conn_limits.header_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let addr = srv.url.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        slow.push(tokio::spawn(slowloris(
+            addr.clone(),
+            Duration::from_millis(200),
+            Duration::from_secs(10),
+        )));
+    }
+    // An idle connection (sends nothing) is closed too.
+    let idle = tokio::spawn({
+        let addr = addr.clone();
+        async move {
+            use tokio::io::AsyncReadExt;
+            let started = std::time::Instant::now();
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut buf = [0u8; 64];
+            let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf)).await;
+            started.elapsed()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..20 {
+        let asked = std::time::Instant::now();
+        let (status, _) = srv.get(&srv.admin, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            asked.elapsed()
+        );
+    }
+    for s in slow {
+        let held = s
+            .await
+            .unwrap()
+            .expect("a slow connection was never closed");
+        assert!(held < Duration::from_secs(4), "held {held:?}");
+    }
+    let held = idle.await.unwrap();
+    assert!(
+        held < Duration::from_secs(4),
+        "idle connection held {held:?}"
+    );
+    srv.stop().await;
+}
+
+/// Item 5. Past the connection cap a new connection gets a clear 503 at
+/// once (not a hang), and once the slots free up requests succeed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_refused_with_a_clear_503() {
+    let srv = start(|c| {
+        c.conn_limits.header_timeout = Duration::from_secs(1);
+        c.conn_limits.max_connections = 20;
+    })
+    .await;
+    let addr = srv.url.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let asked = std::time::Instant::now();
+    let resp = server_support::http()
+        .get(format!("{}/healthz", srv.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("20 open connections"),
+        "{body}"
+    );
+    assert!(asked.elapsed() < Duration::from_secs(1));
+    // The idle ones time out; the slots come back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let resp = server_support::http()
+        .get(format!("{}/healthz", srv.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    drop(held);
+    srv.stop().await;
+}
+
+/// Item 5. A body trickling in is cut off with 408 naming the limit.
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_a_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start(|c| c.conn_limits.body_timeout = Duration::from_millis(500)).await;
+    let addr = srv.url.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/commands HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        srv.admin
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive within 0.5 s"), "{answer}");
+    srv.stop().await;
+}

@@ -210,7 +210,38 @@ fn check(spec: &str) -> Output {
         },
         ingest.on_clear
     );
-    (0, o, String::new())
+    let n = &p.notify;
+    if n.is_empty() && n.directory.is_empty() {
+        let _ = writeln!(o, "  notify      none (no [notify] channels)");
+        return (0, o, String::new());
+    }
+    let channels: Vec<String> = n
+        .channels
+        .iter()
+        .map(|(name, c)| format!("{name} ({})", c.kind().label()))
+        .collect();
+    let _ = writeln!(
+        o,
+        "  notify      channels {}; {} routes; directory {}; {} tries, backoff {} up to {}",
+        list_or_none(&channels, ", "),
+        n.routes.len(),
+        n.directory.len(),
+        n.delivery.max_attempts,
+        n.delivery.backoff,
+        n.delivery.max_backoff
+    );
+    // Secrets live outside the file: check that each one named can be read
+    // here (never printing a value), so a typo is found before the first page.
+    let missing = crate::notify::secrets::missing(n);
+    if missing.is_empty() {
+        let _ = writeln!(o, "  secrets     ok (every one named can be read)");
+        return (0, o, String::new());
+    }
+    let mut err = String::new();
+    for (field, problem) in &missing {
+        let _ = writeln!(err, "warroom policy: {}: {field}: {problem}", loaded.origin);
+    }
+    (1, o, err)
 }
 
 fn show(spec: Option<&str>, format: ShowFormat) -> Output {
@@ -430,6 +461,35 @@ fn text(loaded: &Loaded) -> String {
                 }
             }
         }
+    }
+
+    let page = &p.status_page;
+    let _ = writeln!(o, "\nPublic status page: {}", page.title(p));
+    let _ = writeln!(
+        o,
+        "  url: {}",
+        if page.url.is_empty() {
+            "(relative links)"
+        } else {
+            &page.url
+        }
+    );
+    let public: Vec<String> = p
+        .severities
+        .iter()
+        .filter(|s| page.is_public(&s.id))
+        .map(|s| format!("{} ({})", s.id, p.public_impact(&s.id).as_str()))
+        .collect();
+    let _ = writeln!(
+        o,
+        "  public severities (impact): {}",
+        list_or_none(&public, ", ")
+    );
+    if page.components.is_empty() {
+        let _ = writeln!(o, "  components: the services public incidents name");
+    }
+    for c in &page.components {
+        let _ = writeln!(o, "  component {} = service {}", c.name, c.service);
     }
 
     let _ = writeln!(o, "\nTemplates (placeholders: {})", FIELDS.join(", "));

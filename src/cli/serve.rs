@@ -55,6 +55,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     config.policy = policy;
     config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;
     config.status_listen = args.status_listen;
+    config.max_streams_per_token = args.max_streams_per_token;
+    config.max_streams = args.max_streams;
+    config.conn_limits.max_connections = args.max_connections;
+    config.conn_limits.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

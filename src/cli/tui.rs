@@ -32,9 +32,17 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
         .tempdir()
         .context("creating the demo's temporary directory")?;
     super::runtime()?.block_on(async move {
-        let policy = crate::domain::Policy::builtin_default();
+        let policy = script.policy();
         let name = super::session::local_name(&config);
         let session = super::session::embedded(scratch.path(), policy, &name, false).await?;
+        let status_url = session
+            .embedded
+            .as_ref()
+            .map(crate::server::RunningServer::status_url)
+            .context("the demo runs an embedded server")?;
+        // Printed before the TUI takes the screen and again after it leaves,
+        // and shown on the TUI's message line at start.
+        println!("warroom demo: the public status page is at {status_url}");
         let token = session
             .embedded
             .as_ref()
@@ -47,8 +55,13 @@ pub fn run_demo(config_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> 
                 tracing::error!("demo: {e:#}");
             }
         });
-        let result = run(options(&session, &config, &dirs)).await;
+        let mut opts = options(&session, &config, &dirs);
+        opts.notices.push(format!(
+            "Public status page: {status_url} (open it in a browser to watch the P1)"
+        ));
+        let result = run(opts).await;
         player.abort();
+        println!("warroom demo: the status page was at {status_url} (gone with the demo's server)");
         session.close().await?;
         drop(scratch);
         result.map(|()| 0)
@@ -66,5 +79,6 @@ fn options(
         theme: config.theme.clone().unwrap_or_else(|| "dark".into()),
         themes_dir: Some(dirs.themes.clone()),
         keys: config.keys.clone(),
+        notices: Vec::new(),
     }
 }

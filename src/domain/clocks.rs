@@ -25,6 +25,8 @@ pub enum ClockKind {
     Escalation,
     Stability,
     Review,
+    /// A paged or escalated-to contact's expected response time (the directory's `respond_within`).
+    Answer,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -200,6 +202,19 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
                 at - rule.after.nominal(),
                 at,
                 None,
+                now,
+            ));
+        }
+        // "paged 10:02, answer due 10:12": one clock per call to a directory
+        // contact with a response time, met when they act in the incident.
+        for a in super::routing::answer_clocks(inc, policy) {
+            out.push(make(
+                ClockKind::Answer,
+                format!("{} answers (paged {})", a.who, a.paged_at.format("%H:%M")),
+                &format!("paged {}", a.paged_at.format("%H:%M")),
+                a.paged_at,
+                a.due_at,
+                a.answered_at,
                 now,
             ));
         }

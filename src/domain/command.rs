@@ -121,6 +121,10 @@ pub enum Action {
         #[serde(default)]
         summary: String,
     },
+    /// Try a failed notification delivery again (its id from the deliveries list).
+    RetryDelivery {
+        delivery: Uuid,
+    },
     /// Declares a triage item (`incident` = `TRI-n`) an incident, under its id.
     DeclareTriaged {
         /// Overrides the severity the alert mapping gave it.
@@ -179,9 +183,10 @@ impl Action {
     /// Responders write the timeline, acknowledge and tick checklists; everything else is the commander's.
     pub fn required_access(&self) -> Access {
         match self {
-            Action::Note { .. } | Action::Acknowledge | Action::SetChecklistItem { .. } => {
-                Access::Responder
-            }
+            Action::Note { .. }
+            | Action::Acknowledge
+            | Action::SetChecklistItem { .. }
+            | Action::RetryDelivery { .. } => Access::Responder,
             _ => Access::Commander,
         }
     }
@@ -208,6 +213,7 @@ impl Action {
             Action::AddActionItem { .. } => "add_action_item",
             Action::UpdateActionItem { .. } => "update_action_item",
             Action::CompleteReview { .. } => "complete_review",
+            Action::RetryDelivery { .. } => "retry_delivery",
             Action::DeclareTriaged { .. } => "declare_triaged",
             Action::DismissTriaged { .. } => "dismiss_triaged",
         }

@@ -73,6 +73,8 @@ pub enum DomainError {
     NoEscalationTarget,
     #[error("a command with id {0} was already used for a different incident")]
     IdReused(Uuid),
+    #[error("{key} has no delivery {delivery}")]
+    UnknownDelivery { key: String, delivery: Uuid },
 }
 
 /// How a [`DomainError`] maps onto HTTP.
@@ -90,7 +92,7 @@ impl DomainError {
     pub fn kind(&self) -> ErrorKind {
         use DomainError::*;
         match self {
-            UnknownIncident(_) | UnknownTriage(_) => ErrorKind::NotFound,
+            UnknownIncident(_) | UnknownDelivery { .. } | UnknownTriage(_) => ErrorKind::NotFound,
             Closed { .. }
             | Resolved { .. }
             | AlreadyAcknowledged { .. }
@@ -185,7 +187,10 @@ pub fn decide(
     // closing) needs an incident that is not closed.
     let allowed_when_closed = matches!(
         cmd.action,
-        Action::Reopen { .. } | Action::UpdateActionItem { .. } | Action::AddActionItem { .. }
+        Action::Reopen { .. }
+            | Action::UpdateActionItem { .. }
+            | Action::AddActionItem { .. }
+            | Action::RetryDelivery { .. }
     );
     if inc.closed.is_some() && !allowed_when_closed {
         return Err(DomainError::Closed { key });
@@ -201,6 +206,29 @@ pub fn decide(
 
     match &cmd.action {
         Action::Declare { .. } | Action::DeclareTriaged { .. } | Action::DismissTriaged { .. } => {}
+        Action::RetryDelivery { delivery } => {
+            let Some(d) = inc.deliveries.get(delivery) else {
+                return Err(DomainError::UnknownDelivery {
+                    key,
+                    delivery: *delivery,
+                });
+            };
+            if !d.failing() {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("delivered ({})", d.label),
+                });
+            }
+            if d.retry_requested {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("queued for a retry ({})", d.label),
+                });
+            }
+            out.push(EventBody::DeliveryRetryRequested {
+                delivery: *delivery,
+            });
+        }
         Action::Acknowledge => {
             live_only()?;
             if let Some(s) = &inc.acknowledged {

@@ -332,6 +332,61 @@ pub enum EventBody {
         #[serde(default)]
         reason: String,
     },
+    /// One try to deliver a notification, written by the delivery worker.
+    DeliveryAttempted(Box<DeliveryAttempt>),
+    /// Someone asked for a failed delivery to be tried again.
+    DeliveryRetryRequested {
+        delivery: Uuid,
+    },
+}
+
+/// How one delivery try ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Failed; another try is scheduled at `retry_at`.
+    Failed,
+    /// Failed for the last time (the retry budget is spent, or the target refused for good).
+    GaveUp,
+}
+
+/// The payload of [`EventBody::DeliveryAttempted`] (boxed: rare and large).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// The delivery's id (the intent's: also its `webhook-id`).
+    pub delivery: Uuid,
+    /// The policy's channel name.
+    pub channel: String,
+    pub kind: crate::domain::notify::ChannelKind,
+    /// The directory contact reached, or empty.
+    #[serde(default)]
+    pub target: String,
+    /// The event notified about, and its kind.
+    pub about: Uuid,
+    pub what: String,
+    /// 1-based, counted across the whole delivery (retries included).
+    pub attempt: u32,
+    pub outcome: DeliveryOutcome,
+    /// The error, or the target's answer in a few words.
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Seconds from this try to the next, for "retrying in 40 s".
+    #[serde(default)]
+    pub retry_in: Option<u64>,
+}
+
+impl DeliveryAttempt {
+    /// `Slack (chat)` / `PagerDuty → alice`.
+    pub fn label(&self) -> String {
+        if self.target.is_empty() {
+            format!("{} ({})", self.kind.label(), self.channel)
+        } else {
+            format!("{} → {}", self.kind.label(), self.target)
+        }
+    }
 }
 
 /// `1 alert`, `3 alerts`.
@@ -393,6 +448,8 @@ impl EventBody {
             EventBody::ActionItemUpdated { .. } => "action_item_updated",
             EventBody::UpdateOverdue { .. } => "update_overdue",
             EventBody::ReviewCompleted { .. } => "review_completed",
+            EventBody::DeliveryAttempted(_) => "delivery_attempted",
+            EventBody::DeliveryRetryRequested { .. } => "delivery_retry_requested",
             EventBody::AlertTriaged { .. } => "alert_triaged",
             EventBody::AlertsFiring { .. } => "alerts_firing",
             EventBody::AlertsResolved { .. } => "alerts_resolved",
@@ -499,6 +556,28 @@ impl EventBody {
             EventBody::ReviewCompleted { summary } => {
                 format!("post-incident review completed: {summary}")
             }
+            EventBody::DeliveryAttempted(d) => {
+                let label = d.label();
+                let what = &d.what;
+                match d.outcome {
+                    DeliveryOutcome::Sent if d.attempt <= 1 => format!("→ {label} ✓ {what}"),
+                    DeliveryOutcome::Sent => {
+                        format!("→ {label} ✓ {what} (after {} tries)", d.attempt)
+                    }
+                    DeliveryOutcome::Failed => match d.retry_in {
+                        Some(s) => format!(
+                            "{label} failed {}×, retrying in {s} s: {}",
+                            d.attempt, d.detail
+                        ),
+                        None => format!("{label} failed {}×: {}", d.attempt, d.detail),
+                    },
+                    DeliveryOutcome::GaveUp => format!(
+                        "{label} FAILED for good after {} tries ({what}): {}",
+                        d.attempt, d.detail
+                    ),
+                }
+            }
+            EventBody::DeliveryRetryRequested { .. } => "delivery retry requested".into(),
             EventBody::AlertTriaged {
                 title, severity, ..
             } => format!("alert in triage ({severity}): {title}"),

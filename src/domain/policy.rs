@@ -44,6 +44,9 @@ pub struct Policy {
     /// The public status page: name, URL, components, public severities.
     #[serde(default)]
     pub status_page: super::status_page::StatusPageConfig,
+    /// Notification channels, routes and the directory (`[notify]`).
+    #[serde(default)]
+    pub notify: super::notify::NotifyPolicy,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -423,6 +426,8 @@ impl Policy {
         let severity_ids: Vec<String> = self.severities.iter().map(|s| s.id.clone()).collect();
         self.ingest.validate(&severity_ids, &self.kinds)?;
         super::status_page::validate(self)?;
+        let severities: Vec<&str> = self.severities.iter().map(|s| s.id.as_str()).collect();
+        self.notify.validate(&severities, &self.kinds)?;
         Ok(())
     }
 
@@ -468,6 +473,7 @@ impl Policy {
             },
             ingest: super::alert::IngestPolicy::default(),
             status_page: Default::default(),
+            notify: Default::default(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! server and client alike, so both always agree on what an incident looks like.
 
 use super::alert::{self, AlertLink, Alerts};
-use super::event::{ActionState, Channel, Event, EventBody, Impact, Status};
+use super::event::{ActionState, Channel, DeliveryOutcome, Event, EventBody, Impact, Status};
 use super::policy::Phase;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,38 @@ pub struct ActionItem {
     pub due: Option<NaiveDate>,
     pub state: ActionState,
     pub added_at: DateTime<Utc>,
+}
+
+/// A page or an escalation, and who acted in the incident after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    pub who: String,
+    pub at: DateTime<Utc>,
+    /// Actor → first time they acted after the call. Policy-free: which actor
+    /// answers for which directory contact is decided with the policy.
+    pub acted: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// Where one notification stands, as its outcome events tell it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: Uuid,
+    /// `Slack (chat)` / `PagerDuty → alice`.
+    pub label: String,
+    pub what: String,
+    pub attempts: u32,
+    pub outcome: DeliveryOutcome,
+    pub detail: String,
+    pub at: DateTime<Utc>,
+    pub retry_at: Option<DateTime<Utc>>,
+    /// A retry was asked for and has not been tried yet.
+    pub retry_requested: bool,
+}
+
+impl Delivery {
+    pub fn failing(&self) -> bool {
+        self.outcome != DeliveryOutcome::Sent
+    }
 }
 
 /// One incident as the fold of its events.
@@ -73,6 +105,12 @@ pub struct Incident {
     /// Overdue reminders already written, so each missed deadline is written once.
     pub overdue_marked: BTreeSet<(Channel, DateTime<Utc>)>,
     pub reopened: u32,
+    /// Pages and escalations, each with who acted in the incident since (answer clocks).
+    #[serde(default)]
+    pub calls: Vec<Call>,
+    /// Every notification delivery of this incident, by delivery id.
+    #[serde(default)]
+    pub deliveries: BTreeMap<Uuid, Delivery>,
     /// The alert group behind it, when alerts opened it (see [`super::alert`]).
     #[serde(default)]
     pub alerts: Option<AlertLink>,
@@ -111,6 +149,11 @@ impl Incident {
     /// The fired automatic rules, so the scheduler fires each once.
     pub fn fired_rules(&self) -> impl Iterator<Item = &str> {
         self.escalations.iter().filter_map(|e| e.rule.as_deref())
+    }
+
+    /// Deliveries whose last try failed (retrying or given up): the board's badge.
+    pub fn failing_deliveries(&self) -> usize {
+        self.deliveries.values().filter(|d| d.failing()).count()
     }
 }
 
@@ -201,6 +244,8 @@ impl World {
                     review: None,
                     overdue_marked: BTreeSet::new(),
                     reopened: 0,
+                    calls: Vec::new(),
+                    deliveries: BTreeMap::new(),
                     alerts: None,
                     event_count: 1,
                     last_activity: at,
@@ -213,6 +258,11 @@ impl World {
         let Some(inc) = self.incidents.get_mut(&ev.incident) else {
             return;
         };
+        for call in &mut inc.calls {
+            if at >= call.at && !call.acted.contains_key(&ev.actor) {
+                call.acted.insert(ev.actor.clone(), at);
+            }
+        }
         inc.event_count += 1;
         inc.last_activity = inc.last_activity.max(at);
         let stamp = || Stamp {
@@ -256,13 +306,27 @@ impl World {
             EventBody::UpdatePosted { channel, .. } => {
                 inc.last_update.insert(*channel, at);
             }
-            EventBody::Escalated { to, reason, rule } => inc.escalations.push(EscalationRecord {
-                at,
-                to: to.clone(),
-                reason: reason.clone(),
-                rule: rule.clone(),
-            }),
-            EventBody::Paged { .. } => inc.pages += 1,
+            EventBody::Escalated { to, reason, rule } => {
+                inc.escalations.push(EscalationRecord {
+                    at,
+                    to: to.clone(),
+                    reason: reason.clone(),
+                    rule: rule.clone(),
+                });
+                inc.calls.push(Call {
+                    who: to.clone(),
+                    at,
+                    acted: BTreeMap::new(),
+                });
+            }
+            EventBody::Paged { who, .. } => {
+                inc.pages += 1;
+                inc.calls.push(Call {
+                    who: who.clone(),
+                    at,
+                    acted: BTreeMap::new(),
+                });
+            }
             EventBody::ImpactUpdated { impact } => inc.impact = (**impact).clone(),
             EventBody::ChecklistItemSet {
                 checklist,
@@ -309,6 +373,33 @@ impl World {
                 inc.overdue_marked.insert((*channel, *due_at));
             }
             EventBody::ReviewCompleted { .. } => inc.review = Some(stamp()),
+            EventBody::DeliveryAttempted(d) => {
+                let entry = inc
+                    .deliveries
+                    .entry(d.delivery)
+                    .or_insert_with(|| Delivery {
+                        id: d.delivery,
+                        label: d.label(),
+                        what: d.what.clone(),
+                        attempts: 0,
+                        outcome: d.outcome,
+                        detail: String::new(),
+                        at,
+                        retry_at: None,
+                        retry_requested: false,
+                    });
+                entry.attempts = entry.attempts.max(d.attempt);
+                entry.outcome = d.outcome;
+                entry.detail.clone_from(&d.detail);
+                entry.at = at;
+                entry.retry_at = d.retry_at;
+                entry.retry_requested = false;
+            }
+            EventBody::DeliveryRetryRequested { delivery } => {
+                if let Some(d) = inc.deliveries.get_mut(delivery) {
+                    d.retry_requested = true;
+                }
+            }
             // Folded by `alert::fold` above.
             EventBody::AlertTriaged { .. }
             | EventBody::AlertsFiring { .. }

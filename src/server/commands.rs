@@ -248,6 +248,46 @@ pub async fn escalate_due(
     Ok((stored, next))
 }
 
+/// Appends one event the system writes on its own (the delivery worker's
+/// outcomes) under its derived id, through the decision model like any other:
+/// a repeat (after a restart) is stored once. True when newly stored.
+pub async fn append_system(
+    state: &Arc<AppState>,
+    ev: crate::domain::event::Event,
+) -> Result<bool, ApiError> {
+    let mut decider = state.decider.lock().await;
+    if state.needs_recovery.load(Ordering::Acquire) {
+        recover(state, &mut decider).await?;
+    }
+    let id = ev.id;
+    if decider.known.contains(&id) {
+        // Stored already, or on its way: wait for that append's outcome.
+        let waiting = lock(&state.inflight).get(&id).map(|w| w.outcome.clone());
+        drop(decider);
+        if let Some(mut rx) = waiting
+            && let Ok(outcome) = rx.wait_for(Option::is_some).await
+            && let Some(Err(e)) = outcome.clone()
+        {
+            return Err(ApiError::unavailable(e));
+        }
+        return Ok(false);
+    }
+    decider.known.insert(id);
+    decider.world.apply(&ev);
+    let ticket = state.store.enqueue(id, vec![ev]);
+    let (done, waiting) = watch::channel(None);
+    lock(&state.inflight).insert(
+        id,
+        Inflight {
+            digest: None,
+            outcome: waiting,
+        },
+    );
+    drop(decider);
+    let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+    settle(state, id, result, &done).await.map(|a| !a.duplicate)
+}
+
 /// Records the outcome of an append for everyone waiting on it.
 async fn settle(
     state: &Arc<AppState>,

@@ -212,6 +212,7 @@ fn clock_name(kind: ClockKind) -> String {
         ClockKind::Escalation => "escalation".into(),
         ClockKind::Stability => "stability".into(),
         ClockKind::Review => "review".into(),
+        ClockKind::Answer => "answer".into(),
     }
 }
 

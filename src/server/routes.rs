@@ -32,6 +32,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let body_timeout = state.config.conn_limits.body_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -56,6 +57,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(move |req, next| {
+            super::listen::body_deadline(body_timeout, req, next)
+        }))
         .layer(middleware::from_fn(stamp))
         .with_state(state)
 }
@@ -316,16 +320,17 @@ struct PageQuery {
 }
 
 impl PageQuery {
-    /// 1..=MAX_PAGE; larger asks are served MAX_PAGE at a time.
+    /// 1..=MAX_PAGE, as the OpenAPI document says (a larger ask used to be
+    /// served MAX_PAGE at a time, contradicting the published `maximum`).
     fn limit(&self) -> Result<usize, ApiError> {
         match self.limit {
-            Some(0) => Err(ApiError::new(
+            Some(n) if n == 0 || n > MAX_PAGE => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_field",
-                format!("limit must be between 1 and {MAX_PAGE}"),
+                format!("limit must be between 1 and {MAX_PAGE} (got {n})"),
             )
             .with_field("limit")),
-            Some(n) => Ok(n.min(MAX_PAGE)),
+            Some(n) => Ok(n),
             None => Ok(MAX_PAGE),
         }
     }

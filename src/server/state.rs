@@ -84,6 +84,8 @@ pub struct AppState {
     pub stop: watch::Receiver<bool>,
     /// Poked after every commit so the scheduler re-evaluates.
     pub wake_scheduler: Notify,
+    /// Poked after every commit so the delivery worker routes what is new.
+    pub wake_notifier: Notify,
     /// Counters for `GET /metrics`.
     pub metrics: Metrics,
     /// Every live stream by its principal: caps, and ending a revoked one's.
@@ -122,6 +124,7 @@ impl AppState {
             live,
             stop,
             wake_scheduler: Notify::new(),
+            wake_notifier: Notify::new(),
             metrics: Metrics::new(),
             system_ids: SystemIds::new(key),
             streams: Streams::new(config_streams.0, config_streams.1),
@@ -150,6 +153,7 @@ impl AppState {
             let _ = self.live.send(Live::Event(ev.clone()));
         }
         self.wake_scheduler.notify_one();
+        self.wake_notifier.notify_one();
     }
 
     /// The key every id the system writes under is derived with — the

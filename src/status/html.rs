@@ -67,11 +67,13 @@ var d=new DOMParser().parseFromString(t,'text/html');
 ['main','#overall','#updated'].forEach(function(s){var n=d.querySelector(s),o=document.querySelector(s);if(n&&o){o.replaceWith(n);}});
 if(live){live.textContent='Page updated at '+new Date().toLocaleTimeString()+'.';}
 }).catch(function(){}).then(function(){busy=false;if(again){again=false;refresh();}});}
-var es=new EventSource('stream');
+var es=new EventSource('stream'),root=document.documentElement;
+es.addEventListener('open',function(){root.setAttribute('data-stream','open');});
+es.addEventListener('error',function(){root.setAttribute('data-stream','reconnecting');});
 es.addEventListener('hello',function(e){if(e.data!==version())refresh();});
 es.addEventListener('post',refresh);
 es.addEventListener('change',refresh);
-document.documentElement.setAttribute('data-live','1');
+root.setAttribute('data-live','1');
 })();"#;
 
 fn ts(t: DateTime<Utc>) -> String {

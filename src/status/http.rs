@@ -254,3 +254,26 @@ async fn stream(State(svc): State<Arc<StatusService>>) -> Response {
     );
     res
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_lists_weak_tags_and_star() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::IF_NONE_MATCH, HeaderValue::from_static(v));
+            matches(&h, &etag)
+        };
+        assert!(with("\"abc\""));
+        assert!(with("W/\"abc\""));
+        assert!(with("\"x\", \"abc\""));
+        assert!(with("*"));
+        assert!(!with("\"abcd\""));
+        assert!(!with("abc"));
+        assert!(!matches(&HeaderMap::new(), &etag));
+    }
+}

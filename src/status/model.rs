@@ -162,7 +162,11 @@ pub fn build(projection: &Projection, policy: &Policy, now: DateTime<Utc>) -> Pa
         .public()
         .filter(|i| i.is_unresolved() || i.declared_at >= horizon || i.updated_at >= horizon)
         .collect();
-    let started = projection.started.unwrap_or(now).min(now);
+    let started = projection
+        .started
+        .or(projection.setup)
+        .unwrap_or(now)
+        .min(now);
 
     // Configured components, or the services the shown incidents name.
     let mut wanted: Vec<(String, String, String)> = config

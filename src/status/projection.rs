@@ -95,8 +95,11 @@ pub struct Projection {
     order: Vec<Uuid>,
     /// The last seq applied: the follower skips anything at or below it.
     pub seq: u64,
-    /// The first event's time: when the page began to have history.
+    /// When the page began to have history: the earliest event's time.
     pub started: Option<DateTime<Utc>>,
+    /// When the page was set up: stands in for [`Self::started`] while the
+    /// log is empty, so an empty page keeps one `ETag`.
+    pub setup: Option<DateTime<Utc>>,
     /// How many public changes were folded: the page's version.
     pub changes: u64,
 }
@@ -131,7 +134,7 @@ impl Projection {
         }
         self.seq = self.seq.max(seq);
         let at = ev.occurred_at;
-        self.started.get_or_insert(at);
+        self.started = Some(self.started.map_or(at, |s| s.min(at)));
         if let EventBody::Declared {
             title,
             severity,

@@ -34,6 +34,8 @@ pub enum Context {
     Prompt,
     /// A yes/no question.
     Confirm,
+    /// The notification deliveries of an incident.
+    Deliveries,
 }
 
 impl Context {
@@ -53,10 +55,11 @@ impl Context {
             Context::Flowchart => "Severity flowchart",
             Context::Prompt => "Command line and search",
             Context::Confirm => "Questions",
+            Context::Deliveries => "Notification deliveries",
         }
     }
 
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Board,
         Context::WarRoom,
@@ -69,6 +72,7 @@ impl Context {
         Context::Prompt,
         Context::Confirm,
         Context::Review,
+        Context::Deliveries,
         Context::Help,
     ];
 }
@@ -144,6 +148,8 @@ acts! {
     Complete => "complete",
     Yes => "yes",
     No => "no",
+    Deliveries => "deliveries",
+    RetryDelivery => "retry_delivery",
     TriageDeclare => "triage_declare",
     TriageDismiss => "triage_dismiss",
 }
@@ -273,6 +279,7 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [k('t')] => TriageDeclare, "triage: declare the oldest waiting alert group an incident";
     Board: [k('x')] => TriageDismiss, "triage: dismiss the oldest waiting alert group";
     Board: [k('v')] => Review, "post-incident review of the selected incident";
+    Board: [k('l')] => Deliveries, "notification deliveries of the selected incident (✉✗ marks failing ones)";
     Board: [k('q')] => Quit, "quit";
 
     WarRoom: [k('i')] => Note, "write a note: i, type, Enter (the scribe's fast path)";
@@ -289,6 +296,7 @@ pub const DEFAULT: &[Binding] = table! {
     WarRoom: [k('C')] => Close, "close (shows the definition of done)";
     WarRoom: [k('A')] => AddActionItem, "add an action item";
     WarRoom: [k('v')] => Review, "post-incident review";
+    WarRoom: [k('l')] => Deliveries, "notification deliveries: Slack, PagerDuty, webhooks, email";
     WarRoom: [code(KeyCode::Tab)] => FocusNext, "focus the next panel: timeline, checklist, action items";
     WarRoom: [KeyPat::Key(KeyCode::BackTab, KeyModifiers::SHIFT)] => FocusPrev, "focus the previous panel";
     WarRoom: [k('j'), code(KeyCode::Down)] => Down, "down in the focused panel";
@@ -344,6 +352,11 @@ pub const DEFAULT: &[Binding] = table! {
     Review: [k('w')] => Export, "export to INC-n-review.md";
     Review: [k('y')] => Copy, "copy to the clipboard";
     Review: [code(KeyCode::Esc), k('q')] => Back, "back";
+
+    Deliveries: [k('j'), code(KeyCode::Down)] => Down, "next delivery";
+    Deliveries: [k('k'), code(KeyCode::Up)] => Up, "previous delivery";
+    Deliveries: [k('t')] => RetryDelivery, "try the selected failed delivery again";
+    Deliveries: [code(KeyCode::Esc), k('q'), k('l')] => Back, "close the list";
 
     Help: [k('j'), code(KeyCode::Down)] => Down, "scroll down";
     Help: [k('k'), code(KeyCode::Up)] => Up, "scroll up";

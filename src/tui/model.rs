@@ -286,6 +286,11 @@ pub enum Overlay {
     Form(Box<Form>),
     Confirm(Box<Confirm>),
     Prompt(Box<Prompt>),
+    /// The notification deliveries of one incident, the `selected`-th highlighted.
+    Deliveries {
+        incident: Uuid,
+        selected: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -43,6 +43,8 @@ pub struct Options {
     pub themes_dir: Option<PathBuf>,
     /// `[keys]` from the config file: key → action name.
     pub keys: BTreeMap<String, String>,
+    /// Shown on the message line at start (e.g. the demo's status page URL).
+    pub notices: Vec<String>,
 }
 
 /// `me` and the policy as last fetched, so a TUI started while the server is
@@ -177,6 +179,15 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             Msg::Notice {
                 text: n,
                 error: true,
+            },
+        );
+    }
+    for n in &opts.notices {
+        update(
+            &mut model,
+            Msg::Notice {
+                text: n.clone(),
+                error: false,
             },
         );
     }

@@ -254,6 +254,14 @@ fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
             }
         },
         Act::Declare => m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy)))),
+        Act::Deliveries => {
+            if let Some(inc) = m.focused_incident() {
+                m.overlay = Some(Overlay::Deliveries {
+                    incident: inc.id,
+                    selected: 0,
+                });
+            }
+        }
         Act::Review => {
             if let Some(inc) = m.focused_incident() {
                 let id = inc.id;
@@ -649,6 +657,31 @@ fn try_submit(
     Ok(vec![Effect::Submit(cmd)])
 }
 
+/// `t` in the deliveries list: asks the server to try the selected one again.
+fn retry_delivery(m: &mut Model, incident: Uuid, selected: usize) -> Vec<Effect> {
+    let Some(d) = m.incident(&incident).and_then(|i| {
+        super::view::delivery_rows(i)
+            .get(selected)
+            .map(|d| (*d).clone())
+    }) else {
+        return vec![];
+    };
+    if !d.failing() {
+        set_error(m, format!("{} was delivered; nothing to retry", d.label));
+        return vec![];
+    }
+    match try_submit(m, Some(incident), Action::RetryDelivery { delivery: d.id }) {
+        Ok(fx) => {
+            set_info(m, format!("retry of {} sent", d.label));
+            fx
+        }
+        Err(r) => {
+            set_error(m, r.text.clone());
+            vec![]
+        }
+    }
+}
+
 /// One-key actions on the focused incident: errors go to the message line.
 /// The triage queue's two keys act on its head, the oldest alert group
 /// waiting (runbook 002 §4.2: verify, then declare or dismiss).
@@ -830,6 +863,24 @@ fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 _ => scroll,
             };
             m.overlay = Some(Overlay::Help { scroll });
+            vec![]
+        }
+        Overlay::Deliveries { incident, selected } => {
+            let rows = m
+                .incident(&incident)
+                .map_or(0, |i| super::view::delivery_rows(i).len());
+            let selected = match m.keymap.lookup(&[Context::Deliveries, Context::Global], &k) {
+                Some(Act::Quit) => return quit(m),
+                Some(Act::Back) => return vec![],
+                Some(Act::Down) => step(selected, 1, rows),
+                Some(Act::Up) => step(selected, -1, rows),
+                Some(Act::RetryDelivery) => {
+                    m.overlay = Some(Overlay::Deliveries { incident, selected });
+                    return retry_delivery(m, incident, selected);
+                }
+                _ => selected,
+            };
+            m.overlay = Some(Overlay::Deliveries { incident, selected });
             vec![]
         }
         Overlay::Entry { row } => {

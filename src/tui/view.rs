@@ -7,10 +7,12 @@
 //! `sanitize_line` again here, whatever the server already did.
 
 mod board;
+mod deliveries;
 mod overlay;
 mod review;
 mod war_room;
 
+pub use deliveries::delivery_rows;
 pub use overlay::{HelpLine, help_lines};
 
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
@@ -44,6 +46,9 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
     match &m.overlay {
         Some(Overlay::Help { scroll }) => overlay::help(m, theme, f, bands.body, *scroll),
         Some(Overlay::Entry { row }) => overlay::entry(m, theme, f, bands.body, *row),
+        Some(Overlay::Deliveries { incident, selected }) => {
+            deliveries::render(m, theme, f, bands.body, *incident, *selected)
+        }
         Some(Overlay::Form(form)) => overlay::form(m, theme, f, bands.body, form),
         Some(Overlay::Confirm(c)) => overlay::confirm(theme, f, bands.body, c),
         Some(Overlay::Prompt(p)) => overlay::prompt(m, theme, f, area, p),

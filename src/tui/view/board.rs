@@ -161,8 +161,21 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
                 col(&sev_label, sw),
                 base.fg(theme.severity(rank)).add_modifier(Modifier::BOLD),
             ),
-            Span::styled(col(&(alerts_marker(inc) + &clean(&inc.title)), tw), base),
         ];
+        // A failing notification is a badge before the title: ✉✗ and a count.
+        let title = alerts_marker(inc) + &clean(&inc.title);
+        let failing = inc.failing_deliveries();
+        if failing > 0 && tw > 8 {
+            let badge = format!("✉✗{failing} ");
+            let bw = width(&badge);
+            spans.push(Span::styled(
+                badge,
+                base.fg(theme.timer_breached).add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::styled(col(&title, tw - bw), base));
+        } else {
+            spans.push(Span::styled(col(&title, tw), base));
+        }
         let status = if inc.resolved.is_some() {
             "RESOLVED".to_string()
         } else {
