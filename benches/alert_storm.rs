@@ -146,6 +146,7 @@ fn main() -> anyhow::Result<()> {
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 let mut failed = 0u64;
+                let mut why = std::collections::BTreeMap::<String, u64>::new();
                 let mut i = s;
                 while i < total {
                     let due = start + Duration::from_secs_f64(gap * i as f64);
@@ -160,19 +161,35 @@ fn main() -> anyhow::Result<()> {
                         .await;
                     match r {
                         Ok(r) if r.status().is_success() => lat.push(t.elapsed().as_secs_f64() * 1000.0),
-                        _ => failed += 1,
+                        Ok(r) => {
+                            failed += 1;
+                            let status = r.status();
+                            let body = r.text().await.unwrap_or_default();
+                            *why.entry(format!("{status} {}", body.chars().take(120).collect::<String>())).or_default() += 1;
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            *why.entry(format!("transport: {e}")).or_default() += 1;
+                        }
                     }
                     i += senders;
                 }
-                (lat, failed)
+                (lat, failed, why)
             }));
         }
         let mut all = Vec::new();
         let mut failed = 0;
+        let mut why = std::collections::BTreeMap::<String, u64>::new();
         for t in tasks {
-            let (lat, f) = t.await?;
+            let (lat, f, w) = t.await?;
             all.extend(lat);
             failed += f;
+            for (k, v) in w {
+                *why.entry(k).or_default() += v;
+            }
+        }
+        for (k, v) in &why {
+            eprintln!("failed ×{v}: {k}");
         }
         let took = start.elapsed();
         stop.store(true, std::sync::atomic::Ordering::Relaxed);

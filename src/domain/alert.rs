@@ -328,9 +328,43 @@ fn normalized(batch: &AlertBatch) -> AlertBatch {
 /// state gives the same id (a retry is stored once), only the server can
 /// compute it, and a payload that comes again after the group changed (an
 /// Events v2 trigger after a resolve) is a new command.
-pub fn command_id(ids: &SystemIds, batch: &AlertBatch, group: Option<&AlertGroup>) -> Uuid {
-    let content = serde_json::to_vec(&(batch, group)).unwrap_or_default();
-    ids.derive("ingest", &[batch.key().as_bytes(), &content])
+///
+/// The group's state enters as (target, generation, changes): `changes` only
+/// grows, so that triple never repeats, and it is cheap to hash under the
+/// decision lock (the payload's own digest is taken before, see [`Prepared`]).
+pub fn command_id(ids: &SystemIds, prepared: &Prepared, group: Option<&AlertGroup>) -> Uuid {
+    let (target, generation, changes) =
+        group.map_or((Uuid::nil(), 0, 0), |g| (g.target, g.generation, g.changes));
+    ids.derive(
+        "ingest",
+        &[
+            prepared.key.as_bytes(),
+            &prepared.digest,
+            target.as_bytes(),
+            &generation.to_be_bytes(),
+            &changes.to_be_bytes(),
+        ],
+    )
+}
+
+/// A payload made ready for deciding: keys sanitised, its group key, and the
+/// SHA-256 of its content. All of it is work on the payload alone, done
+/// before the decision lock is taken.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub batch: AlertBatch,
+    pub key: String,
+    pub digest: [u8; 32],
+}
+
+impl Prepared {
+    pub fn new(batch: &AlertBatch) -> Prepared {
+        use sha2::Digest;
+        let batch = normalized(batch);
+        let key = batch.key();
+        let digest = sha2::Sha256::digest(serde_json::to_vec(&batch).unwrap_or_default()).into();
+        Prepared { batch, key, digest }
+    }
 }
 
 /// The key the projection files `batch`'s group under.
@@ -338,10 +372,9 @@ pub fn group_key(batch: &AlertBatch) -> String {
     format!("{}:{}", batch.source.as_str(), sanitize_line(&batch.group))
 }
 
-/// The id [`decide_alerts`] would store `batch` under, against `world`.
-pub fn batch_id(world: &World, ids: &SystemIds, batch: &AlertBatch) -> Uuid {
-    let batch = normalized(batch);
-    command_id(ids, &batch, world.alerts.groups.get(&batch.key()))
+/// The id [`decide_prepared`] would store the payload under, against `world`.
+pub fn batch_id(world: &World, ids: &SystemIds, prepared: &Prepared) -> Uuid {
+    command_id(ids, prepared, world.alerts.groups.get(&prepared.key))
 }
 
 /// Whether the group's target still takes alerts: an open incident, a pending triage item.
@@ -366,8 +399,20 @@ pub fn decide_alerts(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Vec<Event> {
-    let batch = &normalized(batch);
-    let key = batch.key();
+    decide_prepared(world, policy, ids, &Prepared::new(batch), actor, now)
+}
+
+/// [`decide_alerts`] for a payload [`Prepared`] beforehand (the server's path).
+pub fn decide_prepared(
+    world: &World,
+    policy: &Policy,
+    ids: &SystemIds,
+    prepared: &Prepared,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let batch = &prepared.batch;
+    let key = prepared.key.clone();
     let group = world.alerts.groups.get(&key);
     let firing_now = group.map(|g| &g.firing);
     let is_new = |a: &Alert| match firing_now.and_then(|f| f.get(&a.fingerprint)) {
@@ -397,7 +442,7 @@ pub fn decide_alerts(
         .filter(|a| !a.firing && firing_now.is_some_and(|f| f.contains_key(&a.fingerprint)))
         .collect();
 
-    let cmd = command_id(ids, batch, group);
+    let cmd = command_id(ids, prepared, group);
     let mut out = Vec::new();
     let mut push = |incident: Uuid, body: EventBody| {
         let id = if out.is_empty() {

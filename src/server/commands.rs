@@ -84,21 +84,20 @@ pub async fn submit_alerts(
     batch: &AlertBatch,
     actor: &str,
 ) -> Result<Submitted, ApiError> {
-    let digest: String = Sha256::digest(serde_json::to_vec(batch).unwrap_or_default())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    // Outside the decision lock: sanitising, hashing the payload.
+    let prepared = alert::Prepared::new(batch);
+    let digest: String = prepared.digest.iter().map(|b| format!("{b:02x}")).collect();
     run(
         state,
-        |world| alert::batch_id(world, state.system_ids(), batch),
+        |world| alert::batch_id(world, state.system_ids(), &prepared),
         digest,
         actor,
         |world, now| {
-            Ok(alert::decide_alerts(
+            Ok(alert::decide_prepared(
                 world,
                 &state.policy,
                 state.system_ids(),
-                batch,
+                &prepared,
                 actor,
                 now,
             ))

@@ -246,6 +246,12 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
                 true,
             )],
         ),
+        // The triage queue (`incident` is `TRI-n` or the item's id).
+        (
+            "declare_triaged",
+            vec![("severity", optional_string(), false)],
+        ),
+        ("dismiss_triaged", vec![("reason", free(), false)]),
     ]
 }
 
