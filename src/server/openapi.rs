@@ -234,11 +234,6 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
         ),
         ("complete_review", vec![("summary", free(), false)]),
         (
-            "declare_triaged",
-            vec![("severity", optional_string(), false)],
-        ),
-        ("dismiss_triaged", vec![("reason", free(), false)]),
-        (
             "retry_delivery",
             vec![(
                 "delivery",
