@@ -110,8 +110,10 @@ fn acknowledging_and_resolving_in_the_tui_sends_the_events_v2_actions() {
     );
     // The outcome shows on the timeline in the TUI.
     t.wait_for("→ PagerDuty (pager) ✓ resolve");
+    // q back to the board, q asks, y quits.
     t.keys("q");
     t.keys("q");
+    t.keys("y");
     assert_eq!(t.wait_exit(), 0);
     server.kill().unwrap();
     server.wait().unwrap();
