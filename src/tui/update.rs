@@ -2,11 +2,11 @@
 //! pure (no I/O, no clock: time arrives as `Msg::Tick`), so each key can be
 //! unit-tested as "key in, command or state out".
 //!
-//! By concern: [`keys`] (screen keys, quitting), [`overlays`] (help, prompts,
-//! questions), [`forms`] (dialogs and the composer), [`navigation`] (screens,
-//! cursors, search), [`commands`] (local checks, then `send`: the one place a
-//! submission's outcome becomes a message), [`sync`] (the sync task's
-//! reports, attention), [`mouse`] (clicks, wheel, paste).
+//! By concern: `keys` (screen keys, quitting), `overlays` (help, prompts,
+//! questions), `forms` (dialogs and the composer), `navigation` (screens,
+//! cursors, search), `commands` (local checks, then `send`: the one place a
+//! submission's outcome becomes a message), `sync` (the sync task's
+//! reports, attention), `mouse` (clicks, wheel, paste).
 
 mod commands;
 mod forms;
