@@ -11,7 +11,7 @@ use super::keymap::Keymap;
 use super::msg::LinkState;
 use crate::client::Replica;
 use crate::domain::clocks::{board_rank, clocks};
-use crate::domain::command::Access;
+use crate::domain::command::{Access, Action};
 use crate::domain::event::{EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
 use crate::domain::{Command, Policy};
@@ -297,7 +297,11 @@ impl Prompt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OnYes {
     Quit,
-    Submit(Box<Command>),
+    /// Send `action` on `incident` (through the same checks as any command).
+    Submit {
+        incident: Option<Uuid>,
+        action: Box<Action>,
+    },
     /// Close the dialog, dropping what was typed in it.
     Discard,
 }
@@ -608,7 +612,8 @@ impl Model {
         let mut add = |p: &str| {
             let p = crate::domain::sanitize::sanitize_line(p);
             let p = p.trim();
-            if !p.is_empty() && p != "scheduler" && !out.iter().any(|o| o == p) {
+            if !p.is_empty() && p != crate::domain::escalation::ACTOR && !out.iter().any(|o| o == p)
+            {
                 out.push(p.to_string());
             }
         };

@@ -344,9 +344,7 @@ pub(super) fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
             vec![]
         }
         Parsed::Open(id) => {
-            if let Ok(id) = Uuid::parse_str(&id) {
-                open_room(m, id);
-            }
+            open_room(m, id);
             vec![]
         }
         Parsed::Filter(f) => {
@@ -355,9 +353,6 @@ pub(super) fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
             }
             vec![]
         }
-        Parsed::Command { incident, action } => {
-            let incident = incident.and_then(|s| Uuid::parse_str(&s).ok());
-            send(m, incident, action)
-        }
+        Parsed::Command { incident, action } => send(m, incident, action),
     }
 }

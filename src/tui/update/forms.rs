@@ -6,7 +6,7 @@ use super::commands::{send_saying, sent_text, try_submit};
 use super::keys::global_key;
 use super::navigation::clamp_all;
 use super::set_info;
-use crate::domain::command::{Action, Command};
+use crate::domain::command::Action;
 use crate::domain::event::{Channel, NoteKind, Status};
 use crate::domain::flowchart;
 use crate::domain::flowchart::Outcome;
@@ -251,12 +251,6 @@ pub(super) fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
             .collect();
         if !open.is_empty() {
             let hints: Vec<String> = open.iter().map(|n| format!("[{n}?]")).collect();
-            let cmd = Command {
-                id: m.peek_command_id(),
-                incident: f.incident.map(|i| i.to_string()),
-                action: action.clone(),
-                occurred_at: None,
-            };
             let set_here = open
                 .iter()
                 .any(|n| matches!(n.as_str(), "impact" | "services" | "customers" | "bridge"));
@@ -274,7 +268,10 @@ pub(super) fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
             m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Post with unfilled fields?".into(),
                 lines,
-                on_yes: OnYes::Submit(Box::new(cmd)),
+                on_yes: OnYes::Submit {
+                    incident: f.incident,
+                    action: Box::new(action),
+                },
                 back: Some(f),
             })));
             return vec![];
@@ -291,15 +288,6 @@ pub(super) fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
             let Action::Resolve { summary, .. } = action else {
                 return vec![];
             };
-            let cmd = Command {
-                id: m.peek_command_id(),
-                incident: f.incident.map(|i| i.to_string()),
-                action: Action::Resolve {
-                    summary,
-                    force: true,
-                },
-                occurred_at: None,
-            };
             m.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Resolve before the stability window?".into(),
                 lines: vec![
@@ -307,7 +295,13 @@ pub(super) fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
                     String::new(),
                     "Resolve anyway (recorded as forced)? (y/n)".into(),
                 ],
-                on_yes: OnYes::Submit(Box::new(cmd)),
+                on_yes: OnYes::Submit {
+                    incident: f.incident,
+                    action: Box::new(Action::Resolve {
+                        summary,
+                        force: true,
+                    }),
+                },
                 back: Some(f),
             })));
             vec![]

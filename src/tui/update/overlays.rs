@@ -11,7 +11,6 @@ use crate::tui::keymap::{Act, Context};
 use crate::tui::model::{Model, OnYes, Overlay, Prompt, PromptKind, Screen, new_editor};
 use crate::tui::msg::Effect;
 use crossterm::event::{KeyCode, KeyEvent};
-use uuid::Uuid;
 
 pub(super) fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     let Some(overlay) = m.overlay.take() else {
@@ -64,13 +63,7 @@ pub(super) fn overlay_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             Some(Act::Yes) => match c.on_yes {
                 OnYes::Quit => vec![Effect::Quit],
                 OnYes::Discard => vec![],
-                OnYes::Submit(cmd) => {
-                    let incident = cmd
-                        .incident
-                        .as_deref()
-                        .and_then(|s| Uuid::parse_str(s).ok());
-                    send(m, incident, cmd.action)
-                }
+                OnYes::Submit { incident, action } => send(m, incident, *action),
             },
             Some(Act::No) => {
                 if let Some(form) = c.back {
