@@ -211,14 +211,15 @@ fn check(spec: &str) -> Output {
     let ingest = &p.ingest;
     let _ = writeln!(
         o,
-        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}",
+        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}; more severe alert: {:?}",
         ingest.rules.len(),
         if ingest.declare.is_empty() {
             "none (every alert is a triage item)".to_string()
         } else {
             ingest.declare.join(", ")
         },
-        ingest.on_clear
+        ingest.on_clear,
+        ingest.on_more_severe
     );
     let n = &p.notify;
     if n.is_empty() && n.directory.is_empty() {
