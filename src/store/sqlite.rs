@@ -16,7 +16,9 @@
 //! the writer writes.
 
 use super::migrations;
-use super::{Appended, CommitHook, EventStore, StoreError, StoredEvent, Ticket, TokenRecord};
+use super::{
+    Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket, TokenRecord, TokenStore,
+};
 use crate::domain::command::Access;
 use crate::domain::event::{Event, Recorded};
 use chrono::{DateTime, Utc};
@@ -49,7 +51,7 @@ enum Msg {
 /// See the module docs.
 pub struct SqliteStore {
     path: PathBuf,
-    /// Held until [`EventStore::close`] (see [`SqliteStore::open_exclusive`]).
+    /// Held until [`EventLog::close`] (see [`SqliteStore::open_exclusive`]).
     server_lock: Mutex<Option<std::fs::File>>,
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -269,7 +271,7 @@ fn to_token(
 
 const TOKEN_COLUMNS: &str = "SELECT name, role, hash, created_at, revoked FROM tokens";
 
-impl EventStore for SqliteStore {
+impl EventLog for SqliteStore {
     fn enqueue_digested(
         &self,
         command: Uuid,
@@ -411,6 +413,29 @@ impl EventStore for SqliteStore {
         })
     }
 
+    fn close(&self) {
+        let _ = self.send(Msg::Close);
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle {
+            // Never join from the writer itself (the commit hook may drop the
+            // last handle to whatever owns this store).
+            if h.thread().id() == std::thread::current().id() {
+                return;
+            }
+            if h.join().is_err() {
+                tracing::error!("the store writer thread panicked");
+            }
+        }
+        // Nothing more will be written: another server may take the file now.
+        self.server_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+}
+
+impl TokenStore for SqliteStore {
     fn create_token(
         &self,
         name: &str,
@@ -491,27 +516,6 @@ impl EventStore for SqliteStore {
             )?;
             Ok(n > 0)
         })
-    }
-
-    fn close(&self) {
-        let _ = self.send(Msg::Close);
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(h) = handle {
-            // Never join from the writer itself (the commit hook may drop the
-            // last handle to whatever owns this store).
-            if h.thread().id() == std::thread::current().id() {
-                return;
-            }
-            if h.join().is_err() {
-                tracing::error!("the store writer thread panicked");
-            }
-        }
-        // Nothing more will be written: another server may take the file now.
-        self.server_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
     }
 }
 
