@@ -361,6 +361,16 @@ fn text(loaded: &Loaded) -> String {
             cadence(&s.updates.customer)
         );
         let _ = writeln!(o, "      post-incident review: {}", review(s));
+        if !s.warroom_defaults.is_empty() {
+            let _ = writeln!(
+                o,
+                "      warroom defaults (not in the runbook): {}",
+                s.warroom_defaults.join(", ")
+            );
+        }
+        for (clock, note) in &s.notes {
+            let _ = writeln!(o, "      note on {clock}: {note}");
+        }
     }
 
     let _ = writeln!(o, "\nRoles");
