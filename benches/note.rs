@@ -24,7 +24,7 @@ use uuid::Uuid;
 use warroom::domain::command::Access;
 use warroom::domain::event::{Event, EventBody, NoteKind};
 use warroom::server::{self, ServerConfig};
-use warroom::store::{EventStore, SqliteStore};
+use warroom::store::{EventLog, SqliteStore};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

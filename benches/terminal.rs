@@ -24,7 +24,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use warroom::domain::{Action, Command, NoteKind, Policy, World, decide};
-use warroom::store::{EventStore, SqliteStore};
+use warroom::store::{EventLog, SqliteStore};
 
 /// Writes `incidents` declared incidents, and `notes` notes on the first one, straight into a store.
 fn seed(db: &Path, incidents: usize, notes: usize) {

@@ -28,7 +28,7 @@ pub mod streams;
 
 use crate::domain::command::Access;
 use crate::domain::policy::Policy;
-use crate::store::{EventStore, SqliteStore};
+use crate::store::{EventLog, SqliteStore, Store, TokenStore};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -186,9 +186,14 @@ impl RunningServer {
         self.state.streams.total()
     }
 
-    /// The store the server writes to (for tests and tools in the same process).
-    pub fn store(&self) -> Arc<dyn EventStore> {
+    /// The log the server writes to (for tests and tools in the same process).
+    pub fn store(&self) -> Arc<dyn EventLog> {
         self.state.store.clone()
+    }
+
+    /// The tokens the server authenticates against.
+    pub fn token_store(&self) -> Arc<dyn TokenStore> {
+        self.state.token_store.clone()
     }
 
     /// Ends live streams (each gets `event: shutdown`), stops accepting,
@@ -262,19 +267,16 @@ impl Drop for RunningServer {
 /// Opens the store, folds the log into memory, binds, and starts serving.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let db = config.db.clone();
-    let store: Arc<dyn EventStore> = Arc::new(
+    let store = Arc::new(
         tokio::task::spawn_blocking(move || SqliteStore::open_exclusive(&db))
             .await?
             .with_context(|| format!("opening the database {}", config.db.display()))?,
     );
-    start_with_store(config, store).await
+    start_with_store(config, Store::of(store)).await
 }
 
 /// Like [`start`], on a store the caller opened.
-pub async fn start_with_store(
-    config: ServerConfig,
-    store: Arc<dyn EventStore>,
-) -> anyhow::Result<RunningServer> {
+pub async fn start_with_store(config: ServerConfig, store: Store) -> anyhow::Result<RunningServer> {
     // Before binding: every connection is a descriptor, and the common 1,024
     // soft limit is far below what a server is allowed (the hard limit).
     let open_files = listen::raise_open_file_limit();
@@ -300,10 +302,10 @@ pub async fn start_with_store(
                 .parent()
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("."));
-            let (store, name, role) = (store.clone(), name.clone(), *role);
+            let (tokens, name, role) = (store.tokens.clone(), name.clone(), *role);
             Some(
                 tokio::task::spawn_blocking(move || {
-                    auth::bootstrap_local_token(&*store, &dir, &name, role)
+                    auth::bootstrap_local_token(&*tokens, &dir, &name, role)
                 })
                 .await??,
             )

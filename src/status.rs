@@ -26,7 +26,7 @@ pub mod v2;
 
 use crate::domain::policy::Policy;
 use crate::server::state::{AppState, Live};
-use crate::store::{EventStore, StoredEvent};
+use crate::store::{EventLog, StoredEvent};
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use base64::Engine;
@@ -259,7 +259,7 @@ fn is_stale(snap: &Snapshot) -> bool {
 }
 
 /// Reads the log after the projection's seq until the end, folding it in.
-async fn catch_up(svc: &Arc<StatusService>, store: &Arc<dyn EventStore>) -> Vec<Change> {
+async fn catch_up(svc: &Arc<StatusService>, store: &Arc<dyn EventLog>) -> Vec<Change> {
     let mut changes = Vec::new();
     loop {
         let after = svc.projection.read().unwrap_or_else(|p| p.into_inner()).seq;
@@ -283,7 +283,7 @@ async fn catch_up(svc: &Arc<StatusService>, store: &Arc<dyn EventStore>) -> Vec<
 /// Keeps the projection and the snapshot current until shutdown.
 async fn follow(
     svc: Arc<StatusService>,
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn EventLog>,
     mut rx: broadcast::Receiver<Live>,
 ) {
     catch_up(&svc, &store).await;
@@ -295,14 +295,14 @@ async fn follow(
         let mut lagged = false;
         let mut done = false;
         match rx.recv().await {
-            Ok(Live::Event(ev)) => batch.push(ev),
+            Ok(Live::Event(ev)) => batch.push(ev.event.clone()),
             Ok(Live::Shutdown) | Err(broadcast::error::RecvError::Closed) => break,
             Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
         }
         // Fold everything already waiting before rendering once.
         loop {
             match rx.try_recv() {
-                Ok(Live::Event(ev)) => batch.push(ev),
+                Ok(Live::Event(ev)) => batch.push(ev.event.clone()),
                 Ok(Live::Shutdown) | Err(broadcast::error::TryRecvError::Closed) => {
                     done = true;
                     break;

@@ -1,13 +1,17 @@
-//! The event store: the append-only log every incident is folded from, plus
-//! the API tokens.
+//! The store, in two halves: the append-only log every incident is folded
+//! from ([`EventLog`]), and the credentials ([`TokenStore`]: API tokens, keys).
 //!
-//! [`EventStore`] is the contract the server relies on; [`sqlite::SqliteStore`]
-//! is the embedded implementation (WAL, `synchronous=FULL`, group commit).
+//! They are separate contracts because their users are: the command pipeline,
+//! the live stream and the status page only need the log; authentication only
+//! needs the tokens. A test double or another backend implements just the half
+//! it is about. [`sqlite::SqliteStore`] is the embedded implementation of both
+//! (WAL, `synchronous=FULL`, group commit); [`Store`] carries both halves of
+//! one database to the server.
 //!
 //! Why appends are *queued* rather than called: the server decides a command
 //! under a lock that also fixes the order of appends, but it must not hold that
 //! lock across an fsync, or every command would pay for its own fsync and
-//! throughput would collapse to the disk's sync rate. So [`EventStore::enqueue`]
+//! throughput would collapse to the disk's sync rate. So [`EventLog::enqueue`]
 //! only puts the batch in line (cheap, never blocks on I/O) and returns a
 //! [`Ticket`]; the writer commits everything that is waiting in one
 //! transaction and answers every ticket after the fsync. An answered ticket
@@ -18,10 +22,9 @@ pub mod sqlite;
 
 use crate::domain::command::Access;
 use crate::domain::event::{Event, Recorded};
-use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -36,8 +39,6 @@ pub struct StoredEvent {
     pub recorded: Recorded,
     /// `serde_json` text of [`Self::recorded`].
     pub json: Arc<str>,
-    /// The Server-Sent-Events frame, built on first use and then shared.
-    frame: OnceLock<Bytes>,
 }
 
 impl StoredEvent {
@@ -46,27 +47,11 @@ impl StoredEvent {
             command,
             recorded,
             json,
-            frame: OnceLock::new(),
         }
     }
 
     pub fn seq(&self) -> u64 {
         self.recorded.seq
-    }
-
-    /// `id: SEQ / event: event / data: JSON` — built once, then every
-    /// subscriber sends the same bytes (a reference-count bump, not a copy).
-    pub fn sse_frame(&self) -> Bytes {
-        self.frame
-            .get_or_init(|| {
-                Bytes::from(format!(
-                    "id: {}\nevent: {}\ndata: {}\n\n",
-                    self.recorded.seq,
-                    crate::protocol::sse::EVENT,
-                    self.json
-                ))
-            })
-            .clone()
     }
 }
 
@@ -121,7 +106,7 @@ pub struct TokenRecord {
 }
 
 /// A registered SSH public key: whoever proves they hold its private half
-/// logs in to the SSH seat as `name`, with `role` — the same names and roles
+/// signs in to the SSH seat as `name`, with `role` — the same names and roles
 /// as tokens, so the key's name is the actor of every event its sessions write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRecord {
@@ -136,9 +121,9 @@ pub struct KeyRecord {
     pub revoked: bool,
 }
 
-/// The log and the tokens. Reads are blocking calls (run them on a blocking
-/// thread from async code); appends go through [`EventStore::enqueue`].
-pub trait EventStore: Send + Sync + 'static {
+/// The event log. Reads are blocking calls (run them on a blocking thread
+/// from async code); appends go through [`EventLog::enqueue`].
+pub trait EventLog: Send + Sync + 'static {
     /// Queues one command's events for the next group commit. Idempotent: when
     /// the command id (or every event id) is already stored, the ticket answers
     /// with the stored events and `duplicate: true`, and nothing is written.
@@ -147,9 +132,9 @@ pub trait EventStore: Send + Sync + 'static {
         self.enqueue_digested(command, None, events)
     }
 
-    /// [`EventStore::enqueue`], also storing (in the same transaction) the
+    /// [`EventLog::enqueue`], also storing (in the same transaction) the
     /// digest of the request the command id was first used for, so a later
-    /// reuse of the id can be compared with it ([`EventStore::command_digest`]).
+    /// reuse of the id can be compared with it ([`EventLog::command_digest`]).
     fn enqueue_digested(&self, command: Uuid, digest: Option<String>, events: Vec<Event>)
     -> Ticket;
 
@@ -185,6 +170,25 @@ pub trait EventStore: Send + Sync + 'static {
     /// The highest seq committed (0 for an empty log).
     fn latest_seq(&self) -> Result<u64, StoreError>;
 
+    /// Stores a checkpoint of the read model as of `seq` (whose event has
+    /// id `event_id`), replacing older ones. The default keeps none.
+    fn save_checkpoint(&self, seq: u64, event_id: Uuid, data: &[u8]) -> Result<(), StoreError> {
+        let _ = (seq, event_id, data);
+        Ok(())
+    }
+
+    /// The newest checkpoint, if any: `(seq, event id, data)`.
+    fn load_checkpoint(&self) -> Result<Option<(u64, Uuid, Vec<u8>)>, StoreError> {
+        Ok(None)
+    }
+
+    /// Commits what is queued and stops the writer; later appends fail with [`StoreError::Closed`].
+    fn close(&self);
+}
+
+/// The credentials: API tokens (and the keys kept beside them). Blocking
+/// calls, like the log's reads.
+pub trait TokenStore: Send + Sync + 'static {
     /// Stores a new token; [`StoreError::NameTaken`] when the name exists (revoked or not).
     fn create_token(&self, name: &str, role: Access, hash: &str)
     -> Result<TokenRecord, StoreError>;
@@ -206,54 +210,51 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Registers an SSH key; [`StoreError::NameTaken`] when a key of that name
     /// exists (revoked or not), [`StoreError::KeyTaken`] when the key itself is
-    /// already registered under another name. The default store keeps no keys.
+    /// already registered under another name.
     fn create_key(
         &self,
         name: &str,
         role: Access,
         fingerprint: &str,
         public_key: &str,
-    ) -> Result<KeyRecord, StoreError> {
-        let _ = (name, role, fingerprint, public_key);
-        Err(StoreError::Corrupt("this store keeps no SSH keys".into()))
-    }
+    ) -> Result<KeyRecord, StoreError>;
 
-    /// The key with this fingerprint, revoked or not.
-    fn key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let _ = fingerprint;
-        Ok(None)
-    }
+    /// The SSH key with this fingerprint, revoked or not.
+    fn key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<KeyRecord>, StoreError>;
 
     /// Every SSH key, oldest first.
-    fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        Ok(Vec::new())
-    }
+    fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
 
     /// Revokes an SSH key by name; false when there is no live key of that name.
-    fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
-        let _ = name;
-        Ok(false)
-    }
+    fn revoke_key(&self, name: &str) -> Result<bool, StoreError>;
+}
 
-    /// Stores a checkpoint of the read model as of `seq` (whose event has
-    /// id `event_id`), replacing older ones. The default keeps none.
-    fn save_checkpoint(&self, seq: u64, event_id: Uuid, data: &[u8]) -> Result<(), StoreError> {
-        let _ = (seq, event_id, data);
-        Ok(())
-    }
+/// Both halves of one database, as the server is given them.
+#[derive(Clone)]
+pub struct Store {
+    pub log: Arc<dyn EventLog>,
+    pub tokens: Arc<dyn TokenStore>,
+}
 
-    /// The newest checkpoint, if any: `(seq, event id, data)`.
-    fn load_checkpoint(&self) -> Result<Option<(u64, Uuid, Vec<u8>)>, StoreError> {
-        Ok(None)
+impl Store {
+    /// One value that is both halves (a real database, or a test double of both).
+    pub fn of<S: EventLog + TokenStore>(store: Arc<S>) -> Store {
+        Store {
+            log: store.clone(),
+            tokens: store,
+        }
     }
+}
 
-    /// Commits what is queued and stops the writer; later appends fail with [`StoreError::Closed`].
-    fn close(&self);
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
 }
 
 /// Appends and waits until durable.
 pub async fn append(
-    store: &dyn EventStore,
+    store: &dyn EventLog,
     command: Uuid,
     events: Vec<Event>,
 ) -> Result<Appended, StoreError> {

@@ -14,17 +14,16 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 use warroom::domain::command::Access;
 use warroom::domain::event::Event;
-use warroom::store::{
-    CommitHook, EventStore, SqliteStore, StoreError, StoredEvent, Ticket, TokenRecord,
-};
+use warroom::store::{CommitHook, EventLog, SqliteStore, Store, StoreError, StoredEvent, Ticket};
 
-/// The real SQLite store, whose next append can be made to fail like a full disk.
+/// The real SQLite log, whose next append can be made to fail like a full
+/// disk. Only the log: the tokens are the real store's, untouched.
 struct Flaky {
-    inner: SqliteStore,
+    inner: Arc<SqliteStore>,
     fail_next: AtomicBool,
 }
 
-impl EventStore for Flaky {
+impl EventLog for Flaky {
     fn enqueue_digested(
         &self,
         command: Uuid,
@@ -69,29 +68,6 @@ impl EventStore for Flaky {
     fn latest_seq(&self) -> Result<u64, StoreError> {
         self.inner.latest_seq()
     }
-    fn create_token(
-        &self,
-        name: &str,
-        role: Access,
-        hash: &str,
-    ) -> Result<TokenRecord, StoreError> {
-        self.inner.create_token(name, role, hash)
-    }
-    fn put_token(&self, name: &str, role: Access, hash: &str) -> Result<TokenRecord, StoreError> {
-        self.inner.put_token(name, role, hash)
-    }
-    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        self.inner.token_by_hash(hash)
-    }
-    fn token_by_name(&self, name: &str) -> Result<Option<TokenRecord>, StoreError> {
-        self.inner.token_by_name(name)
-    }
-    fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        self.inner.list_tokens()
-    }
-    fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
-        self.inner.revoke_token(name)
-    }
     fn close(&self) {
         self.inner.close()
     }
@@ -100,17 +76,24 @@ impl EventStore for Flaky {
 #[tokio::test]
 async fn a_failed_commit_is_a_503_stores_nothing_and_the_retry_succeeds() {
     let dir = tempfile::tempdir().unwrap();
+    let sqlite = Arc::new(SqliteStore::open(dir.path().join("w.db")).unwrap());
     let store = Arc::new(Flaky {
-        inner: SqliteStore::open(dir.path().join("w.db")).unwrap(),
+        inner: sqlite.clone(),
         fail_next: AtomicBool::new(false),
     });
     let mut config = warroom::server::ServerConfig::new(dir.path().join("w.db"), "127.0.0.1:0");
     config.policy = policy(false);
     config.rate_limit = None;
     config.bootstrap_token = Some(("admin".into(), Access::Admin));
-    let server = warroom::server::start_with_store(config, store.clone())
-        .await
-        .unwrap();
+    let server = warroom::server::start_with_store(
+        config,
+        Store {
+            log: store.clone(),
+            tokens: sqlite,
+        },
+    )
+    .await
+    .unwrap();
     let srv = Srv {
         url: server.url(),
         admin: server.local_token().unwrap().to_string(),

@@ -12,7 +12,7 @@ use server_support::{Srv, cmd_with_id, policy, start, start_in};
 use std::time::Duration;
 use uuid::Uuid;
 use warroom::domain::ids::is_system_id;
-use warroom::store::EventStore;
+use warroom::store::EventLog;
 
 async fn fast(dir: Option<tempfile::TempDir>) -> Srv {
     let tweak = |c: &mut warroom::server::ServerConfig| c.policy = policy(true);
@@ -323,7 +323,7 @@ async fn a_token_revoked_behind_the_servers_back_loses_its_stream_too() {
             .event,
         "heartbeat"
     );
-    let store = srv.server.as_ref().unwrap().store();
+    let store = srv.server.as_ref().unwrap().token_store();
     assert!(store.revoke_token("bob").unwrap());
     let f = bobs.next_within(Duration::from_secs(3)).await.unwrap();
     assert_eq!(f.event, "revoked", "{f:?}");

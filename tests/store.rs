@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 use warroom::domain::command::Access;
 use warroom::domain::event::{Event, EventBody, NoteKind};
-use warroom::store::{EventStore, SqliteStore, StoreError, append, hash_token};
+use warroom::store::{EventLog, SqliteStore, StoreError, TokenStore, append, hash_token};
 
 fn note(incident: Uuid, id: Uuid, text: &str) -> Event {
     Event {
@@ -78,7 +78,7 @@ async fn appends_get_gap_free_seqs_and_repeats_are_stored_once() {
     for ev in &page {
         let back: warroom::domain::Recorded = serde_json::from_str(&ev.json).unwrap();
         assert_eq!(back, ev.recorded);
-        let frame = String::from_utf8(ev.sse_frame().to_vec()).unwrap();
+        let frame = String::from_utf8(warroom::server::stream::event_frame(ev).to_vec()).unwrap();
         assert!(frame.starts_with(&format!("id: {}\nevent: event\ndata: {{", ev.seq())));
         assert!(frame.ends_with("}\n\n"));
     }

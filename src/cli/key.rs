@@ -8,7 +8,7 @@ use super::{KeyCmd, SshCmd};
 use crate::domain::command::Access;
 use crate::server::auth::validate_token_name;
 use crate::ssh::{hostkey, keys};
-use crate::store::{EventStore, StoreError};
+use crate::store::{StoreError, TokenStore};
 use anyhow::Context as _;
 use std::io::Read as _;
 

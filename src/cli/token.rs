@@ -5,7 +5,7 @@
 use super::TokenCmd;
 use crate::domain::command::Access;
 use crate::server::auth::validate_token_name;
-use crate::store::{EventStore, SqliteStore, StoreError, hash_token, new_secret};
+use crate::store::{SqliteStore, StoreError, TokenStore, hash_token, new_secret};
 use anyhow::Context;
 use std::path::Path;
 

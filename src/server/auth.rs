@@ -17,7 +17,7 @@
 use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::command::Access;
-use crate::store::{EventStore, TokenRecord, hash_token, new_secret};
+use crate::store::{TokenRecord, TokenStore, hash_token, new_secret};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -25,9 +25,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// The actor name the scheduler writes under; no token may take it.
-pub const SCHEDULER_ACTOR: &str = "scheduler";
 
 /// Name of the file holding the embedded server's local token.
 pub const LOCAL_TOKEN_FILE: &str = "local.token";
@@ -79,7 +76,7 @@ impl TokenCache {
     pub async fn lookup(
         &self,
         hash: &str,
-        store: &Arc<dyn EventStore>,
+        store: &Arc<dyn TokenStore>,
     ) -> Result<Option<TokenRecord>, ApiError> {
         if let Some((rec, at)) = self.entries().get(hash)
             && at.elapsed() < self.ttl
@@ -129,7 +126,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         })?;
         let record = state
             .tokens
-            .lookup(&hash_token(secret), &state.store)
+            .lookup(&hash_token(secret), &state.token_store)
             .await?
             .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
         if record.role == Access::Integration {
@@ -166,7 +163,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 pub async fn integration(state: &Arc<AppState>, secret: &str) -> Result<Caller, String> {
     let record = state
         .tokens
-        .lookup(&hash_token(secret.trim()), &state.store)
+        .lookup(&hash_token(secret.trim()), &state.token_store)
         .await
         .map_err(|e| e.body.error)?
         .ok_or_else(|| "unknown or revoked token".to_string())?;
@@ -207,9 +204,10 @@ pub fn validate_token_name(name: &str) -> Result<(), String> {
             "name may only contain letters, digits, '.', '_', '-' and '@' (found {c:?})"
         ));
     }
-    if name.eq_ignore_ascii_case(SCHEDULER_ACTOR) {
+    if name.eq_ignore_ascii_case(crate::domain::escalation::ACTOR) {
         return Err(format!(
-            "name {SCHEDULER_ACTOR:?} is reserved for automatic escalations"
+            "name {:?} is reserved for automatic escalations",
+            crate::domain::escalation::ACTOR
         ));
     }
     Ok(())
@@ -218,7 +216,7 @@ pub fn validate_token_name(name: &str) -> Result<(), String> {
 /// Creates or reuses the embedded server's token for the local user (see
 /// the module docs) and returns its secret.
 pub fn bootstrap_local_token(
-    store: &dyn EventStore,
+    store: &dyn TokenStore,
     dir: &Path,
     name: &str,
     role: Access,

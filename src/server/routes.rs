@@ -408,7 +408,7 @@ async fn list_tokens(
     caller: Caller,
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     caller.require(Access::Admin, "managing tokens")?;
-    let store = state.store.clone();
+    let store = state.token_store.clone();
     let tokens = blocking(move || store.list_tokens()).await?;
     Ok(Json(
         tokens
@@ -428,7 +428,7 @@ async fn create_token(
     let req: CreateToken = parse_body(body)?;
     validate_token_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
     let secret = new_secret();
-    let store = state.store.clone();
+    let store = state.token_store.clone();
     let (name, role, hash) = (req.name.clone(), req.role, hash_token(&secret));
     let res = tokio::task::spawn_blocking(move || store.create_token(&name, role, &hash))
         .await
@@ -460,7 +460,7 @@ async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     caller.require(Access::Admin, "managing tokens")?;
     let Path(name) = name.map_err(ApiError::from_path)?;
-    let store = state.store.clone();
+    let store = state.token_store.clone();
     let n = name.clone();
     let revoked = blocking(move || store.revoke_token(&n)).await?;
     state.tokens.forget(&name);

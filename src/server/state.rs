@@ -18,11 +18,12 @@ use super::ServerConfig;
 use super::auth::TokenCache;
 use super::metrics::Metrics;
 use super::rate::RateLimiter;
+use super::stream::LiveEvent;
 use super::streams::Streams;
 use crate::domain::ids::SystemIds;
 use crate::domain::policy::Policy;
 use crate::domain::state::World;
-use crate::store::{EventStore, StoreError, StoredEvent};
+use crate::store::{EventLog, Store, StoreError, StoredEvent, TokenStore};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -63,7 +64,7 @@ pub struct View {
 /// on a second, shared signal).
 #[derive(Clone, Debug)]
 pub enum Live {
-    Event(Arc<StoredEvent>),
+    Event(Arc<LiveEvent>),
     Shutdown,
 }
 
@@ -80,7 +81,10 @@ pub struct Inflight {
 }
 
 pub struct AppState {
-    pub store: Arc<dyn EventStore>,
+    /// The event log every command is appended to.
+    pub store: Arc<dyn EventLog>,
+    /// API tokens (and keys), for authentication.
+    pub token_store: Arc<dyn TokenStore>,
     pub policy: Arc<Policy>,
     pub config: ServerConfig,
     pub decider: tokio::sync::Mutex<Decider>,
@@ -113,9 +117,10 @@ impl AppState {
     /// Folds the whole log into both models and installs the commit hook.
     pub async fn load(
         config: ServerConfig,
-        store: Arc<dyn EventStore>,
+        backend: Store,
         stop: watch::Receiver<bool>,
     ) -> anyhow::Result<Arc<AppState>> {
+        let store = backend.log;
         let (decider, view, loaded, key) = {
             let store = store.clone();
             tokio::task::spawn_blocking(move || {
@@ -128,6 +133,7 @@ impl AppState {
         let config_streams = (config.max_streams_per_token, config.max_streams);
         let state = Arc::new(AppState {
             store: store.clone(),
+            token_store: backend.tokens,
             policy: Arc::new(config.policy.clone()),
             tokens: TokenCache::new(config.token_cache_ttl),
             limiter: config.rate_limit.map(RateLimiter::new),
@@ -166,7 +172,9 @@ impl AppState {
         }
         for ev in events {
             // No receivers is fine: nobody is watching.
-            let _ = self.live.send(Live::Event(ev.clone()));
+            let _ = self
+                .live
+                .send(Live::Event(Arc::new(LiveEvent::new(ev.clone()))));
         }
         self.wake_scheduler.notify_one();
         self.wake_notifier.notify_one();
@@ -201,7 +209,7 @@ impl AppState {
 
 /// Builds a fresh decision and read model: from the newest checkpoint that
 /// matches the log plus the events after it, or from the whole log.
-pub fn load_models(store: &dyn EventStore) -> Result<(Decider, View, Loaded), StoreError> {
+pub fn load_models(store: &dyn EventLog) -> Result<(Decider, View, Loaded), StoreError> {
     let mut decider = Decider::default();
     let mut view = View::default();
     let mut loaded = Loaded::default();
@@ -238,6 +246,6 @@ pub fn load_models(store: &dyn EventStore) -> Result<(Decider, View, Loaded), St
 
 /// Reads the whole log (or a checkpoint and what follows) into a fresh
 /// decision and read model.
-pub fn fold_log(store: &dyn EventStore) -> Result<(Decider, View), StoreError> {
+pub fn fold_log(store: &dyn EventLog) -> Result<(Decider, View), StoreError> {
     load_models(store).map(|(d, v, _)| (d, v))
 }

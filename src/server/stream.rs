@@ -16,8 +16,9 @@
 //! before it starts, and when the token is revoked it gets `event: revoked`
 //! and ends at once.
 //!
-//! Every event frame is built once per event ([`StoredEvent::sse_frame`]) and
-//! the same bytes go to every subscriber.
+//! Every live event's frame is built once ([`LiveEvent::frame`]) and the
+//! same bytes go to every subscriber. The frame is this module's business, not
+//! the store's: the store hands out events, the stream decides their encoding.
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -144,6 +145,43 @@ pub async fn stream(
     Ok(res)
 }
 
+/// A committed event on its way to live subscribers, with its frame built on
+/// first use and then shared (a reference-count bump per subscriber, not a copy).
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub event: Arc<StoredEvent>,
+    frame: std::sync::OnceLock<Bytes>,
+}
+
+impl LiveEvent {
+    pub fn new(event: Arc<StoredEvent>) -> LiveEvent {
+        LiveEvent {
+            event,
+            frame: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.event.seq()
+    }
+
+    /// `id: SEQ / event: event / data: JSON`, built once.
+    pub fn frame(&self) -> Bytes {
+        self.frame.get_or_init(|| event_frame(&self.event)).clone()
+    }
+}
+
+/// The frame of one stored event: its seq is the SSE `id`, so a client
+/// resumes with `Last-Event-ID`.
+pub fn event_frame(ev: &StoredEvent) -> Bytes {
+    Bytes::from(format!(
+        "id: {}\nevent: {}\ndata: {}\n\n",
+        ev.recorded.seq,
+        sse::EVENT,
+        ev.json
+    ))
+}
+
 fn frame(event: &str, data: &impl serde::Serialize) -> Bytes {
     let json = serde_json::to_string(data).unwrap_or_else(|_| "{}".into());
     Bytes::from(format!("event: {event}\ndata: {json}\n\n"))
@@ -226,7 +264,7 @@ impl Subscriber {
             if let Some(ev) = self.backlog.pop_front() {
                 if ev.seq() > self.last_sent {
                     self.last_sent = ev.seq();
-                    return Some(ev.sse_frame());
+                    return Some(event_frame(&ev));
                 }
                 continue;
             }
@@ -291,7 +329,7 @@ impl Subscriber {
                         return self.queued.pop_front();
                     }
                     self.last_sent = seq;
-                    return Some(ev.sse_frame());
+                    return Some(ev.frame());
                 }
                 Wake::Live(Err(broadcast::error::RecvError::Lagged(missed))) => {
                     let latest = self.state.latest_seq();

@@ -170,7 +170,7 @@ pub async fn sweep_revoked(
         if holders.is_empty() {
             continue;
         }
-        let store = state.store.clone();
+        let store = state.token_store.clone();
         let Ok(Ok(tokens)) = tokio::task::spawn_blocking(move || store.list_tokens()).await else {
             continue;
         };

@@ -40,9 +40,9 @@ pub async fn follow(state: Arc<AppState>, out: mpsc::UnboundedSender<SyncMsg>) {
         while let Some(item) = next.take() {
             match item {
                 Ok(Live::Event(ev)) => {
-                    if ev.seq() > last {
-                        last = ev.seq();
-                        batch.push(ev.recorded.clone());
+                    if ev.event.seq() > last {
+                        last = ev.event.seq();
+                        batch.push(ev.event.recorded.clone());
                     }
                 }
                 Ok(Live::Shutdown) | Err(RecvError::Closed) => {

@@ -176,7 +176,7 @@ pub async fn sweep_revoked(shared: Arc<Shared>, mut stop: watch::Receiver<bool>)
         if holders.is_empty() {
             continue;
         }
-        let store = shared.state.store.clone();
+        let store = shared.state.token_store.clone();
         let Ok(Ok(keys)) = tokio::task::spawn_blocking(move || store.list_keys()).await else {
             continue;
         };
@@ -207,7 +207,7 @@ impl Conn {
     /// The live registered key with this public key, if any.
     async fn registered(&self, key: &PublicKey) -> anyhow::Result<Option<KeyRecord>> {
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        let store = self.shared.state.store.clone();
+        let store = self.shared.state.token_store.clone();
         let found =
             tokio::task::spawn_blocking(move || store.key_by_fingerprint(&fingerprint)).await??;
         Ok(found.filter(|k| !k.revoked))

@@ -17,7 +17,8 @@
 
 use super::migrations;
 use super::{
-    Appended, CommitHook, EventStore, KeyRecord, StoreError, StoredEvent, Ticket, TokenRecord,
+    Appended, CommitHook, EventLog, KeyRecord, StoreError, StoredEvent, Ticket, TokenRecord,
+    TokenStore,
 };
 use crate::domain::command::Access;
 use crate::domain::event::{Event, Recorded};
@@ -51,7 +52,7 @@ enum Msg {
 /// See the module docs.
 pub struct SqliteStore {
     path: PathBuf,
-    /// Held until [`EventStore::close`] (see [`SqliteStore::open_exclusive`]).
+    /// Held until [`EventLog::close`] (see [`SqliteStore::open_exclusive`]).
     server_lock: Mutex<Option<std::fs::File>>,
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -304,7 +305,7 @@ fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<KeyRecord, S
     }))
 }
 
-impl EventStore for SqliteStore {
+impl EventLog for SqliteStore {
     fn enqueue_digested(
         &self,
         command: Uuid,
@@ -446,6 +447,29 @@ impl EventStore for SqliteStore {
         })
     }
 
+    fn close(&self) {
+        let _ = self.send(Msg::Close);
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle {
+            // Never join from the writer itself (the commit hook may drop the
+            // last handle to whatever owns this store).
+            if h.thread().id() == std::thread::current().id() {
+                return;
+            }
+            if h.join().is_err() {
+                tracing::error!("the store writer thread panicked");
+            }
+        }
+        // Nothing more will be written: another server may take the file now.
+        self.server_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+}
+
+impl TokenStore for SqliteStore {
     fn create_token(
         &self,
         name: &str,
@@ -607,27 +631,6 @@ impl EventStore for SqliteStore {
             )?;
             Ok(n > 0)
         })
-    }
-
-    fn close(&self) {
-        let _ = self.send(Msg::Close);
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(h) = handle {
-            // Never join from the writer itself (the commit hook may drop the
-            // last handle to whatever owns this store).
-            if h.thread().id() == std::thread::current().id() {
-                return;
-            }
-            if h.join().is_err() {
-                tracing::error!("the store writer thread panicked");
-            }
-        }
-        // Nothing more will be written: another server may take the file now.
-        self.server_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
     }
 }
 

@@ -105,7 +105,7 @@ pub fn help(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, scroll: usi
 
 /// One timeline entry in full, wrapped: who, when (as written and as recorded), what.
 pub fn entry(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, row: usize) {
-    let Some(room) = &m.room else { return };
+    let Some(room) = m.room() else { return };
     let Some(rec) = m.timeline_row(room, row) else {
         return;
     };
