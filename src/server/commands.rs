@@ -474,6 +474,7 @@ async fn recover(
         .map_err(ApiError::internal)?;
     *decider = fresh;
     state.needs_recovery.store(false, Ordering::Release);
+    tokio::spawn(super::state::fill_known(state.clone()));
     tracing::warn!("decision model rebuilt from the log after a failed commit");
     Ok(())
 }
