@@ -172,15 +172,16 @@ impl Client {
             .post(format!("{url}/api/v1/commands"))
             .bearer_auth(token)
             .json(&body);
+        // `send` arms its timeout, so it is called inside the runtime.
         self.rt
-            .block_on(req.send())
+            .block_on(async { req.send().await })
             .is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED)
     }
 
     fn healthy(&self, url: &str) -> bool {
         let req = self.http.get(format!("{url}/healthz"));
         self.rt
-            .block_on(req.send())
+            .block_on(async { req.send().await })
             .is_ok_and(|r| r.status().is_success())
     }
 }
