@@ -153,11 +153,6 @@ impl RunningServer {
         }
     }
 
-    /// The address of the status page's own listener, if it has one.
-    pub fn status_addr(&self) -> Option<SocketAddr> {
-        self.status.addr
-    }
-
     /// The secret of the bootstrap token, when [`ServerConfig::bootstrap_token`] was set.
     pub fn local_token(&self) -> Option<&str> {
         self.local_token.as_deref()

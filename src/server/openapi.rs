@@ -2,7 +2,7 @@
 //!
 //! Written by hand (no codegen crate) from [`crate::protocol`]; a test walks
 //! the router's paths and checks each one is listed here with its statuses,
-//! and [`tests`] checks the request schemas against the types themselves:
+//! and its unit tests check the request schemas against the types themselves:
 //! every action's required fields are exactly those serde cannot do without,
 //! unknown fields are refused by both, and the page bounds are the server's.
 //! CI also runs schemathesis against the real binary (`tests/schemathesis.rs`).

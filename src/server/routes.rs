@@ -252,8 +252,9 @@ struct ListQuery {
     all: bool,
 }
 
-/// Worst first: severity rank, then the least time left on a running clock,
-/// then the oldest.
+/// Worst first, in the board's order ([`crate::domain::clocks::board_rank`]:
+/// live before resolved, severity, the least time left on a running clock,
+/// then the oldest).
 fn sort_worst_first(views: &mut [IncidentView], policy: &Policy) {
     views.sort_by_cached_key(|v| crate::domain::clocks::board_rank(&v.incident, policy, &v.clocks));
 }
