@@ -211,14 +211,15 @@ fn check(spec: &str) -> Output {
     let ingest = &p.ingest;
     let _ = writeln!(
         o,
-        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}",
+        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}; more severe alert: {:?}",
         ingest.rules.len(),
         if ingest.declare.is_empty() {
             "none (every alert is a triage item)".to_string()
         } else {
             ingest.declare.join(", ")
         },
-        ingest.on_clear
+        ingest.on_clear,
+        ingest.on_more_severe
     );
     let n = &p.notify;
     if n.is_empty() && n.directory.is_empty() {
@@ -360,6 +361,16 @@ fn text(loaded: &Loaded) -> String {
             cadence(&s.updates.customer)
         );
         let _ = writeln!(o, "      post-incident review: {}", review(s));
+        if !s.warroom_defaults.is_empty() {
+            let _ = writeln!(
+                o,
+                "      warroom defaults (not in the runbook): {}",
+                s.warroom_defaults.join(", ")
+            );
+        }
+        for (clock, note) in &s.notes {
+            let _ = writeln!(o, "      note on {clock}: {note}");
+        }
     }
 
     let _ = writeln!(o, "\nRoles");

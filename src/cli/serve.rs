@@ -51,6 +51,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     config.max_streams = args.max_streams;
     config.conn_limits.max_connections = args.max_connections;
     config.conn_limits.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
+    if let Some(addr) = &args.ssh {
+        let mut ssh = crate::ssh::SshConfig::new(addr.clone(), &config.db);
+        ssh.max_sessions = args.ssh_max_sessions.max(1);
+        ssh.idle = std::time::Duration::from_secs(args.ssh_idle.max(1));
+        config.ssh = Some(ssh);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -60,6 +66,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         // Tests and scripts read the port from this exact line.
         eprintln!("warroom: listening on {}", running.url());
         eprintln!("warroom: status page on {}", running.status_url());
+        if let (Some(addr), Some(fp)) = (running.ssh_addr(), running.ssh_fingerprint()) {
+            // Tests read the port from this line too; people compare the
+            // fingerprint with the one `ssh` shows on first connection.
+            eprintln!("warroom: ssh seat on {addr} (host key {fp})");
+        }
         tokio::select! {
             signal = shutdown_signal() => {
                 let name = signal?;
