@@ -220,7 +220,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 pub fn load_config(
     path: Option<&std::path::Path>,
 ) -> anyhow::Result<(crate::config::Config, crate::config::Dirs)> {
-    let dirs = crate::config::Dirs::discover();
+    let dirs = crate::config::Dirs::discover().map_err(|e| anyhow::anyhow!(e))?;
     let file = path.map_or_else(|| dirs.config_file.clone(), std::path::Path::to_path_buf);
     let config = crate::config::Config::load(&file).map_err(|e| anyhow::anyhow!(e))?;
     Ok((config, dirs))

@@ -211,3 +211,38 @@ fn token_list_finds_the_embedded_store_without_db() {
         "{stdout}"
     );
 }
+
+/// Without `HOME` the XDG directories come from the user database, never
+/// from the current directory: a `.config/warroom/config.toml` lying in the
+/// working directory is not read (it used to be, as `./.config/…`).
+#[test]
+fn without_home_the_working_directory_is_not_the_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = dir.path().join(".config/warroom");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::write(planted.join("config.toml"), "not = [valid\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(dir.path())
+        .env_remove("HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env_remove("WARROOM_SERVER")
+        .env_remove("WARROOM_TOKEN")
+        .env_remove("WARROOM_CONFIG")
+        .args([
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "wr_x",
+            "incidents",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("config.toml"),
+        "the planted config was read: {stderr}"
+    );
+    assert!(stderr.contains("unreachable"), "{stderr}");
+}

@@ -69,7 +69,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
                     return Ok(2);
                 }
             };
-            let db = database(db);
+            let db = database(db)?;
             let store = open(&db)?;
             match store.create_key(&name, role, &parsed.fingerprint, &parsed.openssh) {
                 Ok(_) => {
@@ -93,7 +93,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
             }
         }
         KeyCmd::List { db } => {
-            let db = database(db);
+            let db = database(db)?;
             let store = open_existing(&db)?;
             let keys = store.list_keys()?;
             if keys.is_empty() {
@@ -112,7 +112,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
             Ok(0)
         }
         KeyCmd::Revoke { name, db } => {
-            let db = database(db);
+            let db = database(db)?;
             let store = open_existing(&db)?;
             if store.revoke_key(&name)? {
                 eprintln!("warroom: revoked SSH key {name:?}; its live sessions end now");
@@ -128,7 +128,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
 pub fn run_ssh(cmd: SshCmd) -> anyhow::Result<i32> {
     match cmd {
         SshCmd::Fingerprint { db } => {
-            let path = hostkey::path_for(&database(db));
+            let path = hostkey::path_for(&database(db)?);
             let key = hostkey::load(&path)?;
             println!("{}", hostkey::fingerprint(&key));
             Ok(0)
