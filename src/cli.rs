@@ -8,6 +8,7 @@ pub mod serve;
 pub mod session;
 pub mod token;
 pub mod tui;
+mod values;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -108,9 +109,8 @@ pub enum KeyCmd {
         /// The name the key signs in as: the actor of every event it writes.
         #[arg(long)]
         name: String,
-        /// viewer, responder, commander or admin.
-        #[arg(long, default_value = "responder")]
-        role: String,
+        #[arg(long, default_value = "responder", ignore_case = true)]
+        role: crate::domain::command::Access,
         /// The public key file (`.pub`), or `-` for standard input.
         file: PathBuf,
         /// The server's database; without it ./warroom.db if there is one,
@@ -169,8 +169,8 @@ pub enum TokenCmd {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long, default_value = "responder")]
-        role: String,
+        #[arg(long, default_value = "responder", ignore_case = true)]
+        role: crate::domain::command::Access,
         /// The server's database; without it ./warroom.db if there is one,
         /// else the embedded store in the data dir (what `warroom` runs on).
         #[arg(long)]

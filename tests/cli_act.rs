@@ -71,7 +71,11 @@ fn declare_note_ack_list_review_on_the_embedded_store() {
     assert!(err.contains("unknown incident"), "{err}");
     let (code, _, err) = warroom(h, &["note", "INC-1", "x", "--kind", "rumour"]);
     assert_ne!(code, 0);
-    assert!(err.contains("unknown note kind \"rumour\""), "{err}");
+    assert!(
+        err.contains("invalid value 'rumour' for '--kind <KIND>'")
+            && err.contains("[possible values: note, decision, action, observation]"),
+        "{err}"
+    );
 }
 
 #[test]

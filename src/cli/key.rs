@@ -20,21 +20,12 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
             file,
             db,
         } => {
-            let role = match Access::parse(&role) {
-                Some(Access::Integration) => {
-                    eprintln!(
-                        "warroom key add: --role integration only sends alerts, which nobody does over SSH; use viewer, responder, commander or admin"
-                    );
-                    return Ok(2);
-                }
-                Some(r) => r,
-                None => {
-                    eprintln!(
-                        "warroom key add: --role {role:?} is not a role; use viewer, responder, commander or admin"
-                    );
-                    return Ok(2);
-                }
-            };
+            if role == Access::Integration {
+                eprintln!(
+                    "warroom key add: --role integration only sends alerts, which nobody does over SSH; use viewer, responder, commander or admin"
+                );
+                return Ok(2);
+            }
             if let Err(e) = validate_token_name(&name) {
                 eprintln!("warroom key add: --name: {e}");
                 return Ok(2);

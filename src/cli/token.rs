@@ -43,12 +43,6 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
     match cmd {
         TokenCmd::Create { name, role, db } => {
             let db = database(db)?;
-            let Some(role) = Access::parse(&role) else {
-                eprintln!(
-                    "warroom token create: --role {role:?} is not a role; use integration, viewer, responder, commander or admin"
-                );
-                return Ok(2);
-            };
             if let Err(e) = validate_token_name(&name) {
                 eprintln!("warroom token create: --name: {e}");
                 return Ok(2);

@@ -528,11 +528,7 @@ async fn seat_loop(
                 ),
                 Effect::CopyToClipboard(text) => {
                     // OSC 52: the client's terminal puts it on its clipboard.
-                    let seq = format!(
-                        "\u{1b}]52;c;{}\u{7}",
-                        crate::tui::run::base64(text.as_bytes())
-                    );
-                    out.extend_from_slice(seq.as_bytes());
+                    out.extend_from_slice(crate::tui::run::osc52(&text).as_bytes());
                 }
                 Effect::LoadTheme(name) => {
                     let (t, warning) = req.theme(&name);
