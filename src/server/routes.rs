@@ -60,20 +60,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             super::listen::body_deadline(body_timeout, req, next)
         }))
         .layer(middleware::from_fn(stamp))
+        // Method, path, status and latency of each request, at DEBUG
+        // (`RUST_LOG=tower_http=debug`): tower-http's standard spans.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Puts the server's clock on every response (errors too) and logs the request.
+/// Puts the server's clock on every response (errors too).
 async fn stamp(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let started = std::time::Instant::now();
     let mut res = next.run(req).await;
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     if let Ok(v) = HeaderValue::from_str(&now) {
         res.headers_mut().insert(SERVER_TIME_HEADER, v);
     }
-    tracing::debug!(%method, %path, status = res.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
     res
 }
 
