@@ -17,7 +17,8 @@
 
 use super::migrations;
 use super::{
-    Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket, TokenRecord, TokenStore,
+    Append, Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket, TokenRecord,
+    TokenStore,
 };
 use crate::domain::command::Access;
 use crate::domain::event::{Event, Recorded};
@@ -272,12 +273,15 @@ fn to_token(
 const TOKEN_COLUMNS: &str = "SELECT name, role, hash, created_at, revoked FROM tokens";
 
 impl EventLog for SqliteStore {
-    fn enqueue_digested(
-        &self,
-        command: Uuid,
-        digest: Option<String>,
-        events: Vec<Event>,
-    ) -> Ticket {
+    /// `base` is not checked: the file has one server (see
+    /// [`SqliteStore::open_exclusive`]), so no one else can move the log.
+    fn submit(&self, append: Append) -> Ticket {
+        let Append {
+            command,
+            digest,
+            events,
+            base: _,
+        } = append;
         let (reply, ticket) = oneshot::channel();
         if let Err(Msg::Append { reply, .. }) = self.send(Msg::Append {
             command,
