@@ -130,10 +130,7 @@ fn bench(c: &mut Criterion) {
     for _ in 0..1000 {
         update(&mut m, key(crossterm::event::KeyCode::PageUp));
     }
-    let len = m
-        .room
-        .as_ref()
-        .map_or(0, |r| m.replica.timeline_len(&r.incident));
+    let len = m.room().map_or(0, |r| m.replica.timeline_len(&r.incident));
     assert!(
         len > 100_000,
         "the war room shows the 100k timeline ({len})"

@@ -3,7 +3,9 @@
 //! carry out, and a pure [`view`] that draws the model with a [`Theme`].
 //!
 //! Module map:
-//! - [`model`]: the state; [`msg`]: inputs and effects; [`update`]: the transitions.
+//! - [`model`]: the state (each screen owns its own); [`msg`]: inputs and effects.
+//! - [`update`]: the transitions, by concern — keys, overlays, forms, navigation,
+//!   commands (the one path from intent to a sent command), sync, mouse.
 //! - [`keymap`]: bindings as data (feeds `?` help); [`command_line`]: the `:` parser.
 //! - [`form`]: dialogs as data; [`prefill`]: messages from the policy's templates.
 //! - [`layout`]: where panels go (shared by `view` and mouse hit-testing); [`view`]: drawing.

@@ -182,7 +182,7 @@ fn local_verbs() {
 #[test]
 fn inc_names_the_incident() {
     let f = war_room_fixture();
-    let inc2 = f.replica.world.resolve("INC-2").unwrap().id.to_string();
+    let inc2 = f.replica.world.resolve("INC-2").unwrap().id;
     match with_focus(":ack inc=INC-2") {
         Ok(Parsed::Command { incident, .. }) => assert_eq!(incident, Some(inc2)),
         other => panic!("{other:?}"),

@@ -8,7 +8,7 @@ mod tui_support;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_support::*;
 use warroom::domain::command::{Access, Action};
-use warroom::tui::model::{Level, Overlay, Screen};
+use warroom::tui::model::{Level, Overlay, Place};
 use warroom::tui::msg::{Effect, LinkState, Msg, SyncMsg};
 use warroom::tui::update::key;
 use warroom::tui::{Model, update};
@@ -65,7 +65,7 @@ fn the_hosting_window_warns_before_quitting_while_others_are_joined() {
     assert!(q.contains("Quit anyway? (y/n)"), "{q}");
     chr(&mut m, 'n');
     assert!(m.overlay.is_none());
-    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.screen.place(), Place::Board);
     ctrl(&mut m, 'c');
     assert_eq!(chr(&mut m, 'y'), vec![Effect::Quit]);
     // Alone again: quits at once.
@@ -96,7 +96,7 @@ fn in_room(role: Access) -> (Model, uuid::Uuid) {
     let mut m = f.model("bob", role);
     update(&mut m, Msg::Resize(160, 48));
     press(&mut m, KeyCode::Enter);
-    assert_eq!(m.screen, Screen::WarRoom(id));
+    assert_eq!(m.screen.place(), Place::WarRoom(id));
     (m, id)
 }
 
@@ -207,7 +207,7 @@ fn dialogs_the_role_may_not_submit_are_refused_before_they_open() {
         );
     }
     press(&mut m, KeyCode::Esc);
-    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.screen.place(), Place::Board);
     chr(&mut m, 'd');
     assert!(m.overlay.is_none());
     assert_eq!(
@@ -242,7 +242,7 @@ fn on_the_too_small_screen_only_quit_acts() {
     }
     press(&mut m, KeyCode::Enter);
     assert!(m.overlay.is_none(), "{:?}", m.overlay.is_some());
-    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.screen.place(), Place::Board);
     assert_eq!(m.board.selected, 0);
     update(&mut m, Msg::Paste("blind".into()));
     // q asks there too (the question is shown on the small screen); y quits.
@@ -397,7 +397,7 @@ fn slash_filters_the_board_and_esc_clears_it() {
     assert_eq!(m.incident(&m.board.order[0]).unwrap().key(), "INC-2");
     // Enter opens the one match.
     press(&mut m, KeyCode::Enter);
-    assert_eq!(m.screen, Screen::WarRoom(m.board.order[0]));
+    assert_eq!(m.screen.place(), Place::WarRoom(m.board.order[0]));
     press(&mut m, KeyCode::Esc);
     assert_eq!(
         m.board.filter.as_deref(),
@@ -483,8 +483,8 @@ fn focus_and_selection_are_marked_without_colour() {
 
 /// Applies a command as the server would and feeds the events back.
 fn echo(m: &mut Model, action: Action) {
-    let id = match m.screen {
-        Screen::WarRoom(id) => id,
+    let id = match m.screen.place() {
+        Place::WarRoom(id) => id,
         other => panic!("{other:?}"),
     };
     let cmd = warroom::domain::Command {

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use tui_support::*;
 use warroom::domain::command::{Access, Action, Command};
 use warroom::domain::event::{ActionState, Channel, NoteKind, Recorded, Status};
-use warroom::tui::model::{Filter, Level, Overlay, Pane, Screen};
+use warroom::tui::model::{Filter, Level, Overlay, Pane, Place};
 use warroom::tui::msg::{Effect, LinkState, Msg, SyncMsg};
 use warroom::tui::update::key;
 use warroom::tui::{Model, update};
@@ -69,7 +69,7 @@ fn in_room() -> (Model, uuid::Uuid) {
     let mut m = f.model("alice", Access::Commander);
     update(&mut m, Msg::Resize(160, 48));
     assert!(press(&mut m, KeyCode::Enter).is_empty());
-    assert_eq!(m.screen, Screen::WarRoom(id));
+    assert_eq!(m.screen.place(), Place::WarRoom(id));
     (m, id)
 }
 
@@ -115,9 +115,9 @@ fn board_is_sorted_worst_first_and_navigable() {
     chr(&mut m, 'k');
     assert_eq!(m.board.selected, 1);
     press(&mut m, KeyCode::Enter);
-    assert_eq!(m.screen, Screen::WarRoom(m.board.order[1]));
+    assert_eq!(m.screen.place(), Place::WarRoom(m.board.order[1]));
     press(&mut m, KeyCode::Esc);
-    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.screen.place(), Place::Board);
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn declare_form_submits_a_declare_and_opens_the_war_room_when_it_arrives() {
     assert!(m.overlay.is_none());
     assert_eq!(m.pending.len(), 1);
     echo(&mut m, &cmd, "alice");
-    assert_eq!(m.screen, Screen::WarRoom(cmd.id));
+    assert_eq!(m.screen.place(), Place::WarRoom(cmd.id));
     assert!(m.pending.is_empty(), "the declaration arrived");
 }
 
@@ -316,7 +316,7 @@ fn scribe_fast_path_i_type_enter() {
     assert_eq!(c.text(), "");
     // The note shows at once as pending at the bottom of the timeline, selected (follow).
     assert_eq!(m.pending.len(), 1);
-    let room = m.room.as_ref().unwrap();
+    let room = m.room().unwrap();
     assert_eq!(room.timeline.selected + 1, m.timeline_rows());
 }
 
@@ -371,7 +371,7 @@ fn composer_draft_survives_hiding_and_quitting_asks_first() {
     assert!(chr(&mut m, 'j').is_empty());
     // …and quitting asks.
     assert!(chr(&mut m, 'q').is_empty(), "q goes back to the board");
-    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.screen.place(), Place::Board);
     assert!(chr(&mut m, 'q').is_empty());
     assert!(matches!(m.overlay, Some(Overlay::Confirm(_))));
     assert!(chr(&mut m, 'n').is_empty());
@@ -756,7 +756,7 @@ fn after_resolving_the_checklists_closing_needs_can_still_be_ticked() {
     // resolution-phase list; resolved, the incident is in the closure phase.
     let (mut m, _) = resolved_room();
     press(&mut m, KeyCode::Tab);
-    assert_eq!(m.room.as_ref().unwrap().focus, Pane::Checklist);
+    assert_eq!(m.room().unwrap().focus, Pane::Checklist);
     let cmd = submitted(chr(&mut m, ' '));
     assert_eq!(
         cmd.action,
@@ -815,7 +815,7 @@ fn add_an_action_item_and_refuse_a_bad_date() {
 fn tick_checklist_items_and_action_items() {
     let (mut m, _) = in_room();
     press(&mut m, KeyCode::Tab);
-    assert_eq!(m.room.as_ref().unwrap().focus, Pane::Checklist);
+    assert_eq!(m.room().unwrap().focus, Pane::Checklist);
     let cmd = submitted(chr(&mut m, ' '));
     assert_eq!(
         cmd.action,
@@ -837,12 +837,8 @@ fn tick_checklist_items_and_action_items() {
         }
     );
     press(&mut m, KeyCode::Tab);
-    assert_eq!(m.room.as_ref().unwrap().focus, Pane::Actions);
-    let item = m
-        .incident(&m.room.as_ref().unwrap().incident)
-        .unwrap()
-        .actions[0]
-        .id;
+    assert_eq!(m.room().unwrap().focus, Pane::Actions);
+    let item = m.incident(&m.room().unwrap().incident).unwrap().actions[0].id;
     let cmd = submitted(chr(&mut m, ' '));
     assert_eq!(
         cmd.action,
@@ -855,7 +851,7 @@ fn tick_checklist_items_and_action_items() {
     );
     press(&mut m, KeyCode::BackTab);
     press(&mut m, KeyCode::BackTab);
-    assert_eq!(m.room.as_ref().unwrap().focus, Pane::Timeline);
+    assert_eq!(m.room().unwrap().focus, Pane::Timeline);
 }
 
 #[test]
@@ -863,11 +859,11 @@ fn timeline_scrolls_follows_and_filters() {
     let (mut m, _) = in_room();
     let rows = m.timeline_rows();
     assert_eq!(rows, 13);
-    let tl = &m.room.as_ref().unwrap().timeline;
+    let tl = &m.room().unwrap().timeline;
     assert!(tl.follow);
     assert_eq!(tl.selected, 12);
     chr(&mut m, 'k');
-    let tl = &m.room.as_ref().unwrap().timeline;
+    let tl = &m.room().unwrap().timeline;
     assert!(!tl.follow, "moving up leaves follow mode");
     assert_eq!(tl.selected, 11);
     // A new entry does not move the cursor when not following.
@@ -881,34 +877,34 @@ fn timeline_scrolls_follows_and_filters() {
         occurred_at: None,
     };
     echo(&mut m, &note, "bob");
-    assert_eq!(m.room.as_ref().unwrap().timeline.selected, 11);
+    assert_eq!(m.room().unwrap().timeline.selected, 11);
     press(&mut m, KeyCode::Home);
-    assert_eq!(m.room.as_ref().unwrap().timeline.selected, 0);
+    assert_eq!(m.room().unwrap().timeline.selected, 0);
     press(&mut m, KeyCode::PageDown);
-    assert!(m.room.as_ref().unwrap().timeline.selected > 0);
+    assert!(m.room().unwrap().timeline.selected > 0);
     press(&mut m, KeyCode::End);
-    let tl = &m.room.as_ref().unwrap().timeline;
+    let tl = &m.room().unwrap().timeline;
     assert!(tl.follow);
     assert_eq!(tl.selected, 13);
     // Following: the next entry is selected as it arrives.
     let mut note2 = note.clone();
     note2.id = uuid::Uuid::new_v4();
     echo(&mut m, &note2, "bob");
-    assert_eq!(m.room.as_ref().unwrap().timeline.selected, 14);
+    assert_eq!(m.room().unwrap().timeline.selected, 14);
     // F toggles follow.
     chr(&mut m, 'F');
-    assert!(!m.room.as_ref().unwrap().timeline.follow);
+    assert!(!m.room().unwrap().timeline.follow);
     chr(&mut m, 'F');
-    assert!(m.room.as_ref().unwrap().timeline.follow);
+    assert!(m.room().unwrap().timeline.follow);
     // f cycles the filter: notes (4 notes + observation + action + 2 "new"), decisions (1), status, all.
     chr(&mut m, 'f');
-    assert_eq!(m.room.as_ref().unwrap().timeline.filter, Filter::Notes);
+    assert_eq!(m.room().unwrap().timeline.filter, Filter::Notes);
     assert_eq!(m.timeline_rows(), 6);
     chr(&mut m, 'f');
-    assert_eq!(m.room.as_ref().unwrap().timeline.filter, Filter::Decisions);
+    assert_eq!(m.room().unwrap().timeline.filter, Filter::Decisions);
     assert_eq!(m.timeline_rows(), 1);
     chr(&mut m, 'f');
-    assert_eq!(m.room.as_ref().unwrap().timeline.filter, Filter::Status);
+    assert_eq!(m.room().unwrap().timeline.filter, Filter::Status);
     assert_eq!(m.timeline_rows(), 3, "declared, escalated, paged");
     chr(&mut m, 'f');
     assert_eq!(m.timeline_rows(), 15);
@@ -921,13 +917,13 @@ fn search_jumps_between_matches_and_wraps() {
     typ(&mut m, "POOL");
     press(&mut m, KeyCode::Enter);
     assert!(m.overlay.is_none());
-    let room = m.room.as_ref().unwrap();
+    let room = m.room().unwrap();
     let sel = room.timeline.selected;
     let first = m.timeline_row(room, sel).unwrap().event.body.describe();
     // From the newest entry, the search wraps to the first match: the load balancer note.
     assert!(first.contains("upstream pool"), "{first}");
     chr(&mut m, 'n');
-    let room = m.room.as_ref().unwrap();
+    let room = m.room().unwrap();
     let second = m
         .timeline_row(room, room.timeline.selected)
         .unwrap()
@@ -936,7 +932,7 @@ fn search_jumps_between_matches_and_wraps() {
         .describe();
     assert!(second.contains("connection pool limits"), "{second}");
     chr(&mut m, 'N');
-    assert_eq!(m.room.as_ref().unwrap().timeline.selected, sel);
+    assert_eq!(m.room().unwrap().timeline.selected, sel);
     chr(&mut m, '/');
     typ(&mut m, "kubernetes");
     press(&mut m, KeyCode::Enter);
@@ -1043,16 +1039,16 @@ fn command_line_local_verbs() {
     update(&mut m, Msg::ThemeChanged("light".into()));
     assert_eq!(m.theme_name, "light");
     assert!(run_line(&mut m, "filter decisions").is_empty());
-    assert_eq!(m.room.as_ref().unwrap().timeline.filter, Filter::Decisions);
+    assert_eq!(m.room().unwrap().timeline.filter, Filter::Decisions);
     assert!(run_line(&mut m, "help").is_empty());
     assert!(matches!(m.overlay, Some(Overlay::Help { .. })));
     press(&mut m, KeyCode::Esc);
     assert!(run_line(&mut m, "board").is_empty());
-    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.screen.place(), Place::Board);
     assert!(run_line(&mut m, "open INC-2").is_empty());
     assert_eq!(
-        m.screen,
-        Screen::WarRoom(m.replica.world.resolve("INC-2").unwrap().id)
+        m.screen.place(),
+        Place::WarRoom(m.replica.world.resolve("INC-2").unwrap().id)
     );
     assert_eq!(run_line(&mut m, "q"), vec![Effect::Quit]);
 }
@@ -1190,8 +1186,8 @@ fn help_opens_scrolls_and_closes() {
 fn review_preview_exports_and_copies() {
     let (mut m, id) = in_room();
     chr(&mut m, 'v');
-    assert_eq!(m.screen, Screen::Review(id));
-    let text = m.review.as_ref().unwrap().text.clone();
+    assert_eq!(m.screen.place(), Place::Review(id));
+    let text = m.review().unwrap().text.clone();
     assert!(text.contains("INC-1"), "{text}");
     assert!(text.contains("API returns 503 for all customers"));
     match chr(&mut m, 'w').as_slice() {
@@ -1203,11 +1199,11 @@ fn review_preview_exports_and_copies() {
     }
     assert_eq!(chr(&mut m, 'y'), vec![Effect::CopyToClipboard(text)]);
     chr(&mut m, 'j');
-    assert_eq!(m.review.as_ref().unwrap().scroll, 1);
+    assert_eq!(m.review().unwrap().scroll, 1);
     press(&mut m, KeyCode::Esc);
     assert_eq!(
-        m.screen,
-        Screen::WarRoom(id),
+        m.screen.place(),
+        Place::WarRoom(id),
         "back to the war room it came from"
     );
 }
@@ -1248,9 +1244,9 @@ fn mouse_selects_and_opens_board_rows() {
     // Rows: title, header, then incidents from row 2.
     click(&mut m, 10, 3);
     assert_eq!(m.board.selected, 1);
-    assert_eq!(m.screen, Screen::Board);
+    assert_eq!(m.screen.place(), Place::Board);
     click(&mut m, 10, 3);
-    assert_eq!(m.screen, Screen::WarRoom(m.board.order[1]));
+    assert_eq!(m.screen.place(), Place::WarRoom(m.board.order[1]));
 }
 
 #[test]
@@ -1258,17 +1254,17 @@ fn mouse_selects_timeline_rows_and_wheel_scrolls() {
     let (mut m, _) = in_room();
     // 160×48: header 3 rows, the timeline panel starts at row 3 and column 56 (left column 56 wide).
     click(&mut m, 80, 5);
-    let tl = &m.room.as_ref().unwrap().timeline;
+    let tl = &m.room().unwrap().timeline;
     assert_eq!(tl.selected, 1, "second row of the timeline");
     assert!(!tl.follow);
     wheel(&mut m, 80, 10, true);
-    assert_eq!(m.room.as_ref().unwrap().timeline.selected, 4);
+    assert_eq!(m.room().unwrap().timeline.selected, 4);
     wheel(&mut m, 80, 10, false);
-    assert_eq!(m.room.as_ref().unwrap().timeline.selected, 1);
+    assert_eq!(m.room().unwrap().timeline.selected, 1);
     // A click in the checklist focuses it.
     let areas = warroom::tui::layout::current_room(&m).unwrap();
     click(&mut m, areas.checklist.x + 2, areas.checklist.y + 3);
-    let room = m.room.as_ref().unwrap();
+    let room = m.room().unwrap();
     assert_eq!(room.focus, Pane::Checklist);
     assert_eq!(room.check_sel, 1, "row 2 of the list is the second item");
 }
@@ -1278,7 +1274,7 @@ fn resize_keeps_cursors_in_range() {
     let (mut m, _) = in_room();
     update(&mut m, Msg::Resize(20, 5));
     update(&mut m, Msg::Resize(80, 24));
-    let tl = &m.room.as_ref().unwrap().timeline;
+    let tl = &m.room().unwrap().timeline;
     assert!(tl.offset <= tl.selected);
 }
 
@@ -1322,5 +1318,47 @@ fn enter_on_the_timeline_shows_the_whole_entry() {
     assert!(chr(&mut m, 'a').is_empty());
     press(&mut m, KeyCode::Esc);
     assert!(m.overlay.is_none());
-    assert_eq!(m.screen, Screen::WarRoom(m.room.as_ref().unwrap().incident));
+    assert_eq!(m.screen.place(), Place::WarRoom(m.room().unwrap().incident));
+}
+
+/// A war room left for the board or the review is found as it was — filter,
+/// follow — and caught up with what was logged meanwhile.
+#[test]
+fn a_war_room_left_and_reopened_keeps_its_view_and_catches_up() {
+    let (mut m, id) = in_room();
+    chr(&mut m, 'f');
+    let notes = m.timeline_rows();
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.screen.place(), Place::Board);
+    assert!(m.room().is_none());
+    let note = |text: &str| Command {
+        id: uuid::Uuid::new_v4(),
+        incident: Some("INC-1".into()),
+        action: Action::Note {
+            kind: warroom::domain::event::NoteKind::Note,
+            text: text.into(),
+        },
+        occurred_at: None,
+    };
+    echo(&mut m, &note("noted while away"), "frank");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.screen.place(), Place::WarRoom(id));
+    let room = m.room().unwrap();
+    assert_eq!(room.timeline.filter, Filter::Notes, "the filter was kept");
+    assert_eq!(
+        m.timeline_rows(),
+        notes + 1,
+        "the note logged meanwhile is in"
+    );
+    assert_eq!(
+        room.timeline.selected, notes,
+        "follow keeps the newest selected"
+    );
+    // The same from the review.
+    chr(&mut m, 'v');
+    echo(&mut m, &note("noted during the review"), "frank");
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.screen.place(), Place::WarRoom(id));
+    assert_eq!(m.timeline_rows(), notes + 2);
+    assert_eq!(m.room().unwrap().timeline.selected, notes + 1);
 }

@@ -18,7 +18,8 @@ use super::state::{Incident, World};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// The actor of every event the scheduler writes.
+/// The actor of every event the scheduler writes: no token may take this
+/// name, and people lists (`@` completion) leave it out.
 pub const ACTOR: &str = "scheduler";
 
 /// Every event the scheduler owes at `now`: fired escalation rules and newly

@@ -26,9 +26,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The actor name the scheduler writes under; no token may take it.
-pub const SCHEDULER_ACTOR: &str = "scheduler";
-
 /// Name of the file holding the embedded server's local token.
 pub const LOCAL_TOKEN_FILE: &str = "local.token";
 
@@ -207,9 +204,10 @@ pub fn validate_token_name(name: &str) -> Result<(), String> {
             "name may only contain letters, digits, '.', '_', '-' and '@' (found {c:?})"
         ));
     }
-    if name.eq_ignore_ascii_case(SCHEDULER_ACTOR) {
+    if name.eq_ignore_ascii_case(crate::domain::escalation::ACTOR) {
         return Err(format!(
-            "name {SCHEDULER_ACTOR:?} is reserved for automatic escalations"
+            "name {:?} is reserved for automatic escalations",
+            crate::domain::escalation::ACTOR
         ));
     }
     Ok(())

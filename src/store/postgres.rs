@@ -54,16 +54,13 @@
 //! the SQLite store's are.
 
 mod schema;
+mod tokens;
 
 pub use schema::MIGRATIONS;
 
-use super::{
-    Append, Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket, TokenRecord,
-    TokenStore,
-};
-use crate::domain::command::Access;
+use super::{Append, Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket};
 use crate::domain::event::Recorded;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -152,26 +149,6 @@ fn rows_to_stored(rows: Vec<tokio_postgres::Row>) -> Result<Vec<Arc<StoredEvent>
         .map(|r| to_stored(r.get::<_, &str>(0), r.get(1)))
         .collect()
 }
-
-fn to_token(row: &tokio_postgres::Row) -> Result<TokenRecord, StoreError> {
-    let name: String = row.get(0);
-    let role: String = row.get(1);
-    let created_at: String = row.get(3);
-    let role = Access::parse(&role)
-        .ok_or_else(|| StoreError::Corrupt(format!("token {name:?} has unknown role {role:?}")))?;
-    let created_at = DateTime::parse_from_rfc3339(&created_at)
-        .map_err(|e| StoreError::Corrupt(format!("token {name:?}: bad created_at: {e}")))?
-        .with_timezone(&Utc);
-    Ok(TokenRecord {
-        name,
-        role,
-        hash: row.get(2),
-        created_at,
-        revoked: row.get(4),
-    })
-}
-
-const TOKEN_COLUMNS: &str = "SELECT name, role, hash, created_at, revoked FROM tokens";
 
 /// The advisory-lock key of a lease name: stable across builds and replicas.
 fn lease_key(name: &str) -> i64 {
@@ -958,112 +935,5 @@ impl EventLog for PgStore {
             });
             let _ = rx.recv_timeout(Duration::from_secs(30));
         }
-    }
-}
-
-impl TokenStore for PgStore {
-    fn create_token(
-        &self,
-        name: &str,
-        role: Access,
-        hash: &str,
-    ) -> Result<TokenRecord, StoreError> {
-        let inner = self.inner.clone();
-        let (name, hash) = (name.to_string(), hash.to_string());
-        let created_at = Utc::now();
-        self.block(async move {
-            let c = inner.reader().await?;
-            let n = c
-                .execute(
-                    "INSERT INTO tokens (name, role, hash, created_at, revoked)
-                     VALUES ($1, $2, $3, $4, FALSE) ON CONFLICT DO NOTHING",
-                    &[&name, &role.as_str(), &hash, &created_at.to_rfc3339()],
-                )
-                .await?;
-            if n == 0 {
-                return Err(StoreError::NameTaken(name));
-            }
-            Ok(live_token(name, role, hash, created_at))
-        })
-    }
-
-    fn put_token(&self, name: &str, role: Access, hash: &str) -> Result<TokenRecord, StoreError> {
-        let inner = self.inner.clone();
-        let (name, hash) = (name.to_string(), hash.to_string());
-        let created_at = Utc::now();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.execute(
-                "INSERT INTO tokens (name, role, hash, created_at, revoked) VALUES ($1, $2, $3, $4, FALSE)
-                 ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
-                     created_at = excluded.created_at, revoked = FALSE",
-                &[&name, &role.as_str(), &hash, &created_at.to_rfc3339()],
-            )
-            .await?;
-            Ok(live_token(name, role, hash, created_at))
-        })
-    }
-
-    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let inner = self.inner.clone();
-        let hash = hash.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query_opt(&format!("{TOKEN_COLUMNS} WHERE hash = $1"), &[&hash])
-                .await?
-                .as_ref()
-                .map(to_token)
-                .transpose()
-        })
-    }
-
-    fn token_by_name(&self, name: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let inner = self.inner.clone();
-        let name = name.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query_opt(&format!("{TOKEN_COLUMNS} WHERE name = $1"), &[&name])
-                .await?
-                .as_ref()
-                .map(to_token)
-                .transpose()
-        })
-    }
-
-    fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let inner = self.inner.clone();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query(&format!("{TOKEN_COLUMNS} ORDER BY created_at, name"), &[])
-                .await?
-                .iter()
-                .map(to_token)
-                .collect()
-        })
-    }
-
-    fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
-        let inner = self.inner.clone();
-        let name = name.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            let n = c
-                .execute(
-                    "UPDATE tokens SET revoked = TRUE WHERE name = $1 AND NOT revoked",
-                    &[&name],
-                )
-                .await?;
-            Ok(n > 0)
-        })
-    }
-}
-
-fn live_token(name: String, role: Access, hash: String, created_at: DateTime<Utc>) -> TokenRecord {
-    TokenRecord {
-        name,
-        role,
-        hash,
-        created_at,
-        revoked: false,
     }
 }

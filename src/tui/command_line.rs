@@ -10,20 +10,22 @@ use crate::domain::event::{Channel, Impact, NoteKind, Status};
 use crate::domain::policy::Policy;
 use crate::domain::state::{Incident, World};
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 /// What a line asks for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Parsed {
-    /// A domain command; `incident` is a reference (`INC-3`) or the focused incident's id.
+    /// A domain command on `incident`, already resolved (from `inc=INC-3` or
+    /// the focused incident) against the replica; `None` only for `declare`.
     Command {
-        incident: Option<String>,
+        incident: Option<Uuid>,
         action: Action,
     },
     Theme(String),
     Quit,
     Help,
-    /// Open an incident's war room (`:open INC-3`).
-    Open(String),
+    /// Open an incident's war room (`:open INC-3`), resolved to its id.
+    Open(Uuid),
     Board,
     Review,
     Filter(Filter),
@@ -303,14 +305,14 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         .rev()
         .find(|t| t.key.as_deref() == Some("inc"))
         .map(|t| t.value.clone());
-    let target = || -> Result<Option<String>, String> {
+    let target = || -> Result<Option<Uuid>, String> {
         match &named {
             Some(r) => match ctx.world.resolve(r) {
-                Some(inc) => Ok(Some(inc.id.to_string())),
+                Some(inc) => Ok(Some(inc.id)),
                 None => Err(format!("inc={r}: no such incident")),
             },
             None => match ctx.incident {
-                Some(inc) => Ok(Some(inc.id.to_string())),
+                Some(inc) => Ok(Some(inc.id)),
                 None => Err(format!(
                     ":{verb} needs an incident: open one, select one on the board, or add inc=INC-3"
                 )),
@@ -349,7 +351,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 .ok_or(":open needs an incident, e.g. :open INC-3")?;
             ctx.world
                 .resolve(r)
-                .map(|i| Parsed::Open(i.id.to_string()))
+                .map(|i| Parsed::Open(i.id))
                 .ok_or_else(|| format!("{r}: no such incident"))
         }
         "incident" | "declare" => {
@@ -647,7 +649,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             let mut impact = target()
                 .ok()
                 .flatten()
-                .and_then(|r| ctx.world.resolve(&r))
+                .and_then(|id| ctx.world.get(&id))
                 .map(|i| i.impact.clone())
                 .unwrap_or_default();
             if !summary.is_empty() {

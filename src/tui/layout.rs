@@ -3,7 +3,7 @@
 //! same ones to page the timeline and to hit-test mouse clicks, so the two can
 //! never disagree.
 
-use super::model::{Model, Pane, Screen};
+use super::model::{Model, Pane, Place};
 use crate::domain::clocks::clocks;
 use ratatui::layout::Rect;
 
@@ -106,7 +106,7 @@ impl RoomAreas {
 /// The war room's panels for the incident on screen.
 pub fn room(m: &Model, body: Rect) -> RoomAreas {
     let zero = Rect::new(body.x, body.y, 0, 0);
-    let Some(room) = &m.room else {
+    let Some(room) = m.room() else {
         return RoomAreas {
             header: zero,
             clocks: zero,
@@ -199,8 +199,8 @@ pub fn room(m: &Model, body: Rect) -> RoomAreas {
 
 /// The areas for the screen currently shown, at the model's terminal size.
 pub fn current_room(m: &Model) -> Option<RoomAreas> {
-    match m.screen {
-        Screen::WarRoom(_) => Some(room(m, screen_bands(m).body)),
+    match m.screen.place() {
+        Place::WarRoom(_) => Some(room(m, screen_bands(m).body)),
         _ => None,
     }
 }

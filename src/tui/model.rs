@@ -11,7 +11,7 @@ use super::keymap::Keymap;
 use super::msg::LinkState;
 use crate::client::Replica;
 use crate::domain::clocks::{board_rank, clocks};
-use crate::domain::command::Access;
+use crate::domain::command::{Access, Action};
 use crate::domain::event::{EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
 use crate::domain::{Command, Policy};
@@ -26,12 +26,32 @@ pub struct Identity {
     pub role: Access,
 }
 
-/// The top-level screen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The top-level screen, owning its state: the war room's cursors and the
+/// review's text exist only while their screen is shown (a war room left for
+/// the board or the review waits in [`Model::parked_room`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Screen {
+    Board,
+    WarRoom(RoomState),
+    Review(ReviewState),
+}
+
+/// Where the screen is, without its state: what tests and the view branch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
     Board,
     WarRoom(Uuid),
     Review(Uuid),
+}
+
+impl Screen {
+    pub fn place(&self) -> Place {
+        match self {
+            Screen::Board => Place::Board,
+            Screen::WarRoom(r) => Place::WarRoom(r.incident),
+            Screen::Review(r) => Place::Review(r.incident),
+        }
+    }
 }
 
 /// The war room's focusable panels.
@@ -277,7 +297,11 @@ impl Prompt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OnYes {
     Quit,
-    Submit(Box<Command>),
+    /// Send `action` on `incident` (through the same checks as any command).
+    Submit {
+        incident: Option<Uuid>,
+        action: Box<Action>,
+    },
     /// Close the dialog, dropping what was typed in it.
     Discard,
 }
@@ -366,8 +390,9 @@ pub struct Model {
     pub now: DateTime<Utc>,
     pub screen: Screen,
     pub board: BoardState,
-    pub room: Option<RoomState>,
-    pub review: Option<ReviewState>,
+    /// The war room last left for the board or the review: opening its
+    /// incident again (or going back from the review) returns to it as it was.
+    pub parked_room: Option<RoomState>,
     pub composer: Option<Composer>,
     pub overlay: Option<Overlay>,
     pub message: Option<Message>,
@@ -412,8 +437,7 @@ impl Model {
             now,
             screen: Screen::Board,
             board: BoardState::default(),
-            room: None,
-            review: None,
+            parked_room: None,
             composer: None,
             overlay: None,
             message: None,
@@ -449,11 +473,41 @@ impl Model {
         self.replica.world.get(id)
     }
 
+    /// The war room shown, if any.
+    pub fn room(&self) -> Option<&RoomState> {
+        match &self.screen {
+            Screen::WarRoom(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn room_mut(&mut self) -> Option<&mut RoomState> {
+        match &mut self.screen {
+            Screen::WarRoom(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The review shown, if any.
+    pub fn review(&self) -> Option<&ReviewState> {
+        match &self.screen {
+            Screen::Review(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn review_mut(&mut self) -> Option<&mut ReviewState> {
+        match &mut self.screen {
+            Screen::Review(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// The incident in focus: the war room's, the review's, or the board's selection.
     pub fn focused_incident(&self) -> Option<&Incident> {
-        match self.screen {
-            Screen::WarRoom(id) | Screen::Review(id) => self.incident(&id),
-            Screen::Board => self
+        match self.screen.place() {
+            Place::WarRoom(id) | Place::Review(id) => self.incident(&id),
+            Place::Board => self
                 .board
                 .order
                 .get(self.board.selected)
@@ -500,7 +554,7 @@ impl Model {
 
     /// Brings the war room's filtered index up to date with the replica.
     pub fn refresh_timeline(&mut self) {
-        let Some(room) = self.room.as_mut() else {
+        let Screen::WarRoom(room) = &mut self.screen else {
             return;
         };
         let len = self.replica.timeline_len(&room.incident);
@@ -519,7 +573,7 @@ impl Model {
 
     /// Rows in the war room's timeline: filtered entries, then pending commands.
     pub fn timeline_rows(&self) -> usize {
-        let Some(room) = &self.room else { return 0 };
+        let Some(room) = self.room() else { return 0 };
         self.timeline_logged(room) + self.pending_for(&room.incident).count()
     }
 
@@ -558,7 +612,8 @@ impl Model {
         let mut add = |p: &str| {
             let p = crate::domain::sanitize::sanitize_line(p);
             let p = p.trim();
-            if !p.is_empty() && p != "scheduler" && !out.iter().any(|o| o == p) {
+            if !p.is_empty() && p != crate::domain::escalation::ACTOR && !out.iter().any(|o| o == p)
+            {
                 out.push(p.to_string());
             }
         };
@@ -660,4 +715,21 @@ pub fn selected_row(rows: &[CheckRow<'_>], sel: usize) -> usize {
 /// lists that follow the cursor without state of their own).
 pub fn list_offset(sel: usize, height: usize) -> usize {
     sel.saturating_sub(height.saturating_sub(1))
+}
+
+/// Keeps `sel` inside `[offset, offset + height)` by moving `offset`.
+pub fn ensure_visible(sel: usize, offset: &mut usize, height: usize) {
+    let height = height.max(1);
+    if sel < *offset {
+        *offset = sel;
+    } else if sel >= *offset + height {
+        *offset = sel + 1 - height;
+    }
+}
+
+/// Whether a timeline entry matches a `/` search: case-insensitive, on the
+/// entry's text and author. `q` is lowercase.
+pub fn entry_matches(rec: &Recorded, q: &str) -> bool {
+    rec.event.body.describe().to_lowercase().contains(q)
+        || rec.event.actor.to_lowercase().contains(q)
 }

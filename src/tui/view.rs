@@ -17,7 +17,7 @@ pub use deliveries::delivery_rows;
 pub use overlay::{HelpLine, help_lines};
 
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
-use super::model::{Level, Model, Overlay, Screen};
+use super::model::{Level, Model, Overlay, Place};
 use super::msg::LinkState;
 use super::theme::Theme;
 use crate::domain::sanitize::sanitize_line;
@@ -37,10 +37,10 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
         return;
     }
     let bands = layout::bands(area, layout::message_rows(m));
-    match m.screen {
-        Screen::Board => board::render(m, theme, f, bands.body),
-        Screen::WarRoom(_) => war_room::render(m, theme, f, bands.body),
-        Screen::Review(_) => review::render(m, theme, f, bands.body),
+    match m.screen.place() {
+        Place::Board => board::render(m, theme, f, bands.body),
+        Place::WarRoom(_) => war_room::render(m, theme, f, bands.body),
+        Place::Review(_) => review::render(m, theme, f, bands.body),
     }
     message_line(m, theme, f, bands.message);
     status_bar(m, theme, f, bands.status);
@@ -227,20 +227,20 @@ fn status_bar(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
 /// The few keys that matter most on the current screen, from the keymap.
 fn hints(m: &Model) -> String {
     use super::keymap::{Act, Context};
-    let pick: &[(Context, Act, &str)] = match m.screen {
-        Screen::Board => &[
+    let pick: &[(Context, Act, &str)] = match m.screen.place() {
+        Place::Board => &[
             (Context::Board, Act::Open, "open"),
             (Context::Board, Act::Declare, "declare"),
             (Context::Global, Act::CommandLine, "command"),
             (Context::Global, Act::Help, "help"),
         ],
-        Screen::WarRoom(_) => &[
+        Place::WarRoom(_) => &[
             (Context::WarRoom, Act::Note, "note"),
             (Context::WarRoom, Act::PostUpdate, "update"),
             (Context::Global, Act::CommandLine, "command"),
             (Context::Global, Act::Help, "help"),
         ],
-        Screen::Review(_) => &[
+        Place::Review(_) => &[
             (Context::Review, Act::Export, "export"),
             (Context::Review, Act::Back, "back"),
             (Context::Global, Act::Help, "help"),

@@ -58,6 +58,17 @@ pub const MIGRATIONS: &[&str] = &[
         data      BYTEA NOT NULL
     );
     ",
+    // 2: SSH public keys for the SSH seat (beside the tokens: same names and roles).
+    "
+    CREATE TABLE ssh_keys (
+        name         TEXT PRIMARY KEY,
+        role         TEXT NOT NULL,
+        fingerprint  TEXT NOT NULL UNIQUE,
+        public_key   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        revoked      BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    ",
 ];
 
 /// The advisory lock key migrations run under (any constant unique to warroom).

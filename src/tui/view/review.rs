@@ -11,7 +11,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
-    let Some(r) = &m.review else { return };
+    let Some(r) = m.review() else { return };
     let key = m
         .incident(&r.incident)
         .map_or("incident".into(), |i| i.key());

@@ -1,0 +1,358 @@
+//! Turning intent into commands: the local `decide` check, the role check
+//! before a dialog opens, one-key actions, `:` lines, and the one place a
+//! submission's outcome becomes a message.
+
+use super::keys::quit;
+use super::navigation::{follow, open_review, open_room, set_filter, to_board};
+use super::{set_error, set_info};
+use crate::domain::command::{Access, Action, Command};
+use crate::domain::decide::{DomainError, ErrorKind, decide, next_escalation_step};
+use crate::domain::event::{ActionState, Channel};
+use crate::tui::command_line::Parsed;
+use crate::tui::form::Form;
+use crate::tui::keymap::Act;
+use crate::tui::model::{Model, Overlay, Pane, Pending, phase_items};
+use crate::tui::msg::{Effect, LinkState};
+use crate::tui::prefill;
+use uuid::Uuid;
+
+/// Why a command was not sent.
+pub(super) struct Refusal {
+    pub(super) text: String,
+    pub(super) stability: bool,
+}
+
+/// Builds, checks and sends a command. The checks are the server's own
+/// (`decide` against the local replica), so the author learns at once what
+/// the server would answer; only "unknown incident" is left to the server,
+/// whose log may be ahead of ours.
+pub(super) fn try_submit(
+    m: &mut Model,
+    incident: Option<Uuid>,
+    action: Action,
+) -> Result<Vec<Effect>, Refusal> {
+    if let Some(text) = role_refusal(m, &action) {
+        return Err(Refusal {
+            text,
+            stability: false,
+        });
+    }
+    let cmd = Command {
+        id: m.peek_command_id(),
+        incident: incident.map(|i| i.to_string()),
+        action,
+        // The author's moment, kept when an offline command is replayed later.
+        occurred_at: Some(m.server_now()),
+    };
+    match decide(
+        &m.replica.world,
+        &m.policy,
+        &cmd,
+        &m.me.name,
+        m.server_now(),
+    ) {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Refusal {
+                stability: matches!(e, DomainError::StabilityWindow { .. }),
+                text: e.to_string(),
+            });
+        }
+    }
+    let id = m.next_command_id();
+    debug_assert_eq!(id, cmd.id);
+    if matches!(cmd.action, Action::Declare { .. }) {
+        m.open_on_arrival = Some(cmd.id);
+    }
+    m.pending.push(Pending {
+        cmd: cmd.clone(),
+        at: m.now,
+    });
+    follow(m);
+    Ok(vec![Effect::Submit(cmd)])
+}
+
+/// Sends a command and says so on the message line: "sent" (or "queued"
+/// when offline), or why it was refused.
+pub(super) fn send(m: &mut Model, incident: Option<Uuid>, action: Action) -> Vec<Effect> {
+    let sent = sent_text(m, &action);
+    send_saying(m, incident, action, Some(sent)).unwrap_or_default()
+}
+
+/// The one place a submission's outcome becomes a message: `sent` (if any)
+/// on success, the refusal as an error. `None` when refused.
+pub(super) fn send_saying(
+    m: &mut Model,
+    incident: Option<Uuid>,
+    action: Action,
+    sent: Option<String>,
+) -> Option<Vec<Effect>> {
+    match try_submit(m, incident, action) {
+        Ok(fx) => {
+            if let Some(text) = sent {
+                set_info(m, text);
+            }
+            Some(fx)
+        }
+        Err(r) => {
+            set_error(m, r.text);
+            None
+        }
+    }
+}
+
+/// "posting a status update needs the commander role; you (bob) are a
+/// responder", or `None` when the role allows it. The rule is the domain's
+/// ([`Action::required_access`]); the words are the user's.
+pub(super) fn role_refusal(m: &Model, action: &Action) -> Option<String> {
+    let need = action.required_access();
+    if m.me.role >= need {
+        return None;
+    }
+    let article = |a: Access| if a == Access::Admin { "an" } else { "a" };
+    Some(format!(
+        "{} needs the {} role; you ({}) are {} {}",
+        action.doing(),
+        need.as_str(),
+        m.me.name,
+        article(m.me.role),
+        m.me.role.as_str()
+    ))
+}
+
+/// What the message line says once a command is handed to the outbox:
+/// "sent" only while the link is live; offline it is queued, and says so.
+pub(super) fn sent_text(m: &Model, action: &Action) -> String {
+    if m.link == LinkState::Live {
+        format!("{} sent", action.noun())
+    } else {
+        format!(
+            "{} queued: offline, it goes out when the server is back",
+            action.noun()
+        )
+    }
+}
+
+/// The action a key's dialog ends in, with its fields empty: enough to ask
+/// the domain who may do it, before the form is opened and filled in vain.
+pub(super) fn dialog_action(act: Act) -> Option<Action> {
+    let text = String::new;
+    Some(match act {
+        Act::Declare => Action::Declare {
+            title: text(),
+            severity: text(),
+            kind: None,
+            impact: None,
+            commander: None,
+        },
+        Act::Severity => Action::SetSeverity {
+            severity: text(),
+            reason: text(),
+        },
+        Act::Roles => Action::AssignRole {
+            role: text(),
+            person: text(),
+            note: text(),
+        },
+        Act::PostUpdate => Action::PostUpdate {
+            channel: Channel::StatusPage,
+            state: None,
+            text: text(),
+        },
+        Act::Escalate => Action::Escalate {
+            to: None,
+            reason: text(),
+        },
+        Act::Page => Action::Page {
+            who: text(),
+            reason: text(),
+        },
+        Act::Contain => Action::Contain { note: text() },
+        Act::Resolve => Action::Resolve {
+            summary: text(),
+            force: false,
+        },
+        Act::Reopen => Action::Reopen { reason: text() },
+        Act::Close => Action::Close,
+        Act::AddActionItem => Action::AddActionItem {
+            text: text(),
+            owner: None,
+            due: None,
+        },
+        Act::Impact => Action::UpdateImpact {
+            impact: Default::default(),
+        },
+        _ => return None,
+    })
+}
+
+pub(super) fn open_declare(m: &mut Model) {
+    if !refused_by_role(m, Act::Declare) {
+        m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy))));
+    }
+}
+
+/// Refuses a dialog the role may not submit, before it opens.
+pub(super) fn refused_by_role(m: &mut Model, act: Act) -> bool {
+    match dialog_action(act).and_then(|a| role_refusal(m, &a)) {
+        Some(text) => {
+            set_error(m, text);
+            true
+        }
+        None => false,
+    }
+}
+
+/// `t` in the deliveries list: asks the server to try the selected one again.
+pub(super) fn retry_delivery(m: &mut Model, incident: Uuid, selected: usize) -> Vec<Effect> {
+    let Some(d) = m.incident(&incident).and_then(|i| {
+        crate::tui::view::delivery_rows(i)
+            .get(selected)
+            .map(|d| (*d).clone())
+    }) else {
+        return vec![];
+    };
+    if !d.failing() {
+        set_error(m, format!("{} was delivered; nothing to retry", d.label));
+        return vec![];
+    }
+    let sent = format!("retry of {} sent", d.label);
+    send_saying(
+        m,
+        Some(incident),
+        Action::RetryDelivery { delivery: d.id },
+        Some(sent),
+    )
+    .unwrap_or_default()
+}
+
+/// One-key actions on the focused incident: errors go to the message line.
+/// The triage queue's two keys act on its head, the oldest alert group
+/// waiting (runbook 002 §4.2: verify, then declare or dismiss).
+pub(super) fn triage(m: &mut Model, act: Act) -> Vec<Effect> {
+    let Some(item) = m.replica.world.alerts.queue().next() else {
+        set_info(m, "the triage queue is empty");
+        return vec![];
+    };
+    let (id, key) = (item.id, item.key());
+    let action = if act == Act::TriageDeclare {
+        Action::DeclareTriaged { severity: None }
+    } else {
+        Action::DismissTriaged {
+            reason: "dismissed from the triage queue".into(),
+        }
+    };
+    let declare = act == Act::TriageDeclare;
+    let sent = format!("{key} {}", if declare { "declared" } else { "dismissed" });
+    let fx = send_saying(m, Some(id), action, Some(sent));
+    if fx.is_some() && declare {
+        m.open_on_arrival = Some(id);
+    }
+    fx.unwrap_or_default()
+}
+
+pub(super) fn submit_now(m: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(id) = m.focused_incident().map(|i| i.id) else {
+        return vec![];
+    };
+    send(m, Some(id), action)
+}
+
+pub(super) fn toggle_item(m: &mut Model) -> Vec<Effect> {
+    let Some(room) = m.room() else { return vec![] };
+    let Some(inc) = m.incident(&room.incident) else {
+        return vec![];
+    };
+    let action = match room.focus {
+        Pane::Checklist => {
+            let items = phase_items(&m.policy, inc);
+            let Some(it) = items.get(room.check_sel) else {
+                return vec![];
+            };
+            Action::SetChecklistItem {
+                checklist: it.checklist.to_string(),
+                item: it.item.to_string(),
+                done: !it.done,
+            }
+        }
+        Pane::Actions => {
+            let Some(a) = inc.actions.get(room.action_sel) else {
+                return vec![];
+            };
+            Action::UpdateActionItem {
+                action: a.id,
+                state: if a.state == ActionState::Done {
+                    ActionState::Open
+                } else {
+                    ActionState::Done
+                },
+                owner: None,
+                due: None,
+            }
+        }
+        Pane::Timeline => return vec![],
+    };
+    submit_now(m, action)
+}
+
+pub(super) fn open_form(m: &mut Model, act: Act) {
+    if m.focused_incident().is_none() || refused_by_role(m, act) {
+        return;
+    }
+    let Some(inc) = m.focused_incident() else {
+        return;
+    };
+    let now = m.server_now();
+    let form = match act {
+        Act::Severity => Form::severity(inc, &m.policy),
+        Act::Roles => Form::role(inc, &m.policy),
+        Act::PostUpdate => {
+            let state = inc.status;
+            let text = prefill::for_channel(inc, &m.policy, Channel::StatusPage, state, now);
+            Form::update(inc, &text)
+        }
+        Act::Escalate => Form::escalate(inc, next_escalation_step(inc, &m.policy)),
+        Act::Page => Form::page(inc),
+        Act::Contain => Form::contain(inc),
+        Act::Resolve => Form::resolve(inc),
+        Act::Reopen => Form::reopen(inc),
+        Act::Close => Form::close(inc),
+        Act::AddActionItem => Form::action_item(inc),
+        Act::Impact => Form::impact(inc),
+        _ => return,
+    };
+    m.overlay = Some(Overlay::Form(Box::new(form)));
+}
+
+pub(super) fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
+    match p {
+        Parsed::Quit => quit(m),
+        Parsed::Help => {
+            m.overlay = Some(Overlay::Help { scroll: 0 });
+            vec![]
+        }
+        Parsed::Theme(name) => vec![Effect::LoadTheme(name)],
+        Parsed::Board => {
+            to_board(m);
+            vec![]
+        }
+        Parsed::Review => {
+            if let Some(id) = m.focused_incident().map(|i| i.id) {
+                open_review(m, id);
+            }
+            vec![]
+        }
+        Parsed::Open(id) => {
+            open_room(m, id);
+            vec![]
+        }
+        Parsed::Filter(f) => {
+            if m.room().is_some() {
+                set_filter(m, f);
+            }
+            vec![]
+        }
+        Parsed::Command { incident, action } => send(m, incident, action),
+    }
+}
