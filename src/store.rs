@@ -190,6 +190,11 @@ pub trait EventLog: Send + Sync + 'static {
         0
     }
 
+    /// Whether other servers may write this log too (PostgreSQL replicas).
+    fn shared(&self) -> bool {
+        false
+    }
+
     /// Whether this process holds the log-wide lease `name` now, taking it if
     /// it is free. Work that must run once per deployment (the scheduler, the
     /// delivery worker) runs only while its lease is held. A log with a single

@@ -39,6 +39,24 @@ impl std::fmt::Display for Location {
     }
 }
 
+impl From<PathBuf> for Location {
+    fn from(path: PathBuf) -> Location {
+        Location::Sqlite(path)
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(path: &PathBuf) -> Location {
+        Location::Sqlite(path.clone())
+    }
+}
+
+impl From<&std::path::Path> for Location {
+    fn from(path: &std::path::Path) -> Location {
+        Location::Sqlite(path.to_path_buf())
+    }
+}
+
 impl Location {
     /// Parses a `--db` value. A scheme is letters, digits, `+`, `-` or `.`
     /// after a letter, then `:`; a one-letter scheme is a Windows drive

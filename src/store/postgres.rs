@@ -760,6 +760,10 @@ impl EventLog for PgStore {
         self.inner.foreign.load(Ordering::Acquire)
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     fn lease(&self, name: &str) -> Result<bool, StoreError> {
         let inner = self.inner.clone();
         let name = name.to_string();
