@@ -190,6 +190,14 @@ pub trait EventLog: Send + Sync + 'static {
         0
     }
 
+    /// Resolves once every event committed (by anyone) before the call has
+    /// been handed to the commit hook. With one writer that is already so.
+    fn catch_up(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(());
+        rx
+    }
+
     /// Whether other servers may write this log too (PostgreSQL replicas).
     fn shared(&self) -> bool {
         false

@@ -237,6 +237,19 @@ async fn attempt(
     };
     let events = match decide_at(&decider.world, now) {
         Ok(events) => events,
+        Err(e) if state.shared_log() => {
+            // A refusal is not checked at commit as an append is, and another
+            // replica's commit we have not heard of yet may be what makes the
+            // command valid (the incident it names, say): catch up with the
+            // log's head, and decide again if anything came in.
+            let base = decider.base;
+            drop(decider);
+            let _ = state.store.catch_up().await;
+            if state.store.foreign_head() > base {
+                return Attempt::Raced(format!("refused at seq {base}; the log has moved on"));
+            }
+            return Attempt::Done(Err(e));
+        }
         Err(e) => return Attempt::Done(Err(e)),
     };
     if events.is_empty() {

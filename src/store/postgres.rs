@@ -87,6 +87,8 @@ const SYSTEM_KEY: &str = "system_ids";
 enum Msg {
     Append(Append, oneshot::Sender<Result<Appended, StoreError>>),
     Flush(oneshot::Sender<()>),
+    /// Follow the log now, then answer.
+    CatchUp(oneshot::Sender<()>),
     Close(oneshot::Sender<()>),
 }
 
@@ -434,6 +436,11 @@ impl Writer {
                         self.commit(std::mem::take(&mut jobs)).await;
                         let _ = done.send(());
                     }
+                    Msg::CatchUp(done) => {
+                        self.commit(std::mem::take(&mut jobs)).await;
+                        self.follow().await;
+                        let _ = done.send(());
+                    }
                     Msg::Close(done) => {
                         closing = Some(done);
                         break;
@@ -451,7 +458,7 @@ impl Writer {
                         Msg::Append(_, reply) => {
                             let _ = reply.send(Err(StoreError::Closed));
                         }
-                        Msg::Flush(d) | Msg::Close(d) => {
+                        Msg::Flush(d) | Msg::CatchUp(d) | Msg::Close(d) => {
                             let _ = d.send(());
                         }
                     }
@@ -762,6 +769,14 @@ impl EventLog for PgStore {
 
     fn shared(&self) -> bool {
         true
+    }
+
+    fn catch_up(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        if let Err(Msg::CatchUp(tx)) = self.send(Msg::CatchUp(tx)) {
+            let _ = tx.send(());
+        }
+        rx
     }
 
     fn lease(&self, name: &str) -> Result<bool, StoreError> {
