@@ -309,6 +309,19 @@ pub fn document() -> Value {
                     ("200", json!({ "description": "`ok`", "content": { "text/plain": { "schema": { "type": "string" } } } })),
                 ])
             },
+            "/readyz": {
+                "get": op("readiness probe: the database answers and this server has caught up with the log", false, json!([]), None, vec![
+                    ("200", json_body(json!({
+                        "type": "object",
+                        "required": ["ready", "latest_seq"],
+                        "properties": {
+                            "ready": { "type": "boolean" },
+                            "latest_seq": { "type": "integer", "minimum": 0 }
+                        }
+                    }), "ready")),
+                    ("503", error("the database does not answer, or this server is still catching up")),
+                ])
+            },
             "/api/v1/openapi.json": {
                 "get": op("this document", false, json!([]), None, vec![
                     ("200", json_body(json!({ "type": "object" }), "OpenAPI 3.1")),

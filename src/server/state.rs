@@ -41,6 +41,11 @@ pub struct Decider {
     /// a checkpoint (only those after it are read): then an id not in `known`
     /// is looked up in the store before it is decided.
     pub partial_known: bool,
+    /// The seq of the committed log `world` was built from (plus this
+    /// server's own appends since). Appends carry it, so that on a log other
+    /// replicas write too, one decided without seeing their commits is
+    /// refused and decided again ([`crate::store::Append::base`]).
+    pub base: u64,
 }
 
 /// How the models were built at start (or after a failed commit).
@@ -162,13 +167,24 @@ impl AppState {
     }
 
     /// The commit hook: read model first, then the broadcast, then the scheduler.
+    /// An event the model already holds is skipped: a replica's store hands
+    /// over everything after the head it opened at, some of which the start
+    /// may already have folded.
     fn on_commit(&self, events: &[Arc<StoredEvent>]) {
-        {
+        let events = {
             let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
-            for ev in events {
+            let fresh = events
+                .iter()
+                .position(|e| e.seq() > view.latest_seq)
+                .map_or(&events[..0], |i| &events[i..]);
+            for ev in fresh {
                 view.world.apply(&ev.recorded.event);
                 view.latest_seq = view.latest_seq.max(ev.seq());
             }
+            fresh
+        };
+        if events.is_empty() {
+            return;
         }
         for ev in events {
             // No receivers is fine: nobody is watching.
@@ -190,6 +206,11 @@ impl AppState {
 
     pub fn read_view<T>(&self, f: impl FnOnce(&View) -> T) -> T {
         f(&self.view.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Whether other replicas write the same log.
+    pub fn shared_log(&self) -> bool {
+        self.store.shared()
     }
 
     pub fn latest_seq(&self) -> u64 {
@@ -241,6 +262,7 @@ pub fn load_models(store: &dyn EventLog) -> Result<(Decider, View, Loaded), Stor
             loaded.folded += 1;
         }
     }
+    decider.base = view.latest_seq;
     Ok((decider, view, loaded))
 }
 
