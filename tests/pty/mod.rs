@@ -58,7 +58,9 @@ impl Tui {
         )
     }
 
-    fn start_program(
+    /// Starts any `program ARGS` in the terminal with the TUI's environment
+    /// (e.g. OpenSSH's `ssh -tt` into the SSH seat).
+    pub fn start_program(
         home: &std::path::Path,
         rows: u16,
         cols: u16,
@@ -194,6 +196,13 @@ impl Tui {
     /// Whether the program has exited (without waiting).
     pub fn exited(&mut self) -> bool {
         self.child.try_wait().unwrap().is_some()
+    }
+
+    /// Writes raw bytes (not necessarily UTF-8: garbage, for robustness tests).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
     }
 
     /// Writes keys without the pause `keys` leaves after them (for latency measurements).
