@@ -1,23 +1,8 @@
 //! `warroom serve`: the team server, a thin wrapper around [`crate::server::start`].
 
 use super::ServeArgs;
-use crate::domain::policy::{Policy, presets};
 use crate::server::{self, ServerConfig};
 use anyhow::Context;
-
-/// A preset name (`default`, `002`, `002-tensafe`) or a policy file.
-pub fn load_policy(spec: Option<&str>) -> anyhow::Result<Policy> {
-    let Some(spec) = spec else {
-        return Ok(Policy::builtin_default());
-    };
-    if let Some(text) = presets::find(spec) {
-        return Policy::from_toml(text).map_err(|e| anyhow::anyhow!("preset {spec}: {e}"));
-    }
-    let text = std::fs::read_to_string(spec).with_context(|| {
-        format!("--policy {spec}: not a preset (default, 000…004) and not a readable file")
-    })?;
-    Policy::from_toml(&text).map_err(|e| anyhow::anyhow!("{spec}: {e}"))
-}
 
 fn rate_limit(per_sec: f64, burst: f64) -> anyhow::Result<Option<server::RateLimit>> {
     if !per_sec.is_finite() || per_sec < 0.0 {
@@ -50,7 +35,7 @@ fn init_logging() {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     init_logging();
-    let policy = load_policy(args.policy.as_deref())?;
+    let policy = super::policy::load(args.policy.as_deref())?.policy;
     // A secret that cannot be read does not stop the server (the war room
     // matters more than one channel), but it is said now, not at the first page.
     for (field, problem) in crate::notify::secrets::missing(&policy.notify) {

@@ -47,6 +47,10 @@ pub enum DomainError {
     RoleVacant(String),
     #[error("{person} already holds {role}")]
     AlreadyHolds { role: String, person: String },
+    #[error("nobody has been offered {role}")]
+    NoOffer { role: String },
+    #[error("{role} was offered to {to}; only {to} can accept or decline it")]
+    OfferedToOther { role: String, to: String },
     #[error("{key} is already {what}")]
     NoChange { key: String, what: String },
     #[error("status `resolved` is set by resolving the incident, not by a status change")]
@@ -100,6 +104,8 @@ impl DomainError {
             | NotResolved { .. }
             | RoleVacant(_)
             | AlreadyHolds { .. }
+            | NoOffer { .. }
+            | OfferedToOther { .. }
             | NoChange { .. }
             | StabilityWindow { .. }
             | NotDone { .. }
@@ -249,11 +255,7 @@ pub fn decide(
                 });
             }
             let reason = required_text("reason", reason)?;
-            // Stricter than the severity the clocks now run under: a raise
-            // back after a downgrade keeps the original origin (and targets).
-            let peak = inc.sla_severity.as_deref().unwrap_or(&inc.severity);
-            let upgrade = policy.severity_rank(&to) < policy.severity_rank(&inc.severity)
-                && policy.severity_rank(&to) < policy.severity_rank(peak);
+            let upgrade = is_upgrade(policy, inc, &to);
             out.push(EventBody::SeverityChanged {
                 from: inc.severity.clone(),
                 to,
@@ -348,18 +350,15 @@ pub fn decide(
         } => {
             let role = known_role(policy, role)?;
             let who = person(who)?;
-            match inc.roles.get(&role) {
-                Some(holder) if *holder == who => {
-                    return Err(DomainError::AlreadyHolds { role, person: who });
-                }
-                Some(holder) => out.push(EventBody::RoleHandedOff {
-                    role,
-                    from: holder.clone(),
-                    to: who,
-                    note: optional_text("note", note)?,
-                }),
-                None => out.push(EventBody::RoleAssigned { role, person: who }),
-            }
+            super::handoff::assign(inc, &mut out, role, who, note)?;
+        }
+        Action::AcceptRole { role } => {
+            let role = known_role(policy, role)?;
+            super::handoff::answer(inc, &mut out, role, true, "")?;
+        }
+        Action::DeclineRole { role, reason } => {
+            let role = known_role(policy, role)?;
+            super::handoff::answer(inc, &mut out, role, false, reason)?;
         }
         Action::ReleaseRole { role } => {
             let role = known_role(policy, role)?;
@@ -496,6 +495,16 @@ pub fn decide(
     Ok(out.events)
 }
 
+/// Whether moving `inc` to severity `to` restarts its SLA clocks: `to` is
+/// stricter than the severity the clocks now run under. A raise back after a
+/// downgrade keeps the original origin (and targets), so lowering and raising
+/// again never gives back time.
+pub fn is_upgrade(policy: &Policy, inc: &Incident, to: &str) -> bool {
+    let peak = inc.sla_severity.as_deref().unwrap_or(&inc.severity);
+    policy.severity_rank(to) < policy.severity_rank(&inc.severity)
+        && policy.severity_rank(to) < policy.severity_rank(peak)
+}
+
 /// What the definition of done still lacks, one entry per unmet condition.
 pub fn closure_missing(inc: &Incident, policy: &Policy) -> Vec<String> {
     let mut missing = Vec::new();
@@ -527,13 +536,47 @@ pub fn closure_missing(inc: &Incident, policy: &Policy) -> Vec<String> {
     missing
 }
 
-/// The next rung of the manual escalation path not yet escalated to.
+/// Where a manual escalation goes when nobody names a target: escalation goes
+/// up, never down. The step the escalation clock shows (the next automatic
+/// rule's target) when it is not at or below the highest step already reached;
+/// otherwise the rung of the escalation path just above the highest reached.
+/// `None` once the top of the path has been reached and no clock runs.
 pub fn next_escalation_step<'p>(inc: &Incident, policy: &'p Policy) -> Option<&'p str> {
+    let highest = highest_escalation_step(inc, policy);
+    let above = |to: &str| match (path_rank(policy, to), highest) {
+        (Some(rank), Some(top)) => rank > top,
+        _ => true,
+    };
+    let reached = |to: &str| {
+        inc.escalations
+            .iter()
+            .any(|e| e.to.eq_ignore_ascii_case(to))
+    };
+    if let Some((rule, _)) = super::clocks::next_escalation(inc, policy)
+        && above(&rule.to)
+        && !reached(&rule.to)
+    {
+        return Some(rule.to.as_str());
+    }
+    let from = highest.map_or(0, |top| top + 1);
+    policy.escalation_path.get(from).map(String::as_str)
+}
+
+/// The index in the escalation path of the highest step this incident has
+/// been escalated to (by hand or by a rule), if any.
+pub fn highest_escalation_step(inc: &Incident, policy: &Policy) -> Option<usize> {
+    inc.escalations
+        .iter()
+        .filter_map(|e| path_rank(policy, &e.to))
+        .max()
+}
+
+/// Where `to` stands on the escalation path (names compared without case).
+fn path_rank(policy: &Policy, to: &str) -> Option<usize> {
     policy
         .escalation_path
         .iter()
-        .find(|step| !inc.escalations.iter().any(|e| &e.to == *step))
-        .map(String::as_str)
+        .position(|step| step.eq_ignore_ascii_case(to.trim()))
 }
 
 pub(crate) struct Out {
