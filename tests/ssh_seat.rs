@@ -378,3 +378,53 @@ fn a_session_that_never_reads_holds_up_nobody() {
     let _ = stuck.kill();
     let _ = stuck.wait();
 }
+
+#[test]
+fn an_idle_seat_is_closed_saying_why_and_the_session_cap_says_so() {
+    let Some(w) = World::start_with(&["--ssh-idle", "2", "--ssh-max-sessions", "1"]) else {
+        return;
+    };
+    let mut t = w.seat(&w.alice, 24, 100);
+    t.wait_for("LIVE");
+    // The one slot is taken: the next session is told, before any screen.
+    let (code, out, err) = w.run(&w.alice, &["incidents"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("the SSH seat is full: its limit is 1 sessions"),
+        "{err}"
+    );
+    // No key for 2 s: closed, with the reason, the terminal given back.
+    t.wait_for("no input for 2 s; the session was closed");
+    assert_eq!(t.wait_exit(), 1);
+    assert!(!t.alternate_screen());
+    // The slot came back.
+    let (code, _, err) = w.run(&w.alice, &["incidents"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn colours_follow_the_client_terminal() {
+    let Some(w) = World::start() else { return };
+    let (code, _, err) = w.run(&w.alice, &["declare", "'Slow checkout'", "-s", "P2"]);
+    assert_eq!(code, 0, "{err}");
+    // TERM=xterm-256color and no COLORTERM: the theme's #rrggbb roles come as
+    // 256-palette colours.
+    let mut t = w.seat(&w.alice, 24, 100);
+    t.wait_for("Slow checkout");
+    let (rgb, idx) = t.colour_cells();
+    assert_eq!(rgb, 0, "no 24-bit colour for a 256-colour terminal");
+    assert!(idx > 0, "the palette colours are there");
+    assert_eq!(quit(&mut t), 0);
+    // COLORTERM=truecolor sent along: the theme as written.
+    let mut t = w.seat_with(
+        &w.alice,
+        24,
+        100,
+        true,
+        &["-o", "SetEnv=COLORTERM=truecolor"],
+    );
+    t.wait_for("Slow checkout");
+    let (rgb, _) = t.colour_cells();
+    assert!(rgb > 0, "24-bit colours for a truecolor terminal");
+    assert_eq!(quit(&mut t), 0);
+}
