@@ -563,7 +563,7 @@ async fn seat_loop(
 /// `30 min`, `90 s`: a limit as a person says it.
 fn spoken(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 60 && s % 60 == 0 {
+    if s >= 60 && s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{s} s")
