@@ -428,3 +428,58 @@ fn colours_follow_the_client_terminal() {
     assert!(rgb > 0, "24-bit colours for a truecolor terminal");
     assert_eq!(quit(&mut t), 0);
 }
+
+#[test]
+fn key_administration_names_what_is_wrong_and_the_fingerprint_matches() {
+    let Some(w) = World::start() else { return };
+    let warroom = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(args)
+            .arg("--db")
+            .arg(w.db())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The fingerprint printed at start is the one `warroom ssh fingerprint` prints.
+    let (code, out, _) = warroom(&["ssh", "fingerprint"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), w.served.fingerprint);
+    assert!(out.starts_with("SHA256:"), "{out}");
+
+    let private = w.alice.display().to_string();
+    let (code, _, err) = warroom(&["key", "add", "--name", "eve", &private]);
+    assert_eq!(code, 2);
+    assert!(err.contains("this is a private key"), "{err}");
+    let public = w.alice.with_extension("pub").display().to_string();
+    let (code, _, err) = warroom(&["key", "add", "--name", "alice2", &public]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already registered as \"alice\""), "{err}");
+    let (code, _, err) = warroom(&[
+        "key",
+        "add",
+        "--name",
+        "bob",
+        "--role",
+        "integration",
+        &public,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--role integration"), "{err}");
+    let (code, _, err) = warroom(&["key", "add", "--name", "bad name", &public]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--name"), "{err}");
+    let (code, out, _) = warroom(&["key", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("alice") && out.contains("commander") && out.contains("SHA256:"),
+        "{out}"
+    );
+    let (code, _, err) = warroom(&["key", "revoke", "nobody"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no live SSH key named \"nobody\""), "{err}");
+}
