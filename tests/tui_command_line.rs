@@ -117,6 +117,15 @@ fn the_runbooks_own_syntax() {
         }
     );
     assert_eq!(
+        action(":kind Security \"exfiltration confirmed\""),
+        Action::SetKind {
+            kind: "security".into(),
+            reason: "exfiltration confirmed".into()
+        }
+    );
+    assert!(err(":kind security").contains(":kind needs a reason"));
+    assert!(err(":kind fraud \"x\"").starts_with("unknown kind \"fraud\""));
+    assert_eq!(
         action(":escalate \"next rung please\""),
         Action::Escalate {
             to: None,

@@ -46,6 +46,12 @@ pub enum Action {
     SetStatus {
         status: Status,
     },
+    /// Reclassifies the incident (availability → security); rules keyed on
+    /// the new kind apply from this moment.
+    SetKind {
+        kind: String,
+        reason: String,
+    },
     Contain {
         #[serde(default)]
         note: String,
@@ -199,6 +205,7 @@ impl Action {
             Action::Acknowledge => "acknowledgement",
             Action::SetSeverity { .. } => "severity change",
             Action::SetStatus { .. } => "status change",
+            Action::SetKind { .. } => "kind change",
             Action::Contain { .. } => "containment",
             Action::Resolve { .. } => "resolution",
             Action::Reopen { .. } => "reopening",
@@ -232,6 +239,7 @@ impl Action {
             Action::Acknowledge => "acknowledging",
             Action::SetSeverity { .. } => "changing the severity",
             Action::SetStatus { .. } => "changing the status",
+            Action::SetKind { .. } => "changing the kind",
             Action::Contain { .. } => "marking it contained",
             Action::Resolve { .. } => "resolving",
             Action::Reopen { .. } => "reopening",
@@ -260,6 +268,7 @@ impl Action {
             Action::Acknowledge => "acknowledge",
             Action::SetSeverity { .. } => "set_severity",
             Action::SetStatus { .. } => "set_status",
+            Action::SetKind { .. } => "set_kind",
             Action::Contain { .. } => "contain",
             Action::Resolve { .. } => "resolve",
             Action::Reopen { .. } => "reopen",

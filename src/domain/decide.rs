@@ -277,6 +277,21 @@ pub fn decide(
                 to: *status,
             });
         }
+        Action::SetKind { kind, reason } => {
+            live_only()?;
+            let to = known_kind(policy, kind)?;
+            if to == inc.kind {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("kind {to}"),
+                });
+            }
+            out.push(EventBody::KindChanged {
+                from: inc.kind.clone(),
+                to,
+                reason: required_text("reason", reason)?,
+            });
+        }
         Action::Contain { note } => {
             live_only()?;
             if inc.contained.is_some() {

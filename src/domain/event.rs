@@ -256,6 +256,12 @@ pub enum EventBody {
         from: Status,
         to: Status,
     },
+    /// The incident was reclassified (e.g. availability → security).
+    KindChanged {
+        from: String,
+        to: String,
+        reason: String,
+    },
     Contained {
         #[serde(default)]
         note: String,
@@ -469,6 +475,7 @@ impl EventBody {
             EventBody::Acknowledged => "acknowledged",
             EventBody::SeverityChanged { .. } => "severity_changed",
             EventBody::StatusChanged { .. } => "status_changed",
+            EventBody::KindChanged { .. } => "kind_changed",
             EventBody::Contained { .. } => "contained",
             EventBody::Resolved { .. } => "resolved",
             EventBody::Reopened { .. } => "reopened",
@@ -528,6 +535,9 @@ impl EventBody {
                 }
             }
             EventBody::Reopened { reason } => format!("reopened: {reason}"),
+            EventBody::KindChanged { from, to, reason } => {
+                format!("kind {from} → {to}: {reason}")
+            }
             EventBody::Closed => "closed".into(),
             EventBody::RoleAssigned { role, person } => format!("{role} assigned to {person}"),
             EventBody::RoleHandedOff {

@@ -297,6 +297,7 @@ pub const ROUTABLE: &[&str] = &[
     "declared",
     "acknowledged",
     "severity_changed",
+    "kind_changed",
     "status_changed",
     "contained",
     "resolved",

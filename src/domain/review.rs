@@ -236,6 +236,9 @@ fn escalations(md: &mut String, events: &[&Event]) {
             EventBody::SeverityChanged {
                 from, to, reason, ..
             } => format!("severity {from} → {to}, by {}: {reason}", e.actor),
+            EventBody::KindChanged { from, to, reason } => {
+                format!("kind {from} → {to}, by {}: {reason}", e.actor)
+            }
             _ => continue,
         };
         any = true;

@@ -86,6 +86,10 @@ pub struct Incident {
     /// upgrade: lowering and raising again must not give back time.
     #[serde(default)]
     pub sla_severity: Option<String>,
+    /// When the current kind took effect, if it was changed after the
+    /// declaration: rules keyed on a kind fire no earlier than this.
+    #[serde(default)]
+    pub kind_since: Option<DateTime<Utc>>,
     pub acknowledged: Option<Stamp>,
     pub contained: Option<Stamp>,
     pub resolved: Option<Stamp>,
@@ -230,6 +234,7 @@ impl World {
                     },
                     sla_origin: at,
                     sla_severity: Some(severity.clone()),
+                    kind_since: None,
                     acknowledged: None,
                     contained: None,
                     resolved: None,
@@ -280,6 +285,10 @@ impl World {
                 inc.severity = to.clone();
             }
             EventBody::StatusChanged { to, .. } => set_status(inc, *to, at),
+            EventBody::KindChanged { to, .. } => {
+                inc.kind = to.clone();
+                inc.kind_since = Some(at);
+            }
             EventBody::Contained { .. } => inc.contained = Some(stamp()),
             EventBody::Resolved { .. } => {
                 inc.resolved = Some(stamp());

@@ -159,6 +159,10 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             vec![("severity", id(), true), ("reason", long(), true)],
         ),
         ("set_status", vec![("status", status.clone(), true)]),
+        (
+            "set_kind",
+            vec![("kind", id(), true), ("reason", long(), true)],
+        ),
         ("contain", vec![("note", free(), false)]),
         (
             "resolve",

@@ -46,6 +46,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
     ("ack", ":ack", "acknowledge"),
     ("sev", ":sev P2 \"reason\"", "change severity"),
     (
+        "kind",
+        ":kind security \"reason\"",
+        "reclassify (rules for the new kind apply from now)",
+    ),
+    (
         "status",
         ":status update \"msg\" state=identified [channel=internal]  |  :status monitoring",
         "post a status update / change the status",
@@ -452,6 +457,28 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 reason,
             })
         }
+        "kind" => {
+            options(args, "kind", &[])?;
+            let (Some(k), reason) = (pos.first(), pos[1.min(pos.len())..].join(" ")) else {
+                return Err(format!(
+                    ":kind needs a kind and a reason: :kind security \"why\" (kinds: {})",
+                    ctx.policy.kinds.join(", ")
+                ));
+            };
+            let Some(kind) = ctx.policy.kinds.iter().find(|x| x.eq_ignore_ascii_case(k)) else {
+                return Err(format!(
+                    "unknown kind {k:?}; the policy defines {}",
+                    ctx.policy.kinds.join(", ")
+                ));
+            };
+            if reason.trim().is_empty() {
+                return Err(format!(":kind needs a reason: :kind {kind} \"why\""));
+            }
+            cmd(Action::SetKind {
+                kind: kind.clone(),
+                reason,
+            })
+        }
         "status" | "update" => {
             let rest = if verb == "status" {
                 match pos.first().map(|s| s.to_ascii_lowercase()) {
@@ -738,6 +765,7 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
         let pool: Vec<String> = match (verb.as_deref(), done.len()) {
             (None, _) => VERBS.iter().map(|(v, _, _)| (*v).to_string()).collect(),
             (Some("sev" | "severity"), 1) => sevs(),
+            (Some("kind"), 1) => ctx.policy.kinds.clone(),
             (Some("role"), 1) => {
                 let mut r = roles();
                 r.push("release".into());

@@ -487,6 +487,7 @@ fn entry_style(theme: &Theme, body: &EventBody) -> (Color, bool) {
             (theme.timer_breached, true)
         }
         EventBody::SeverityChanged { .. }
+        | EventBody::KindChanged { .. }
         | EventBody::Declared { .. }
         | EventBody::Reopened { .. } => (theme.timer_warn, true),
         EventBody::Resolved { .. } | EventBody::Contained { .. } | EventBody::Closed => {
