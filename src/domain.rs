@@ -9,6 +9,7 @@ pub mod duration;
 pub mod escalation;
 pub mod event;
 pub mod flowchart;
+pub mod handoff;
 pub mod ids;
 pub mod metrics;
 pub mod notify;

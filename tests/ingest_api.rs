@@ -408,3 +408,109 @@ async fn bad_input_gets_a_clear_4xx_in_the_senders_shape_and_nothing_is_stored()
     let inc = &board(&srv).await["incidents"][0]["incident"];
     assert_eq!(inc["title"], "Pwned: ab c");
 }
+
+#[tokio::test]
+async fn a_more_severe_alert_joining_raises_the_incident_or_suggests_it() {
+    // Raise (the presets' default): a P3 incident from a warning; a critical
+    // alert of the same group makes it P1, with the reason on the timeline.
+    let srv = server(&["P1", "P3"]).await;
+    let t = srv.token("alertmanager", "integration").await;
+    let (status, out) = am(
+        &srv,
+        &t,
+        webhook("g1", vec![am_alert("a", "firing", "warning")]),
+    )
+    .await;
+    assert_eq!(
+        (status, out["target"].as_str()),
+        (StatusCode::OK, Some("INC-1"))
+    );
+    assert_eq!(
+        board(&srv).await["incidents"][0]["incident"]["severity"],
+        "P3"
+    );
+    let (_, out) = am(
+        &srv,
+        &t,
+        webhook(
+            "g1",
+            vec![
+                am_alert("a", "firing", "warning"),
+                am_alert("b", "firing", "critical"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(out["events"], 2, "{out}");
+    let inc = &board(&srv).await["incidents"][0]["incident"];
+    assert_eq!(inc["severity"], "P1");
+    let (_, detail) = srv.get(&srv.admin, "/api/v1/incidents/INC-1").await;
+    let last = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["type"], "severity_changed", "{last}");
+    assert_eq!(
+        (
+            last["from"].as_str(),
+            last["to"].as_str(),
+            last["upgrade"].as_bool()
+        ),
+        (Some("P3"), Some("P1"), Some(true))
+    );
+    assert_eq!(
+        last["reason"],
+        "Alert_b is firing and maps to P1 (policy: [ingest] rules)"
+    );
+    assert_eq!(last["actor"], "alertmanager");
+
+    // Suggest: the same through Events v2, and the IC decides.
+    let srv = start(|c| {
+        let mut p = Policy::builtin_default();
+        p.ingest.declare = vec!["P1".into(), "P2".into(), "P3".into()];
+        p.ingest.on_more_severe = warroom::domain::alert::OnMoreSevere::Suggest;
+        c.policy = p;
+    })
+    .await;
+    let key = srv.token("grafana", "integration").await;
+    let event = |severity: &str, summary: &str| {
+        json!({
+            "routing_key": key, "event_action": "trigger", "dedup_key": "db1",
+            "payload": {"summary": summary, "source": "db1", "severity": severity},
+        })
+    };
+    assert_eq!(
+        pd(&srv, event("warning", "replication lag")).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        board(&srv).await["incidents"][0]["incident"]["severity"],
+        "P3"
+    );
+    // Events v2 has one alert per dedup_key, and a trigger of a firing key is a
+    // repeat (PagerDuty adds it to the open alert's log): the alert fires anew
+    // after a resolve, now critical.
+    let resolve = json!({"routing_key": key, "event_action": "resolve", "dedup_key": "db1"});
+    assert_eq!(pd(&srv, resolve).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        pd(&srv, event("critical", "db1 down")).await.0,
+        StatusCode::ACCEPTED
+    );
+    let inc = &board(&srv).await["incidents"][0]["incident"];
+    assert_eq!(inc["severity"], "P3", "a human decides: {inc}");
+    assert_eq!(inc["suggested"]["severity"], "P1", "{inc}");
+    let (status, out) = srv
+        .command(
+            &srv.admin,
+            cmd(
+                Some("INC-1"),
+                json!({"type": "set_severity", "severity": "P1", "reason": "as the alerts say"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let inc = &board(&srv).await["incidents"][0]["incident"];
+    assert_eq!(inc["suggested"], Value::Null);
+}

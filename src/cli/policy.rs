@@ -38,6 +38,14 @@ pub enum LoadError {
     Invalid(String),
 }
 
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
 impl LoadError {
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -65,7 +73,9 @@ pub struct Loaded {
 
 /// Loads a policy from a file path or a preset name (`default`, `002`,
 /// `002-tensafe`); `None` is the default preset. An existing file wins over a
-/// preset of the same name. Used by `policy` and by `serve --policy`.
+/// preset of the same name. The one loader: `policy check|show`, `serve
+/// --policy`, the embedded session and the TUI's `policy` setting all come
+/// here, so each reports a broken policy with its file, line and field.
 pub fn load(spec: Option<&str>) -> Result<Loaded, LoadError> {
     let spec = spec.unwrap_or("default");
     let path = Path::new(spec);
@@ -201,14 +211,15 @@ fn check(spec: &str) -> Output {
     let ingest = &p.ingest;
     let _ = writeln!(
         o,
-        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}",
+        "  ingest      {} alert rule(s); declared at once: {}; all clear: {:?}; more severe alert: {:?}",
         ingest.rules.len(),
         if ingest.declare.is_empty() {
             "none (every alert is a triage item)".to_string()
         } else {
             ingest.declare.join(", ")
         },
-        ingest.on_clear
+        ingest.on_clear,
+        ingest.on_more_severe
     );
     let n = &p.notify;
     if n.is_empty() && n.directory.is_empty() {

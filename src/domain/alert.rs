@@ -18,6 +18,11 @@
 //!   keeps firing does not (Alertmanager re-sends every `repeat_interval`).
 //! - When the last alert clears, the entry says "all alerts clear"; the policy's
 //!   `on_clear` says whether anything more happens (by default the IC decides).
+//! - A new alert that maps to a more severe level than its live target has
+//!   raises it: an incident's severity changes (an upgrade restarts the SLA
+//!   clocks), or, with `on_more_severe = "suggest"`, the war room shows the
+//!   level as a suggestion for the IC. A triage item takes the new level, and
+//!   is declared at once when the policy declares that level automatically.
 
 pub mod mapping;
 #[cfg(test)]
@@ -34,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-pub use mapping::{AlertRule, IngestPolicy, OnClear};
+pub use mapping::{AlertRule, IngestPolicy, OnClear, OnMoreSevere};
 
 /// Most alerts one payload may carry (Alertmanager's `max_alerts` truncates beyond its own limit).
 pub const MAX_ALERTS: usize = 1_000;
@@ -519,6 +524,45 @@ pub fn decide_prepared(
         }
     };
 
+    // A more severe alert joining a live target raises it (or suggests it).
+    let mut after_firing = None;
+    if let Some(t) = current
+        && let Some((severity, reason)) = more_severe(world, policy, t, &new_firing)
+    {
+        if let Some(item) = world.alerts.triage.get(&t).filter(|i| i.pending()) {
+            if policy.ingest.declares(&severity) {
+                push(
+                    t,
+                    EventBody::Declared {
+                        title: item.title.clone(),
+                        severity,
+                        kind: item.kind.clone(),
+                        impact: Box::new(Impact {
+                            services: item.services.clone(),
+                            ..Impact::default()
+                        }),
+                    },
+                );
+            } else {
+                after_firing = Some(EventBody::SeverityChanged {
+                    from: item.severity.clone(),
+                    to: severity,
+                    reason,
+                    upgrade: false,
+                });
+            }
+        } else if let Some(inc) = world.get(&t) {
+            after_firing = Some(match policy.ingest.on_more_severe {
+                OnMoreSevere::Raise => EventBody::SeverityChanged {
+                    from: inc.severity.clone(),
+                    upgrade: super::decide::is_upgrade(policy, inc, &severity),
+                    to: severity,
+                    reason,
+                },
+                OnMoreSevere::Suggest => EventBody::SeveritySuggested { severity, reason },
+            });
+        }
+    }
     if !new_firing.is_empty() {
         let previous = match (current, group) {
             (None, Some(g)) => Some(g.target),
@@ -532,6 +576,9 @@ pub fn decide_prepared(
                 previous,
             },
         );
+    }
+    if let Some(body) = after_firing {
+        push(target, body);
     }
     if !resolved.is_empty() {
         let before = firing_now.map_or(0, |f| f.len());
@@ -581,6 +628,44 @@ pub fn decide_prepared(
         push(target, EventBody::Acknowledged);
     }
     out
+}
+
+/// The most severe level `alerts` map to, and why, when it is more severe
+/// than the live target `target` has now: an open incident's severity (or a
+/// pending suggestion of at least that level), or a triage item's.
+fn more_severe(
+    world: &World,
+    policy: &Policy,
+    target: Uuid,
+    alerts: &[&Alert],
+) -> Option<(String, String)> {
+    let severities: Vec<String> = policy.severities.iter().map(|s| s.id.clone()).collect();
+    let (severity, alert) = alerts
+        .iter()
+        .map(|a| (policy.ingest.map(a, &severities, &policy.kinds).severity, a))
+        .min_by_key(|(s, _)| policy.severity_rank(s))?;
+    let current = if let Some(item) = world.alerts.triage.get(&target).filter(|i| i.pending()) {
+        item.severity.clone()
+    } else {
+        let inc = world.get(&target).filter(|i| i.is_open())?;
+        match &inc.suggested {
+            Some(s) if policy.severity_rank(&s.severity) < policy.severity_rank(&inc.severity) => {
+                s.severity.clone()
+            }
+            _ => inc.severity.clone(),
+        }
+    };
+    if policy.severity_rank(&severity) >= policy.severity_rank(&current) {
+        return None;
+    }
+    let line = AlertLine::of(alert);
+    let name = if line.name.is_empty() {
+        "an alert".to_string()
+    } else {
+        line.name
+    };
+    let reason = format!("{name} is firing and maps to {severity} (policy: [ingest] rules)");
+    Some((severity, reason))
 }
 
 /// Folds an alert event into the alert side of the projection and the
@@ -646,6 +731,11 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
             let firing = g.firing.len();
             if g.target == ev.incident {
                 link(world, ev.incident, group, firing, None);
+            }
+        }
+        EventBody::SeverityChanged { to, .. } => {
+            if let Some(t) = world.alerts.triage.get_mut(&ev.incident) {
+                t.severity.clone_from(to);
             }
         }
         EventBody::TriageDismissed { .. } => {

@@ -67,7 +67,9 @@ pub enum Action {
         reason: String,
     },
     Close,
-    /// Assigns a role; when someone else holds it this is a hand-off.
+    /// Assigns a role. When someone else holds it this offers a hand-off, which
+    /// the incoming person accepts or declines (`AcceptRole`/`DeclineRole`);
+    /// taking a role yourself needs no acceptance.
     AssignRole {
         role: String,
         person: String,
@@ -76,6 +78,16 @@ pub enum Action {
     },
     ReleaseRole {
         role: String,
+    },
+    /// The person a role was offered to takes it (see `AssignRole`).
+    AcceptRole {
+        role: String,
+    },
+    /// The person a role was offered to turns it down; the holder keeps it.
+    DeclineRole {
+        role: String,
+        #[serde(default)]
+        reason: String,
     },
     Note {
         #[serde(default)]
@@ -192,7 +204,9 @@ impl Action {
             Action::Note { .. }
             | Action::Acknowledge
             | Action::SetChecklistItem { .. }
-            | Action::RetryDelivery { .. } => Access::Responder,
+            | Action::RetryDelivery { .. }
+            | Action::AcceptRole { .. }
+            | Action::DeclineRole { .. } => Access::Responder,
             _ => Access::Commander,
         }
     }
@@ -212,6 +226,8 @@ impl Action {
             Action::Close => "closing",
             Action::AssignRole { .. } => "role assignment",
             Action::ReleaseRole { .. } => "role release",
+            Action::AcceptRole { .. } => "hand-off acceptance",
+            Action::DeclineRole { .. } => "hand-off refusal",
             Action::Note {
                 kind: NoteKind::Decision,
                 ..
@@ -246,6 +262,8 @@ impl Action {
             Action::Close => "closing",
             Action::AssignRole { .. } => "assigning a role",
             Action::ReleaseRole { .. } => "releasing a role",
+            Action::AcceptRole { .. } => "accepting a role",
+            Action::DeclineRole { .. } => "declining a role",
             Action::Note { .. } => "writing on the timeline",
             Action::PostUpdate { .. } => "posting a status update",
             Action::Escalate { .. } => "escalating",
@@ -275,6 +293,8 @@ impl Action {
             Action::Close => "close",
             Action::AssignRole { .. } => "assign_role",
             Action::ReleaseRole { .. } => "release_role",
+            Action::AcceptRole { .. } => "accept_role",
+            Action::DeclineRole { .. } => "decline_role",
             Action::Note { .. } => "note",
             Action::PostUpdate { .. } => "post_update",
             Action::Escalate { .. } => "escalate",

@@ -47,6 +47,10 @@ pub enum DomainError {
     RoleVacant(String),
     #[error("{person} already holds {role}")]
     AlreadyHolds { role: String, person: String },
+    #[error("nobody has been offered {role}")]
+    NoOffer { role: String },
+    #[error("{role} was offered to {to}; only {to} can accept or decline it")]
+    OfferedToOther { role: String, to: String },
     #[error("{key} is already {what}")]
     NoChange { key: String, what: String },
     #[error("status `resolved` is set by resolving the incident, not by a status change")]
@@ -100,6 +104,8 @@ impl DomainError {
             | NotResolved { .. }
             | RoleVacant(_)
             | AlreadyHolds { .. }
+            | NoOffer { .. }
+            | OfferedToOther { .. }
             | NoChange { .. }
             | StabilityWindow { .. }
             | NotDone { .. }
@@ -249,11 +255,7 @@ pub fn decide(
                 });
             }
             let reason = required_text("reason", reason)?;
-            // Stricter than the severity the clocks now run under: a raise
-            // back after a downgrade keeps the original origin (and targets).
-            let peak = inc.sla_severity.as_deref().unwrap_or(&inc.severity);
-            let upgrade = policy.severity_rank(&to) < policy.severity_rank(&inc.severity)
-                && policy.severity_rank(&to) < policy.severity_rank(peak);
+            let upgrade = is_upgrade(policy, inc, &to);
             out.push(EventBody::SeverityChanged {
                 from: inc.severity.clone(),
                 to,
@@ -363,18 +365,15 @@ pub fn decide(
         } => {
             let role = known_role(policy, role)?;
             let who = person(who)?;
-            match inc.roles.get(&role) {
-                Some(holder) if *holder == who => {
-                    return Err(DomainError::AlreadyHolds { role, person: who });
-                }
-                Some(holder) => out.push(EventBody::RoleHandedOff {
-                    role,
-                    from: holder.clone(),
-                    to: who,
-                    note: optional_text("note", note)?,
-                }),
-                None => out.push(EventBody::RoleAssigned { role, person: who }),
-            }
+            super::handoff::assign(inc, &mut out, role, who, note)?;
+        }
+        Action::AcceptRole { role } => {
+            let role = known_role(policy, role)?;
+            super::handoff::answer(inc, &mut out, role, true, "")?;
+        }
+        Action::DeclineRole { role, reason } => {
+            let role = known_role(policy, role)?;
+            super::handoff::answer(inc, &mut out, role, false, reason)?;
         }
         Action::ReleaseRole { role } => {
             let role = known_role(policy, role)?;
@@ -509,6 +508,16 @@ pub fn decide(
         }
     }
     Ok(out.events)
+}
+
+/// Whether moving `inc` to severity `to` restarts its SLA clocks: `to` is
+/// stricter than the severity the clocks now run under. A raise back after a
+/// downgrade keeps the original origin (and targets), so lowering and raising
+/// again never gives back time.
+pub fn is_upgrade(policy: &Policy, inc: &Incident, to: &str) -> bool {
+    let peak = inc.sla_severity.as_deref().unwrap_or(&inc.severity);
+    policy.severity_rank(to) < policy.severity_rank(&inc.severity)
+        && policy.severity_rank(to) < policy.severity_rank(peak)
 }
 
 /// What the definition of done still lacks, one entry per unmet condition.

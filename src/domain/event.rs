@@ -292,6 +292,29 @@ pub enum EventBody {
         role: String,
         person: String,
     },
+    /// A role held by `from` is offered to `to`; `from` keeps it until `to`
+    /// accepts (then [`EventBody::RoleHandedOff`]) or declines.
+    RoleOffered {
+        role: String,
+        from: String,
+        to: String,
+        #[serde(default)]
+        note: String,
+    },
+    /// `to` turned the offered role down; `from` keeps it.
+    RoleDeclined {
+        role: String,
+        from: String,
+        to: String,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Alerts joining the incident map to a more severe level than it has, and
+    /// the policy leaves the change to a human (`ingest.on_more_severe = "suggest"`).
+    SeveritySuggested {
+        severity: String,
+        reason: String,
+    },
     Note {
         kind: NoteKind,
         text: String,
@@ -483,6 +506,9 @@ impl EventBody {
             EventBody::RoleAssigned { .. } => "role_assigned",
             EventBody::RoleHandedOff { .. } => "role_handed_off",
             EventBody::RoleReleased { .. } => "role_released",
+            EventBody::RoleOffered { .. } => "role_offered",
+            EventBody::RoleDeclined { .. } => "role_declined",
+            EventBody::SeveritySuggested { .. } => "severity_suggested",
             EventBody::Note { .. } => "note",
             EventBody::UpdatePosted { .. } => "update_posted",
             EventBody::Escalated { .. } => "escalated",
@@ -553,6 +579,33 @@ impl EventBody {
                 }
             }
             EventBody::RoleReleased { role, person } => format!("{person} released {role}"),
+            EventBody::RoleOffered {
+                role,
+                from,
+                to,
+                note,
+            } => {
+                if note.is_empty() {
+                    format!("{role} offered {from} → {to} (awaiting {to})")
+                } else {
+                    format!("{role} offered {from} → {to} (awaiting {to}): {note}")
+                }
+            }
+            EventBody::RoleDeclined {
+                role,
+                from,
+                to,
+                reason,
+            } => {
+                if reason.is_empty() {
+                    format!("{to} declined {role}; {from} keeps it")
+                } else {
+                    format!("{to} declined {role}; {from} keeps it: {reason}")
+                }
+            }
+            EventBody::SeveritySuggested { severity, reason } => {
+                format!("severity {severity} suggested: {reason}")
+            }
             EventBody::Note {
                 kind: NoteKind::Note,
                 text,

@@ -3,6 +3,7 @@
 
 use super::alert::{self, AlertLink, Alerts};
 use super::event::{ActionState, Channel, DeliveryOutcome, Event, EventBody, Impact, Status};
+use super::handoff::{self, RoleOffer};
 use super::policy::Phase;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,14 @@ impl Delivery {
     }
 }
 
+/// A severity the incident's alerts suggest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub severity: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
 /// One incident as the fold of its events.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
@@ -98,6 +107,9 @@ pub struct Incident {
     pub monitoring_since: Option<DateTime<Utc>>,
     /// role id → person.
     pub roles: BTreeMap<String, String>,
+    /// role id → a hand-off offered and not yet answered (see [`super::handoff`]).
+    #[serde(default)]
+    pub offers: BTreeMap<String, RoleOffer>,
     /// Last post per channel.
     pub last_update: BTreeMap<Channel, DateTime<Utc>>,
     pub escalations: Vec<EscalationRecord>,
@@ -115,6 +127,10 @@ pub struct Incident {
     /// Every notification delivery of this incident, by delivery id.
     #[serde(default)]
     pub deliveries: BTreeMap<Uuid, Delivery>,
+    /// A more severe level its alerts map to, for the IC to decide on
+    /// (`ingest.on_more_severe = "suggest"`); gone once the severity changes.
+    #[serde(default)]
+    pub suggested: Option<Suggestion>,
     /// The alert group behind it, when alerts opened it (see [`super::alert`]).
     #[serde(default)]
     pub alerts: Option<AlertLink>,
@@ -241,6 +257,7 @@ impl World {
                     closed: None,
                     monitoring_since: None,
                     roles: BTreeMap::new(),
+                    offers: BTreeMap::new(),
                     last_update: BTreeMap::new(),
                     escalations: Vec::new(),
                     pages: 0,
@@ -251,6 +268,7 @@ impl World {
                     reopened: 0,
                     calls: Vec::new(),
                     deliveries: BTreeMap::new(),
+                    suggested: None,
                     alerts: None,
                     event_count: 1,
                     last_activity: at,
@@ -283,6 +301,14 @@ impl World {
                     inc.sla_severity = Some(to.clone());
                 }
                 inc.severity = to.clone();
+                inc.suggested = None;
+            }
+            EventBody::SeveritySuggested { severity, reason } => {
+                inc.suggested = Some(Suggestion {
+                    severity: severity.clone(),
+                    reason: reason.clone(),
+                    at,
+                });
             }
             EventBody::StatusChanged { to, .. } => set_status(inc, *to, at),
             EventBody::KindChanged { to, .. } => {
@@ -292,6 +318,7 @@ impl World {
             EventBody::Contained { .. } => inc.contained = Some(stamp()),
             EventBody::Resolved { .. } => {
                 inc.resolved = Some(stamp());
+                inc.suggested = None;
                 set_status(inc, Status::Resolved, at);
             }
             EventBody::Reopened { .. } => {
@@ -302,15 +329,11 @@ impl World {
                 set_status(inc, Status::Investigating, at);
             }
             EventBody::Closed => inc.closed = Some(stamp()),
-            EventBody::RoleAssigned { role, person } => {
-                inc.roles.insert(role.clone(), person.clone());
-            }
-            EventBody::RoleHandedOff { role, to, .. } => {
-                inc.roles.insert(role.clone(), to.clone());
-            }
-            EventBody::RoleReleased { role, .. } => {
-                inc.roles.remove(role);
-            }
+            EventBody::RoleAssigned { .. }
+            | EventBody::RoleHandedOff { .. }
+            | EventBody::RoleReleased { .. }
+            | EventBody::RoleOffered { .. }
+            | EventBody::RoleDeclined { .. } => handoff::fold(inc, &ev.body, &ev.actor, at),
             EventBody::Note { .. } => {}
             EventBody::UpdatePosted { channel, .. } => {
                 inc.last_update.insert(*channel, at);

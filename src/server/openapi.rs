@@ -182,6 +182,12 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             ],
         ),
         ("release_role", vec![("role", id(), true)]),
+        // The person a role was offered to (`assign_role` of a held role) answers.
+        ("accept_role", vec![("role", id(), true)]),
+        (
+            "decline_role",
+            vec![("role", id(), true), ("reason", free(), false)],
+        ),
         (
             "note",
             vec![("kind", note_kind, false), ("text", long(), true)],

@@ -23,6 +23,18 @@ pub enum OnClear {
     Resolve,
 }
 
+/// What happens when an alert joining a live incident maps to a more severe
+/// level than the incident has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMoreSevere {
+    /// The incident's severity is raised (written by the integration, with the reason).
+    #[default]
+    Raise,
+    /// The war room shows the level as a suggestion; the IC changes the severity.
+    Suggest,
+}
+
 /// The `[ingest]` section of a policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +56,9 @@ pub struct IngestPolicy {
     /// What "all alerts clear" does.
     #[serde(default)]
     pub on_clear: OnClear,
+    /// What a more severe alert joining a live incident does.
+    #[serde(default)]
+    pub on_more_severe: OnMoreSevere,
     /// Tried in order; the first rule whose matchers all hold applies.
     #[serde(default)]
     pub rules: Vec<AlertRule>,
@@ -61,6 +76,7 @@ impl Default for IngestPolicy {
             title: default_title(),
             declare: Vec::new(),
             on_clear: OnClear::Note,
+            on_more_severe: OnMoreSevere::Raise,
             rules: Vec::new(),
         }
     }

@@ -20,6 +20,7 @@ fn ingest_policy(on_clear: OnClear) -> Policy {
         title: "{alertname}: {summary}".into(),
         declare: vec!["P1".into()],
         on_clear,
+        on_more_severe: OnMoreSevere::Raise,
         rules: vec![
             AlertRule {
                 matchers: [("severity".to_string(), "critical|page".to_string())].into(),
@@ -366,4 +367,126 @@ proptest! {
         prop_assert_eq!(&replay.alerts, &h.world.alerts);
         prop_assert_eq!(&replay.incidents, &h.world.incidents);
     }
+}
+
+// ---- A more severe alert joining a live target ----
+
+#[test]
+fn a_critical_alert_joining_a_triage_item_declares_it_when_the_policy_declares_p1() {
+    let mut h = Harness::new(ingest_policy(OnClear::Note));
+    ingest(&mut h, &batch("g1", vec![alert("a", true, "warning")]));
+    let item = h.world.alerts.queue().next().unwrap().id;
+    let ev = ingest(&mut h, &batch("g1", vec![alert("b", true, "critical")]));
+    assert_eq!(kinds(&ev), ["declared", "alerts_firing"]);
+    assert!(ev.iter().all(|e| e.incident == item));
+    let inc = h.inc("INC-1");
+    assert_eq!((inc.id, inc.severity.as_str()), (item, "P1"));
+    assert_eq!(inc.alerts.as_ref().unwrap().firing, 2);
+    assert_eq!(h.world.alerts.queue().count(), 0, "out of the queue");
+}
+
+#[test]
+fn a_worse_alert_joining_a_triage_item_raises_its_severity_in_the_queue() {
+    let mut h = Harness::new(ingest_policy(OnClear::Note));
+    let mut info = alert("a", true, "info");
+    info.labels.insert("severity".into(), "info".into());
+    ingest(&mut h, &batch("g1", vec![info]));
+    assert_eq!(h.world.alerts.queue().next().unwrap().severity, "P4");
+    let ev = ingest(&mut h, &batch("g1", vec![alert("b", true, "warning")]));
+    assert_eq!(kinds(&ev), ["alerts_firing", "severity_changed"]);
+    let item = h.world.alerts.queue().next().unwrap();
+    assert_eq!(
+        (item.key().as_str(), item.severity.as_str()),
+        ("TRI-1", "P3")
+    );
+    assert!(h.world.order.is_empty(), "P3 is not declared automatically");
+}
+
+#[test]
+fn a_critical_alert_joining_a_p3_incident_raises_it_and_restarts_the_sla_clocks() {
+    let mut h = Harness::new(ingest_policy(OnClear::Note));
+    ingest(&mut h, &batch("g1", vec![alert("a", true, "warning")]));
+    h.run("bob", "TRI-1", Action::DeclareTriaged { severity: None });
+    assert_eq!(h.inc("INC-1").severity, "P3");
+    h.at(20);
+    let ev = ingest(&mut h, &batch("g1", vec![alert("b", true, "critical")]));
+    assert_eq!(kinds(&ev), ["alerts_firing", "severity_changed"]);
+    let EventBody::SeverityChanged {
+        from,
+        to,
+        reason,
+        upgrade,
+    } = &ev[1].body
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((from.as_str(), to.as_str(), *upgrade), ("P3", "P1", true));
+    assert_eq!(
+        reason,
+        "Alertb is firing and maps to P1 (policy: [ingest] rules)"
+    );
+    let inc = h.inc("INC-1");
+    assert_eq!(inc.severity, "P1");
+    assert_eq!(
+        inc.sla_origin,
+        at(20),
+        "P1's clocks start when it became P1"
+    );
+
+    // The same alert again, or a less severe one, changes nothing more.
+    let ev = ingest(&mut h, &batch("g1", vec![alert("b", true, "critical")]));
+    assert!(ev.is_empty(), "{ev:?}");
+    let ev = ingest(&mut h, &batch("g1", vec![alert("c", true, "warning")]));
+    assert_eq!(kinds(&ev), ["alerts_firing"]);
+    assert_eq!(h.inc("INC-1").severity, "P1");
+}
+
+#[test]
+fn with_suggest_the_level_is_shown_for_the_ic_and_goes_once_the_severity_changes() {
+    let mut p = ingest_policy(OnClear::Note);
+    p.ingest.on_more_severe = OnMoreSevere::Suggest;
+    let mut h = Harness::new(p);
+    ingest(&mut h, &batch("g1", vec![alert("a", true, "warning")]));
+    h.run("bob", "TRI-1", Action::DeclareTriaged { severity: None });
+    let ev = ingest(&mut h, &batch("g1", vec![alert("b", true, "critical")]));
+    assert_eq!(kinds(&ev), ["alerts_firing", "severity_suggested"]);
+    assert_eq!(
+        ev[1].body.describe(),
+        "severity P1 suggested: Alertb is firing and maps to P1 (policy: [ingest] rules)"
+    );
+    let inc = h.inc("INC-1");
+    assert_eq!(inc.severity, "P3", "a human decides");
+    assert_eq!(inc.suggested.as_ref().unwrap().severity, "P1");
+
+    // Another critical alert: the suggestion stands, nothing is repeated.
+    let ev = ingest(&mut h, &batch("g1", vec![alert("c", true, "critical")]));
+    assert_eq!(kinds(&ev), ["alerts_firing"]);
+
+    h.run(
+        "bob",
+        "INC-1",
+        Action::SetSeverity {
+            severity: "P1".into(),
+            reason: "the alerts are right".into(),
+        },
+    );
+    assert_eq!(h.inc("INC-1").suggested, None);
+}
+
+#[test]
+fn a_resolved_incident_is_not_raised_by_a_late_alert() {
+    let mut h = Harness::new(ingest_policy(OnClear::Note));
+    ingest(&mut h, &batch("g1", vec![alert("a", true, "warning")]));
+    h.run("bob", "TRI-1", Action::DeclareTriaged { severity: None });
+    h.run(
+        "bob",
+        "INC-1",
+        Action::Resolve {
+            summary: "fixed".into(),
+            force: false,
+        },
+    );
+    let ev = ingest(&mut h, &batch("g1", vec![alert("b", true, "critical")]));
+    assert_eq!(kinds(&ev), ["alerts_firing"]);
+    assert_eq!(h.inc("INC-1").severity, "P3");
 }
