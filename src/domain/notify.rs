@@ -298,6 +298,7 @@ pub const ROUTABLE: &[&str] = &[
     "acknowledged",
     "severity_changed",
     "kind_changed",
+    "detection_recorded",
     "status_changed",
     "contained",
     "resolved",
