@@ -119,6 +119,26 @@ fn the_runbooks_own_syntax() {
             reason: "need approval".into()
         }
     );
+    // Runbook 002 §9.3's quick reference, pasted as is (with its slash).
+    assert_eq!(
+        action(r#"/pd page @username "reason""#),
+        action(r#":pd page @username "reason""#)
+    );
+    assert_eq!(
+        action(r#"/status update "message" state=investigating"#),
+        Action::PostUpdate {
+            channel: warroom::domain::event::Channel::StatusPage,
+            state: Some(warroom::domain::event::Status::Investigating),
+            text: "message".into()
+        }
+    );
+    assert!(matches!(
+        with_focus(r#":/incident declare "description" severity=P1"#),
+        Ok(Parsed::Command {
+            action: Action::Declare { ref title, ref severity, .. },
+            ..
+        }) if title == "description" && severity == "P1"
+    ));
     let t = |s: &str| {
         chrono::DateTime::parse_from_rfc3339(s)
             .unwrap()

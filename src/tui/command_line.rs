@@ -329,9 +329,12 @@ fn opt<'a>(opts: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
     opts.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
-/// Parses one line (with or without the leading `:`).
+/// Parses one line (with or without the leading `:`). A runbook's quick
+/// reference pastes as is: `/incident declare "x" severity=P1`, `/status
+/// update …`, `/pd page @u "…"` (runbook 002 §9.3) — the slash is dropped.
 pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
     let line = line.trim().trim_start_matches(':').trim_start();
+    let line = line.strip_prefix('/').unwrap_or(line).trim_start();
     let tokens = tokenize(line)?;
     let Some(first) = tokens.first() else {
         return Err("empty command — try :help".into());
@@ -785,7 +788,9 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
         let cut = body.len() - last.len();
         format!(":{}", &body[..cut])
     };
-    let verb = done.first().map(|v| v.to_ascii_lowercase());
+    let verb = done
+        .first()
+        .map(|v| v.trim_start_matches('/').to_ascii_lowercase());
     let sevs = || {
         ctx.policy
             .severities
