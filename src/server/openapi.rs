@@ -159,6 +159,33 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             vec![("severity", id(), true), ("reason", long(), true)],
         ),
         ("set_status", vec![("status", status.clone(), true)]),
+        (
+            "record_detection",
+            vec![
+                (
+                    "impact_started",
+                    json!({ "type": ["string", "null"], "format": "date-time" }),
+                    false,
+                ),
+                (
+                    "detected_at",
+                    json!({ "type": ["string", "null"], "format": "date-time" }),
+                    false,
+                ),
+                (
+                    "method",
+                    json!({ "type": ["string", "null"], "enum": [
+                        "alert", "customer_report", "internal_report", "security_tool",
+                        "responsible_disclosure", null
+                    ] }),
+                    false,
+                ),
+            ],
+        ),
+        (
+            "set_kind",
+            vec![("kind", id(), true), ("reason", long(), true)],
+        ),
         ("contain", vec![("note", free(), false)]),
         (
             "resolve",
@@ -670,6 +697,7 @@ mod tests {
         match (ty.as_str(), schema["format"].as_str()) {
             ("string", Some("uuid")) => json!("0b1c5d1e-7a64-4b6c-9a51-6a1c1b2f9e10"),
             ("string", Some("date")) => json!("2026-03-14"),
+            ("string", Some("date-time")) => json!("2026-03-14T09:26:00Z"),
             ("string", _) => json!("x"),
             ("boolean", _) => json!(true),
             ("object", _) => json!({}),

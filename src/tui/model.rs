@@ -137,6 +137,7 @@ impl Filter {
                 EventBody::Declared { .. }
                     | EventBody::Acknowledged
                     | EventBody::SeverityChanged { .. }
+                    | EventBody::KindChanged { .. }
                     | EventBody::StatusChanged { .. }
                     | EventBody::Contained { .. }
                     | EventBody::Resolved { .. }
