@@ -1,6 +1,7 @@
 //! The command line: one binary, subcommands. `warroom` alone opens the TUI.
 
 pub mod act;
+pub mod key;
 pub mod policy;
 pub mod seat;
 pub mod serve;
@@ -43,6 +44,12 @@ pub enum Cmd {
     /// Manage API tokens (on the server's database).
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Manage the SSH keys that may sign in to the SSH seat (on the server's database).
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// The SSH seat: `warroom ssh fingerprint` prints the host key's fingerprint.
+    #[command(subcommand)]
+    Ssh(SshCmd),
     #[command(flatten)]
     Act(act::ActCmd),
 }
@@ -82,6 +89,56 @@ pub struct ServeArgs {
     /// between requests, before it is closed.
     #[arg(long, default_value_t = 10)]
     pub header_timeout: u64,
+    /// Also open the SSH seat on this address (`0.0.0.0:2222`): the war room
+    /// for anyone with OpenSSH and a key registered with `warroom key add`.
+    #[arg(long, value_name = "ADDR")]
+    pub ssh: Option<String>,
+    /// SSH sessions at once, at most.
+    #[arg(long, default_value_t = 256)]
+    pub ssh_max_sessions: usize,
+    /// Seconds an SSH war room session may go without input before it is closed.
+    #[arg(long, default_value_t = 1800)]
+    pub ssh_idle: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Register a person's SSH public key: `warroom key add --name alice --role commander ~/.ssh/id_ed25519.pub`.
+    Add {
+        /// The name the key signs in as: the actor of every event it writes.
+        #[arg(long)]
+        name: String,
+        /// viewer, responder, commander or admin.
+        #[arg(long, default_value = "responder")]
+        role: String,
+        /// The public key file (`.pub`), or `-` for standard input.
+        file: PathBuf,
+        /// The server's database; without it ./warroom.db if there is one,
+        /// else the embedded store in the data dir.
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// List the registered keys (names, roles, fingerprints).
+    List {
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Revoke a key by name; its live SSH sessions end within a second.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SshCmd {
+    /// Print the SSH host key's fingerprint (to check the one `ssh` shows on first connection).
+    Fingerprint {
+        /// The server's database (the host key is beside it).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +199,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Policy(cmd)) => Ok(policy::run(cmd)),
         Some(Cmd::Serve(args)) => serve::run(args),
         Some(Cmd::Token(cmd)) => token::run(cmd),
+        Some(Cmd::Key(cmd)) => key::run(cmd),
+        Some(Cmd::Ssh(cmd)) => key::run_ssh(cmd),
         Some(Cmd::Act(cmd)) => {
             let (config, dirs) = load_config(cli.config.as_deref())?;
             log_to_file(&dirs);

@@ -9,6 +9,7 @@
 //! - [`status`]: the public status page (HTML, Statuspage v2 JSON, Atom) served by the server.
 //! - [`notify`]: notifications out — Slack, PagerDuty, signed webhooks, email; the delivery worker.
 //! - [`tui`]: the terminal war room (Elm style: model, update, view).
+//! - [`ssh`]: the SSH seat — the same TUI per SSH session, fed in-process by the team server.
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod ingest;
 pub mod notify;
 pub mod protocol;
 pub mod server;
+pub mod ssh;
 pub mod status;
 pub mod store;
 pub mod tui;

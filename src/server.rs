@@ -83,6 +83,9 @@ pub struct ServerConfig {
     /// so it can face the internet while the API does not. The page is on the
     /// API's listener under `/status` either way.
     pub status_listen: Option<String>,
+    /// The SSH seat (`--ssh ADDR`): off unless asked, and never on the
+    /// embedded single-user server (refused with a bootstrap token).
+    pub ssh: Option<crate::ssh::SshConfig>,
 }
 
 impl ServerConfig {
@@ -102,6 +105,7 @@ impl ServerConfig {
             conn_limits: ConnLimits::default(),
             checkpoint_every: 10_000,
             status_listen: None,
+            ssh: None,
         }
     }
 }
@@ -117,6 +121,7 @@ pub struct RunningServer {
     notifier: Option<JoinHandle<()>>,
     local_token: Option<String>,
     status: StatusTasks,
+    ssh: Option<crate::ssh::RunningSsh>,
 }
 
 /// The status page's follower and, with `--status-listen`, its own listener.
@@ -156,6 +161,16 @@ impl RunningServer {
     /// The address of the status page's own listener, if it has one.
     pub fn status_addr(&self) -> Option<SocketAddr> {
         self.status.addr
+    }
+
+    /// The SSH seat's address, when `--ssh` was given.
+    pub fn ssh_addr(&self) -> Option<SocketAddr> {
+        self.ssh.as_ref().map(crate::ssh::RunningSsh::addr)
+    }
+
+    /// The SSH host key's `SHA256:…` fingerprint, when `--ssh` was given.
+    pub fn ssh_fingerprint(&self) -> Option<&str> {
+        self.ssh.as_ref().map(crate::ssh::RunningSsh::fingerprint)
     }
 
     /// The secret of the bootstrap token, when [`ServerConfig::bootstrap_token`] was set.
@@ -204,6 +219,9 @@ impl RunningServer {
                 Ok(res) => res.context("the status page's HTTP task failed")??,
                 Err(_) => http.abort(),
             }
+        }
+        if let Some(ssh) = self.ssh.take() {
+            ssh.stopped().await;
         }
         if let Some(s) = self.scheduler.take() {
             s.await.context("the scheduler task failed")?;
@@ -267,6 +285,11 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> anyhow::Res
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
 
+    if config.ssh.is_some() && config.bootstrap_token.is_some() {
+        anyhow::bail!(
+            "the embedded single-user server does not open SSH; run `warroom serve --ssh ADDR` for a team server"
+        );
+    }
     let local_token = match &config.bootstrap_token {
         Some((name, role)) => {
             if !addr.ip().is_loopback() {
@@ -313,6 +336,10 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> anyhow::Res
         },
     };
 
+    let ssh = match state.config.ssh.clone() {
+        Some(c) => Some(crate::ssh::start(state.clone(), c, stop_rx.clone()).await?),
+        None => None,
+    };
     let http = tokio::spawn(listen::serve(listener, app, limits, stop_rx.clone()));
     tokio::spawn(streams::sweep_revoked(
         state.clone(),
@@ -338,6 +365,7 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> anyhow::Res
         notifier: Some(notifier),
         local_token,
         status: status_tasks,
+        ssh,
     })
 }
 

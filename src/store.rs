@@ -74,6 +74,8 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("a token named {0:?} already exists")]
     NameTaken(String),
+    #[error("this key is already registered as {0:?}")]
+    KeyTaken(String),
     #[error("database schema version {found} is newer than this build understands ({known})")]
     SchemaTooNew { found: i64, known: i64 },
     #[error("another warroom server is already using {0}")]
@@ -99,6 +101,22 @@ pub struct TokenRecord {
     pub name: String,
     pub role: Access,
     pub hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// A registered SSH public key: whoever proves they hold its private half
+/// signs in to the SSH seat as `name`, with `role` — the same names and roles
+/// as tokens, so the key's name is the actor of every event its sessions write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub name: String,
+    pub role: Access,
+    /// `SHA256:…` (base64, unpadded), as `ssh-keygen -l` prints it: what
+    /// a login is looked up by.
+    pub fingerprint: String,
+    /// The public key in OpenSSH form (`ssh-ed25519 AAAA… comment`).
+    pub public_key: String,
     pub created_at: DateTime<Utc>,
     pub revoked: bool,
 }
@@ -189,6 +207,26 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// Revokes by name; false when there is no live token of that name.
     fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Registers an SSH key; [`StoreError::NameTaken`] when a key of that name
+    /// exists (revoked or not), [`StoreError::KeyTaken`] when the key itself is
+    /// already registered under another name.
+    fn create_key(
+        &self,
+        name: &str,
+        role: Access,
+        fingerprint: &str,
+        public_key: &str,
+    ) -> Result<KeyRecord, StoreError>;
+
+    /// The SSH key with this fingerprint, revoked or not.
+    fn key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<KeyRecord>, StoreError>;
+
+    /// Every SSH key, oldest first.
+    fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// Revokes an SSH key by name; false when there is no live key of that name.
+    fn revoke_key(&self, name: &str) -> Result<bool, StoreError>;
 }
 
 /// Both halves of one database, as the server is given them.

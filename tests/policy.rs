@@ -366,6 +366,48 @@ fn broken_policies_exit_1_naming_the_line_and_the_field() {
     }
 }
 
+/// `serve --policy` loads through the same loader as `policy check`: a broken
+/// policy stops it before it listens, naming the file, line and field.
+#[test]
+fn serve_reports_a_broken_policy_as_policy_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    for (file, line, field, message) in BROKEN {
+        let path = fixture(file);
+        let run = warroom(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().unwrap(),
+            "--policy",
+            &path,
+        ]);
+        assert_eq!(run.code, 1, "{file}: {}", run.stderr);
+        let mut want = format!("warroom: {path}:{line}: ");
+        if let Some(field) = field {
+            want.push_str(&format!("field {field}: "));
+        }
+        want.push_str(message);
+        assert!(
+            run.stderr.lines().any(|l| l.starts_with(&want)),
+            "{file}:\n  want {want}\n  got  {}",
+            run.stderr
+        );
+        let source = std::fs::read_to_string(root().join(&path)).unwrap();
+        let quoted = source.lines().nth(line - 1).unwrap();
+        assert!(
+            run.stderr.contains(&format!(" {line} | {quoted}")),
+            "{file}: line {line} not shown:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !db.exists(),
+        "nothing was created for a policy that does not load"
+    );
+}
+
 /// The fixtures differ from the valid one only where they are meant to break.
 #[test]
 fn fixtures_are_broken_only_on_purpose() {

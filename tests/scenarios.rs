@@ -26,7 +26,7 @@
 //! `resolved`, `forced` (the last resolution was forced), `closed`, `roles`
 //! (role → person), `escalations` (every escalation target so far, in order),
 //! `overdue` (every channel marked overdue so far, in order), `clocks` (clock →
-//! state, or `{ state, due, remaining, from }`; clocks are `acknowledge`,
+//! state, or `{ state, due, remaining, from, warroom_default }`; clocks are `acknowledge`,
 //! `contain`, `resolve`, `status_page`, `internal`, `customer`, `escalation`,
 //! `stability`, `review`; state `absent` means no such clock), `timeline`
 //! (lines that must appear in the incident's timeline, in this order) and
@@ -363,18 +363,21 @@ impl Run {
                     )
                 })?;
                 let clock = all.iter().find(|c| c.kind == kind);
-                let (state, due, remaining, from) = match spec {
-                    toml::Value::String(s) => (Some(s.clone()), None, None, None),
+                let known = ["state", "due", "remaining", "from", "warroom_default"];
+                let (state, due, remaining, from, default) = match spec {
+                    toml::Value::String(s) => (Some(s.clone()), None, None, None, None),
                     toml::Value::Table(t) => {
                         for key in t.keys() {
-                            if !["state", "due", "remaining", "from"].contains(&key.as_str()) {
+                            if !known.contains(&key.as_str()) {
                                 return Err(format!(
-                                    "clocks.{name}.{key}: unknown field (known: state, due, remaining, from)"
+                                    "clocks.{name}.{key}: unknown field (known: {})",
+                                    known.join(", ")
                                 ));
                             }
                         }
                         let s = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
-                        (s("state"), s("due"), s("remaining"), s("from"))
+                        let default = t.get("warroom_default").and_then(toml::Value::as_bool);
+                        (s("state"), s("due"), s("remaining"), s("from"), default)
                     }
                     other => {
                         return Err(format!(
@@ -428,6 +431,14 @@ impl Run {
                             r.num_seconds()
                         ));
                     }
+                }
+                if let Some(d) = default
+                    && d != c.warroom_default
+                {
+                    errors.push(format!(
+                        "clocks.{name}: expected warroom_default {d}, got {}",
+                        c.warroom_default
+                    ));
                 }
                 if let Some(f) = &from
                     && *f != c.from

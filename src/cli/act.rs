@@ -1,14 +1,22 @@
 //! One-shot actions from a shell (`warroom declare`, `ack`, `note`, …), for
-//! scripts and for people without the TUI open. They speak the same HTTP API
-//! as the TUI and print what the server recorded.
+//! scripts and for people without the TUI open, and the same actions over SSH
+//! (`ssh -p 2222 HOST incidents`). They print what the server recorded.
+//!
+//! Where the data comes from is a [`Backend`]: the HTTP API for the CLI (the
+//! same API as the TUI), the server's own read model and command path for an
+//! SSH seat ([`crate::ssh::exec`]). The words printed are the same either way.
 
 use crate::client::{Api, Replica};
 use crate::domain::clocks::{self, ClockState};
 use crate::domain::duration::countdown;
 use crate::domain::{Action, Command, NoteKind, Policy, Status};
+use crate::protocol::CommandResult;
 use crate::protocol::MAX_PAGE;
+use chrono::DateTime;
 use chrono::Utc;
 use clap::Subcommand;
+use std::future::Future;
+use std::io::Write;
 use uuid::Uuid;
 
 #[derive(Debug, Subcommand)]
@@ -115,8 +123,62 @@ fn parse_or<T>(value: Option<T>, what: &str, given: &str, known: &str) -> anyhow
     value.ok_or_else(|| anyhow::anyhow!("unknown {what} {given:?}; expected one of {known}"))
 }
 
-/// Runs one action; returns the exit code.
+/// What the actions need from a server.
+pub trait Backend: Sync {
+    /// Runs a command; the error is the server's reason, as a person reads it.
+    fn send(&self, cmd: &Command) -> impl Future<Output = Result<CommandResult, String>> + Send;
+    /// The whole log, folded with the same `apply` the TUI and server use.
+    fn replica(&self) -> impl Future<Output = anyhow::Result<Replica>> + Send;
+    fn policy(&self) -> impl Future<Output = anyhow::Result<Policy>> + Send;
+    /// The server's idea of now (deadlines are its).
+    fn now(&self) -> DateTime<Utc>;
+}
+
+impl Backend for Api {
+    async fn send(&self, cmd: &Command) -> Result<CommandResult, String> {
+        send_retrying(self, cmd).await.map_err(|e| e.to_string())
+    }
+
+    async fn replica(&self) -> anyhow::Result<Replica> {
+        load(self).await
+    }
+
+    async fn policy(&self) -> anyhow::Result<Policy> {
+        Ok(Api::policy(self).await?)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset().unwrap_or_default()
+    }
+}
+
+/// Where an action prints: what it recorded or found, and what went wrong.
+pub struct Output<'a> {
+    pub out: &'a mut (dyn Write + Send),
+    pub err: &'a mut (dyn Write + Send),
+}
+
+/// Runs one action from the command line, printing to stdout and stderr;
+/// returns the exit code.
 pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    run_on(
+        api,
+        cmd,
+        &mut Output {
+            out: &mut out,
+            err: &mut err,
+        },
+    )
+    .await
+}
+
+/// Runs one action against `backend`; returns the exit code.
+pub async fn run_on(
+    backend: &impl Backend,
+    cmd: ActCmd,
+    o: &mut Output<'_>,
+) -> anyhow::Result<i32> {
     let (incident, action) = match cmd {
         ActCmd::Declare {
             title,
@@ -138,8 +200,12 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
             impact,
             data_exposure,
         } => {
-            let current = api.incident(&incident).await?.incident.incident.impact;
-            let mut next = impact.apply(current);
+            let replica = backend.replica().await?;
+            let Some(current) = replica.world.resolve(&incident) else {
+                writeln!(o.err, "warroom: unknown incident {incident:?}")?;
+                return Ok(1);
+            };
+            let mut next = impact.apply(current.impact.clone());
             if let Some(d) = data_exposure {
                 next.data_exposure = d;
             }
@@ -194,9 +260,9 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
             summary,
             force,
         } => (Some(incident), Action::Resolve { summary, force }),
-        ActCmd::Incidents { all } => return list(api, all).await,
-        ActCmd::Review { incident } => return review(api, &incident).await,
-        ActCmd::Metrics => return metrics(api).await,
+        ActCmd::Incidents { all } => return list(backend, all, o).await,
+        ActCmd::Review { incident } => return review(backend, &incident, o).await,
+        ActCmd::Metrics => return metrics(backend, o).await,
     };
     let cmd = Command {
         id: Uuid::new_v4(),
@@ -204,21 +270,21 @@ pub async fn run(api: &Api, cmd: ActCmd) -> anyhow::Result<i32> {
         action,
         occurred_at: None,
     };
-    match send_retrying(api, &cmd).await {
+    match backend.send(&cmd).await {
         Ok(result) => {
-            let replica = load(api).await?;
+            let replica = backend.replica().await?;
             for rec in &result.events {
                 let key = replica
                     .world
                     .get(&rec.event.incident)
                     .map(|i| i.key())
                     .unwrap_or_default();
-                println!("{key} #{}: {}", rec.seq, rec.event.body.describe());
+                writeln!(o.out, "{key} #{}: {}", rec.seq, rec.event.body.describe())?;
             }
             Ok(0)
         }
         Err(e) => {
-            eprintln!("warroom: {e}");
+            writeln!(o.err, "warroom: {e}")?;
             Ok(1)
         }
     }
@@ -263,10 +329,10 @@ async fn load(api: &Api) -> anyhow::Result<Replica> {
     }
 }
 
-async fn list(api: &Api, all: bool) -> anyhow::Result<i32> {
-    let policy: Policy = api.policy().await?;
-    let replica = load(api).await?;
-    let now = Utc::now() + api.clock_offset().unwrap_or_default();
+async fn list(backend: &impl Backend, all: bool, o: &mut Output<'_>) -> anyhow::Result<i32> {
+    let policy: Policy = backend.policy().await?;
+    let replica = backend.replica().await?;
+    let now = backend.now();
     let mut rows: Vec<_> = replica
         .world
         .order
@@ -281,14 +347,15 @@ async fn list(api: &Api, all: bool) -> anyhow::Result<i32> {
         .collect();
     rows.sort_by_key(|(rank, _, _)| *rank);
     if rows.is_empty() {
-        println!(
+        writeln!(
+            o.out,
             "{}",
             if all {
                 "no incidents"
             } else {
                 "no incidents open or awaiting close (--all lists closed ones too)"
             }
-        );
+        )?;
     }
     for (_, inc, urgent) in rows {
         let label = policy
@@ -308,7 +375,8 @@ async fn list(api: &Api, all: bool) -> anyhow::Result<i32> {
             None => String::new(),
         };
         let ic = inc.roles.get("ic").map_or("—", String::as_str);
-        println!(
+        writeln!(
+            o.out,
             "{:<7} {:<5} {:<13} IC {:<10} {:<40} {}",
             inc.key(),
             label,
@@ -316,32 +384,37 @@ async fn list(api: &Api, all: bool) -> anyhow::Result<i32> {
             ic,
             inc.title.chars().take(40).collect::<String>(),
             next.trim_end()
-        );
+        )?;
     }
     Ok(0)
 }
 
-async fn review(api: &Api, reference: &str) -> anyhow::Result<i32> {
-    let policy: Policy = api.policy().await?;
-    let replica = load(api).await?;
+async fn review(
+    backend: &impl Backend,
+    reference: &str,
+    o: &mut Output<'_>,
+) -> anyhow::Result<i32> {
+    let policy: Policy = backend.policy().await?;
+    let replica = backend.replica().await?;
     let Some(inc) = replica.world.resolve(reference) else {
-        eprintln!("warroom: unknown incident {reference:?}");
+        writeln!(o.err, "warroom: unknown incident {reference:?}")?;
         return Ok(1);
     };
     let events: Vec<_> = replica.timeline(&inc.id).map(|r| &r.event).collect();
-    let now = Utc::now() + api.clock_offset().unwrap_or_default();
-    print!(
+    let now = backend.now();
+    write!(
+        o.out,
         "{}",
         crate::domain::review::render(inc, &events, &policy, now)
-    );
+    )?;
     Ok(0)
 }
 
-async fn metrics(api: &Api) -> anyhow::Result<i32> {
-    let policy: Policy = api.policy().await?;
-    let replica = load(api).await?;
-    let now = Utc::now() + api.clock_offset().unwrap_or_default();
+async fn metrics(backend: &impl Backend, o: &mut Output<'_>) -> anyhow::Result<i32> {
+    let policy: Policy = backend.policy().await?;
+    let replica = backend.replica().await?;
+    let now = backend.now();
     let report = crate::domain::metrics::report(replica.world.incidents.values(), &policy, now);
-    print!("{}", report.render_text());
+    write!(o.out, "{}", report.render_text())?;
     Ok(0)
 }

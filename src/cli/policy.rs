@@ -38,6 +38,14 @@ pub enum LoadError {
     Invalid(String),
 }
 
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
 impl LoadError {
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -65,7 +73,9 @@ pub struct Loaded {
 
 /// Loads a policy from a file path or a preset name (`default`, `002`,
 /// `002-tensafe`); `None` is the default preset. An existing file wins over a
-/// preset of the same name. Used by `policy` and by `serve --policy`.
+/// preset of the same name. The one loader: `policy check|show`, `serve
+/// --policy`, the embedded session and the TUI's `policy` setting all come
+/// here, so each reports a broken policy with its file, line and field.
 pub fn load(spec: Option<&str>) -> Result<Loaded, LoadError> {
     let spec = spec.unwrap_or("default");
     let path = Path::new(spec);
@@ -351,6 +361,16 @@ fn text(loaded: &Loaded) -> String {
             cadence(&s.updates.customer)
         );
         let _ = writeln!(o, "      post-incident review: {}", review(s));
+        if !s.warroom_defaults.is_empty() {
+            let _ = writeln!(
+                o,
+                "      warroom defaults (not in the runbook): {}",
+                s.warroom_defaults.join(", ")
+            );
+        }
+        for (clock, note) in &s.notes {
+            let _ = writeln!(o, "      note on {clock}: {note}");
+        }
     }
 
     let _ = writeln!(o, "\nRoles");

@@ -1,23 +1,8 @@
 //! `warroom serve`: the team server, a thin wrapper around [`crate::server::start`].
 
 use super::ServeArgs;
-use crate::domain::policy::{Policy, presets};
 use crate::server::{self, ServerConfig};
 use anyhow::Context;
-
-/// A preset name (`default`, `002`, `002-tensafe`) or a policy file.
-pub fn load_policy(spec: Option<&str>) -> anyhow::Result<Policy> {
-    let Some(spec) = spec else {
-        return Ok(Policy::builtin_default());
-    };
-    if let Some(text) = presets::find(spec) {
-        return Policy::from_toml(text).map_err(|e| anyhow::anyhow!("preset {spec}: {e}"));
-    }
-    let text = std::fs::read_to_string(spec).with_context(|| {
-        format!("--policy {spec}: not a preset (default, 000…004) and not a readable file")
-    })?;
-    Policy::from_toml(&text).map_err(|e| anyhow::anyhow!("{spec}: {e}"))
-}
 
 fn rate_limit(per_sec: f64, burst: f64) -> anyhow::Result<Option<server::RateLimit>> {
     if !per_sec.is_finite() || per_sec < 0.0 {
@@ -50,7 +35,7 @@ fn init_logging() {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     init_logging();
-    let policy = load_policy(args.policy.as_deref())?;
+    let policy = super::policy::load(args.policy.as_deref())?.policy;
     // A secret that cannot be read does not stop the server (the war room
     // matters more than one channel), but it is said now, not at the first page.
     for (field, problem) in crate::notify::secrets::missing(&policy.notify) {
@@ -66,6 +51,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     config.max_streams = args.max_streams;
     config.conn_limits.max_connections = args.max_connections;
     config.conn_limits.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
+    if let Some(addr) = &args.ssh {
+        let mut ssh = crate::ssh::SshConfig::new(addr.clone(), &config.db);
+        ssh.max_sessions = args.ssh_max_sessions.max(1);
+        ssh.idle = std::time::Duration::from_secs(args.ssh_idle.max(1));
+        config.ssh = Some(ssh);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,6 +66,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         // Tests and scripts read the port from this exact line.
         eprintln!("warroom: listening on {}", running.url());
         eprintln!("warroom: status page on {}", running.status_url());
+        if let (Some(addr), Some(fp)) = (running.ssh_addr(), running.ssh_fingerprint()) {
+            // Tests read the port from this line too; people compare the
+            // fingerprint with the one `ssh` shows on first connection.
+            eprintln!("warroom: ssh seat on {addr} (host key {fp})");
+        }
         tokio::select! {
             signal = shutdown_signal() => {
                 let name = signal?;

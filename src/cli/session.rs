@@ -77,7 +77,7 @@ pub async fn open(
             addr_file: None,
         });
     }
-    let policy = super::serve::load_policy(config.policy.as_deref())?;
+    let policy = super::policy::load(config.policy.as_deref())?.policy;
     embedded(&dirs.data, policy, &local_name(config), true).await
 }
 

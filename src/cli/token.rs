@@ -9,12 +9,12 @@ use crate::store::{SqliteStore, StoreError, TokenStore, hash_token, new_secret};
 use anyhow::Context;
 use std::path::Path;
 
-fn open(db: &Path) -> anyhow::Result<SqliteStore> {
+pub(crate) fn open(db: &Path) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))
 }
 
 /// Listing or revoking on a file that does not exist is a typo, not a new database.
-fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+pub(crate) fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
     if !db.exists() {
         anyhow::bail!(
             "no database at {} (pass --db with the server's file)",
@@ -27,7 +27,7 @@ fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
 /// `--db` if given; else `./warroom.db` when it exists (a team server started
 /// here with the default); else the embedded store `warroom` itself runs on,
 /// so `token list` on a laptop finds it without knowing the XDG path.
-fn database(db: Option<std::path::PathBuf>) -> std::path::PathBuf {
+pub(crate) fn database(db: Option<std::path::PathBuf>) -> std::path::PathBuf {
     if let Some(db) = db {
         return db;
     }

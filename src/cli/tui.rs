@@ -20,7 +20,7 @@ pub fn run_tui(
         } else {
             Some(Local {
                 data: dirs.data.clone(),
-                policy: super::serve::load_policy(config.policy.as_deref())?,
+                policy: super::policy::load(config.policy.as_deref())?.policy,
                 name: super::session::local_name(&config),
             })
         };

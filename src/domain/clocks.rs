@@ -67,6 +67,28 @@ pub struct Clock {
     /// What it runs from, in words: `declared`, `last status page update`…
     pub from: String,
     pub done_at: Option<DateTime<Utc>>,
+    /// Warroom added this clock; the runbook did not ask for it (the policy's
+    /// `warroom_defaults`). The TUI labels it so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warroom_default: bool,
+    /// What another section of the runbook says about this clock (the policy's `notes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ClockKind {
+    /// The clock's name in a severity's `warroom_defaults` and `notes`
+    /// (see [`super::policy::CLOCK_NAMES`]); `None` for clocks no severity sets.
+    pub fn policy_name(self) -> Option<&'static str> {
+        Some(match self {
+            ClockKind::Acknowledge => "acknowledge",
+            ClockKind::Contain => "contain",
+            ClockKind::Resolve => "resolve",
+            ClockKind::Update(ch) => ch.as_str(),
+            ClockKind::Review => "review",
+            ClockKind::Escalation | ClockKind::Stability | ClockKind::Answer => return None,
+        })
+    }
 }
 
 impl Clock {
@@ -154,6 +176,8 @@ fn make(
         state,
         from: from.to_string(),
         done_at,
+        warroom_default: false,
+        note: None,
     }
 }
 
@@ -279,6 +303,12 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
             inc.review.as_ref().map(|r| r.at),
             now,
         ));
+    }
+    for c in &mut out {
+        if let Some(name) = c.kind.policy_name() {
+            c.warroom_default = sev.is_warroom_default(name);
+            c.note = sev.notes.get(name).cloned();
+        }
     }
     out
 }

@@ -536,13 +536,47 @@ pub fn closure_missing(inc: &Incident, policy: &Policy) -> Vec<String> {
     missing
 }
 
-/// The next rung of the manual escalation path not yet escalated to.
+/// Where a manual escalation goes when nobody names a target: escalation goes
+/// up, never down. The step the escalation clock shows (the next automatic
+/// rule's target) when it is not at or below the highest step already reached;
+/// otherwise the rung of the escalation path just above the highest reached.
+/// `None` once the top of the path has been reached and no clock runs.
 pub fn next_escalation_step<'p>(inc: &Incident, policy: &'p Policy) -> Option<&'p str> {
+    let highest = highest_escalation_step(inc, policy);
+    let above = |to: &str| match (path_rank(policy, to), highest) {
+        (Some(rank), Some(top)) => rank > top,
+        _ => true,
+    };
+    let reached = |to: &str| {
+        inc.escalations
+            .iter()
+            .any(|e| e.to.eq_ignore_ascii_case(to))
+    };
+    if let Some((rule, _)) = super::clocks::next_escalation(inc, policy)
+        && above(&rule.to)
+        && !reached(&rule.to)
+    {
+        return Some(rule.to.as_str());
+    }
+    let from = highest.map_or(0, |top| top + 1);
+    policy.escalation_path.get(from).map(String::as_str)
+}
+
+/// The index in the escalation path of the highest step this incident has
+/// been escalated to (by hand or by a rule), if any.
+pub fn highest_escalation_step(inc: &Incident, policy: &Policy) -> Option<usize> {
+    inc.escalations
+        .iter()
+        .filter_map(|e| path_rank(policy, &e.to))
+        .max()
+}
+
+/// Where `to` stands on the escalation path (names compared without case).
+fn path_rank(policy: &Policy, to: &str) -> Option<usize> {
     policy
         .escalation_path
         .iter()
-        .find(|step| !inc.escalations.iter().any(|e| &e.to == *step))
-        .map(String::as_str)
+        .position(|step| step.eq_ignore_ascii_case(to.trim()))
 }
 
 pub(crate) struct Out {

@@ -7,7 +7,7 @@
 
 use super::duration::Span;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A whole policy file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,6 +75,50 @@ pub struct Severity {
     pub updates: Updates,
     #[serde(default)]
     pub review: Review,
+    /// Clocks of this severity the runbook did not ask for (named as in
+    /// [`CLOCK_NAMES`]): warroom added them, and the TUI says so ("warroom
+    /// default"). Only the `default` policy should need any; a preset follows
+    /// its runbook and leaves out what the runbook does not state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warroom_defaults: Vec<String>,
+    /// Where another section of the runbook disagrees with the number this
+    /// severity follows: clock name → what that section says. Shown beside the
+    /// clock, so the other reading is one glance away.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, String>,
+}
+
+/// The names a severity's clocks go by in `warroom_defaults` and `notes`.
+pub const CLOCK_NAMES: &[&str] = &[
+    "acknowledge",
+    "contain",
+    "resolve",
+    "status_page",
+    "internal",
+    "customer",
+    "review",
+];
+
+impl Severity {
+    /// Whether the policy sets the clock named `name` (one of [`CLOCK_NAMES`]).
+    pub fn has_clock(&self, name: &str) -> bool {
+        let set = |c: &Cadence| c.first.is_some() || c.every.is_some();
+        match name {
+            "acknowledge" => self.acknowledge.is_some(),
+            "contain" => self.contain.is_some(),
+            "resolve" => self.resolve.is_some(),
+            "status_page" => set(&self.updates.status_page),
+            "internal" => set(&self.updates.internal),
+            "customer" => set(&self.updates.customer),
+            "review" => self.review.required && self.review.due.is_some(),
+            _ => false,
+        }
+    }
+
+    /// Whether warroom, not the runbook, set the clock named `name`.
+    pub fn is_warroom_default(&self, name: &str) -> bool {
+        self.warroom_defaults.iter().any(|d| d == name)
+    }
 }
 
 /// Update cadence for each channel.
@@ -338,6 +382,35 @@ impl Policy {
                     format!("duplicate severity id {:?}", s.id),
                 );
             }
+            for (j, name) in s.warroom_defaults.iter().enumerate() {
+                let field = format!("severities[{i}].warroom_defaults[{j}]");
+                if !CLOCK_NAMES.contains(&name.as_str()) {
+                    return invalid(
+                        field,
+                        format!(
+                            "unknown clock {name:?} (clocks: {})",
+                            CLOCK_NAMES.join(", ")
+                        ),
+                    );
+                }
+                if !s.has_clock(name) {
+                    return invalid(
+                        field,
+                        format!("severity {} sets no {name} clock to mark", s.id),
+                    );
+                }
+            }
+            for name in s.notes.keys() {
+                if !CLOCK_NAMES.contains(&name.as_str()) {
+                    return invalid(
+                        format!("severities[{i}].notes.{name}"),
+                        format!(
+                            "unknown clock {name:?} (clocks: {})",
+                            CLOCK_NAMES.join(", ")
+                        ),
+                    );
+                }
+            }
         }
         let mut seen = BTreeSet::new();
         for (i, r) in self.roles.iter().enumerate() {
@@ -447,6 +520,8 @@ impl Policy {
                 resolve: None,
                 updates: Updates::default(),
                 review: Review::default(),
+                warroom_defaults: vec![],
+                notes: BTreeMap::new(),
             }],
             roles: vec![Role {
                 id: "ic".into(),
@@ -550,9 +625,11 @@ mod tests {
     fn default_keeps_the_numbers_of_runbook_002() {
         let d = Policy::from_toml(presets::DEFAULT).unwrap();
         let t = Policy::from_toml(presets::find("002").unwrap()).unwrap();
+        // The default's own additions, marked as warroom defaults, are not 002's.
         let numbers = |p: &Policy| {
             p.severities
                 .iter()
+                .map(without_warroom_defaults)
                 .map(|s| {
                     (
                         s.id.clone(),
@@ -582,6 +659,151 @@ mod tests {
             })
         };
         assert_eq!(shape(&d), shape(&t));
+    }
+
+    /// A severity with every clock warroom added (its `warroom_defaults`) taken out.
+    fn without_warroom_defaults(s: &Severity) -> Severity {
+        let mut s = s.clone();
+        for name in std::mem::take(&mut s.warroom_defaults) {
+            match name.as_str() {
+                "acknowledge" => s.acknowledge = None,
+                "contain" => s.contain = None,
+                "resolve" => s.resolve = None,
+                "status_page" => s.updates.status_page = Cadence::default(),
+                "internal" => s.updates.internal = Cadence::default(),
+                "customer" => s.updates.customer = Cadence::default(),
+                "review" => s.review.due = None,
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// A preset follows its runbook: no clock warroom invented; only the
+    /// `default` policy marks additions of its own.
+    #[test]
+    fn only_the_default_policy_adds_clocks() {
+        for (short, stem, text) in presets::ALL {
+            let p = Policy::from_toml(text).unwrap();
+            let marked: Vec<_> = p
+                .severities
+                .iter()
+                .flat_map(|s| s.warroom_defaults.iter().map(|d| format!("{}.{d}", s.id)))
+                .collect();
+            if *short == "default" {
+                assert_eq!(marked, ["P2.customer"], "{stem}");
+            } else {
+                assert!(marked.is_empty(), "{stem} invents clocks: {marked:?}");
+            }
+            // No clock line of a preset says it is warroom's own.
+            for (n, line) in text.lines().enumerate() {
+                let clock_line = [
+                    "acknowledge",
+                    "contain",
+                    "resolve",
+                    "updates.",
+                    "review.due",
+                ]
+                .iter()
+                .any(|k| line.trim_start().starts_with(k));
+                if clock_line && *short != "default" {
+                    assert!(
+                        !line.contains("warroom default"),
+                        "{stem}.toml line {}: {line}",
+                        n + 1
+                    );
+                }
+            }
+        }
+        // 004's "Provide regular updates" and 003's update promises state no cadence.
+        for (preset, channel) in [
+            ("004", "status_page"),
+            ("004", "internal"),
+            ("003", "internal"),
+        ] {
+            let p = Policy::from_toml(presets::find(preset).unwrap()).unwrap();
+            for s in &p.severities {
+                let every = match channel {
+                    "status_page" => s.updates.status_page.every,
+                    _ => s.updates.internal.every,
+                };
+                assert_eq!(every, None, "{preset} {} {channel}", s.id);
+            }
+        }
+        let t = Policy::from_toml(presets::find("002").unwrap()).unwrap();
+        let p2 = t.severity("P2").unwrap();
+        assert!(
+            !p2.has_clock("customer"),
+            "§6.3: P2 customer email at end of incident"
+        );
+        assert!(p2.notes["customer"].contains("within 30 minutes"));
+    }
+
+    /// Each runbook's own message: 002 §6.1's internal status update in 002 and
+    /// the default; 003's "Internal Update (Short)" one-liner only in 003.
+    #[test]
+    fn internal_update_is_the_runbooks_own() {
+        for preset in ["002", "default"] {
+            let p = Policy::from_toml(presets::find(preset).unwrap()).unwrap();
+            let t = p.templates.internal.trim();
+            let headings: Vec<&str> = t
+                .lines()
+                .filter(|l| {
+                    l.ends_with(':')
+                        || l.contains("STATUS UPDATE")
+                        || l.starts_with("Current State")
+                        || l.starts_with("Next Update")
+                })
+                .collect();
+            assert_eq!(
+                headings,
+                [
+                    "{now} STATUS UPDATE",
+                    "Current State: {status}",
+                    "Summary:",
+                    "Actions Taken:",
+                    "Next Steps:",
+                    "Customer Impact:",
+                    "Next Update: {next_update}"
+                ],
+                "{preset}"
+            );
+        }
+        let one_liner = |p: &Policy| p.templates.internal.starts_with("Incident {id} | ");
+        for (short, stem, text) in presets::ALL {
+            let p = Policy::from_toml(text).unwrap();
+            assert_eq!(one_liner(&p), *short == "003", "{stem}");
+        }
+    }
+
+    #[test]
+    fn warroom_defaults_and_notes_name_real_clocks() {
+        let base = presets::find("002").unwrap();
+        let bad = base.replace(
+            "review.due = \"72h\"                 # 002 §8.1 P1",
+            "warroom_defaults = [\"pager\"]\nreview.due = \"72h\" #",
+        );
+        assert_ne!(bad, base);
+        let e = Policy::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("severities[0].warroom_defaults[0]: unknown clock \"pager\""),
+            "{e}"
+        );
+        let bad = base.replace(
+            "review.due = \"72h\"                 # 002 §8.1 P1",
+            "warroom_defaults = [\"contain\"]\nreview.due = \"72h\" #",
+        );
+        let e = Policy::from_toml(&bad).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "severities[0].warroom_defaults[0]: severity P1 sets no contain clock to mark"
+        );
+        let bad = base.replace("notes.customer =", "notes.email =");
+        let e = Policy::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("severities[1].notes.email: unknown clock"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub const FIELDS: &[&str] = &[
     "workaround",
     "mitigation",
     "resolved_at",
+    "summary",
+    "next_steps",
 ];
 
 /// The fields [`values`] leaves empty: only the author of a message knows them.
@@ -47,6 +49,8 @@ pub const HUMAN_FIELDS: &[&str] = &[
     "escalation_reason",
     "requested_action",
     "workaround",
+    "summary",
+    "next_steps",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -465,8 +469,13 @@ mod tests {
             assert_filled(short, "escalation", &out, open(None));
             let out = customer(&inc, &policy, now);
             assert_filled(short, "customer", &out, open(Some(Channel::Customer)));
+            // 003's one-liner names the incident; 002 §6.1's form is posted in the
+            // incident's own channel and opens with the time instead.
             let out = internal(&inc, &policy, now);
-            assert!(out.contains("INC-1"), "{short}: {out}");
+            assert!(
+                out.contains("INC-1") || out.starts_with("2026-11-23 10:20 UTC STATUS UPDATE"),
+                "{short}: {out}"
+            );
 
             h.at(40).run(
                 "alice",

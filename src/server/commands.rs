@@ -19,6 +19,7 @@
 //! the disk, so the next decision first waits for the writer to settle and
 //! rebuilds the model from the log.
 
+use super::auth::Caller;
 use super::error::ApiError;
 use super::state::{AppState, Inflight, Shared, fold_log};
 use crate::domain::alert::{self, AlertBatch};
@@ -26,6 +27,7 @@ use crate::domain::command::Command;
 use crate::domain::decide::decide;
 use crate::domain::escalation;
 use crate::domain::event::Event;
+use crate::domain::ids::is_system_id;
 use crate::domain::state::World;
 use crate::store::{Appended, StoreError};
 use chrono::{DateTime, Utc};
@@ -55,6 +57,33 @@ pub fn request_digest(cmd: &Command, actor: &str) -> String {
     // Serialising a plain struct of strings, numbers and enums cannot fail.
     h.update(serde_json::to_vec(cmd).unwrap_or_default());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs a person's command — from `POST /api/v1/commands` or an SSH seat —
+/// after the checks every client's command passes: its id is not one the
+/// server reserves, and the caller's role allows the action.
+pub async fn submit_as(
+    state: &Arc<AppState>,
+    cmd: Command,
+    caller: &Caller,
+) -> Result<Submitted, ApiError> {
+    if is_system_id(cmd.id) {
+        // Only the server derives version-8 ids (keyed, see `domain::ids`): a
+        // client's command can never take one of its scheduler's, ingest's or
+        // delivery's ids, not even by chance.
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "command id {} is a version-8 UUID, which the server reserves for its own events; use a random (version 4) id",
+                cmd.id
+            ),
+        ));
+    }
+    caller.require(
+        cmd.action.required_access(),
+        &format!("the action {}", cmd.action.name()),
+    )?;
+    submit(state, cmd, &caller.name).await
 }
 
 /// Runs one command for `actor` (a token's name) at server time.

@@ -1,7 +1,7 @@
 //! The router and the handlers of [`crate::protocol`]'s endpoint table.
 
 use super::auth::{Caller, validate_token_name};
-use super::commands::submit;
+use super::commands::submit_as;
 use super::error::ApiError;
 use super::ingest;
 use super::openapi;
@@ -9,7 +9,6 @@ use super::state::AppState;
 use super::stream::stream;
 use crate::domain::clocks::clocks;
 use crate::domain::command::{Access, Command};
-use crate::domain::ids::is_system_id;
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
 use crate::ingest::MAX_INGEST_BODY;
@@ -210,23 +209,7 @@ async fn post_command(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let cmd: Command = parse_command(body)?;
-    if is_system_id(cmd.id) {
-        // Only the server derives version-8 ids (keyed, see `domain::ids`): a
-        // client's command can never take one of its scheduler's, ingest's or
-        // delivery's ids, not even by chance.
-        return Err(ApiError::invalid(
-            "id",
-            format!(
-                "command id {} is a version-8 UUID, which the server reserves for its own events; use a random (version 4) id",
-                cmd.id
-            ),
-        ));
-    }
-    caller.require(
-        cmd.action.required_access(),
-        &format!("the action {}", cmd.action.name()),
-    )?;
-    let done = submit(&state, cmd, &caller.name).await?;
+    let done = submit_as(&state, cmd, &caller).await?;
     let status = if done.appended.duplicate {
         StatusCode::OK
     } else {

@@ -61,6 +61,19 @@ pub const MIGRATIONS: &[&str] = &[
         data      BLOB NOT NULL
     );
     ",
+    // 4: SSH public keys for the SSH seat (beside the tokens: same names and roles).
+    "
+    CREATE TABLE ssh_keys (
+        name         TEXT PRIMARY KEY,
+        role         TEXT NOT NULL,
+        -- SHA256:... of the public key, as `ssh-keygen -l` prints it.
+        fingerprint  TEXT NOT NULL UNIQUE,
+        -- The public key in OpenSSH form (only public material is stored).
+        public_key   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        revoked      INTEGER NOT NULL DEFAULT 0
+    );
+    ",
 ];
 
 /// Brings the schema up to date inside one transaction; returns the version.

@@ -17,7 +17,8 @@
 
 use super::migrations;
 use super::{
-    Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket, TokenRecord, TokenStore,
+    Appended, CommitHook, EventLog, KeyRecord, StoreError, StoredEvent, Ticket, TokenRecord,
+    TokenStore,
 };
 use crate::domain::command::Access;
 use crate::domain::event::{Event, Recorded};
@@ -271,6 +272,39 @@ fn to_token(
 
 const TOKEN_COLUMNS: &str = "SELECT name, role, hash, created_at, revoked FROM tokens";
 
+const KEY_COLUMNS: &str =
+    "SELECT name, role, fingerprint, public_key, created_at, revoked FROM ssh_keys";
+
+fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<KeyRecord, StoreError>> {
+    let name: String = row.get(0)?;
+    let role: String = row.get(1)?;
+    let created_at: String = row.get(4)?;
+    let fingerprint: String = row.get(2)?;
+    let public_key: String = row.get(3)?;
+    let revoked: bool = row.get(5)?;
+    let Some(role) = Access::parse(&role) else {
+        return Ok(Err(StoreError::Corrupt(format!(
+            "SSH key {name:?} has unknown role {role:?}"
+        ))));
+    };
+    let created_at = match DateTime::parse_from_rfc3339(&created_at) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(e) => {
+            return Ok(Err(StoreError::Corrupt(format!(
+                "SSH key {name:?}: bad created_at: {e}"
+            ))));
+        }
+    };
+    Ok(Ok(KeyRecord {
+        name,
+        role,
+        fingerprint,
+        public_key,
+        created_at,
+        revoked,
+    }))
+}
+
 impl EventLog for SqliteStore {
     fn enqueue_digested(
         &self,
@@ -512,6 +546,87 @@ impl TokenStore for SqliteStore {
         self.read(|c| {
             let n = c.execute(
                 "UPDATE tokens SET revoked = 1 WHERE name = ?1 AND revoked = 0",
+                [name],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn create_key(
+        &self,
+        name: &str,
+        role: Access,
+        fingerprint: &str,
+        public_key: &str,
+    ) -> Result<KeyRecord, StoreError> {
+        let created_at = Utc::now();
+        self.read(|c| {
+            let holder: Option<String> = c
+                .query_row(
+                    "SELECT name FROM ssh_keys WHERE fingerprint = ?1",
+                    [fingerprint],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(holder) = holder {
+                return Err(StoreError::KeyTaken(holder));
+            }
+            let res = c.execute(
+                "INSERT INTO ssh_keys (name, role, fingerprint, public_key, created_at, revoked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+                params![
+                    name,
+                    role.as_str(),
+                    fingerprint,
+                    public_key,
+                    created_at.to_rfc3339()
+                ],
+            );
+            match res {
+                Ok(_) => Ok(()),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    Err(StoreError::NameTaken(name.to_string()))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })?;
+        Ok(KeyRecord {
+            name: name.to_string(),
+            role,
+            fingerprint: fingerprint.to_string(),
+            public_key: public_key.to_string(),
+            created_at,
+            revoked: false,
+        })
+    }
+
+    fn key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<KeyRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!("{KEY_COLUMNS} WHERE fingerprint = ?1"))?
+                .query_row([fingerprint], key_from_row)
+                .optional()?
+                .transpose()
+        })
+    }
+
+    fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("{KEY_COLUMNS} ORDER BY created_at, name"))?;
+            let rows = stmt.query_map([], key_from_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row??);
+            }
+            Ok(out)
+        })
+    }
+
+    fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
+        self.read(|c| {
+            let n = c.execute(
+                "UPDATE ssh_keys SET revoked = 1 WHERE name = ?1 AND revoked = 0",
                 [name],
             )?;
             Ok(n > 0)

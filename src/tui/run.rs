@@ -441,10 +441,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Joins runs of event batches into one, so a burst (a long catch-up, the
+/// Joins runs of event batches into one (the SSH seat's loop too), so a burst (a long catch-up, the
 /// scheduler writing many escalations) re-sorts the board once per drain of
 /// the channel rather than once per network chunk.
-fn coalesce(msgs: Vec<Msg>) -> Vec<Msg> {
+pub(crate) fn coalesce(msgs: Vec<Msg>) -> Vec<Msg> {
     let mut out: Vec<Msg> = Vec::with_capacity(msgs.len());
     for msg in msgs {
         match (out.last_mut(), msg) {

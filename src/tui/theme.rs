@@ -138,6 +138,20 @@ impl Theme {
         }
     }
 
+    /// The theme for a terminal of 256 colours: every `#rrggbb` role becomes
+    /// the nearest entry of the xterm 256-colour palette (the 6×6×6 cube or
+    /// the grey ramp); named and indexed colours are kept. A truecolor
+    /// terminal gets the theme as written.
+    pub fn for_256_colours(mut self) -> Theme {
+        let roles: Vec<(&'static str, Color)> = self.roles();
+        for (role, color) in roles {
+            if let Color::Rgb(r, g, b) = color {
+                self.set(role, Color::Indexed(nearest_256(r, g, b)));
+            }
+        }
+        self
+    }
+
     /// Names of the embedded themes.
     pub fn names() -> Vec<&'static str> {
         EMBEDDED.iter().map(|(n, _)| *n).collect()
@@ -277,6 +291,38 @@ pub fn parse_color(s: &str) -> Option<Color> {
     Color::from_str(s).ok()
 }
 
+/// The xterm palette index closest to an RGB colour: the nearer of the
+/// best 6×6×6 cube entry (16–231, levels 0, 95, 135, 175, 215, 255) and the
+/// best grey (232–255, levels 8, 18, … 238), by squared distance.
+pub fn nearest_256(r: u8, g: u8, b: u8) -> u8 {
+    const LEVELS: [u8; 6] = [0, 95, 135, 175, 215, 255];
+    let level = |v: u8| -> usize {
+        let mut best = 0;
+        for (i, l) in LEVELS.iter().enumerate() {
+            if v.abs_diff(*l) < v.abs_diff(LEVELS[best]) {
+                best = i;
+            }
+        }
+        best
+    };
+    let dist = |a: (u8, u8, u8)| -> u32 {
+        let d = |x: u8, y: u8| u32::from(x.abs_diff(y)).pow(2);
+        d(a.0, r) + d(a.1, g) + d(a.2, b)
+    };
+    let (ri, gi, bi) = (level(r), level(g), level(b));
+    let cube = (LEVELS[ri], LEVELS[gi], LEVELS[bi]);
+    let cube_index = 16 + 36 * ri + 6 * gi + bi;
+    let avg = (u32::from(r) + u32::from(g) + u32::from(b)) / 3;
+    let grey_step = (avg.saturating_sub(3) / 10).min(23);
+    let grey = (8 + 10 * grey_step) as u8;
+    let index = if dist((grey, grey, grey)) < dist(cube) {
+        232 + grey_step as usize
+    } else {
+        cube_index
+    };
+    index as u8
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -288,6 +334,23 @@ mod tests {
             let t = Theme::parse(name, text, name, None);
             assert!(t.is_ok(), "{name}: {t:?}");
         }
+    }
+
+    #[test]
+    fn rgb_roles_map_to_the_256_palette_and_names_stay() {
+        assert_eq!(nearest_256(0xff, 0x87, 0x00), 208);
+        assert_eq!(nearest_256(0x5f, 0x5f, 0x00), 58);
+        assert_eq!(nearest_256(0x30, 0x30, 0x30), 236);
+        assert_eq!(nearest_256(0, 0, 0), 16);
+        assert_eq!(nearest_256(255, 255, 255), 231);
+        let dark = Theme::embedded("dark").unwrap();
+        let t = dark.clone().for_256_colours();
+        assert!(
+            t.roles().iter().all(|(_, c)| !matches!(c, Color::Rgb(..))),
+            "{t:?}"
+        );
+        assert_eq!(t.sev2, Color::Indexed(208));
+        assert_eq!(t.sev1, dark.sev1, "named colours are the terminal's own");
     }
 
     #[test]

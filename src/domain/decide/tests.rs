@@ -597,7 +597,7 @@ fn escalation_walks_the_path_and_then_needs_a_target() {
         reason: "need authority".into(),
     };
     let mut to = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let ev = h.run("alice", &key, escalate());
         let EventBody::Escalated { to: t, rule, .. } = &ev[0].body else {
             panic!("{ev:?}");
@@ -605,7 +605,16 @@ fn escalation_walks_the_path_and_then_needs_a_target() {
         assert_eq!(*rule, None);
         to.push(t.clone());
     }
-    assert_eq!(to, ["Engineering Manager", "VP Engineering", "CTO"]);
+    // First the step the escalation clock shows (the 5-minute rule's), then up the path.
+    assert_eq!(
+        to,
+        [
+            "Backup on-call",
+            "Engineering Manager",
+            "VP Engineering",
+            "CTO"
+        ]
+    );
     let e = h.refuse("alice", &key, escalate());
     assert_eq!(e, DomainError::NoEscalationTarget);
     assert_eq!(e.kind(), ErrorKind::Unprocessable);
@@ -621,6 +630,52 @@ fn escalation_walks_the_path_and_then_needs_a_target() {
         h.inc(&key).escalations.last().map(|e| e.to.as_str()),
         Some("ceo")
     );
+}
+
+/// Runbook 004's bug: after the automatic escalation to a higher step, a manual
+/// escalation offered the first unused (lower) step again.
+#[test]
+fn escalation_never_goes_down_after_an_automatic_one() {
+    let mut h = Harness::new(policy());
+    let key = h.declare("API down", "P1");
+    // The 10-minute rule escalates to the Engineering Manager (path step 1).
+    h.at(11);
+    h.tick();
+    h.run("bob", &key, ack());
+    assert_eq!(
+        h.inc(&key)
+            .escalations
+            .iter()
+            .map(|e| e.to.as_str())
+            .collect::<Vec<_>>(),
+        ["Backup on-call", "Engineering Manager"]
+    );
+    // The clock now shows the 30-minute rule's VP Engineering: the default is that step.
+    assert_eq!(
+        next_escalation_step(h.inc(&key), &h.policy),
+        Some("VP Engineering")
+    );
+    // Once the VP is reached by hand, the clock's step is no longer above: the path goes on.
+    h.run(
+        "alice",
+        &key,
+        Action::Escalate {
+            to: None,
+            reason: "need authority".into(),
+        },
+    );
+    assert_eq!(next_escalation_step(h.inc(&key), &h.policy), Some("CTO"));
+    // A manual jump to the top leaves nothing above it.
+    h.run(
+        "alice",
+        &key,
+        Action::Escalate {
+            to: Some("cto".into()),
+            reason: "customer data".into(),
+        },
+    );
+    assert_eq!(next_escalation_step(h.inc(&key), &h.policy), None);
+    assert_eq!(highest_escalation_step(h.inc(&key), &h.policy), Some(2));
 }
 
 #[test]

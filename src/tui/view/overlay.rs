@@ -358,6 +358,18 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
                         out.push(clock_line(theme, &c));
                     }
                 }
+                // Where the runbook's sections disagree, the other reading is shown
+                // (a channel without a clock included: the note says why).
+                if let Some(sev) = m.policy.severity(&inc.severity) {
+                    for ch in crate::domain::event::Channel::ALL {
+                        if let Some(note) = sev.notes.get(ch.as_str()) {
+                            out.push(Line::styled(
+                                format!("  {}: {}", ch.label(), clean(note)),
+                                muted,
+                            ));
+                        }
+                    }
+                }
             }
         }
         FormKind::Escalate => {
@@ -461,9 +473,14 @@ fn clock_line(theme: &Theme, c: &crate::domain::clocks::Clock) -> Line<'static> 
     let st = Style::default()
         .fg(theme.clock(c.tone()))
         .add_modifier(Modifier::BOLD);
+    let label = if c.warroom_default {
+        format!("{} (warroom default)", c.label)
+    } else {
+        c.label.clone()
+    };
     Line::from(vec![
         Span::styled(
-            format!("  {} ", pad(&clean(&c.label), 22)),
+            format!("  {} ", pad(&clean(&label), 22.max(label.chars().count()))),
             Style::default().fg(theme.text),
         ),
         Span::styled(format!("{:>9} ", countdown(c.remaining_secs)), st),

@@ -228,7 +228,7 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
             };
             let mut spans = vec![
                 Span::styled(
-                    pad(&super::board::short_label(&c.label, label_w), label_w),
+                    pad(&clock_label(c, label_w), label_w),
                     Style::default().fg(theme.text),
                 ),
                 Span::styled(rpad(&when, cd_w), st.add_modifier(Modifier::BOLD)),
@@ -258,6 +258,22 @@ fn clocks_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Inci
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A clock's label in `w` columns; one warroom added (the policy's
+/// `warroom_defaults`: the runbook did not ask for it) says so in words.
+fn clock_label(c: &crate::domain::clocks::Clock, w: usize) -> String {
+    let label = super::board::short_label(&c.label, w);
+    if !c.warroom_default {
+        return label;
+    }
+    let full = clean(&c.label);
+    let short = full.strip_suffix(" update").unwrap_or(&full).to_string();
+    [" (warroom default)", " (default)"]
+        .iter()
+        .flat_map(|mark| [format!("{full}{mark}"), format!("{short}{mark}")])
+        .find(|l| width(l) <= w)
+        .unwrap_or_else(|| format!("{short}*"))
 }
 
 fn roles_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident) {
