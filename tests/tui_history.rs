@@ -355,3 +355,41 @@ fn the_help_screen_marks_what_a_viewer_cannot_do() {
         "{shot}"
     );
 }
+
+// ---- Issue 9: a more severe alert, when the policy leaves it to the IC ----
+
+#[test]
+fn the_war_room_shows_the_severity_the_alerts_suggest_until_it_changes() {
+    use warroom::domain::event::EventBody;
+    let mut f = war_room_fixture();
+    f.inject(
+        "alertmanager",
+        "INC-2",
+        EventBody::SeveritySuggested {
+            severity: "P1".into(),
+            reason: "LagCritical is firing and maps to P1 (policy: [ingest] rules)".into(),
+        },
+    );
+    let mut m = f.model("erin", Access::Commander);
+    let id = m.replica.world.resolve("INC-2").unwrap().id;
+    update(
+        &mut m,
+        warroom::tui::Msg::Sync(warroom::tui::msg::SyncMsg::Events(vec![])),
+    );
+    let pos = m.board.order.iter().position(|x| *x == id).unwrap();
+    for _ in 0..pos {
+        press(&mut m, KeyCode::Char('j'));
+    }
+    press(&mut m, KeyCode::Enter);
+    let shot = screen(&mut m, 160, 48);
+    let header = shot.lines().nth(1).unwrap();
+    assert!(
+        header.starts_with(" ALERTS SUGGEST P1 (s changes severity) · "),
+        "{header}"
+    );
+    // The timeline says why.
+    assert!(
+        shot.contains("severity P1 suggested: LagCritical is firing and maps to P1"),
+        "{shot}"
+    );
+}
