@@ -393,3 +393,29 @@ fn the_war_room_shows_the_severity_the_alerts_suggest_until_it_changes() {
         "{shot}"
     );
 }
+
+#[test]
+fn the_command_line_takes_declines_and_opens_the_history() {
+    let mut m = offered().model("bob", Access::Responder);
+    press(&mut m, KeyCode::Enter);
+    press(&mut m, KeyCode::Char(':'));
+    typ(&mut m, "take");
+    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    assert_eq!(cmd.action, Action::AcceptRole { role: "ic".into() });
+
+    press(&mut m, KeyCode::Char(':'));
+    typ(&mut m, "decline ic on another bridge");
+    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    assert_eq!(
+        cmd.action,
+        Action::DeclineRole {
+            role: "ic".into(),
+            reason: "on another bridge".into()
+        }
+    );
+
+    press(&mut m, KeyCode::Char(':'));
+    typ(&mut m, "history");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.screen.place(), Place::History);
+}

@@ -3,7 +3,7 @@
 //! submission's outcome becomes a message.
 
 use super::keys::quit;
-use super::navigation::{follow, open_review, open_room, set_filter, to_board};
+use super::navigation::{follow, open_history, open_review, open_room, set_filter, to_board};
 use super::{set_error, set_info};
 use crate::domain::command::{Access, Action, Command};
 use crate::domain::decide::{DomainError, ErrorKind, decide, next_escalation_step};
@@ -337,6 +337,10 @@ pub(super) fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
         Parsed::Theme(name) => vec![Effect::LoadTheme(name)],
         Parsed::Board => {
             to_board(m);
+            vec![]
+        }
+        Parsed::History => {
+            open_history(m);
             vec![]
         }
         Parsed::Review => {
