@@ -419,3 +419,22 @@ fn the_command_line_takes_declines_and_opens_the_history() {
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.screen.place(), Place::History);
 }
+
+#[test]
+fn offering_a_held_role_says_it_waits_for_the_incoming_person() {
+    let mut m = war_room_fixture().model("alice", Access::Commander);
+    press(&mut m, KeyCode::Enter);
+    press(&mut m, KeyCode::Char('r'));
+    press(&mut m, KeyCode::Tab);
+    press(&mut m, KeyCode::Tab);
+    typ(&mut m, "bob");
+    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    assert!(
+        matches!(&cmd.action, Action::AssignRole { role, person, .. } if role == "ic" && person == "bob"),
+        "{cmd:?}"
+    );
+    assert_eq!(
+        message(&m),
+        "Incident Commander offered to bob; alice keeps it until bob takes it"
+    );
+}

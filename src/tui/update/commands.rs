@@ -76,7 +76,7 @@ pub(super) fn try_submit(
 /// Sends a command and says so on the message line: "sent" (or "queued"
 /// when offline), or why it was refused.
 pub(super) fn send(m: &mut Model, incident: Option<Uuid>, action: Action) -> Vec<Effect> {
-    let sent = sent_text(m, &action);
+    let sent = sent_text(m, incident, &action);
     send_saying(m, incident, action, Some(sent)).unwrap_or_default()
 }
 
@@ -121,9 +121,37 @@ pub(super) fn role_refusal(m: &Model, action: &Action) -> Option<String> {
     ))
 }
 
+/// A hand-off is only offered until the incoming person takes it: say so,
+/// rather than "role assignment sent" (which reads as done).
+fn offer_text(m: &Model, incident: Option<Uuid>, action: &Action) -> Option<String> {
+    let Action::AssignRole { role, person, .. } = action else {
+        return None;
+    };
+    let inc = m.incident(&incident?)?;
+    let role = m.policy.role(role)?;
+    let holder = inc.roles.get(&role.id)?;
+    let person = person.trim_start_matches('@');
+    let same = crate::domain::handoff::same_person;
+    if same(holder, person) || same(person, &m.me.name) {
+        return None;
+    }
+    let queued = if m.link == LinkState::Live {
+        ""
+    } else {
+        " (queued: offline)"
+    };
+    Some(format!(
+        "{} offered to {person}{queued}; {holder} keeps it until {person} takes it",
+        role.name
+    ))
+}
+
 /// What the message line says once a command is handed to the outbox:
 /// "sent" only while the link is live; offline it is queued, and says so.
-pub(super) fn sent_text(m: &Model, action: &Action) -> String {
+pub(super) fn sent_text(m: &Model, incident: Option<Uuid>, action: &Action) -> String {
+    if let Some(offer) = offer_text(m, incident, action) {
+        return offer;
+    }
     if m.link == LinkState::Live {
         format!("{} sent", action.noun())
     } else {
