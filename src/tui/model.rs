@@ -10,7 +10,7 @@ use super::form::Form;
 use super::keymap::Keymap;
 use super::msg::LinkState;
 use crate::client::Replica;
-use crate::domain::clocks::{board_rank, clocks};
+use crate::domain::clocks::{ReviewDue, board_rank, clocks};
 use crate::domain::command::{Access, Action};
 use crate::domain::event::{EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
@@ -178,51 +178,6 @@ pub struct HistoryState {
     pub order: Vec<Uuid>,
     pub selected: usize,
     pub offset: usize,
-}
-
-/// Where an incident's post-incident review stands, for the history's REVIEW column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReviewDue {
-    /// The severity needs none.
-    NotRequired,
-    Done(DateTime<Utc>),
-    /// Still to do: due at, and seconds left (negative once overdue).
-    Due {
-        at: DateTime<Utc>,
-        left: i64,
-    },
-    /// Required, with no deadline in the policy.
-    Open,
-}
-
-impl ReviewDue {
-    pub fn of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> ReviewDue {
-        let required = policy
-            .severity(&inc.severity)
-            .is_some_and(|s| s.review.required);
-        if let Some(r) = &inc.review {
-            return ReviewDue::Done(r.at);
-        }
-        if !required {
-            return ReviewDue::NotRequired;
-        }
-        clocks(inc, policy, now)
-            .into_iter()
-            .find(|c| c.kind == crate::domain::clocks::ClockKind::Review)
-            .map_or(ReviewDue::Open, |c| ReviewDue::Due {
-                at: c.due_at,
-                left: c.remaining_secs,
-            })
-    }
-
-    /// Sort key: reviews to do first, the soonest due first.
-    fn rank(self) -> (u8, i64) {
-        match self {
-            ReviewDue::Due { left, .. } => (0, left),
-            ReviewDue::Open => (1, 0),
-            ReviewDue::Done(_) | ReviewDue::NotRequired => (2, 0),
-        }
-    }
 }
 
 /// The war room's timeline: a virtual list over the replica's per-incident index.

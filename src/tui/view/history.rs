@@ -4,9 +4,10 @@
 //! newest closed first. Only the rows on screen are built.
 
 use super::{clean, pad, width};
+use crate::domain::clocks::{ClockState, ReviewDue};
 use crate::domain::duration::humanize;
 use crate::tui::keymap::{Act, Context};
-use crate::tui::model::{HistoryState, Model, ReviewDue};
+use crate::tui::model::{HistoryState, Model};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -20,37 +21,16 @@ fn col(s: &str, w: usize) -> String {
 }
 
 /// The REVIEW column's text and the clock state its colour comes from.
-pub fn review_cell(due: ReviewDue) -> (String, Option<crate::domain::clocks::ClockState>) {
-    use crate::domain::clocks::ClockState;
-    match due {
-        ReviewDue::NotRequired => ("not required".into(), None),
-        ReviewDue::Done(at) => (
-            format!("done {}", at.format("%m-%d")),
-            Some(ClockState::Met),
-        ),
-        ReviewDue::Open => ("to do (no deadline)".into(), Some(ClockState::Pending)),
-        ReviewDue::Due { left, .. } if left < 0 => (
-            format!("OVERDUE by {}", humanize(chrono::Duration::seconds(-left))),
-            Some(ClockState::Breached),
-        ),
-        ReviewDue::Due { left, at } => {
-            // The last quarter of a day-scale deadline is "soon" enough to say so.
-            let soon = left < 24 * 3600;
-            (
-                format!(
-                    "due in {} ({}){}",
-                    humanize(chrono::Duration::seconds(left)),
-                    at.format("%m-%d %H:%M"),
-                    if soon { " DUE SOON" } else { "" }
-                ),
-                Some(if soon {
-                    ClockState::DueSoon
-                } else {
-                    ClockState::Pending
-                }),
-            )
-        }
-    }
+pub fn review_cell(due: ReviewDue) -> (String, Option<ClockState>) {
+    let state = match due {
+        ReviewDue::NotRequired => None,
+        ReviewDue::Done(_) => Some(ClockState::Met),
+        ReviewDue::Open => Some(ClockState::Pending),
+        ReviewDue::Due { left, .. } if left < 0 => Some(ClockState::Breached),
+        ReviewDue::Due { .. } if due.soon() => Some(ClockState::DueSoon),
+        ReviewDue::Due { .. } => Some(ClockState::Pending),
+    };
+    (due.words(), state)
 }
 
 pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, h: &HistoryState) {
