@@ -505,7 +505,7 @@ fn schemas() -> Value {
     let obj = json!({ "type": "object" });
     let seq = seq_schema();
     // Absent or null: the sender did not say (both shapes allow it).
-    let time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let time = json!({ "type": ["string", "null"], "format": "date-time", "description": "RFC 3339; null, empty or Alertmanager's zero time means unknown" });
     let role = json!({ "type": "string", "enum": ["integration", "viewer", "responder", "commander", "admin"] });
     let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     json!({
@@ -524,7 +524,7 @@ fn schemas() -> Value {
                         "status": { "enum": ["firing", "resolved"] },
                         "labels": labels, "annotations": labels,
                         "startsAt": time, "endsAt": time,
-                        "generatorURL": { "type": "string" },
+                        "generatorURL": { "type": ["string", "null"] },
                         "fingerprint": { "type": "string", "minLength": 1 }
                     }
                 } }

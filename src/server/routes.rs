@@ -187,8 +187,8 @@ fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
     let Some(serde_json::Value::Object(action)) = top.get("action") else {
         return err;
     };
-    // Each trial re-parses the whole body: with thousands of keys (a 64 KiB
-    // body holds ~6,000) that is seconds of CPU on a runtime thread for one
+    // Each trial re-parses the whole body: with thousands of keys (a 256 KiB
+    // body holds ~24,000) that is seconds of CPU on a runtime thread for one
     // request. No action has more than a handful of fields, so past this
     // many the error is answered as serde gave it.
     if action.len() > MAX_BLAMED_KEYS {
