@@ -386,7 +386,14 @@ pub fn rule_fire_at(
         }
         _ => None,
     };
-    fire.map(|t| t.max(inc.sla_origin))
+    // Likewise a rule keyed on a kind (runbook 002 "Any security incident →
+    // Security Lead immediately") fires from the reclassification on, not
+    // backdated to a declaration made under another kind.
+    let kind_origin = inc
+        .kind_since
+        .filter(|_| !rule.kinds.is_empty())
+        .unwrap_or(inc.sla_origin);
+    fire.map(|t| t.max(inc.sla_origin).max(kind_origin))
 }
 
 /// The next automatic escalation that will fire, and when.

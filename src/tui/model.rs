@@ -142,6 +142,7 @@ impl Filter {
                 EventBody::Declared { .. }
                     | EventBody::Acknowledged
                     | EventBody::SeverityChanged { .. }
+                    | EventBody::KindChanged { .. }
                     | EventBody::SeveritySuggested { .. }
                     | EventBody::StatusChanged { .. }
                     | EventBody::Contained { .. }

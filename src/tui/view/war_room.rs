@@ -99,6 +99,20 @@ fn header(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident) 
         ),
         format!("kind {}", clean(&inc.kind)),
     ];
+    if inc.impact_started.is_some() || inc.detected.is_some() || inc.detection.is_some() {
+        let mut d = String::new();
+        if let Some(s) = inc.impact_started {
+            d.push_str(&format!("impact from {} · ", s.format("%H:%M")));
+        }
+        d.push_str(&format!("detected {}", inc.detected_at().format("%H:%M")));
+        if let Some(m) = inc.detection_method() {
+            d.push_str(&format!(" by {}", m.label()));
+        }
+        if let Some(ttd) = inc.time_to_detect() {
+            d.push_str(&format!(" (TTD {})", humanize(ttd)));
+        }
+        facts.push(d);
+    }
     if let Some(s) = &inc.contained {
         facts.push(format!("contained {}", s.at.format("%H:%M")));
     }
@@ -527,6 +541,7 @@ fn entry_style(theme: &Theme, body: &EventBody) -> (Color, bool) {
             (theme.timer_breached, true)
         }
         EventBody::SeverityChanged { .. }
+        | EventBody::KindChanged { .. }
         | EventBody::Declared { .. }
         | EventBody::Reopened { .. } => (theme.timer_warn, true),
         EventBody::Resolved { .. } | EventBody::Contained { .. } | EventBody::Closed => {
