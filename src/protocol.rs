@@ -15,6 +15,7 @@
 //! | GET/POST/DELETE | /api/v1/tokens[/{name}] | admin only | [`TokenInfo`] (live tokens) / 201 [`NewToken`] / 204 |
 //! | GET | /api/v1/openapi.json | no auth | OpenAPI 3.1 |
 //! | GET | /healthz | no auth | `ok` |
+//! | GET | /readyz | no auth | `{"ready": true, "latest_seq": N}`; 503 when the database does not answer or the server is catching up |
 //!
 //! Errors are [`ErrorBody`] with 400/401/403/404/409/413/422/429, plus (added
 //! by the server, compatible) 405 `method_not_allowed` for a known path with

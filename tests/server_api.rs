@@ -28,6 +28,16 @@ async fn health_and_openapi_need_no_token_and_the_spec_lists_every_endpoint() {
 
     let resp = srv
         .http
+        .get(format!("{}/readyz", srv.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let ready: Value = resp.json().await.unwrap();
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    let resp = srv
+        .http
         .get(format!("{}/api/v1/openapi.json", srv.url))
         .send()
         .await
@@ -37,6 +47,7 @@ async fn health_and_openapi_need_no_token_and_the_spec_lists_every_endpoint() {
     assert_eq!(spec["openapi"], "3.1.0");
     let expected: &[(&str, &str, &[&str])] = &[
         ("/healthz", "get", &["200"]),
+        ("/readyz", "get", &["200", "503"]),
         ("/api/v1/openapi.json", "get", &["200"]),
         (
             "/api/v1/commands",

@@ -42,6 +42,11 @@ pub struct Decider {
     /// is looked up in the store before it is decided, until
     /// [`fill_known`] has read the ids before the checkpoint.
     pub partial_known: bool,
+    /// The seq of the committed log `world` was built from (plus this
+    /// server's own appends since). Appends carry it, so that on a log other
+    /// replicas write too, one decided without seeing their commits is
+    /// refused and decided again ([`crate::store::Append::base`]).
+    pub base: u64,
     /// The checkpoint's seq when `known` is partial: the ids missing are those
     /// of events at or below it.
     pub known_missing_through: Option<u64>,
@@ -166,13 +171,24 @@ impl AppState {
     }
 
     /// The commit hook: read model first, then the broadcast, then the scheduler.
+    /// An event the model already holds is skipped: a replica's store hands
+    /// over everything after the head it opened at, some of which the start
+    /// may already have folded.
     fn on_commit(&self, events: &[Arc<StoredEvent>]) {
-        {
+        let events = {
             let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
-            for ev in events {
+            let fresh = events
+                .iter()
+                .position(|e| e.seq() > view.latest_seq)
+                .map_or(&events[..0], |i| &events[i..]);
+            for ev in fresh {
                 view.world.apply(&ev.recorded.event);
                 view.latest_seq = view.latest_seq.max(ev.seq());
             }
+            fresh
+        };
+        if events.is_empty() {
+            return;
         }
         for ev in events {
             // No receivers is fine: nobody is watching.
@@ -194,6 +210,11 @@ impl AppState {
 
     pub fn read_view<T>(&self, f: impl FnOnce(&View) -> T) -> T {
         f(&self.view.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Whether other replicas write the same log.
+    pub fn shared_log(&self) -> bool {
+        self.store.shared()
     }
 
     pub fn latest_seq(&self) -> u64 {
@@ -246,6 +267,7 @@ pub fn load_models(store: &dyn EventLog) -> Result<(Decider, View, Loaded), Stor
             loaded.folded += 1;
         }
     }
+    decider.base = view.latest_seq;
     Ok((decider, view, loaded))
 }
 

@@ -17,8 +17,8 @@
 
 use super::migrations;
 use super::{
-    Appended, CommitHook, EventLog, KeyRecord, StoreError, StoredEvent, Ticket, TokenRecord,
-    TokenStore,
+    Append, Appended, CommitHook, EventLog, KeyRecord, StoreError, StoredEvent, Ticket,
+    TokenRecord, TokenStore,
 };
 use crate::domain::command::Access;
 use crate::domain::event::{Event, Recorded};
@@ -306,12 +306,15 @@ fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<KeyRecord, S
 }
 
 impl EventLog for SqliteStore {
-    fn enqueue_digested(
-        &self,
-        command: Uuid,
-        digest: Option<String>,
-        events: Vec<Event>,
-    ) -> Ticket {
+    /// `base` is not checked: the file has one server (see
+    /// [`SqliteStore::open_exclusive`]), so no one else can move the log.
+    fn submit(&self, append: Append) -> Ticket {
+        let Append {
+            command,
+            digest,
+            events,
+            base: _,
+        } = append;
         let (reply, ticket) = oneshot::channel();
         if let Err(Msg::Append { reply, .. }) = self.send(Msg::Append {
             command,

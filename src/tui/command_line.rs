@@ -4,12 +4,16 @@
 //! to local commands such as `:theme`), with quoting, Tab completion and
 //! errors that say what to type instead.
 
+mod complete;
+
+pub use complete::{CompleteCtx, complete};
+
 use super::model::Filter;
 use crate::domain::command::Action;
-use crate::domain::event::{Channel, Impact, NoteKind, Status};
+use crate::domain::event::{Channel, DetectionMethod, Impact, NoteKind, Status};
 use crate::domain::policy::Policy;
 use crate::domain::state::{Incident, World};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 /// What a line asks for.
@@ -28,6 +32,8 @@ pub enum Parsed {
     Open(Uuid),
     Board,
     Review,
+    /// The history of closed incidents.
+    History,
     Filter(Filter),
 }
 
@@ -46,6 +52,16 @@ pub const VERBS: &[(&str, &str, &str)] = &[
     ("ack", ":ack", "acknowledge"),
     ("sev", ":sev P2 \"reason\"", "change severity"),
     (
+        "detect",
+        ":detect [customer|alert|internal|security|disclosure] [start=09:40] [at=-5m]",
+        "record how and when it was detected, and when the impact began",
+    ),
+    (
+        "kind",
+        ":kind security \"reason\"",
+        "reclassify (rules for the new kind apply from now)",
+    ),
+    (
         "status",
         ":status update \"msg\" state=identified [channel=internal]  |  :status monitoring",
         "post a status update / change the status",
@@ -61,6 +77,16 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         "assign or hand off a role",
     ),
     ("release", ":release tech_lead", "release a role"),
+    (
+        "take",
+        ":take [ic]",
+        "take the role handed to you (accept the hand-off)",
+    ),
+    (
+        "decline",
+        ":decline [ic] [\"reason\"]",
+        "decline the role handed to you (the holder keeps it)",
+    ),
     ("note", ":note text…", "write a note"),
     ("decision", ":decision text…", "record a decision"),
     ("observation", ":observation text…", "record an observation"),
@@ -99,6 +125,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
     ("open", ":open INC-3", "open an incident's war room"),
     ("board", ":board", "back to the board"),
     (
+        "history",
+        ":history",
+        "closed incidents: reviews coming due, reopen",
+    ),
+    (
         "review",
         ":review",
         "post-incident review of the incident in focus",
@@ -123,6 +154,34 @@ pub struct Ctx<'a> {
     pub world: &'a World,
     /// The incident in focus, used when the line does not name one.
     pub incident: Option<&'a Incident>,
+    /// The server's time: `start=09:40` means the latest 09:40 UTC not after it.
+    pub now: DateTime<Utc>,
+}
+
+/// A moment as typed: `09:40` (UTC, the latest not after `now`), `-25m` /
+/// `-2h` (before now), or RFC 3339.
+fn moment(text: &str, field: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "{field}={t}: expected a UTC time like 09:40, a time ago like -25m, or 2026-03-14T09:40:00Z"
+        )
+    };
+    if let Ok(hm) = NaiveTime::parse_from_str(t, "%H:%M") {
+        let today = now.date_naive().and_time(hm).and_utc();
+        return Ok(if today > now {
+            today - chrono::Duration::days(1)
+        } else {
+            today
+        });
+    }
+    if let Some(ago) = t.strip_prefix('-') {
+        let span: crate::domain::duration::Span = ago.parse().map_err(|_| bad())?;
+        return Ok(now - span.nominal());
+    }
+    DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| bad())
 }
 
 /// One word of the line.
@@ -291,9 +350,12 @@ fn opt<'a>(opts: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
     opts.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
-/// Parses one line (with or without the leading `:`).
+/// Parses one line (with or without the leading `:`). A runbook's quick
+/// reference pastes as is: `/incident declare "x" severity=P1`, `/status
+/// update …`, `/pd page @u "…"` (runbook 002 §9.3) — the slash is dropped.
 pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
     let line = line.trim().trim_start_matches(':').trim_start();
+    let line = line.strip_prefix('/').unwrap_or(line).trim_start();
     let tokens = tokenize(line)?;
     let Some(first) = tokens.first() else {
         return Err("empty command — try :help".into());
@@ -331,6 +393,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         "q" | "quit" | "q!" => Ok(Parsed::Quit),
         "help" | "h" => Ok(Parsed::Help),
         "board" => Ok(Parsed::Board),
+        "history" => Ok(Parsed::History),
         "review" => Ok(Parsed::Review),
         "theme" => match pos.first() {
             Some(name) => Ok(Parsed::Theme((*name).to_string())),
@@ -452,6 +515,57 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 reason,
             })
         }
+        "detect" | "detected" => {
+            let opts = options(args, "detect", &["start", "at", "method"])?;
+            let method = match opt(&opts, "method").or(pos.first().copied()) {
+                Some(m) => Some(DetectionMethod::parse(m).ok_or_else(|| {
+                    format!(
+                        "unknown detection method {m:?} (methods: {})",
+                        DetectionMethod::ALL.map(DetectionMethod::as_str).join(", ")
+                    )
+                })?),
+                None => None,
+            };
+            let impact_started = opt(&opts, "start")
+                .map(|t| moment(t, "start", ctx.now))
+                .transpose()?;
+            let detected_at = opt(&opts, "at")
+                .map(|t| moment(t, "at", ctx.now))
+                .transpose()?;
+            if method.is_none() && impact_started.is_none() && detected_at.is_none() {
+                return Err(
+                    ":detect needs a method, start= or at=: :detect customer start=09:40 at=09:52"
+                        .into(),
+                );
+            }
+            cmd(Action::RecordDetection {
+                impact_started,
+                detected_at,
+                method,
+            })
+        }
+        "kind" => {
+            options(args, "kind", &[])?;
+            let (Some(k), reason) = (pos.first(), pos[1.min(pos.len())..].join(" ")) else {
+                return Err(format!(
+                    ":kind needs a kind and a reason: :kind security \"why\" (kinds: {})",
+                    ctx.policy.kinds.join(", ")
+                ));
+            };
+            let Some(kind) = ctx.policy.kinds.iter().find(|x| x.eq_ignore_ascii_case(k)) else {
+                return Err(format!(
+                    "unknown kind {k:?}; the policy defines {}",
+                    ctx.policy.kinds.join(", ")
+                ));
+            };
+            if reason.trim().is_empty() {
+                return Err(format!(":kind needs a reason: :kind {kind} \"why\""));
+            }
+            cmd(Action::SetKind {
+                kind: kind.clone(),
+                reason,
+            })
+        }
         "status" | "update" => {
             let rest = if verb == "status" {
                 match pos.first().map(|s| s.to_ascii_lowercase()) {
@@ -510,6 +624,32 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 person: who.trim_start_matches('@').to_string(),
                 note: pos[2..].join(" "),
             })
+        }
+        "take" | "accept" | "decline" => {
+            options(args, &verb, &[])?;
+            // The role offered (the IC role unless named), then the reason.
+            let named = pos.first().and_then(|r| ctx.policy.role(r));
+            let role_id = named.map_or_else(|| "ic".to_string(), |r| r.id.clone());
+            if verb == "decline" {
+                let skip = usize::from(named.is_some());
+                cmd(Action::DeclineRole {
+                    role: role_id,
+                    reason: pos[skip.min(pos.len())..].join(" "),
+                })
+            } else {
+                if let Some(extra) = pos.get(usize::from(named.is_some())) {
+                    return Err(format!(
+                        ":{verb} takes a role, not {extra:?}: :{verb} ic (the policy's roles: {})",
+                        ctx.policy
+                            .roles
+                            .iter()
+                            .map(|r| r.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                cmd(Action::AcceptRole { role: role_id })
+            }
         }
         "release" => {
             options(args, "release", &[])?;
@@ -671,138 +811,6 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         }),
         other => Err(format!("unknown verb :{other} — try :help")),
     }
-}
-
-/// What completion may offer.
-pub struct CompleteCtx<'a> {
-    pub policy: &'a Policy,
-    pub people: &'a [String],
-    /// Keys of incidents (`INC-3`).
-    pub incidents: &'a [String],
-    pub themes: &'a [&'a str],
-}
-
-/// Completions of the last word of `line`: whole lines to show in turn.
-pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
-    let body = line.trim_start().trim_start_matches(':');
-    let ends_with_space = body.ends_with(' ');
-    let words: Vec<&str> = body.split_whitespace().collect();
-    let (done, last) = if ends_with_space || words.is_empty() {
-        (words.as_slice(), "")
-    } else {
-        (&words[..words.len() - 1], words[words.len() - 1])
-    };
-    let prefix = {
-        let cut = body.len() - last.len();
-        format!(":{}", &body[..cut])
-    };
-    let verb = done.first().map(|v| v.to_ascii_lowercase());
-    let sevs = || {
-        ctx.policy
-            .severities
-            .iter()
-            .map(|s| s.id.clone())
-            .collect::<Vec<_>>()
-    };
-    let roles = || {
-        ctx.policy
-            .roles
-            .iter()
-            .map(|r| r.id.clone())
-            .collect::<Vec<_>>()
-    };
-    let states = || {
-        Status::ALL
-            .iter()
-            .map(|s| s.as_str().to_string())
-            .collect::<Vec<_>>()
-    };
-    let (lead, stem, pool): (&str, &str, Vec<String>) = if let Some(p) = last.strip_prefix('@') {
-        ("@", p, ctx.people.to_vec())
-    } else if let Some((k, v)) = last.split_once('=') {
-        let pool = match k {
-            "severity" | "sev" => sevs(),
-            "state" => states(),
-            "channel" => Channel::ALL
-                .iter()
-                .map(|c| c.as_str().to_string())
-                .collect(),
-            "kind" => ctx.policy.kinds.clone(),
-            "inc" => ctx.incidents.to_vec(),
-            "to" | "ic" => ctx.people.iter().map(|p| format!("@{p}")).collect(),
-            _ => vec![],
-        };
-        let lead = &last[..=k.len()];
-        (lead, v, pool)
-    } else {
-        let pool: Vec<String> = match (verb.as_deref(), done.len()) {
-            (None, _) => VERBS.iter().map(|(v, _, _)| (*v).to_string()).collect(),
-            (Some("sev" | "severity"), 1) => sevs(),
-            (Some("role"), 1) => {
-                let mut r = roles();
-                r.push("release".into());
-                r
-            }
-            (Some("role"), 2) if done[1].eq_ignore_ascii_case("release") => roles(),
-            (Some("role"), 2) => ctx.people.iter().map(|p| format!("@{p}")).collect(),
-            (Some("release"), 1) => roles(),
-            (Some("incident"), 1) => vec!["declare".into()],
-            (Some("status"), 1) => {
-                let mut s = vec!["update".to_string()];
-                s.extend(states().into_iter().filter(|s| s != "resolved"));
-                s
-            }
-            (Some("pd"), 1) => vec!["page".into()],
-            (Some("pd"), 2) | (Some("page"), 1) => {
-                ctx.people.iter().map(|p| format!("@{p}")).collect()
-            }
-            (Some("theme"), 1) => ctx.themes.iter().map(|t| (*t).to_string()).collect(),
-            (Some("open" | "inc"), 1) => ctx.incidents.to_vec(),
-            // checklist/item ids are shown nowhere else: complete them.
-            (Some("check" | "uncheck"), 1) => ctx
-                .policy
-                .checklists
-                .iter()
-                .flat_map(|c| c.items.iter().map(move |i| format!("{}/{}", c.id, i.id)))
-                .collect(),
-            (Some("impact"), _) => vec!["services=".into(), "customers=".into(), "bridge=".into()],
-            (Some("filter"), 1) => ["all", "notes", "decisions", "status"]
-                .iter()
-                .map(|s| (*s).to_string())
-                .collect(),
-            (Some("incident" | "declare"), _) => {
-                vec![
-                    "severity=".into(),
-                    "kind=".into(),
-                    "impact=".into(),
-                    "services=".into(),
-                    "customers=".into(),
-                    "bridge=".into(),
-                    "ic=@".into(),
-                ]
-            }
-            (Some("status" | "update"), _) => vec!["state=".into(), "channel=".into()],
-            (Some("escalate"), _) => vec!["to=@".into()],
-            (Some("resolve"), _) => vec!["force".into()],
-            _ => vec![],
-        };
-        ("", last, pool)
-    };
-    let stem_lc = stem.to_ascii_lowercase();
-    let mut out: Vec<String> = pool
-        .into_iter()
-        .filter(|c| c.to_ascii_lowercase().starts_with(&stem_lc))
-        .map(|c| {
-            let sep = if c.ends_with('=') || c.ends_with('@') {
-                ""
-            } else {
-                " "
-            };
-            format!("{prefix}{lead}{c}{sep}")
-        })
-        .collect();
-    out.dedup();
-    out
 }
 
 #[cfg(test)]
