@@ -12,6 +12,7 @@ use crate::domain::command::{Access, Command};
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
 use crate::ingest::MAX_INGEST_BODY;
+use crate::protocol::ErrorCode;
 use crate::protocol::{
     CommandResult, CreateToken, EventsPage, IncidentDetail, IncidentList, IncidentView,
     MAX_BODY_BYTES, MAX_PAGE, Me, NewToken, SERVER_TIME_HEADER, TokenInfo,
@@ -83,7 +84,7 @@ async fn not_found(req: Request) -> ApiError {
 async fn method_not_allowed(req: Request) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("{} is not allowed on {}", req.method(), req.uri().path()),
     )
 }
@@ -120,7 +121,7 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
     de.end().map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_json",
+            ErrorCode::BadJson,
             format!("malformed JSON: {e}"),
         )
     })?;
@@ -165,8 +166,7 @@ fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
             None => err.body.error.clone(),
         };
         let status = err.status;
-        let code = err.body.code.clone();
-        ApiError::new(status, &code, message).with_field(format!("action.{key}"))
+        ApiError::new(status, err.body.code, message).with_field(format!("action.{key}"))
     };
     if let Some(name) = err
         .body
@@ -301,7 +301,7 @@ impl PageQuery {
         match self.limit {
             Some(n) if n == 0 || n > MAX_PAGE => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_field",
+                ErrorCode::InvalidField,
                 format!("limit must be between 1 and {MAX_PAGE} (got {n})"),
             )
             .with_field("limit")),

@@ -24,6 +24,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::state::{AppState, Live};
 use super::streams::{Principal, StreamRefused, StreamTicket};
+use crate::protocol::ErrorCode;
 use crate::protocol::{Heartbeat, MAX_PAGE, Resync, sse};
 use crate::store::StoredEvent;
 use axum::body::{Body, Bytes};
@@ -66,7 +67,7 @@ pub async fn stream(
                 .ok_or_else(|| {
                     ApiError::new(
                         axum::http::StatusCode::BAD_REQUEST,
-                        "invalid_field",
+                        ErrorCode::InvalidField,
                         "Last-Event-ID must be a seq (a whole number)",
                     )
                     .with_field("Last-Event-ID")
@@ -80,7 +81,7 @@ pub async fn stream(
         .map_err(|e| match e {
             StreamRefused::PerPrincipal { .. } => ApiError::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "too_many_streams",
+                ErrorCode::TooManyStreams,
                 e.to_string(),
             ),
             StreamRefused::Total { .. } => ApiError::busy(5, e.to_string()),
