@@ -60,9 +60,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7777")]
     pub listen: String,
-    /// SQLite database file (created if missing).
-    #[arg(long, default_value = "warroom.db")]
-    pub db: PathBuf,
+    /// The store: a SQLite file (created if missing; also `sqlite:PATH`) or
+    /// a PostgreSQL URL (`postgres://USER@HOST/DB`) shared by several replicas.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "warroom.db",
+        hide_env_values = true
+    )]
+    pub db: String,
     /// Policy file or preset name (default, 000…004).
     #[arg(long)]
     pub policy: Option<String>,

@@ -331,6 +331,13 @@ async fn list(backend: &impl Backend, all: bool, o: &mut Output<'_>) -> anyhow::
             .severity(&inc.severity)
             .map_or(inc.severity.as_str(), |s| s.label.as_str());
         let next = match urgent {
+            // A closed incident has one thing left: its post-incident review.
+            _ if inc.closed.is_some() => {
+                format!(
+                    "review {}",
+                    clocks::ReviewDue::of(inc, &policy, now).words()
+                )
+            }
             Some(c) => format!(
                 "{} {} {}",
                 c.label,
@@ -349,7 +356,11 @@ async fn list(backend: &impl Backend, all: bool, o: &mut Output<'_>) -> anyhow::
             "{:<7} {:<5} {:<13} IC {:<10} {:<40} {}",
             inc.key(),
             label,
-            inc.status.as_str(),
+            if inc.closed.is_some() {
+                "closed"
+            } else {
+                inc.status.as_str()
+            },
             ic,
             inc.title.chars().take(40).collect::<String>(),
             next.trim_end()

@@ -160,6 +160,33 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             vec![("severity", id(), true), ("reason", long(), true)],
         ),
         ("set_status", vec![("status", status.clone(), true)]),
+        (
+            "record_detection",
+            vec![
+                (
+                    "impact_started",
+                    json!({ "type": ["string", "null"], "format": "date-time" }),
+                    false,
+                ),
+                (
+                    "detected_at",
+                    json!({ "type": ["string", "null"], "format": "date-time" }),
+                    false,
+                ),
+                (
+                    "method",
+                    json!({ "type": ["string", "null"], "enum": [
+                        "alert", "customer_report", "internal_report", "security_tool",
+                        "responsible_disclosure", null
+                    ] }),
+                    false,
+                ),
+            ],
+        ),
+        (
+            "set_kind",
+            vec![("kind", id(), true), ("reason", long(), true)],
+        ),
         ("contain", vec![("note", free(), false)]),
         (
             "resolve",
@@ -308,6 +335,19 @@ pub fn document() -> Value {
             "/healthz": {
                 "get": op("liveness probe", false, json!([]), None, vec![
                     ("200", json!({ "description": "`ok`", "content": { "text/plain": { "schema": { "type": "string" } } } })),
+                ])
+            },
+            "/readyz": {
+                "get": op("readiness probe: the database answers and this server has caught up with the log", false, json!([]), None, vec![
+                    ("200", json_body(json!({
+                        "type": "object",
+                        "required": ["ready", "latest_seq"],
+                        "properties": {
+                            "ready": { "type": "boolean" },
+                            "latest_seq": { "type": "integer", "minimum": 0 }
+                        }
+                    }), "ready")),
+                    ("503", error("the database does not answer, or this server is still catching up")),
                 ])
             },
             "/api/v1/openapi.json": {
@@ -466,7 +506,7 @@ fn schemas() -> Value {
     let obj = json!({ "type": "object" });
     let seq = seq_schema();
     // Absent or null: the sender did not say (both shapes allow it).
-    let time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let time = json!({ "type": ["string", "null"], "format": "date-time", "description": "RFC 3339; null, empty or Alertmanager's zero time means unknown" });
     let role = json!({ "type": "string", "enum": Access::ALL.map(Access::as_str) });
     let error_codes: Vec<&str> = ErrorCode::served().map(ErrorCode::as_str).collect();
     let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
@@ -486,7 +526,7 @@ fn schemas() -> Value {
                         "status": { "enum": ["firing", "resolved"] },
                         "labels": labels, "annotations": labels,
                         "startsAt": time, "endsAt": time,
-                        "generatorURL": { "type": "string" },
+                        "generatorURL": { "type": ["string", "null"] },
                         "fingerprint": { "type": "string", "minLength": 1 }
                     }
                 } }
@@ -659,6 +699,7 @@ mod tests {
         match (ty.as_str(), schema["format"].as_str()) {
             ("string", Some("uuid")) => json!("0b1c5d1e-7a64-4b6c-9a51-6a1c1b2f9e10"),
             ("string", Some("date")) => json!("2026-03-14"),
+            ("string", Some("date-time")) => json!("2026-03-14T09:26:00Z"),
             ("string", _) => json!("x"),
             ("boolean", _) => json!(true),
             ("object", _) => json!({}),

@@ -123,7 +123,7 @@ pub async fn run(shared: Arc<Shared>, user: KeyRecord, channel: Channel<ServerMs
     };
     let Some(slot) = shared.take_slot() else {
         let line = format!(
-            "warroom: the SSH seat is full ({} sessions, its limit); try again in a minute, or use `warroom --server URL`",
+            "warroom: the SSH seat is full: its limit is {} sessions at once; try again in a minute, or use `warroom --server URL`",
             shared.config.max_sessions
         );
         finish(&write, req.size.is_some(), &line, 1).await;
@@ -492,8 +492,8 @@ async fn seat_loop(
         }
         if last_input.elapsed() >= idle {
             return End::Said(format!(
-                "no input for {} minutes; the session was closed (the war room goes on: reconnect any time)",
-                idle.as_secs() / 60
+                "no input for {}; the session was closed (the war room goes on: reconnect any time)",
+                spoken(idle)
             ));
         }
         let mut out: Vec<u8> = Vec::new();
@@ -556,6 +556,16 @@ async fn seat_loop(
     }
 }
 
+/// `30 min`, `90 s`: a limit as a person says it.
+fn spoken(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 && s.is_multiple_of(60) {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
 fn notice(model: &mut Model, text: &str, error: bool) {
     update(
         model,
@@ -595,6 +605,12 @@ mod tests {
         assert_eq!(clamp_size(10_000, 50), (MAX_COLS, 50));
         assert_eq!(clamp_size(0, 0), (1, 1));
         assert_eq!(clamp_size(u32::MAX, u32::MAX), (MAX_COLS, MAX_ROWS));
+    }
+
+    #[test]
+    fn limits_are_said_in_minutes_or_seconds() {
+        assert_eq!(spoken(Duration::from_secs(1800)), "30 min");
+        assert_eq!(spoken(Duration::from_secs(90)), "90 s");
     }
 
     #[test]
