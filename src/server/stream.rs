@@ -28,8 +28,7 @@ use crate::protocol::ErrorCode;
 use crate::protocol::{Heartbeat, MAX_PAGE, Resync, sse};
 use crate::store::StoredEvent;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use chrono::Utc;
@@ -56,9 +55,8 @@ pub async fn stream(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<StreamQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(ApiError::from_query)?;
     let last_event_id = match headers.get("last-event-id") {
         Some(v) => Some(
             v.to_str()
