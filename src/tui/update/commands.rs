@@ -172,6 +172,7 @@ pub(super) fn dialog_action(act: Act) -> Option<Action> {
         Act::Resolve => Action::Resolve {
             summary: text(),
             force: false,
+            reason: String::new(),
         },
         Act::Reopen => Action::Reopen { reason: text() },
         Act::Close => Action::Close,
@@ -266,7 +267,7 @@ pub(super) fn toggle_item(m: &mut Model) -> Vec<Effect> {
     };
     let action = match room.focus {
         Pane::Checklist => {
-            let items = phase_items(&m.policy, inc);
+            let items = phase_items(&m.policy, inc, m.server_now());
             let Some(it) = items.get(room.check_sel) else {
                 return vec![];
             };

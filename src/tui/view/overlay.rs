@@ -2,6 +2,7 @@
 //! and the `:` / `/` prompts.
 
 use super::{clean, fit, pad, panel};
+use crate::domain::checklist::{Done, item_done};
 use crate::domain::clocks::{ClockKind, clocks};
 use crate::domain::decide::closure_missing;
 use crate::domain::duration::countdown;
@@ -381,11 +382,28 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
                     };
                     out.push(Line::styled(heading, head));
                     for it in &list.items {
-                        let done = inc.is_checked(&list.id, &it.id);
+                        let done = item_done(inc, &m.policy, &list.id, it, now);
+                        let proof = match &done {
+                            Some(Done::Proven(e)) => format!(" — {}", clean(e)),
+                            _ => String::new(),
+                        };
                         out.push(Line::styled(
-                            format!("  [{}] {}", if done { "x" } else { " " }, clean(&it.text)),
-                            if done { muted } else { text },
+                            format!(
+                                "  [{}] {}{proof}",
+                                if done.is_some() { "x" } else { " " },
+                                clean(&it.text)
+                            ),
+                            if done.is_some() { muted } else { text },
                         ));
+                    }
+                    if m.policy.resolution.gate {
+                        let unmet = crate::domain::checklist::unmet_criteria(inc, &m.policy, now);
+                        if !unmet.is_empty() {
+                            out.push(Line::styled(
+                                "Unmet criteria need an override: give the reason below (recorded with your name).",
+                                Style::default().fg(theme.timer_warn).add_modifier(Modifier::BOLD),
+                            ));
+                        }
                     }
                 }
                 match m.policy.resolution.stability_window {
@@ -408,7 +426,7 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
         FormKind::Close => {
             if let Some(inc) = inc {
                 out.push(Line::styled("Definition of done", head));
-                let missing = closure_missing(inc, &m.policy);
+                let missing = closure_missing(inc, &m.policy, now);
                 if missing.is_empty() {
                     out.push(Line::styled(
                         "  ✓ everything the policy requires is done — Enter closes",
