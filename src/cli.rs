@@ -8,6 +8,7 @@ pub mod serve;
 pub mod session;
 pub mod token;
 pub mod tui;
+mod values;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -59,9 +60,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7777")]
     pub listen: String,
-    /// SQLite database file (created if missing).
-    #[arg(long, default_value = "warroom.db")]
-    pub db: PathBuf,
+    /// The store: a SQLite file (created if missing; also `sqlite:PATH`) or
+    /// a PostgreSQL URL (`postgres://USER@HOST/DB`) shared by several replicas.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "warroom.db",
+        hide_env_values = true
+    )]
+    pub db: String,
     /// Policy file or preset name (default, 000…004).
     #[arg(long)]
     pub policy: Option<String>,
@@ -108,9 +115,8 @@ pub enum KeyCmd {
         /// The name the key signs in as: the actor of every event it writes.
         #[arg(long)]
         name: String,
-        /// viewer, responder, commander or admin.
-        #[arg(long, default_value = "responder")]
-        role: String,
+        #[arg(long, default_value = "responder", ignore_case = true)]
+        role: crate::domain::command::Access,
         /// The public key file (`.pub`), or `-` for standard input.
         file: PathBuf,
         /// The server's database; without it ./warroom.db if there is one,
@@ -169,8 +175,8 @@ pub enum TokenCmd {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long, default_value = "responder")]
-        role: String,
+        #[arg(long, default_value = "responder", ignore_case = true)]
+        role: crate::domain::command::Access,
         /// The server's database; without it ./warroom.db if there is one,
         /// else the embedded store in the data dir (what `warroom` runs on).
         #[arg(long)]
@@ -220,7 +226,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 pub fn load_config(
     path: Option<&std::path::Path>,
 ) -> anyhow::Result<(crate::config::Config, crate::config::Dirs)> {
-    let dirs = crate::config::Dirs::discover();
+    let dirs = crate::config::Dirs::discover().map_err(|e| anyhow::anyhow!(e))?;
     let file = path.map_or_else(|| dirs.config_file.clone(), std::path::Path::to_path_buf);
     let config = crate::config::Config::load(&file).map_err(|e| anyhow::anyhow!(e))?;
     Ok((config, dirs))

@@ -15,6 +15,7 @@
 //! | GET/POST/DELETE | /api/v1/tokens[/{name}] | admin only | [`TokenInfo`] (live tokens) / 201 [`NewToken`] / 204 |
 //! | GET | /api/v1/openapi.json | no auth | OpenAPI 3.1 |
 //! | GET | /healthz | no auth | `ok` |
+//! | GET | /readyz | no auth | `{"ready": true, "latest_seq": N}`; 503 when the database does not answer or the server is catching up |
 //!
 //! Errors are [`ErrorBody`] with 400/401/403/404/409/413/422/429, plus (added
 //! by the server, compatible) 405 `method_not_allowed` for a known path with
@@ -37,8 +38,12 @@ use serde::{Deserialize, Serialize};
 /// Response header with the server's time (RFC 3339, milliseconds), on every response.
 pub const SERVER_TIME_HEADER: &str = "x-warroom-server-time";
 
-/// Largest accepted request body.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest accepted request body. Large enough that every command the
+/// document calls valid fits however it is written: the longest text an
+/// action takes ([`crate::domain::decide::MAX_TEXT`] characters), each one
+/// a JSON-escaped surrogate pair (`\ud83d\ude00`, 12 bytes), is ~190 KB.
+/// At 64 KiB a schema-valid note was refused 413 (schemathesis, issue 15).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Most events in one page of catch-up.
 pub const MAX_PAGE: usize = 1000;

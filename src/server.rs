@@ -28,7 +28,7 @@ pub mod streams;
 
 use crate::domain::command::Access;
 use crate::domain::policy::Policy;
-use crate::store::{EventLog, SqliteStore, Store, TokenStore};
+use crate::store::{EventLog, Location, PgStore, SqliteStore, Store, TokenStore};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,8 +43,9 @@ pub use rate::RateLimit;
 /// Everything `start` needs. [`ServerConfig::new`] gives the production defaults.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// SQLite file; created (with its directory) if missing.
-    pub db: PathBuf,
+    /// The store: a SQLite file (created with its directory if missing) or a
+    /// PostgreSQL database shared with other replicas.
+    pub db: Location,
     /// `host:port`; port 0 picks a free one (see [`RunningServer::addr`]).
     pub listen: String,
     pub policy: Policy,
@@ -89,7 +90,7 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    pub fn new(db: impl Into<PathBuf>, listen: impl Into<String>) -> ServerConfig {
+    pub fn new(db: impl Into<Location>, listen: impl Into<String>) -> ServerConfig {
         ServerConfig {
             db: db.into(),
             listen: listen.into(),
@@ -156,11 +157,6 @@ impl RunningServer {
             Some(addr) => format!("http://{addr}/"),
             None => format!("{}/status/", self.url()),
         }
-    }
-
-    /// The address of the status page's own listener, if it has one.
-    pub fn status_addr(&self) -> Option<SocketAddr> {
-        self.status.addr
     }
 
     /// The SSH seat's address, when `--ssh` was given.
@@ -266,13 +262,23 @@ impl Drop for RunningServer {
 
 /// Opens the store, folds the log into memory, binds, and starts serving.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
-    let db = config.db.clone();
-    let store = Arc::new(
-        tokio::task::spawn_blocking(move || SqliteStore::open_exclusive(&db))
-            .await?
-            .with_context(|| format!("opening the database {}", config.db.display()))?,
-    );
-    start_with_store(config, Store::of(store)).await
+    let store = open_store(&config.db).await?;
+    start_with_store(config, store).await
+}
+
+/// Opens the store a server runs on: a SQLite file it holds alone, or a
+/// PostgreSQL database it shares with the other replicas.
+pub async fn open_store(db: &Location) -> anyhow::Result<Store> {
+    let location = db.clone();
+    let store = tokio::task::spawn_blocking(move || match location {
+        Location::Sqlite(path) => {
+            SqliteStore::open_exclusive(&path).map(|s| Store::of(Arc::new(s)))
+        }
+        Location::Postgres(url) => PgStore::open(&url).map(|s| Store::of(Arc::new(s))),
+    })
+    .await?
+    .with_context(|| format!("opening the database {db}"))?;
+    Ok(store)
 }
 
 /// Like [`start`], on a store the caller opened.
@@ -299,7 +305,8 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> anyhow::Res
             }
             let dir = config
                 .db
-                .parent()
+                .sqlite_path()
+                .and_then(|p| p.parent())
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("."));
             let (tokens, name, role) = (store.tokens.clone(), name.clone(), *role);
@@ -316,6 +323,8 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> anyhow::Res
     let (stop, stop_rx) = watch::channel(false);
     let config_status_listen = config.status_listen.clone();
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
+    // Started from a checkpoint: the command ids before it, in the background.
+    tokio::spawn(state::fill_known(state.clone()));
     let (status, follower) = crate::status::StatusService::start(&state);
     let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
     let mut limits = state.config.conn_limits;

@@ -17,7 +17,9 @@
 //! transaction and answers every ticket after the fsync. An answered ticket
 //! means the events are on disk.
 
+pub mod location;
 pub mod migrations;
+pub mod postgres;
 pub mod sqlite;
 
 use crate::domain::command::Access;
@@ -28,6 +30,8 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+pub use location::Location;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// One committed event: the parsed record and its JSON, serialised once at
@@ -70,6 +74,15 @@ pub struct Appended {
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// Several servers share the log (PostgreSQL replicas) and another one
+    /// committed after this append was decided: it was decided against a
+    /// stale model, so nothing was written and the server decides it again.
+    #[error(
+        "the log moved on: decided against seq {base}, but another server has committed up to seq {foreign}"
+    )]
+    Raced { base: u64, foreign: u64 },
     #[error("stored event is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("a token named {0:?} already exists")]
@@ -84,6 +97,23 @@ pub enum StoreError {
     Closed,
     #[error("{0}")]
     Corrupt(String),
+}
+
+/// One command's events on their way into the log.
+#[derive(Clone, Debug)]
+pub struct Append {
+    /// The command id: the idempotency key.
+    pub command: Uuid,
+    /// The digest of the request the id was first used for (see
+    /// [`EventLog::command_digest`]); `None` for the system's own events.
+    pub digest: Option<String>,
+    pub events: Vec<Event>,
+    /// The seq of the log the decision was made against, when other servers
+    /// may write the same log: if another server has committed past it, the
+    /// append is refused with [`StoreError::Raced`] rather than written
+    /// blindly. `None`: write whatever the log holds (a single writer, or
+    /// events that do not depend on the model, like copied ones).
+    pub base: Option<u64>,
 }
 
 /// Resolves when the append is durable (or failed).
@@ -135,8 +165,57 @@ pub trait EventLog: Send + Sync + 'static {
     /// [`EventLog::enqueue`], also storing (in the same transaction) the
     /// digest of the request the command id was first used for, so a later
     /// reuse of the id can be compared with it ([`EventLog::command_digest`]).
-    fn enqueue_digested(&self, command: Uuid, digest: Option<String>, events: Vec<Event>)
-    -> Ticket;
+    fn enqueue_digested(
+        &self,
+        command: Uuid,
+        digest: Option<String>,
+        events: Vec<Event>,
+    ) -> Ticket {
+        self.submit(Append {
+            command,
+            digest,
+            events,
+            base: None,
+        })
+    }
+
+    /// Queues one append (the general form of [`EventLog::enqueue`]).
+    fn submit(&self, append: Append) -> Ticket;
+
+    /// The highest seq committed by *another* server on the same log that
+    /// this store has handed to its commit hook (0 when the log has one
+    /// writer, as SQLite does). A model built from the hook is stale for
+    /// deciding while this is above the seq it was built at.
+    fn foreign_head(&self) -> u64 {
+        0
+    }
+
+    /// Resolves once every event committed (by anyone) before the call has
+    /// been handed to the commit hook. With one writer that is already so.
+    fn catch_up(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(());
+        rx
+    }
+
+    /// Whether other servers may write this log too (PostgreSQL replicas).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Whether this process holds the log-wide lease `name` now, taking it if
+    /// it is free. Work that must run once per deployment (the scheduler, the
+    /// delivery worker) runs only while its lease is held. A log with a single
+    /// server always grants it.
+    fn lease(&self, name: &str) -> Result<bool, StoreError> {
+        let _ = name;
+        Ok(true)
+    }
+
+    /// Whether the database answers now (for `/readyz`).
+    fn ping(&self) -> Result<(), StoreError> {
+        self.latest_seq().map(|_| ())
+    }
 
     /// The digest stored with a command id (`None`: never stored, or stored
     /// without one — by the scheduler, or before digests were kept).
@@ -169,6 +248,15 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// The highest seq committed (0 for an empty log).
     fn latest_seq(&self) -> Result<u64, StoreError>;
+
+    /// Every command id with an event at or below `seq` (repeats possible),
+    /// or `None` when this log cannot list them cheaply. A server started
+    /// from a checkpoint reads them in the background, so that deciding a
+    /// command soon no longer needs a store lookup of its id.
+    fn command_ids_through(&self, seq: u64) -> Result<Option<Vec<Uuid>>, StoreError> {
+        let _ = seq;
+        Ok(None)
+    }
 
     /// Stores a checkpoint of the read model as of `seq` (whose event has
     /// id `event_id`), replacing older ones. The default keeps none.

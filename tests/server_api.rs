@@ -28,6 +28,16 @@ async fn health_and_openapi_need_no_token_and_the_spec_lists_every_endpoint() {
 
     let resp = srv
         .http
+        .get(format!("{}/readyz", srv.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let ready: Value = resp.json().await.unwrap();
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    let resp = srv
+        .http
         .get(format!("{}/api/v1/openapi.json", srv.url))
         .send()
         .await
@@ -37,6 +47,7 @@ async fn health_and_openapi_need_no_token_and_the_spec_lists_every_endpoint() {
     assert_eq!(spec["openapi"], "3.1.0");
     let expected: &[(&str, &str, &[&str])] = &[
         ("/healthz", "get", &["200"]),
+        ("/readyz", "get", &["200", "503"]),
         ("/api/v1/openapi.json", "get", &["200"]),
         (
             "/api/v1/commands",
@@ -361,7 +372,7 @@ async fn a_command_id_taken_by_another_commands_event_is_409_and_leaves_no_phant
 async fn a_wrong_action_padded_with_thousands_of_keys_is_refused_at_once() {
     let srv = start(|_| {}).await;
     let inc = srv.declare(&srv.admin, "Login errors", "P2").await;
-    // A type error first, then ~6,000 extra keys (under the 64 KiB limit):
+    // A type error first, then ~6,000 extra keys (under the body limit):
     // finding the culprit by removing one key at a time would cost 6,000
     // re-parses of the whole body, seconds of CPU on a runtime thread.
     let mut action = serde_json::Map::new();

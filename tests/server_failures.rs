@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 use warroom::domain::command::Access;
-use warroom::domain::event::Event;
-use warroom::store::{CommitHook, EventLog, SqliteStore, Store, StoreError, StoredEvent, Ticket};
+use warroom::store::{
+    Append, CommitHook, EventLog, SqliteStore, Store, StoreError, StoredEvent, Ticket,
+};
 
 /// The real SQLite log, whose next append can be made to fail like a full
 /// disk. Only the log: the tokens are the real store's, untouched.
@@ -24,12 +25,7 @@ struct Flaky {
 }
 
 impl EventLog for Flaky {
-    fn enqueue_digested(
-        &self,
-        command: Uuid,
-        digest: Option<String>,
-        events: Vec<Event>,
-    ) -> Ticket {
+    fn submit(&self, append: Append) -> Ticket {
         if self.fail_next.swap(false, Ordering::SeqCst) {
             let (tx, rx) = oneshot::channel();
             let _ = tx.send(Err(StoreError::Corrupt(
@@ -37,7 +33,7 @@ impl EventLog for Flaky {
             )));
             return rx;
         }
-        self.inner.enqueue_digested(command, digest, events)
+        self.inner.submit(append)
     }
     fn command_digest(&self, command: Uuid) -> Result<Option<String>, StoreError> {
         self.inner.command_digest(command)

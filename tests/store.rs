@@ -1,13 +1,88 @@
-//! The SQLite event store on real files: seqs, idempotency, group commit,
-//! reads, tokens, migrations and reopening.
+//! The store suite: one set of tests, run against both implementations —
+//! SQLite on real files and PostgreSQL on a real server (see
+//! `tests/pg_support`: `WARROOM_TEST_PG`, or a throwaway cluster; under
+//! `CI=true` a missing PostgreSQL fails these tests, elsewhere they say what
+//! they skipped). Seqs, idempotency, group commit, reads, tokens, migrations
+//! and reopening; then what only one backend has (SQLite's file lock and WAL,
+//! PostgreSQL's several writers on one log).
 #![allow(clippy::unwrap_used)]
 
+mod pg_support;
+
 use chrono::Utc;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use tempfile::TempDir;
 use uuid::Uuid;
 use warroom::domain::command::Access;
 use warroom::domain::event::{Event, EventBody, NoteKind};
-use warroom::store::{EventLog, SqliteStore, StoreError, TokenStore, append, hash_token};
+use warroom::store::{
+    Append, EventLog, PgStore, SqliteStore, StoreError, TokenStore, append, hash_token,
+};
+
+/// Both halves of one store, as one value.
+trait Both: EventLog + TokenStore {}
+impl<T: EventLog + TokenStore> Both for T {}
+
+/// Where a test's database lives; `open` may be called again to reopen it.
+enum Db {
+    Sqlite(#[allow(dead_code)] TempDir, PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/dir/w.db");
+        Db::Sqlite(dir, path)
+    }
+
+    fn postgres(test: &str) -> Option<Db> {
+        pg_support::fresh_db(test).map(Db::Postgres)
+    }
+
+    fn open(&self) -> Arc<dyn Both> {
+        match self {
+            Db::Sqlite(_, path) => Arc::new(SqliteStore::open(path).unwrap()),
+            Db::Postgres(url) => Arc::new(PgStore::open(url).unwrap()),
+        }
+    }
+}
+
+/// Runs each listed suite test (an `async fn(Db)`) once per backend.
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Db::sqlite()).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::Db::postgres(stringify!($name)) else {
+                        return;
+                    };
+                    super::$name(db).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    appends_get_gap_free_seqs_and_repeats_are_stored_once,
+    concurrent_appends_share_commits_and_every_caller_is_answered_in_order,
+    reads_page_by_seq_and_by_incident_and_survive_reopening,
+    tokens_are_stored_by_hash_and_names_are_unique,
+    the_system_id_key_survives_reopening,
+    checkpoints_are_kept_only_while_the_log_still_has_their_event,
+    command_digests_are_kept_with_the_first_append,
+);
 
 fn note(incident: Uuid, id: Uuid, text: &str) -> Event {
     Event {
@@ -37,13 +112,11 @@ fn declared(incident: Uuid) -> Event {
     }
 }
 
-#[tokio::test]
-async fn appends_get_gap_free_seqs_and_repeats_are_stored_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("nested/dir/w.db")).unwrap();
+async fn appends_get_gap_free_seqs_and_repeats_are_stored_once(db: Db) {
+    let store = db.open();
     assert_eq!(store.latest_seq().unwrap(), 0);
     let inc = Uuid::new_v4();
-    let first = append(&store, inc, vec![declared(inc)]).await.unwrap();
+    let first = append(&*store, inc, vec![declared(inc)]).await.unwrap();
     assert!(!first.duplicate);
     assert_eq!(first.events[0].seq(), 1);
 
@@ -52,13 +125,13 @@ async fn appends_get_gap_free_seqs_and_repeats_are_stored_once() {
         note(inc, cmd, "a"),
         note(inc, Uuid::new_v5(&cmd, b"1"), "b"),
     ];
-    let stored = append(&store, cmd, two.clone()).await.unwrap();
+    let stored = append(&*store, cmd, two.clone()).await.unwrap();
     assert_eq!(
         stored.events.iter().map(|e| e.seq()).collect::<Vec<_>>(),
         vec![2, 3]
     );
     // Same command id again: the original events, nothing new.
-    let again = append(&store, cmd, two).await.unwrap();
+    let again = append(&*store, cmd, two).await.unwrap();
     assert!(again.duplicate);
     assert_eq!(
         again.events.iter().map(|e| e.seq()).collect::<Vec<_>>(),
@@ -66,10 +139,20 @@ async fn appends_get_gap_free_seqs_and_repeats_are_stored_once() {
     );
     assert_eq!(again.events[0].recorded, stored.events[0].recorded);
     // A different command id carrying an already stored event id: also a duplicate.
-    let dup = append(&store, Uuid::new_v4(), vec![note(inc, cmd, "a")])
+    let dup = append(&*store, Uuid::new_v4(), vec![note(inc, cmd, "a")])
         .await
         .unwrap();
     assert!(dup.duplicate);
+    // One command carrying one event id twice is refused, and stores nothing.
+    let twice = Uuid::new_v4();
+    let err = append(
+        &*store,
+        twice,
+        vec![note(inc, twice, "x"), note(inc, twice, "y")],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("same event id twice"), "{err}");
     assert_eq!(store.latest_seq().unwrap(), 3);
 
     // JSON stored is exactly what is served.
@@ -87,10 +170,8 @@ async fn appends_get_gap_free_seqs_and_repeats_are_stored_once() {
     store.close();
 }
 
-#[tokio::test]
-async fn concurrent_appends_share_commits_and_every_caller_is_answered_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path().join("w.db")).unwrap());
+async fn concurrent_appends_share_commits_and_every_caller_is_answered_in_order(db: Db) {
+    let store = db.open();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let batches = Arc::new(Mutex::new(0usize));
     {
@@ -146,25 +227,22 @@ async fn concurrent_appends_share_commits_and_every_caller_is_answered_in_order(
     assert!(matches!(err, StoreError::Closed), "{err}");
 }
 
-#[tokio::test]
-async fn reads_page_by_seq_and_by_incident_and_survive_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("w.db");
+async fn reads_page_by_seq_and_by_incident_and_survive_reopening(db: Db) {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     {
-        let store = SqliteStore::open(&path).unwrap();
-        append(&store, a, vec![declared(a)]).await.unwrap();
-        append(&store, b, vec![declared(b)]).await.unwrap();
+        let store = db.open();
+        append(&*store, a, vec![declared(a)]).await.unwrap();
+        append(&*store, b, vec![declared(b)]).await.unwrap();
         for i in 0..10 {
             let inc = if i % 2 == 0 { a } else { b };
             let id = Uuid::new_v4();
-            append(&store, id, vec![note(inc, id, &format!("{i}"))])
+            append(&*store, id, vec![note(inc, id, &format!("{i}"))])
                 .await
                 .unwrap();
         }
         store.close();
     }
-    let store = SqliteStore::open(&path).unwrap();
+    let store = db.open();
     assert_eq!(store.latest_seq().unwrap(), 12);
     let page = store.events_after(4, 3).unwrap();
     assert_eq!(
@@ -187,44 +265,15 @@ async fn reads_page_by_seq_and_by_incident_and_survive_reopening() {
     );
     // Appending after reopening continues the sequence.
     let id = Uuid::new_v4();
-    let more = append(&store, id, vec![note(a, id, "after reopen")])
+    let more = append(&*store, id, vec![note(a, id, "after reopen")])
         .await
         .unwrap();
     assert_eq!(more.events[0].seq(), 13);
-
-    // The file is in WAL mode with a schema version.
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(mode, "wal");
-    let version: i64 = conn
-        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, warroom::store::migrations::MIGRATIONS.len() as i64);
     store.close();
 }
 
-#[test]
-fn a_database_from_a_newer_build_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("w.db");
-    SqliteStore::open(&path).unwrap().close();
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("UPDATE schema_version SET version = 999", [])
-        .unwrap();
-    drop(conn);
-    let err = SqliteStore::open(&path).unwrap_err();
-    assert!(
-        matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
-        "{err}"
-    );
-}
-
-#[test]
-fn tokens_are_stored_by_hash_and_names_are_unique() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("w.db")).unwrap();
+async fn tokens_are_stored_by_hash_and_names_are_unique(db: Db) {
+    let store = db.open();
     let h = hash_token("wr_secret");
     assert_eq!(h.len(), 64);
     assert_ne!(h, hash_token("wr_secreT"));
@@ -261,6 +310,97 @@ fn tokens_are_stored_by_hash_and_names_are_unique() {
     store.close();
 }
 
+/// The key system ids are derived under is made once per database and kept
+/// across reopening.
+async fn the_system_id_key_survives_reopening(db: Db) {
+    let key = db.open().system_key().unwrap();
+    assert_ne!(key, [0; 32]);
+    assert_eq!(db.open().system_key().unwrap(), key);
+}
+
+async fn checkpoints_are_kept_only_while_the_log_still_has_their_event(db: Db) {
+    let store = db.open();
+    assert!(store.load_checkpoint().unwrap().is_none());
+    let inc = Uuid::new_v4();
+    let a = append(&*store, inc, vec![declared(inc)]).await.unwrap();
+    let ev = a.events[0].recorded.event.id;
+    store.save_checkpoint(1, ev, b"one").unwrap();
+    let id = Uuid::new_v4();
+    append(&*store, id, vec![note(inc, id, "n")]).await.unwrap();
+    store.save_checkpoint(2, id, b"two").unwrap();
+    assert_eq!(
+        store.load_checkpoint().unwrap(),
+        Some((2, id, b"two".to_vec()))
+    );
+    // One that names another event at its seq is not used.
+    store.save_checkpoint(2, Uuid::new_v4(), b"bad").unwrap();
+    assert_eq!(store.load_checkpoint().unwrap(), None);
+    store.close();
+}
+
+async fn command_digests_are_kept_with_the_first_append(db: Db) {
+    let store = db.open();
+    let inc = Uuid::new_v4();
+    let id = Uuid::new_v4();
+    let t = store.submit(Append {
+        command: id,
+        digest: Some("d1".into()),
+        events: vec![note(inc, id, "x")],
+        base: None,
+    });
+    t.await.unwrap().unwrap();
+    // A repeat with another digest stores nothing and keeps the first one.
+    let again = store
+        .enqueue_digested(id, Some("d2".into()), vec![note(inc, id, "x")])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(store.command_digest(id).unwrap().as_deref(), Some("d1"));
+    assert_eq!(store.command_digest(Uuid::new_v4()).unwrap(), None);
+    store.close();
+}
+
+// ---- SQLite only: the file, its lock, its mode ----
+
+#[tokio::test]
+async fn sqlite_files_are_wal_with_a_schema_version() {
+    let db = Db::sqlite();
+    let store = db.open();
+    append(&*store, Uuid::new_v4(), vec![declared(Uuid::new_v4())])
+        .await
+        .unwrap();
+    store.close();
+    let Db::Sqlite(_, path) = &db else {
+        unreachable!()
+    };
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, warroom::store::migrations::MIGRATIONS.len() as i64);
+}
+
+#[test]
+fn a_sqlite_database_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    SqliteStore::open(&path).unwrap().close();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE schema_version SET version = 999", [])
+        .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn two_stores_on_one_file_never_share_a_seq_and_only_one_server_may_hold_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -287,18 +427,16 @@ async fn two_stores_on_one_file_never_share_a_seq_and_only_one_server_may_hold_i
     two.close();
 }
 
-/// The key system ids are derived under is made once per database, kept
-/// across reopening, and differs between databases.
 #[test]
-fn the_system_id_key_is_per_database_and_survives_reopening() {
+fn the_system_id_key_differs_between_databases() {
     let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("a.db");
-    let key = SqliteStore::open(&a).unwrap().system_key().unwrap();
-    assert_eq!(SqliteStore::open(&a).unwrap().system_key().unwrap(), key);
-    let other = SqliteStore::open(dir.path().join("b.db"))
+    let a = SqliteStore::open(dir.path().join("a.db"))
         .unwrap()
         .system_key()
         .unwrap();
-    assert_ne!(other, key);
-    assert_ne!(key, [0; 32]);
+    let b = SqliteStore::open(dir.path().join("b.db"))
+        .unwrap()
+        .system_key()
+        .unwrap();
+    assert_ne!(a, b);
 }

@@ -43,7 +43,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
             "notify: {field}: {problem}; deliveries through it will fail until it is fixed"
         );
     }
-    let mut config = ServerConfig::new(args.db, args.listen);
+    let db = crate::store::Location::parse(&args.db).map_err(|e| anyhow::anyhow!("--db: {e}"))?;
+    let mut config = ServerConfig::new(db, args.listen);
     config.policy = policy;
     config.rate_limit = rate_limit(args.rate_limit, args.rate_burst)?;
     config.status_listen = args.status_listen;
@@ -52,7 +53,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     config.conn_limits.max_connections = args.max_connections;
     config.conn_limits.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
     if let Some(addr) = &args.ssh {
-        let mut ssh = crate::ssh::SshConfig::new(addr.clone(), &config.db);
+        // Beside the SQLite file; with PostgreSQL, in the working directory
+        // (give every replica the same key file for one fingerprint).
+        let beside = config.db.sqlite_path().map_or_else(
+            || std::path::PathBuf::from("warroom.db"),
+            |p| p.to_path_buf(),
+        );
+        let mut ssh = crate::ssh::SshConfig::new(addr.clone(), &beside);
         ssh.max_sessions = args.ssh_max_sessions.max(1);
         ssh.idle = std::time::Duration::from_secs(args.ssh_idle.max(1));
         config.ssh = Some(ssh);

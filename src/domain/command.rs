@@ -189,6 +189,14 @@ pub enum Access {
 }
 
 impl Access {
+    pub const ALL: [Access; 5] = [
+        Access::Integration,
+        Access::Viewer,
+        Access::Responder,
+        Access::Commander,
+        Access::Admin,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Access::Integration => "integration",
@@ -200,15 +208,9 @@ impl Access {
     }
 
     pub fn parse(s: &str) -> Option<Access> {
-        [
-            Access::Integration,
-            Access::Viewer,
-            Access::Responder,
-            Access::Commander,
-            Access::Admin,
-        ]
-        .into_iter()
-        .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        Access::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 }
 

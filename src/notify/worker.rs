@@ -79,7 +79,17 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     if state.policy.notify.is_empty() {
         return;
     }
-    let db = state.config.db.clone();
+    let Some(db) = state
+        .config
+        .db
+        .sqlite_path()
+        .map(std::path::Path::to_path_buf)
+    else {
+        tracing::warn!(
+            "notifications: the delivery ledger lives in the SQLite file; on PostgreSQL deliveries are off in this build"
+        );
+        return;
+    };
     let ledger = match tokio::task::spawn_blocking(move || Ledger::open(&db)).await {
         Ok(Ok(l)) => l,
         Ok(Err(e)) => {

@@ -21,7 +21,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::state::{AppState, Inflight, Shared, fold_log};
+use super::state::{AppState, Inflight, Shared};
 use crate::domain::alert::{self, AlertBatch};
 use crate::domain::command::Command;
 use crate::domain::decide::decide;
@@ -29,7 +29,7 @@ use crate::domain::escalation;
 use crate::domain::event::Event;
 use crate::domain::ids::is_system_id;
 use crate::domain::state::World;
-use crate::store::{Appended, StoreError};
+use crate::store::{Append, Appended, StoreError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -135,47 +135,98 @@ pub async fn submit_alerts(
     .await
 }
 
+/// How many times a command is decided again after losing a race with
+/// another replica before the author is told to retry.
+const MAX_RACES: usize = 50;
+
+/// One try of the pipeline: its answer, or "decided against a stale model,
+/// nothing written" (another replica committed first).
+enum Attempt {
+    Done(Result<Submitted, ApiError>),
+    Raced(String),
+}
+
 /// The pipeline: under the decision lock, the id check, `decide`, the fold
 /// into the decision model and the queueing; then the wait for the commit.
+/// A decision another replica's commit made stale is decided again against
+/// the fresh model, never appended blindly.
 async fn run(
     state: &Arc<AppState>,
-    id_of: impl FnOnce(&World) -> Uuid,
+    id_of: impl Fn(&World) -> Uuid,
     digest: String,
     actor: &str,
-    decide_at: impl FnOnce(&World, DateTime<Utc>) -> Result<Vec<Event>, ApiError>,
+    decide_at: impl Fn(&World, DateTime<Utc>) -> Result<Vec<Event>, ApiError>,
 ) -> Result<Submitted, ApiError> {
+    let mut raced = String::new();
+    for _ in 0..MAX_RACES {
+        match attempt(state, &id_of, &digest, actor, &decide_at).await {
+            Attempt::Done(result) => return result,
+            Attempt::Raced(why) => {
+                state.metrics.raced();
+                raced = why;
+            }
+        }
+    }
+    Err(ApiError::unavailable(format!(
+        "the log kept moving under this command ({raced}); retry"
+    )))
+}
+
+/// Brings the decision model up to the committed log when it may be behind
+/// it: after a failed commit, or when another replica has committed past the
+/// seq it was built at.
+async fn ensure_fresh(
+    state: &Arc<AppState>,
+    decider: &mut super::state::Decider,
+) -> Result<(), ApiError> {
+    if state.needs_recovery.load(Ordering::Acquire) || state.store.foreign_head() > decider.base {
+        recover(state, decider).await?;
+    }
+    Ok(())
+}
+
+async fn attempt(
+    state: &Arc<AppState>,
+    id_of: &impl Fn(&World) -> Uuid,
+    digest: &str,
+    actor: &str,
+    decide_at: &impl Fn(&World, DateTime<Utc>) -> Result<Vec<Event>, ApiError>,
+) -> Attempt {
     let mut decider = state.decider.lock().await;
     // Read the clock under the lock, so decision time runs in seq order.
     let now = Utc::now();
-    if state.needs_recovery.load(Ordering::Acquire) {
-        recover(state, &mut decider).await?;
+    if let Err(e) = ensure_fresh(state, &mut decider).await {
+        return Attempt::Done(Err(e));
     }
     let id = id_of(&decider.world);
     if decider.known.contains(&id) {
         let waiting = lock(&state.inflight).get(&id).cloned();
         drop(decider);
-        return repeat(state, id, &digest, actor, waiting).await;
+        return Attempt::Done(repeat(state, id, digest, actor, waiting).await);
     }
     if decider.partial_known {
         // Started from a checkpoint: commands before it are only in the
         // store. Look there (outside the lock), then decide under it again.
         drop(decider);
         let store = state.store.clone();
-        let stored = tokio::task::spawn_blocking(move || store.command_events(id))
-            .await
-            .map_err(|e| ApiError::internal(format!("lookup task failed: {e}")))?
-            .map_err(ApiError::internal)?;
+        let stored = match tokio::task::spawn_blocking(move || store.command_events(id)).await {
+            Ok(Ok(stored)) => stored,
+            Ok(Err(e)) => return Attempt::Done(Err(ApiError::internal(e))),
+            Err(e) => {
+                return Attempt::Done(Err(ApiError::internal(format!("lookup task failed: {e}"))));
+            }
+        };
         if !stored.is_empty() {
-            return repeat(state, id, &digest, actor, None).await;
+            return Attempt::Done(repeat(state, id, digest, actor, None).await);
         }
         decider = state.decider.lock().await;
-        if state.needs_recovery.load(Ordering::Acquire) {
-            recover(state, &mut decider).await?;
+        if let Err(e) = ensure_fresh(state, &mut decider).await {
+            return Attempt::Done(Err(e));
         }
         if decider.known.contains(&id) {
             let waiting = lock(&state.inflight).get(&id).cloned();
             drop(decider);
-            return repeat(state, id, &digest, actor, waiting).await;
+            return Attempt::Done(repeat(state, id, digest, actor, waiting).await);
         }
     }
     // The clock is read again if the lock was given up above.
@@ -184,28 +235,47 @@ async fn run(
     } else {
         now
     };
-    let events = decide_at(&decider.world, now)?;
+    let events = match decide_at(&decider.world, now) {
+        Ok(events) => events,
+        Err(e) if state.shared_log() => {
+            // A refusal is not checked at commit as an append is, and another
+            // replica's commit we have not heard of yet may be what makes the
+            // command valid (the incident it names, say): catch up with the
+            // log's head, and decide again if anything came in.
+            let base = decider.base;
+            drop(decider);
+            let _ = state.store.catch_up().await;
+            if state.store.foreign_head() > base {
+                return Attempt::Raced(format!("refused at seq {base}; the log has moved on"));
+            }
+            return Attempt::Done(Err(e));
+        }
+        Err(e) => return Attempt::Done(Err(e)),
+    };
     if events.is_empty() {
-        return Ok(Submitted {
+        return Attempt::Done(Ok(Submitted {
             appended: Appended {
                 events: Vec::new(),
                 duplicate: false,
             },
-        });
+        }));
     }
     for ev in &events {
         decider.world.apply(ev);
     }
     decider.known.insert(id);
     let queued_at = std::time::Instant::now();
-    let ticket = state
-        .store
-        .enqueue_digested(id, Some(digest.clone()), events);
+    let ticket = state.store.submit(Append {
+        command: id,
+        digest: Some(digest.to_string()),
+        events,
+        base: Some(decider.base),
+    });
     let (done, waiting) = watch::channel(None);
     lock(&state.inflight).insert(
         id,
         Inflight {
-            digest: Some(digest),
+            digest: Some(digest.to_string()),
             outcome: waiting,
         },
     );
@@ -214,20 +284,73 @@ async fn run(
     // The rest runs in its own task: a client hanging up must not leave the
     // in-flight entry behind (retries wait on it).
     let st = state.clone();
+    let digest = digest.to_string();
+    let actor = actor.to_string();
     let settled = tokio::spawn(async move {
         let result = ticket.await.unwrap_or(Err(StoreError::Closed));
         st.metrics.commit_latency(queued_at.elapsed());
-        if let Ok(a) = &result
-            && a.duplicate
-        {
-            return Err(collided(&st, id, a, &done).await);
+        match result {
+            Err(StoreError::Raced { base, foreign }) => {
+                // Nothing was written: forget the decision and make it again.
+                let mut decider = st.decider.lock().await;
+                decider.known.remove(&id);
+                lock(&st.inflight).remove(&id);
+                drop(decider);
+                drop(done);
+                Attempt::Raced(format!(
+                    "decided at seq {base}, another replica at {foreign}"
+                ))
+            }
+            Ok(a) if a.duplicate && a.events.first().is_some_and(|e| e.command == id) => {
+                Attempt::Done(stored_elsewhere(&st, id, &digest, &actor, a, &done).await)
+            }
+            Ok(a) if a.duplicate => Attempt::Done(Err(collided(&st, id, &a, &done).await)),
+            result => Attempt::Done(
+                settle(&st, id, result, &done)
+                    .await
+                    .map(|appended| Submitted { appended }),
+            ),
         }
-        settle(&st, id, result, &done).await
     });
     match settled.await {
-        Ok(r) => r.map(|appended| Submitted { appended }),
-        Err(e) => Err(ApiError::internal(format!("command task failed: {e}"))),
+        Ok(a) => a,
+        Err(e) => Attempt::Done(Err(ApiError::internal(format!("command task failed: {e}")))),
     }
+}
+
+/// The store says this very command id is already stored, though this
+/// server had not seen it: another replica stored it meanwhile (the same
+/// command sent to two replicas at once). It is a repeat — if it is the same
+/// request. The events this server folded into its decision model were never
+/// stored, so the model is rebuilt before the next decision.
+async fn stored_elsewhere(
+    state: &Arc<AppState>,
+    id: Uuid,
+    digest: &str,
+    actor: &str,
+    appended: Appended,
+    done: &watch::Sender<Option<Shared>>,
+) -> Result<Submitted, ApiError> {
+    state.needs_recovery.store(true, Ordering::Release);
+    lock(&state.inflight).remove(&id);
+    let _ = done.send(Some(Ok(appended.clone())));
+    let store = state.store.clone();
+    let stored = tokio::task::spawn_blocking(move || store.command_digest(id))
+        .await
+        .map_err(|e| ApiError::internal(format!("lookup task failed: {e}")))?
+        .map_err(ApiError::internal)?;
+    match stored {
+        Some(d) if d != digest => return Err(reused(id)),
+        None if appended
+            .events
+            .iter()
+            .any(|e| e.recorded.event.actor != actor) =>
+        {
+            return Err(reused(id));
+        }
+        _ => {}
+    }
+    Ok(Submitted { appended })
 }
 
 /// A command decided afresh that the store nonetheless calls a duplicate: its
@@ -269,9 +392,7 @@ pub async fn escalate_due(
     now: DateTime<Utc>,
 ) -> Result<(usize, Option<DateTime<Utc>>), ApiError> {
     let mut decider = state.decider.lock().await;
-    if state.needs_recovery.load(Ordering::Acquire) {
-        recover(state, &mut decider).await?;
-    }
+    ensure_fresh(state, &mut decider).await?;
     let due = escalation::due_events(&decider.world, &state.policy, state.system_ids(), now);
     let mut pending = Vec::new();
     for ev in due {
@@ -280,7 +401,12 @@ pub async fn escalate_due(
         }
         decider.world.apply(&ev);
         let id = ev.id;
-        let ticket = state.store.enqueue(id, vec![ev]);
+        let ticket = state.store.submit(Append {
+            command: id,
+            digest: None,
+            events: vec![ev],
+            base: Some(decider.base),
+        });
         let (done, waiting) = watch::channel(None);
         lock(&state.inflight).insert(
             id,
@@ -313,9 +439,7 @@ pub async fn append_system(
     ev: crate::domain::event::Event,
 ) -> Result<bool, ApiError> {
     let mut decider = state.decider.lock().await;
-    if state.needs_recovery.load(Ordering::Acquire) {
-        recover(state, &mut decider).await?;
-    }
+    ensure_fresh(state, &mut decider).await?;
     let id = ev.id;
     if decider.known.contains(&id) {
         // Stored already, or on its way: wait for that append's outcome.
@@ -342,16 +466,19 @@ pub async fn append_system(
             return Ok(false);
         }
         decider = state.decider.lock().await;
-        if state.needs_recovery.load(Ordering::Acquire) {
-            recover(state, &mut decider).await?;
-        }
+        ensure_fresh(state, &mut decider).await?;
         if decider.known.contains(&id) {
             return Ok(false);
         }
     }
     decider.known.insert(id);
     decider.world.apply(&ev);
-    let ticket = state.store.enqueue(id, vec![ev]);
+    let ticket = state.store.submit(Append {
+        command: id,
+        digest: None,
+        events: vec![ev],
+        base: Some(decider.base),
+    });
     let (done, waiting) = watch::channel(None);
     lock(&state.inflight).insert(
         id,
@@ -372,9 +499,21 @@ async fn settle(
     result: Result<Appended, StoreError>,
     done: &watch::Sender<Option<Shared>>,
 ) -> Result<Appended, ApiError> {
+    if let Ok(a) = &result
+        && a.duplicate
+    {
+        // Stored already (by another replica): whatever this server folded
+        // for it in its decision model is a second copy.
+        state.needs_recovery.store(true, Ordering::Release);
+    }
+    let raced = matches!(result, Err(StoreError::Raced { .. }));
     let shared: Shared = result.map_err(|e| e.to_string());
     if let Err(e) = &shared {
-        tracing::error!(command = %id, error = %e, "append failed");
+        if raced {
+            tracing::debug!(command = %id, error = %e, "append raced another replica");
+        } else {
+            tracing::error!(command = %id, error = %e, "append failed");
+        }
         state.needs_recovery.store(true, Ordering::Release);
         // Forget the id so that a retry is decided afresh once recovered.
         let mut decider = state.decider.lock().await;
@@ -460,20 +599,21 @@ async fn repeat(
     })
 }
 
-/// Rebuilds the decision model from the log after a failed commit.
+/// Rebuilds the decision model from the committed read model: after a
+/// failed commit (the decision model holds events that never reached the
+/// disk), or when another replica has committed past it. Everything queued
+/// before is answered first, so the read model then holds every event this
+/// server's appends stored, and the commits of others it has followed.
 async fn recover(
     state: &Arc<AppState>,
     decider: &mut super::state::Decider,
 ) -> Result<(), ApiError> {
-    // Everything queued before now is answered once this resolves.
     let _ = state.store.flush().await;
-    let store = state.store.clone();
-    let (fresh, _) = tokio::task::spawn_blocking(move || fold_log(&*store))
-        .await
-        .map_err(|e| ApiError::internal(format!("recovery task failed: {e}")))?
-        .map_err(ApiError::internal)?;
-    *decider = fresh;
-    state.needs_recovery.store(false, Ordering::Release);
-    tracing::warn!("decision model rebuilt from the log after a failed commit");
+    let (world, seq) = state.read_view(|v| (v.world.clone(), v.latest_seq));
+    decider.world = world;
+    decider.base = seq;
+    if state.needs_recovery.swap(false, Ordering::AcqRel) {
+        tracing::warn!(seq, "decision model rebuilt from the committed log");
+    }
     Ok(())
 }

@@ -25,8 +25,8 @@ use crate::domain::policy::Policy;
 use crate::domain::state::World;
 use chrono::{DateTime, Utc};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::time::Duration;
 
@@ -60,6 +60,9 @@ pub struct Metrics {
     ingest_payloads: IntCounterVec,
     ingest_alerts: IntCounterVec,
     commit_latency: Histogram,
+    /// Decisions refused because another replica committed first (and
+    /// decided again): how contended a multi-replica deployment is.
+    raced: IntCounter,
     sse_subscribers: IntGauge,
     // ---- Notifications out (issue 9 §2): the delivery worker calls
     // `Metrics::delivery(channel, outcome)` once per attempt. Add further
@@ -113,6 +116,10 @@ impl Metrics {
             )
             .buckets(COMMIT_BUCKETS.to_vec()),
         );
+        let raced = IntCounter::new(
+            "warroom_commands_raced_total",
+            "Commands decided again because another replica committed first (PostgreSQL).",
+        );
         let sse_subscribers = IntGauge::new(
             "warroom_sse_subscribers",
             "Clients connected to the live stream (GET /api/v1/stream).",
@@ -129,6 +136,7 @@ impl Metrics {
             ingest_payloads: ok(ingest_payloads),
             ingest_alerts: ok(ingest_alerts),
             commit_latency: ok(commit_latency),
+            raced: ok(raced),
             sse_subscribers: ok(sse_subscribers),
             deliveries: ok(deliveries),
         };
@@ -136,6 +144,7 @@ impl Metrics {
             Box::new(m.ingest_payloads.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(m.ingest_alerts.clone()),
             Box::new(m.commit_latency.clone()),
+            Box::new(m.raced.clone()),
             Box::new(m.sse_subscribers.clone()),
             Box::new(m.deliveries.clone()),
         ] {
@@ -148,6 +157,10 @@ impl Metrics {
 
     pub fn commit_latency(&self, took: Duration) {
         self.commit_latency.observe(took.as_secs_f64());
+    }
+
+    pub fn raced(&self) {
+        self.raced.inc();
     }
 
     pub fn ingest(&self, source: &str, outcome: IngestOutcome, alerts: usize) {

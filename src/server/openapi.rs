@@ -2,7 +2,7 @@
 //!
 //! Written by hand (no codegen crate) from [`crate::protocol`]; a test walks
 //! the router's paths and checks each one is listed here with its statuses,
-//! and [`tests`] checks the request schemas against the types themselves:
+//! and its unit tests check the request schemas against the types themselves:
 //! every action's required fields are exactly those serde cannot do without,
 //! unknown fields are refused by both, and the page bounds are the server's.
 //! CI also runs schemathesis against the real binary (`tests/schemathesis.rs`).
@@ -337,6 +337,19 @@ pub fn document() -> Value {
                     ("200", json!({ "description": "`ok`", "content": { "text/plain": { "schema": { "type": "string" } } } })),
                 ])
             },
+            "/readyz": {
+                "get": op("readiness probe: the database answers and this server has caught up with the log", false, json!([]), None, vec![
+                    ("200", json_body(json!({
+                        "type": "object",
+                        "required": ["ready", "latest_seq"],
+                        "properties": {
+                            "ready": { "type": "boolean" },
+                            "latest_seq": { "type": "integer", "minimum": 0 }
+                        }
+                    }), "ready")),
+                    ("503", error("the database does not answer, or this server is still catching up")),
+                ])
+            },
             "/api/v1/openapi.json": {
                 "get": op("this document", false, json!([]), None, vec![
                     ("200", json_body(json!({ "type": "object" }), "OpenAPI 3.1")),
@@ -493,7 +506,7 @@ fn schemas() -> Value {
     let obj = json!({ "type": "object" });
     let seq = seq_schema();
     // Absent or null: the sender did not say (both shapes allow it).
-    let time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let time = json!({ "type": ["string", "null"], "format": "date-time", "description": "RFC 3339; null, empty or Alertmanager's zero time means unknown" });
     let role = json!({ "type": "string", "enum": ["integration", "viewer", "responder", "commander", "admin"] });
     let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     json!({
@@ -512,7 +525,7 @@ fn schemas() -> Value {
                         "status": { "enum": ["firing", "resolved"] },
                         "labels": labels, "annotations": labels,
                         "startsAt": time, "endsAt": time,
-                        "generatorURL": { "type": "string" },
+                        "generatorURL": { "type": ["string", "null"] },
                         "fingerprint": { "type": "string", "minLength": 1 }
                     }
                 } }

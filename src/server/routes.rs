@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let body_timeout = state.config.conn_limits.body_timeout;
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/commands", post(post_command))
         .route("/api/v1/incidents", get(list_incidents))
@@ -60,20 +61,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             super::listen::body_deadline(body_timeout, req, next)
         }))
         .layer(middleware::from_fn(stamp))
+        // Method, path, status and latency of each request, at DEBUG
+        // (`RUST_LOG=tower_http=debug`): tower-http's standard spans.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Puts the server's clock on every response (errors too) and logs the request.
+/// Puts the server's clock on every response (errors too).
 async fn stamp(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let started = std::time::Instant::now();
     let mut res = next.run(req).await;
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     if let Ok(v) = HeaderValue::from_str(&now) {
         res.headers_mut().insert(SERVER_TIME_HEADER, v);
     }
-    tracing::debug!(%method, %path, status = res.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
     res
 }
 
@@ -91,6 +91,40 @@ async fn method_not_allowed(req: Request) -> ApiError {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// How long `/readyz` waits for the read model to reach the log's head.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// For load balancers: 200 when the database answers and this server's read
+/// model has caught up with the log's head (within [`READY_WAIT`]: a replica
+/// follows the others' commits a few milliseconds behind); 503 otherwise,
+/// saying which.
+async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let not_ready = |why: String| ApiError::busy(1, why);
+    let store = state.store.clone();
+    let head = tokio::task::spawn_blocking(move || {
+        store.ping()?;
+        store.latest_seq()
+    })
+    .await
+    .map_err(|e| not_ready(format!("the readiness check failed: {e}")))?
+    .map_err(|e| not_ready(format!("the database does not answer: {e}")))?;
+    let deadline = tokio::time::Instant::now() + READY_WAIT;
+    loop {
+        let seen = state.latest_seq();
+        if seen >= head {
+            return Ok(Json(
+                serde_json::json!({ "ready": true, "latest_seq": seen }),
+            ));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(not_ready(format!(
+                "catching up with the log: at seq {seen} of {head}"
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 /// The Prometheus exposition. Unauthenticated, like most exporters: it holds
@@ -153,8 +187,8 @@ fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
     let Some(serde_json::Value::Object(action)) = top.get("action") else {
         return err;
     };
-    // Each trial re-parses the whole body: with thousands of keys (a 64 KiB
-    // body holds ~6,000) that is seconds of CPU on a runtime thread for one
+    // Each trial re-parses the whole body: with thousands of keys (a 256 KiB
+    // body holds ~24,000) that is seconds of CPU on a runtime thread for one
     // request. No action has more than a handful of fields, so past this
     // many the error is answered as serde gave it.
     if action.len() > MAX_BLAMED_KEYS {
@@ -235,8 +269,9 @@ struct ListQuery {
     all: bool,
 }
 
-/// Worst first: severity rank, then the least time left on a running clock,
-/// then the oldest.
+/// Worst first, in the board's order ([`crate::domain::clocks::board_rank`]:
+/// live before resolved, severity, the least time left on a running clock,
+/// then the oldest).
 fn sort_worst_first(views: &mut [IncidentView], policy: &Policy) {
     views.sort_by_cached_key(|v| crate::domain::clocks::board_rank(&v.incident, policy, &v.clocks));
 }

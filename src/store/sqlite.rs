@@ -17,8 +17,8 @@
 
 use super::migrations;
 use super::{
-    Appended, CommitHook, EventLog, KeyRecord, StoreError, StoredEvent, Ticket, TokenRecord,
-    TokenStore,
+    Append, Appended, CommitHook, EventLog, KeyRecord, StoreError, StoredEvent, Ticket,
+    TokenRecord, TokenStore,
 };
 use crate::domain::command::Access;
 use crate::domain::event::{Event, Recorded};
@@ -306,12 +306,15 @@ fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<KeyRecord, S
 }
 
 impl EventLog for SqliteStore {
-    fn enqueue_digested(
-        &self,
-        command: Uuid,
-        digest: Option<String>,
-        events: Vec<Event>,
-    ) -> Ticket {
+    /// `base` is not checked: the file has one server (see
+    /// [`SqliteStore::open_exclusive`]), so no one else can move the log.
+    fn submit(&self, append: Append) -> Ticket {
+        let Append {
+            command,
+            digest,
+            events,
+            base: _,
+        } = append;
         let (reply, ticket) = oneshot::channel();
         if let Err(Msg::Append { reply, .. }) = self.send(Msg::Append {
             command,
@@ -436,6 +439,37 @@ impl EventLog for SqliteStore {
             let id = Uuid::parse_str(&id)
                 .map_err(|e| StoreError::Corrupt(format!("checkpoint event id {id:?}: {e}")))?;
             Ok(Some((seq as u64, id, data)))
+        })
+    }
+
+    fn command_ids_through(&self, seq: u64) -> Result<Option<Vec<Uuid>>, StoreError> {
+        self.read(|c| {
+            // The command index alone (it holds the seq as its rowid): a
+            // tenth of the table's bytes, which carry every event's JSON.
+            let mut stmt = c.prepare(
+                "SELECT command_id FROM events INDEXED BY events_command WHERE seq <= ?1",
+            )?;
+            let mut rows = stmt.query([seq_param(seq)])?;
+            let mut ids = Vec::new();
+            let mut last = String::new();
+            while let Some(row) = rows.next()? {
+                let text = row
+                    .get_ref(0)?
+                    .as_str()
+                    .map_err(|e| StoreError::Corrupt(format!("command id: {e}")))?;
+                // In index order: a command's events are adjacent.
+                if text == last {
+                    continue;
+                }
+                last.clear();
+                last.push_str(text);
+                ids.push(
+                    Uuid::parse_str(text).map_err(|e| {
+                        StoreError::Corrupt(format!("bad command id {text:?}: {e}"))
+                    })?,
+                );
+            }
+            Ok(Some(ids))
         })
     }
 

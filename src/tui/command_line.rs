@@ -28,6 +28,8 @@ pub enum Parsed {
     Open(Uuid),
     Board,
     Review,
+    /// The history of closed incidents.
+    History,
     Filter(Filter),
 }
 
@@ -71,6 +73,16 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         "assign or hand off a role",
     ),
     ("release", ":release tech_lead", "release a role"),
+    (
+        "take",
+        ":take [ic]",
+        "take the role handed to you (accept the hand-off)",
+    ),
+    (
+        "decline",
+        ":decline [ic] [\"reason\"]",
+        "decline the role handed to you (the holder keeps it)",
+    ),
     ("note", ":note text…", "write a note"),
     ("decision", ":decision text…", "record a decision"),
     ("observation", ":observation text…", "record an observation"),
@@ -112,6 +124,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
     ),
     ("open", ":open INC-3", "open an incident's war room"),
     ("board", ":board", "back to the board"),
+    (
+        "history",
+        ":history",
+        "closed incidents: reviews coming due, reopen",
+    ),
     (
         "review",
         ":review",
@@ -376,6 +393,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         "q" | "quit" | "q!" => Ok(Parsed::Quit),
         "help" | "h" => Ok(Parsed::Help),
         "board" => Ok(Parsed::Board),
+        "history" => Ok(Parsed::History),
         "review" => Ok(Parsed::Review),
         "theme" => match pos.first() {
             Some(name) => Ok(Parsed::Theme((*name).to_string())),
@@ -606,6 +624,32 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 person: who.trim_start_matches('@').to_string(),
                 note: pos[2..].join(" "),
             })
+        }
+        "take" | "accept" | "decline" => {
+            options(args, &verb, &[])?;
+            // The role offered (the IC role unless named), then the reason.
+            let named = pos.first().and_then(|r| ctx.policy.role(r));
+            let role_id = named.map_or_else(|| "ic".to_string(), |r| r.id.clone());
+            if verb == "decline" {
+                let skip = usize::from(named.is_some());
+                cmd(Action::DeclineRole {
+                    role: role_id,
+                    reason: pos[skip.min(pos.len())..].join(" "),
+                })
+            } else {
+                if let Some(extra) = pos.get(usize::from(named.is_some())) {
+                    return Err(format!(
+                        ":{verb} takes a role, not {extra:?}: :{verb} ic (the policy's roles: {})",
+                        ctx.policy
+                            .roles
+                            .iter()
+                            .map(|r| r.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                cmd(Action::AcceptRole { role: role_id })
+            }
         }
         "release" => {
             options(args, "release", &[])?;
@@ -853,6 +897,7 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
                 r
             }
             (Some("role"), 2) if done[1].eq_ignore_ascii_case("release") => roles(),
+            (Some("take" | "decline"), 1) => roles(),
             (Some("role"), 2) => ctx.people.iter().map(|p| format!("@{p}")).collect(),
             (Some("release"), 1) => roles(),
             (Some("incident"), 1) => vec!["declare".into()],

@@ -6,6 +6,7 @@ use crate::domain::clocks::{ClockState, clocks};
 use crate::domain::duration::{countdown, humanize};
 use crate::domain::event::{ActionState, EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
+use crate::tui::keymap::{Act, Context};
 use crate::tui::layout;
 use crate::tui::model::entry_matches;
 use crate::tui::model::{
@@ -117,6 +118,35 @@ fn header(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident) 
     }
     if inc.reopened > 0 {
         facts.push(format!("reopened ×{}", inc.reopened));
+    }
+    // A role handed to me waits for my answer: the header says how to give it.
+    for role in &m.policy.roles {
+        if let Some(offer) = inc.offers.get(&role.id)
+            && crate::domain::handoff::same_person(&offer.to, &m.me.name)
+        {
+            let keys = |act| m.keymap.keys_for(Context::WarRoom, act);
+            facts.insert(
+                0,
+                format!(
+                    "{} HANDED TO YOU by {}: {} takes it, {} declines",
+                    clean(&role.name).to_uppercase(),
+                    clean(&offer.from),
+                    keys(Act::AcceptRole),
+                    keys(Act::DeclineRole)
+                ),
+            );
+        }
+    }
+    if let Some(sug) = &inc.suggested {
+        // The policy leaves a more severe level from the alerts to the IC.
+        facts.insert(
+            0,
+            format!(
+                "ALERTS SUGGEST {} ({} changes severity)",
+                clean(&sug.severity),
+                m.keymap.keys_for(Context::WarRoom, Act::Severity)
+            ),
+        );
     }
     if let Some(a) = &inc.alerts {
         facts.push(match a.firing {
@@ -304,6 +334,15 @@ fn roles_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incid
                     None => Span::styled("—", Style::default().fg(theme.muted)),
                 },
             ];
+            // A hand-off not yet accepted: both are shown until the incoming person answers.
+            if let Some(offer) = inc.offers.get(&role.id) {
+                let pending = Style::default()
+                    .fg(theme.pending)
+                    .add_modifier(Modifier::BOLD);
+                spans.push(Span::styled(" → ", pending));
+                spans.push(Span::styled(clean(&offer.to), pending));
+                spans.push(Span::styled(" (pending)", pending));
+            }
             // The runbook's backup for the role (003's Backup column).
             if let Some(b) = &role.backup {
                 spans.push(Span::styled(
