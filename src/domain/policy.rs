@@ -29,6 +29,10 @@ pub struct Policy {
     /// Where a manual escalation goes, in order (runbook 003 "Escalation Path").
     #[serde(default)]
     pub escalation_path: Vec<String>,
+    /// When to escalate by hand, in the runbook's words (002 §5.2, 001
+    /// Medium/Low, 004 "When to Escalate"): shown in the escalate dialog.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalation_criteria: Vec<String>,
     #[serde(default)]
     pub checklists: Vec<Checklist>,
     #[serde(default)]
@@ -596,6 +600,7 @@ impl Policy {
             }],
             escalations: vec![],
             escalation_path: vec![],
+            escalation_criteria: vec![],
             checklists: vec![],
             resolution: Resolution::default(),
             closure: Closure::default(),
@@ -839,6 +844,30 @@ mod tests {
             let p = Policy::from_toml(text).unwrap();
             assert_eq!(one_liner(&p), *short == "003", "{stem}");
         }
+    }
+
+    /// The manual escalation criteria are the runbooks' own (002 §5.2, 004
+    /// "When to Escalate", 001 Medium/Low); 003 states none.
+    #[test]
+    fn manual_escalation_criteria_are_the_runbooks() {
+        let criteria = |preset: &str| {
+            Policy::from_toml(presets::find(preset).unwrap())
+                .unwrap()
+                .escalation_criteria
+        };
+        assert_eq!(criteria("002").len(), 5);
+        assert_eq!(
+            criteria("002").last().unwrap(),
+            "Resolution taking longer than target"
+        );
+        assert_eq!(criteria("default"), criteria("002"));
+        assert_eq!(criteria("004")[3], "Security incident involved");
+        assert!(
+            criteria("001")
+                .iter()
+                .any(|c| c.contains("a customer is blocked"))
+        );
+        assert!(criteria("003").is_empty());
     }
 
     /// 002 §3.4 "Scribe: not the IC or Technical Lead" is a warning.

@@ -3,7 +3,7 @@
 
 use super::{clean, fit, pad, panel};
 use crate::domain::checklist::{Done, item_done};
-use crate::domain::clocks::{ClockKind, clocks};
+use crate::domain::clocks::{ClockKind, ClockState, clocks};
 use crate::domain::command::Access;
 use crate::domain::decide::closure_missing;
 use crate::domain::duration::countdown;
@@ -375,6 +375,29 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
         }
         FormKind::Escalate => {
             if let Some(inc) = inc {
+                // The runbook's manual escalation criteria, and which one the clocks say applies.
+                if !m.policy.escalation_criteria.is_empty() {
+                    out.push(Line::styled("When to escalate (runbook):", muted));
+                    for c in &m.policy.escalation_criteria {
+                        out.push(Line::styled(format!("  - {}", clean(c)), text));
+                    }
+                }
+                for c in clocks(inc, &m.policy, now) {
+                    let applies = match c.kind {
+                        ClockKind::Resolve => "resolution is taking longer than target",
+                        ClockKind::Acknowledge => "the incident exceeds its response time",
+                        ClockKind::Contain => "containment is taking longer than target",
+                        _ => continue,
+                    };
+                    if c.state == ClockState::Breached && c.is_running() {
+                        out.push(Line::styled(
+                            format!("HINT: escalation applies — {applies} ({} OVERDUE)", c.label),
+                            Style::default()
+                                .fg(theme.timer_warn)
+                                .add_modifier(Modifier::BOLD),
+                        ));
+                    }
+                }
                 let preview = prefill::escalation(
                     inc,
                     &m.policy,
