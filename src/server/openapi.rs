@@ -193,6 +193,7 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             vec![
                 ("summary", free(), false),
                 ("force", json!({ "type": "boolean" }), false),
+                ("reason", free(), false),
             ],
         ),
         ("reopen", vec![("reason", long(), true)]),
