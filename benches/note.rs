@@ -10,8 +10,9 @@
 //! - paced: one note every 20 ms (a fast typist), so every note finds the
 //!   server idle — threads parked, caches cold — as a real scribe's does;
 //! - both again on a log with history (`WARROOM_BENCH_HISTORY` events,
-//!   default 100,000, over 1,000 open incidents), which also times the
-//!   restart: open + fold (or checkpoint) until the server answers.
+//!   default 100,000, over 1,000 open incidents), on a server restarted
+//!   from its checkpoint, which also times that restart: open + checkpoint
+//!   load until the server answers.
 //!
 //! Budget: p50 ≤ 1 ms for a single client. `WARROOM_BENCH_NOTES` sets the
 //! notes per run (default 2,000).
@@ -175,6 +176,14 @@ fn main() -> anyhow::Result<()> {
         let mut config = ServerConfig::new(&db, "127.0.0.1:0");
         config.rate_limit = None;
         config.bootstrap_token = Some(("bench".into(), Access::Admin));
+        if events > 0 {
+            // A server that has run before: it starts from a checkpoint, as
+            // every restart does (written here by a clean shutdown).
+            server_rt.block_on(async {
+                let first = server::start(config.clone()).await?;
+                first.shutdown().await
+            })?;
+        }
         let started = Instant::now();
         let server = server_rt.block_on(server::start(config))?;
         let url = server.url();

@@ -16,7 +16,12 @@
 //! trip + the outcome's commit per notification; many incidents go in
 //! parallel (up to 64 in flight). Both shapes are measured.
 //!
-//! Knobs: `WARROOM_BENCH_NOTES` (default 2000).
+//! Then the steady state: one writer posting a note every 50 ms (20/s) over
+//! 16 incidents, nothing queued — the p99 from commit to a notification
+//! leaving that a budget can be set on.
+//!
+//! Knobs: `WARROOM_BENCH_NOTES` (default 2000), `WARROOM_BENCH_STEADY` (notes
+//! in the steady run, default 300).
 
 use axum::body::Bytes;
 use serde_json::json;
@@ -75,6 +80,8 @@ struct Run {
     label: String,
     notes: usize,
     incidents: usize,
+    /// `None` for a burst; else one note every this long.
+    pace: Option<Duration>,
     throughput: f64,
     p50: Duration,
     p99: Duration,
@@ -97,6 +104,7 @@ async fn run(
     notes: usize,
     incidents: usize,
     smtp_log: Option<SmtpLog>,
+    pace: Option<Duration>,
 ) -> anyhow::Result<Run> {
     let dir = tempfile::tempdir()?;
     let mut config = ServerConfig::new(dir.path().join("bench.db"), "127.0.0.1:0");
@@ -132,7 +140,7 @@ async fn run(
     }
     let answered: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let start = Instant::now();
-    let writers = 16;
+    let writers = if pace.is_some() { 1 } else { 16 };
     let mut tasks = Vec::new();
     for w in 0..writers {
         let (http, url, token, ids, answered) = (
@@ -145,6 +153,9 @@ async fn run(
         tasks.push(tokio::spawn(async move {
             let mut i = w;
             while i < notes {
+                if let Some(p) = pace {
+                    tokio::time::sleep(p).await;
+                }
                 let tag = format!("bench-note-{i}");
                 let inc = ids[i % ids.len()];
                 let action = match shape {
@@ -212,6 +223,7 @@ async fn run(
         label: label.into(),
         notes,
         incidents,
+        pace,
         throughput: notes as f64 / (last - start).as_secs_f64(),
         p50: pct(0.50),
         p99: pct(0.99),
@@ -272,33 +284,41 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async {
         let notes: usize = std::env::var("WARROOM_BENCH_NOTES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
         let mut runs = Vec::new();
-        for incidents in [1usize, 64] {
-            let n = if incidents == 1 { notes / 4 } else { notes };
+        let steady: usize = std::env::var("WARROOM_BENCH_STEADY").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+        // Bursts (one busy incident, then 64), then a steady 20 notes/s over
+        // 16 incidents: the latency a budget is set on, nothing queued.
+        for (incidents, pace) in [(1usize, None), (64, None), (16, Some(Duration::from_millis(50)))] {
+            let n = match (incidents, pace) {
+                (_, Some(_)) => steady,
+                (1, None) => notes / 4,
+                _ => notes,
+            };
             let (slack_url, a) = receiver(200).await?;
             std::fs::write(std::env::temp_dir().join("warroom-bench-slack"), &slack_url)?;
             let slack = format!("[notify.channels.out]\ntype = \"slack\"\nwebhook_url = {{ file = \"{}\" }}\n", std::env::temp_dir().join("warroom-bench-slack").display());
-            runs.push(run("slack", slack, Shape::Note, a, n, incidents, None).await?);
+            runs.push(run("slack", slack, Shape::Note, a, n, incidents, None, pace).await?);
             let (pd_url, a) = receiver(202).await?;
             let pd = format!("[notify.channels.out]\ntype = \"pagerduty\"\nurl = \"{pd_url}\"\nrouting_key = {{ file = \"SECRET_FILE\" }}\n");
-            runs.push(run("pagerduty", pd, Shape::Page, a, n, incidents, None).await?);
+            runs.push(run("pagerduty", pd, Shape::Page, a, n, incidents, None, pace).await?);
             let (hook_url, a) = receiver(204).await?;
             let hook = format!("[notify.channels.out]\ntype = \"webhook\"\nurl = \"{hook_url}\"\nsecret = {{ file = \"SECRET_FILE\" }}\n");
-            runs.push(run("webhook", hook, Shape::Note, a, n, incidents, None).await?);
+            runs.push(run("webhook", hook, Shape::Note, a, n, incidents, None, pace).await?);
             match smtp().await {
                 Some((port, log, _child)) => {
                     let email = format!("[notify.channels.out]\ntype = \"email\"\nsmtp = \"127.0.0.1:{port}\"\ntls = \"none\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\n");
-                    runs.push(run("email (aiosmtpd)", email, Shape::Note, Arc::new(Mutex::new(HashMap::new())), n, incidents, Some(log)).await?);
+                    runs.push(run("email (aiosmtpd)", email, Shape::Note, Arc::new(Mutex::new(HashMap::new())), n, incidents, Some(log), pace).await?);
                 }
                 None => eprintln!("email skipped: aiosmtpd is not installed (pip install aiosmtpd)"),
             }
         }
-        println!("{:<18} {:>6} {:>9} {:>12} {:>10} {:>10}", "channel", "notes", "incidents", "delivered/s", "p50", "p99");
+        println!("{:<18} {:>6} {:>9} {:>10} {:>12} {:>10} {:>10}", "channel", "notes", "incidents", "rate", "delivered/s", "p50", "p99");
         for r in runs {
             println!(
-                "{:<18} {:>6} {:>9} {:>12.0} {:>8.1}ms {:>8.1}ms",
+                "{:<18} {:>6} {:>9} {:>10} {:>12.0} {:>8.1}ms {:>8.1}ms",
                 r.label,
                 r.notes,
                 r.incidents,
+                r.pace.map_or("burst".to_string(), |p| format!("{:.0}/s", 1.0 / p.as_secs_f64())),
                 r.throughput,
                 r.p50.as_secs_f64() * 1e3,
                 r.p99.as_secs_f64() * 1e3

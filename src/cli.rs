@@ -9,6 +9,7 @@ pub mod serve;
 pub mod session;
 pub mod token;
 pub mod tui;
+mod values;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -128,9 +129,8 @@ pub enum KeyCmd {
         /// The name the key signs in as: the actor of every event it writes.
         #[arg(long)]
         name: String,
-        /// viewer, responder, commander or admin.
-        #[arg(long, default_value = "responder")]
-        role: String,
+        #[arg(long, default_value = "responder", ignore_case = true)]
+        role: crate::domain::command::Access,
         /// The public key file (`.pub`), or `-` for standard input.
         file: PathBuf,
         /// The server's database; without it ./warroom.db if there is one,
@@ -189,8 +189,8 @@ pub enum TokenCmd {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long, default_value = "responder")]
-        role: String,
+        #[arg(long, default_value = "responder", ignore_case = true)]
+        role: crate::domain::command::Access,
         /// The server's database; without it ./warroom.db if there is one,
         /// else the embedded store in the data dir (what `warroom` runs on).
         #[arg(long)]
@@ -241,7 +241,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 pub fn load_config(
     path: Option<&std::path::Path>,
 ) -> anyhow::Result<(crate::config::Config, crate::config::Dirs)> {
-    let dirs = crate::config::Dirs::discover();
+    let dirs = crate::config::Dirs::discover().map_err(|e| anyhow::anyhow!(e))?;
     let file = path.map_or_else(|| dirs.config_file.clone(), std::path::Path::to_path_buf);
     let config = crate::config::Config::load(&file).map_err(|e| anyhow::anyhow!(e))?;
     Ok((config, dirs))

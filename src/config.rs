@@ -14,6 +14,7 @@
 //! "ctrl-n" = "note"
 //! ```
 
+use etcetera::BaseStrategy;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,23 +57,28 @@ pub struct Dirs {
 }
 
 impl Dirs {
-    pub fn discover() -> Dirs {
-        let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let xdg = |var: &str, fallback: &str| {
-            std::env::var_os(var)
-                .map(PathBuf::from)
-                .filter(|p| p.is_absolute())
-                .unwrap_or_else(|| home.join(fallback))
-                .join("warroom")
-        };
-        let config = xdg("XDG_CONFIG_HOME", ".config");
+    /// The XDG base directories (etcetera): `$XDG_*_HOME` when set to an
+    /// absolute path, else the usual places under the home directory — found
+    /// through `$HOME` or, without it, the user database; never the current
+    /// directory.
+    pub fn discover() -> Result<Dirs, String> {
+        let xdg = etcetera::base_strategy::Xdg::new().map_err(|e| {
+            format!("{e}: set HOME, or XDG_CONFIG_HOME, XDG_DATA_HOME and XDG_STATE_HOME")
+        })?;
+        Ok(Dirs::from_strategy(&xdg))
+    }
+
+    /// The directories under a base strategy's.
+    pub fn from_strategy(base: &impl BaseStrategy) -> Dirs {
+        let config = base.config_dir().join("warroom");
+        let data = base.data_dir().join("warroom");
         Dirs {
             config_file: config.join("config.toml"),
             themes: config.join("themes"),
-            data: xdg("XDG_DATA_HOME", ".local/share"),
-            state: xdg("XDG_STATE_HOME", ".local/state"),
+            state: base
+                .state_dir()
+                .map_or_else(|| data.join("state"), |d| d.join("warroom")),
+            data,
         }
     }
 }
@@ -110,5 +116,36 @@ mod tests {
         std::fs::write(&bad, "theme = \"dark\"\n[keys]\n\"ctrl-n\" = \"note\"\n").unwrap();
         let cfg = Config::load(&bad).unwrap();
         assert_eq!(cfg.keys.get("ctrl-n").map(String::as_str), Some("note"));
+    }
+
+    struct Fake;
+    impl BaseStrategy for Fake {
+        fn home_dir(&self) -> &Path {
+            Path::new("/home/a")
+        }
+        fn config_dir(&self) -> PathBuf {
+            "/cfg".into()
+        }
+        fn data_dir(&self) -> PathBuf {
+            "/data".into()
+        }
+        fn cache_dir(&self) -> PathBuf {
+            "/cache".into()
+        }
+        fn state_dir(&self) -> Option<PathBuf> {
+            None
+        }
+        fn runtime_dir(&self) -> Option<PathBuf> {
+            None
+        }
+    }
+
+    #[test]
+    fn each_dir_is_warroom_under_its_base_and_state_falls_back_to_data() {
+        let d = Dirs::from_strategy(&Fake);
+        assert_eq!(d.config_file, PathBuf::from("/cfg/warroom/config.toml"));
+        assert_eq!(d.themes, PathBuf::from("/cfg/warroom/themes"));
+        assert_eq!(d.data, PathBuf::from("/data/warroom"));
+        assert_eq!(d.state, PathBuf::from("/data/warroom/state"));
     }
 }

@@ -14,7 +14,7 @@ pub mod events_v2;
 pub use crate::domain::alert::{AlertBatch, AlertError};
 
 /// Largest ingest body: Alertmanager sends every alert of a group in one
-/// payload (up to its `max_alerts`), which outgrows the API's 64 KiB quickly.
+/// payload (up to its `max_alerts`), which outgrows the API's 256 KiB quickly.
 pub const MAX_INGEST_BODY: usize = 4 * 1024 * 1024;
 
 /// Parses JSON into `T`, naming the path of the offending field.

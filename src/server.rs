@@ -159,11 +159,6 @@ impl RunningServer {
         }
     }
 
-    /// The address of the status page's own listener, if it has one.
-    pub fn status_addr(&self) -> Option<SocketAddr> {
-        self.status.addr
-    }
-
     /// The SSH seat's address, when `--ssh` was given.
     pub fn ssh_addr(&self) -> Option<SocketAddr> {
         self.ssh.as_ref().map(crate::ssh::RunningSsh::addr)
@@ -328,6 +323,8 @@ pub async fn start_with_store(config: ServerConfig, store: Store) -> anyhow::Res
     let (stop, stop_rx) = watch::channel(false);
     let config_status_listen = config.status_listen.clone();
     let state = state::AppState::load(config, store, stop_rx.clone()).await?;
+    // Started from a checkpoint: the command ids before it, in the background.
+    tokio::spawn(state::fill_known(state.clone()));
     let (status, follower) = crate::status::StatusService::start(&state);
     let app = routes::router(state.clone()).merge(crate::status::router(status.clone(), "/status"));
     let mut limits = state.config.conn_limits;

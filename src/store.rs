@@ -249,6 +249,15 @@ pub trait EventLog: Send + Sync + 'static {
     /// The highest seq committed (0 for an empty log).
     fn latest_seq(&self) -> Result<u64, StoreError>;
 
+    /// Every command id with an event at or below `seq` (repeats possible),
+    /// or `None` when this log cannot list them cheaply. A server started
+    /// from a checkpoint reads them in the background, so that deciding a
+    /// command soon no longer needs a store lookup of its id.
+    fn command_ids_through(&self, seq: u64) -> Result<Option<Vec<Uuid>>, StoreError> {
+        let _ = seq;
+        Ok(None)
+    }
+
     /// Stores a checkpoint of the read model as of `seq` (whose event has
     /// id `event_id`), replacing older ones. The default keeps none.
     fn save_checkpoint(&self, seq: u64, event_id: Uuid, data: &[u8]) -> Result<(), StoreError> {

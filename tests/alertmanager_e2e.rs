@@ -321,3 +321,56 @@ async fn alerts_posted_to_the_real_alertmanager_open_update_and_clear_incidents(
     let (_, board) = srv.get(&srv.admin, "/api/v1/incidents?all=true").await;
     assert_eq!(board["incidents"].as_array().unwrap().len(), 2, "{board}");
 }
+
+/// Issue 9: a more severe alert joining a group raises its incident, through
+/// the real Alertmanager (grouped by alertname).
+#[tokio::test]
+async fn a_critical_alert_joining_through_the_real_alertmanager_raises_the_incident() {
+    let Some(bin) = alertmanager_binary() else {
+        return;
+    };
+    let srv = start(|c| {
+        let mut p = Policy::builtin_default();
+        p.ingest.declare = vec!["P1".into(), "P2".into(), "P3".into()];
+        c.policy = p;
+    })
+    .await;
+    let token = srv.token("alertmanager", "integration").await;
+    let am = start_alertmanager(&bin, &srv.url, &token).await;
+
+    am.post(json!([alert("ApiLatency", "web-1", "warning", &[], None)]))
+        .await;
+    let (board, _) = until(&srv, &am, "the warning", |b| {
+        firing(b, "ApiLatency") == Some(1)
+    })
+    .await;
+    assert_eq!(incident(&board, "ApiLatency").unwrap()["severity"], "P3");
+
+    am.post(json!([
+        alert("ApiLatency", "web-1", "warning", &[], None),
+        alert("ApiLatency", "web-2", "critical", &[], None),
+    ]))
+    .await;
+    let (board, _) = until(&srv, &am, "the critical alert", |b| {
+        firing(b, "ApiLatency") == Some(2)
+    })
+    .await;
+    let inc = incident(&board, "ApiLatency").unwrap();
+    assert_eq!(inc["severity"], "P1", "{inc}");
+    let (_, detail) = srv.get(&srv.admin, "/api/v1/incidents/INC-1").await;
+    let raised = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "severity_changed")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (raised["from"].as_str(), raised["to"].as_str()),
+        (Some("P3"), Some("P1"))
+    );
+    assert_eq!(raised["actor"], "alertmanager");
+    // One incident: the group stayed one.
+    let (_, board) = srv.get(&srv.admin, "/api/v1/incidents?all=true").await;
+    assert_eq!(board["incidents"].as_array().unwrap().len(), 1, "{board}");
+}

@@ -71,7 +71,11 @@ fn declare_note_ack_list_review_on_the_embedded_store() {
     assert!(err.contains("unknown incident"), "{err}");
     let (code, _, err) = warroom(h, &["note", "INC-1", "x", "--kind", "rumour"]);
     assert_ne!(code, 0);
-    assert!(err.contains("unknown note kind \"rumour\""), "{err}");
+    assert!(
+        err.contains("invalid value 'rumour' for '--kind <KIND>'")
+            && err.contains("[possible values: note, decision, action, observation]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -210,4 +214,39 @@ fn token_list_finds_the_embedded_store_without_db() {
         stdout.contains("casey") && stdout.contains("admin"),
         "{stdout}"
     );
+}
+
+/// Without `HOME` the XDG directories come from the user database, never
+/// from the current directory: a `.config/warroom/config.toml` lying in the
+/// working directory is not read (it used to be, as `./.config/…`).
+#[test]
+fn without_home_the_working_directory_is_not_the_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = dir.path().join(".config/warroom");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::write(planted.join("config.toml"), "not = [valid\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(dir.path())
+        .env_remove("HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env_remove("WARROOM_SERVER")
+        .env_remove("WARROOM_TOKEN")
+        .env_remove("WARROOM_CONFIG")
+        .args([
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "wr_x",
+            "incidents",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("config.toml"),
+        "the planted config was read: {stderr}"
+    );
+    assert!(stderr.contains("unreachable"), "{stderr}");
 }

@@ -514,3 +514,69 @@ async fn a_more_severe_alert_joining_raises_the_incident_or_suggests_it() {
     let inc = &board(&srv).await["incidents"][0]["incident"];
     assert_eq!(inc["suggested"], Value::Null);
 }
+
+#[tokio::test]
+async fn an_alert_firing_again_after_its_incident_closed_opens_a_new_one_linking_the_old() {
+    let srv = start(|c| {
+        let mut p = Policy::builtin_default();
+        p.ingest.declare = vec!["P1".into()];
+        // Closing needs nothing here: this test is about what comes after.
+        p.closure = Default::default();
+        p.resolution = Default::default();
+        c.policy = p;
+    })
+    .await;
+    let t = srv.token("alertmanager", "integration").await;
+    let (_, out) = am(
+        &srv,
+        &t,
+        webhook("g1", vec![am_alert("a", "firing", "critical")]),
+    )
+    .await;
+    assert_eq!(out["target"], "INC-1");
+    for action in [
+        json!({"type": "resolve", "summary": "pool raised"}),
+        json!({"type": "close"}),
+    ] {
+        let (status, out) = srv.command(&srv.admin, cmd(Some("INC-1"), action)).await;
+        assert_eq!(status, StatusCode::CREATED, "{out}");
+    }
+    // Alertmanager re-sends the still-firing alert: a repeat, no new incident.
+    let (_, out) = am(
+        &srv,
+        &t,
+        webhook("g1", vec![am_alert("a", "firing", "critical")]),
+    )
+    .await;
+    assert_eq!(out["changed"], false, "{out}");
+    // It clears, then fires again (a new start): a new incident that links the old.
+    am(
+        &srv,
+        &t,
+        webhook("g1", vec![am_alert("a", "resolved", "critical")]),
+    )
+    .await;
+    let mut again = am_alert("a", "firing", "critical");
+    again["startsAt"] = json!("2026-11-23T12:00:00Z");
+    let (status, out) = am(&srv, &t, webhook("g1", vec![again])).await;
+    assert_eq!(
+        (status, out["target"].as_str()),
+        (StatusCode::OK, Some("INC-2")),
+        "{out}"
+    );
+    let (_, first) = srv.get(&srv.admin, "/api/v1/incidents/INC-1").await;
+    let (_, second) = srv.get(&srv.admin, "/api/v1/incidents/INC-2").await;
+    assert_eq!(
+        second["incident"]["incident"]["alerts"]["previous"],
+        first["incident"]["incident"]["id"]
+    );
+    assert!(first["incident"]["incident"]["closed"].is_object());
+    let firing = second["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "alerts_firing")
+        .cloned()
+        .unwrap();
+    assert_eq!(firing["previous"], first["incident"]["incident"]["id"]);
+}

@@ -372,7 +372,7 @@ async fn a_command_id_taken_by_another_commands_event_is_409_and_leaves_no_phant
 async fn a_wrong_action_padded_with_thousands_of_keys_is_refused_at_once() {
     let srv = start(|_| {}).await;
     let inc = srv.declare(&srv.admin, "Login errors", "P2").await;
-    // A type error first, then ~6,000 extra keys (under the 64 KiB limit):
+    // A type error first, then ~6,000 extra keys (under the body limit):
     // finding the culprit by removing one key at a time would cost 6,000
     // re-parses of the whole body, seconds of CPU on a runtime thread.
     let mut action = serde_json::Map::new();

@@ -251,7 +251,7 @@ fn token_cli_creates_lists_and_revokes_and_refuses_bad_input() {
     let (code, _, err) = run(&["token", "create", "--name", "bob", "--role", "overlord"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("viewer, responder, commander or admin"),
+        err.contains("[possible values: integration, viewer, responder, commander, admin]"),
         "{err}"
     );
     let (code, _, err) = run(&["token", "create", "--name", "bad name", "--role", "viewer"]);

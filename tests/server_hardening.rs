@@ -655,3 +655,44 @@ async fn a_checkpoint_that_does_not_match_the_log_is_ignored() {
     assert_eq!(loaded.folded, 1);
     assert_eq!(view.world.order, vec![incident]);
 }
+
+/// Items 7 and 8. After a start from a checkpoint the command ids before it
+/// are read in the background (so a command no longer pays a store lookup of
+/// its id); before, during and after that, an id used before the checkpoint
+/// is still the duplicate it was, and its reuse for another request refused.
+#[tokio::test]
+async fn ids_from_before_the_checkpoint_stay_known_after_a_restart() {
+    let srv = start(|c| c.checkpoint_every = 1_000_000).await;
+    let key = srv.declare(&srv.admin, "API down", "P1").await;
+    let id = Uuid::new_v4();
+    let first = cmd_with_id(id, Some(&key), json!({ "type": "note", "text": "before" }));
+    let (status, stored) = srv.command(&srv.admin, first.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    let dir = srv.stop().await;
+
+    let srv = start_in(dir, |c| c.checkpoint_every = 1_000_000).await;
+    // At once (the background read may not have finished) and after it.
+    for round in 0..2 {
+        let (status, again) = srv.command(&srv.admin, first.clone()).await;
+        assert_eq!(status, StatusCode::OK, "round {round}: {again}");
+        assert_eq!(again["events"], stored["events"], "round {round}");
+        let other = cmd_with_id(id, Some(&key), json!({ "type": "note", "text": "other" }));
+        let (status, refused) = srv.command(&srv.admin, other).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "round {round}: {refused}"
+        );
+        let (status, _) = srv.note(&srv.admin, &key, &format!("fresh {round}")).await;
+        assert_eq!(status, StatusCode::CREATED);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let notes = srv
+        .all_events(&srv.admin)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "note")
+        .count();
+    assert_eq!(notes, 3, "one before, two fresh; nothing twice");
+    srv.stop().await;
+}

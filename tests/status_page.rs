@@ -514,10 +514,9 @@ async fn atom_feed_parses_with_a_real_feed_parser() {
     );
 }
 
-/// Reads `event:`/`data:` pairs from a raw SSE body.
+/// Reads `event:`/`data:` pairs from a raw SSE body, with the client's parser.
 struct Events {
-    body: futures_util::stream::BoxStream<'static, reqwest::Result<axum::body::Bytes>>,
-    buf: String,
+    body: futures_util::stream::BoxStream<'static, Result<warroom::client::sse::Event, String>>,
 }
 
 impl Events {
@@ -526,32 +525,14 @@ impl Events {
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()["content-type"], "text/event-stream");
         Events {
-            body: r.bytes_stream().boxed(),
-            buf: String::new(),
+            body: warroom::client::sse::events(r.bytes_stream()).boxed(),
         }
     }
 
-    /// The next (event, data), skipping keep-alive comments.
+    /// The next (event, data); keep-alive comments are not events.
     async fn next(&mut self) -> (String, String) {
-        loop {
-            if let Some(pos) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..pos + 2).collect();
-                let (mut event, mut data) = (String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim_start().to_string();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                    }
-                }
-                if !event.is_empty() {
-                    return (event, data);
-                }
-                continue;
-            }
-            let chunk = self.body.next().await.expect("stream ended").unwrap();
-            self.buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        let ev = self.body.next().await.expect("stream ended").unwrap();
+        (ev.event, ev.data)
     }
 }
 

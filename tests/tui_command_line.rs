@@ -19,6 +19,9 @@ fn with_focus(line: &str) -> Result<Parsed, String> {
             policy: &f.policy,
             world: &f.replica.world,
             incident: Some(inc),
+            now: chrono::DateTime::parse_from_rfc3339("2026-03-14T09:26:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
         },
     )
 }
@@ -116,6 +119,60 @@ fn the_runbooks_own_syntax() {
             reason: "need approval".into()
         }
     );
+    // Runbook 002 §9.3's quick reference, pasted as is (with its slash).
+    assert_eq!(
+        action(r#"/pd page @username "reason""#),
+        action(r#":pd page @username "reason""#)
+    );
+    assert_eq!(
+        action(r#"/status update "message" state=investigating"#),
+        Action::PostUpdate {
+            channel: warroom::domain::event::Channel::StatusPage,
+            state: Some(warroom::domain::event::Status::Investigating),
+            text: "message".into()
+        }
+    );
+    assert!(matches!(
+        with_focus(r#":/incident declare "description" severity=P1"#),
+        Ok(Parsed::Command {
+            action: Action::Declare { ref title, ref severity, .. },
+            ..
+        }) if title == "description" && severity == "P1"
+    ));
+    let t = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    assert_eq!(
+        action(":detect customer start=09:40 at=-5m"),
+        Action::RecordDetection {
+            // 09:40 today is after 09:26 (now): the latest 09:40 is yesterday's.
+            impact_started: Some(t("2026-03-13T09:40:00Z")),
+            detected_at: Some(t("2026-03-14T09:21:00Z")),
+            method: Some(warroom::domain::event::DetectionMethod::CustomerReport),
+        }
+    );
+    assert_eq!(
+        action(":detect start=2026-03-14T08:00:00Z"),
+        Action::RecordDetection {
+            impact_started: Some(t("2026-03-14T08:00:00Z")),
+            detected_at: None,
+            method: None,
+        }
+    );
+    assert!(err(":detect").contains(":detect needs a method"));
+    assert!(err(":detect carrier-pigeon").starts_with("unknown detection method"));
+    assert!(err(":detect start=noon").starts_with("start=noon: expected a UTC time"));
+    assert_eq!(
+        action(":kind Security \"exfiltration confirmed\""),
+        Action::SetKind {
+            kind: "security".into(),
+            reason: "exfiltration confirmed".into()
+        }
+    );
+    assert!(err(":kind security").contains(":kind needs a reason"));
+    assert!(err(":kind fraud \"x\"").starts_with("unknown kind \"fraud\""));
     assert_eq!(
         action(":escalate \"next rung please\""),
         Action::Escalate {

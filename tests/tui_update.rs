@@ -509,16 +509,18 @@ fn status_update_is_prefilled_from_the_template_and_refilled_on_state_change() {
     assert_eq!(form_value(&m, "state"), "identified");
     let text = form_value(&m, "text");
     assert!(text.contains("We have identified the cause"), "{text}");
-    // Channel → internal: the internal one-liner.
+    // Channel → internal: runbook 002 §6.1's internal status update.
     press(&mut m, KeyCode::BackTab);
     press(&mut m, KeyCode::Right);
     assert_eq!(form_value(&m, "channel"), "internal");
     let text = form_value(&m, "text");
     assert!(
-        text.starts_with("Incident INC-1 | Severity: P1 | Status: identified"),
+        text.starts_with("2026-03-14 09:26 UTC STATUS UPDATE\n\nCurrent State: identified\n\nSummary:\n[summary?]"),
         "{text}"
     );
-    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    // The summary, actions and next steps are the author's: asked before sending.
+    assert!(press(&mut m, KeyCode::Enter).is_empty());
+    let cmd = submitted(chr(&mut m, 'y'));
     assert_eq!(cmd.incident, Some(id.to_string()));
     assert_eq!(
         cmd.action,

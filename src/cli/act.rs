@@ -47,18 +47,16 @@ pub enum ActCmd {
     Note {
         incident: String,
         text: String,
-        #[arg(long, default_value = "note")]
-        kind: String,
+        #[arg(long, default_value = "note", ignore_case = true)]
+        kind: NoteKind,
     },
     /// Post a status update on a channel (status_page, internal, customer).
     Update {
         incident: String,
-        /// status_page, internal or customer.
-        #[arg(long, default_value = "status_page")]
-        channel: String,
-        /// investigating, identified, monitoring or resolved.
-        #[arg(long)]
-        state: Option<String>,
+        #[arg(long, default_value = "status_page", ignore_case = true)]
+        channel: crate::domain::Channel,
+        #[arg(long, ignore_case = true)]
+        state: Option<Status>,
         text: String,
     },
     /// Resolve an incident.
@@ -117,10 +115,6 @@ impl ImpactArgs {
         }
         base
     }
-}
-
-fn parse_or<T>(value: Option<T>, what: &str, given: &str, known: &str) -> anyhow::Result<T> {
-    value.ok_or_else(|| anyhow::anyhow!("unknown {what} {given:?}; expected one of {known}"))
 }
 
 /// What the actions need from a server.
@@ -216,45 +210,20 @@ pub async fn run_on(
             incident,
             text,
             kind,
-        } => {
-            let kind = parse_or(
-                NoteKind::parse(&kind),
-                "note kind",
-                &kind,
-                "note, decision, action, observation",
-            )?;
-            (Some(incident), Action::Note { kind, text })
-        }
+        } => (Some(incident), Action::Note { kind, text }),
         ActCmd::Update {
             incident,
             channel,
             state,
             text,
-        } => {
-            let ch = parse_or(
-                crate::domain::Channel::parse(&channel),
-                "channel",
-                &channel,
-                "status_page, internal, customer",
-            )?;
-            let state = match state {
-                Some(s) => Some(parse_or(
-                    Status::parse(&s),
-                    "state",
-                    &s,
-                    "investigating, identified, monitoring, resolved",
-                )?),
-                None => None,
-            };
-            (
-                Some(incident),
-                Action::PostUpdate {
-                    channel: ch,
-                    state,
-                    text,
-                },
-            )
-        }
+        } => (
+            Some(incident),
+            Action::PostUpdate {
+                channel,
+                state,
+                text,
+            },
+        ),
         ActCmd::Resolve {
             incident,
             summary,
@@ -362,6 +331,13 @@ async fn list(backend: &impl Backend, all: bool, o: &mut Output<'_>) -> anyhow::
             .severity(&inc.severity)
             .map_or(inc.severity.as_str(), |s| s.label.as_str());
         let next = match urgent {
+            // A closed incident has one thing left: its post-incident review.
+            _ if inc.closed.is_some() => {
+                format!(
+                    "review {}",
+                    clocks::ReviewDue::of(inc, &policy, now).words()
+                )
+            }
             Some(c) => format!(
                 "{} {} {}",
                 c.label,
@@ -380,7 +356,11 @@ async fn list(backend: &impl Backend, all: bool, o: &mut Output<'_>) -> anyhow::
             "{:<7} {:<5} {:<13} IC {:<10} {:<40} {}",
             inc.key(),
             label,
-            inc.status.as_str(),
+            if inc.closed.is_some() {
+                "closed"
+            } else {
+                inc.status.as_str()
+            },
             ic,
             inc.title.chars().take(40).collect::<String>(),
             next.trim_end()

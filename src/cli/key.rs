@@ -20,21 +20,12 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
             file,
             db,
         } => {
-            let role = match Access::parse(&role) {
-                Some(Access::Integration) => {
-                    eprintln!(
-                        "warroom key add: --role integration only sends alerts, which nobody does over SSH; use viewer, responder, commander or admin"
-                    );
-                    return Ok(2);
-                }
-                Some(r) => r,
-                None => {
-                    eprintln!(
-                        "warroom key add: --role {role:?} is not a role; use viewer, responder, commander or admin"
-                    );
-                    return Ok(2);
-                }
-            };
+            if role == Access::Integration {
+                eprintln!(
+                    "warroom key add: --role integration only sends alerts, which nobody does over SSH; use viewer, responder, commander or admin"
+                );
+                return Ok(2);
+            }
             if let Err(e) = validate_token_name(&name) {
                 eprintln!("warroom key add: --name: {e}");
                 return Ok(2);
@@ -69,7 +60,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
                     return Ok(2);
                 }
             };
-            let db = database(db);
+            let db = database(db)?;
             let store = open(&db)?;
             match store.create_key(&name, role, &parsed.fingerprint, &parsed.openssh) {
                 Ok(_) => {
@@ -93,7 +84,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
             }
         }
         KeyCmd::List { db } => {
-            let db = database(db);
+            let db = database(db)?;
             let store = open_existing(&db)?;
             let keys = store.list_keys()?;
             if keys.is_empty() {
@@ -112,7 +103,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
             Ok(0)
         }
         KeyCmd::Revoke { name, db } => {
-            let db = database(db);
+            let db = database(db)?;
             let store = open_existing(&db)?;
             if store.revoke_key(&name)? {
                 eprintln!("warroom: revoked SSH key {name:?}; its live sessions end now");
@@ -128,7 +119,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
 pub fn run_ssh(cmd: SshCmd) -> anyhow::Result<i32> {
     match cmd {
         SshCmd::Fingerprint { db } => {
-            let path = hostkey::path_for(&database(db));
+            let path = hostkey::path_for(&database(db)?);
             let key = hostkey::load(&path)?;
             println!("{}", hostkey::fingerprint(&key));
             Ok(0)

@@ -27,27 +27,22 @@ pub(crate) fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
 /// `--db` if given; else `./warroom.db` when it exists (a team server started
 /// here with the default); else the embedded store `warroom` itself runs on,
 /// so `token list` on a laptop finds it without knowing the XDG path.
-pub(crate) fn database(db: Option<std::path::PathBuf>) -> std::path::PathBuf {
+pub(crate) fn database(db: Option<std::path::PathBuf>) -> anyhow::Result<std::path::PathBuf> {
     if let Some(db) = db {
-        return db;
+        return Ok(db);
     }
     let here = std::path::PathBuf::from("warroom.db");
     if here.exists() {
-        return here;
+        return Ok(here);
     }
-    crate::config::Dirs::discover().data.join("warroom.db")
+    let dirs = crate::config::Dirs::discover().map_err(|e| anyhow::anyhow!(e))?;
+    Ok(dirs.data.join("warroom.db"))
 }
 
 pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
     match cmd {
         TokenCmd::Create { name, role, db } => {
-            let db = database(db);
-            let Some(role) = Access::parse(&role) else {
-                eprintln!(
-                    "warroom token create: --role {role:?} is not a role; use integration, viewer, responder, commander or admin"
-                );
-                return Ok(2);
-            };
+            let db = database(db)?;
             if let Err(e) = validate_token_name(&name) {
                 eprintln!("warroom token create: --name: {e}");
                 return Ok(2);
@@ -76,7 +71,7 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
             }
         }
         TokenCmd::List { db } => {
-            let db = database(db);
+            let db = database(db)?;
             let store = open_existing(&db)?;
             let tokens = store.list_tokens()?;
             if tokens.is_empty() {
@@ -94,7 +89,7 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
             Ok(0)
         }
         TokenCmd::Revoke { name, db } => {
-            let db = database(db);
+            let db = database(db)?;
             let store = open_existing(&db)?;
             if store.revoke_token(&name)? {
                 eprintln!("warroom: revoked token {name:?}");

@@ -5,10 +5,9 @@
 
 use super::api::{Api, ClientError};
 use super::outbox::Outbox;
-use super::sse::Parser;
 use crate::domain::{Command, Recorded};
 use crate::protocol::{MAX_PAGE, Resync, sse};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -63,9 +62,14 @@ const OFFLINE_AFTER: u32 = 3;
 /// No byte (not even a heartbeat) for this long means the stream is dead.
 const STREAM_SILENCE: StdDuration = StdDuration::from_secs(20);
 
+/// The wait before retry `attempt` (the stream's reconnects and the outbox's
+/// resends): doubling from 250 ms to 5 s, each wait drawn at random from the
+/// upper half of its step, so the thousand clients one server restart drops
+/// do not all come back in the same instant.
 fn backoff(attempt: u32) -> StdDuration {
+    use rand::Rng as _;
     let ms = 250u64.saturating_mul(1 << attempt.min(5)).min(5_000);
-    StdDuration::from_millis(ms)
+    StdDuration::from_millis(rand::rng().random_range(ms / 2..=ms))
 }
 
 /// The handle the TUI keeps: submit commands; dropping it does not stop the tasks
@@ -183,11 +187,10 @@ async fn stream_task(
             return;
         }
         link_up.notify_one();
-        let mut parser = Parser::default();
-        let mut body = resp.bytes_stream();
+        let mut stream = std::pin::pin!(super::sse::events(resp.bytes_stream()));
         loop {
-            let chunk = match tokio::time::timeout(STREAM_SILENCE, body.next()).await {
-                Ok(Some(Ok(chunk))) => chunk,
+            let first = match tokio::time::timeout(STREAM_SILENCE, stream.next()).await {
+                Ok(Some(Ok(msg))) => msg,
                 Ok(Some(Err(e))) => {
                     tracing::warn!("sync: stream broke: {e}");
                     break;
@@ -198,13 +201,20 @@ async fn stream_task(
                     break;
                 }
             };
-            let messages = match parser.feed(&chunk) {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!("sync: {e}");
-                    break;
+            // Everything already received goes out as one batch: the TUI
+            // re-sorts once per batch, not once per event of a burst.
+            let mut messages = vec![first];
+            let mut broken = false;
+            while let Some(Some(next)) = stream.next().now_or_never() {
+                match next {
+                    Ok(msg) => messages.push(msg),
+                    Err(e) => {
+                        tracing::warn!("sync: stream broke: {e}");
+                        broken = true;
+                        break;
+                    }
                 }
-            };
+            }
             let mut batch = Vec::new();
             // Set when the stream must be left (resync, shutdown, garbage); the
             // batch gathered so far is delivered first, since `last` already counts it.
@@ -239,7 +249,7 @@ async fn stream_task(
             if !batch.is_empty() && out.send(SyncMsg::Events(batch)).is_err() {
                 return;
             }
-            if leave {
+            if leave || broken {
                 break;
             }
         }
@@ -337,6 +347,28 @@ async fn outbox_task(
         }
         if out.send(msg).is_err() || out.send(SyncMsg::Pending(queue.len())).is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A restart drops every client at once; the waits that bring them back
+    /// must differ, or they all reconnect in the same instant.
+    #[test]
+    fn reconnect_waits_are_jittered_within_their_step() {
+        for (attempt, step) in [(0u32, 250u64), (2, 1_000), (5, 5_000), (10, 5_000)] {
+            let waits: std::collections::BTreeSet<u128> =
+                (0..64).map(|_| backoff(attempt).as_millis()).collect();
+            assert!(waits.len() > 1, "attempt {attempt}: always {waits:?}");
+            let lo = u128::from(step / 2);
+            let hi = u128::from(step);
+            assert!(
+                waits.iter().all(|w| (lo..=hi).contains(w)),
+                "attempt {attempt}: {waits:?} outside {lo}..={hi} ms"
+            );
         }
     }
 }

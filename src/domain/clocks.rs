@@ -9,10 +9,11 @@
 //! Update cadences: the first post on a channel is due `first` after the SLA
 //! origin, each later one `every` after the last post on that channel.
 
+use super::duration::humanize;
 use super::event::Channel;
 use super::policy::{EscalationRule, Policy, Trigger};
 use super::state::Incident;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -385,7 +386,14 @@ pub fn rule_fire_at(
         }
         _ => None,
     };
-    fire.map(|t| t.max(inc.sla_origin))
+    // Likewise a rule keyed on a kind (runbook 002 "Any security incident →
+    // Security Lead immediately") fires from the reclassification on, not
+    // backdated to a declaration made under another kind.
+    let kind_origin = inc
+        .kind_since
+        .filter(|_| !rule.kinds.is_empty())
+        .unwrap_or(inc.sla_origin);
+    fire.map(|t| t.max(inc.sla_origin).max(kind_origin))
 }
 
 /// The next automatic escalation that will fire, and when.
@@ -440,6 +448,75 @@ pub fn most_urgent(clocks: &[Clock]) -> Option<&Clock> {
         .iter()
         .filter(|c| c.is_running() && c.kind != ClockKind::Stability)
         .min_by_key(|c| c.remaining_secs)
+}
+
+/// Where an incident's post-incident review stands: the TUI's history and
+/// `warroom incidents --all` show it for closed incidents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewDue {
+    /// The severity needs none.
+    NotRequired,
+    Done(DateTime<Utc>),
+    /// Still to do: due at, and seconds left (negative once overdue).
+    Due {
+        at: DateTime<Utc>,
+        left: i64,
+    },
+    /// Required, with no deadline in the policy.
+    Open,
+}
+
+impl ReviewDue {
+    pub fn of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> ReviewDue {
+        let required = policy
+            .severity(&inc.severity)
+            .is_some_and(|s| s.review.required);
+        if let Some(r) = &inc.review {
+            return ReviewDue::Done(r.at);
+        }
+        if !required {
+            return ReviewDue::NotRequired;
+        }
+        clocks(inc, policy, now)
+            .into_iter()
+            .find(|c| c.kind == ClockKind::Review)
+            .map_or(ReviewDue::Open, |c| ReviewDue::Due {
+                at: c.due_at,
+                left: c.remaining_secs,
+            })
+    }
+
+    /// In words: `OVERDUE by 10m`, `due in 3d 23h (03-21 09:40)`, `done 03-14`.
+    pub fn words(self) -> String {
+        match self {
+            ReviewDue::NotRequired => "not required".into(),
+            ReviewDue::Done(at) => format!("done {}", at.format("%m-%d")),
+            ReviewDue::Open => "to do (no deadline)".into(),
+            ReviewDue::Due { left, .. } if left < 0 => {
+                format!("OVERDUE by {}", humanize(Duration::seconds(-left)))
+            }
+            ReviewDue::Due { left, at } => format!(
+                "due in {} ({}){}",
+                humanize(Duration::seconds(left)),
+                at.format("%m-%d %H:%M"),
+                if self.soon() { " DUE SOON" } else { "" }
+            ),
+        }
+    }
+
+    /// Due within a day: soon enough to say so.
+    pub fn soon(self) -> bool {
+        matches!(self, ReviewDue::Due { left, .. } if (0..24 * 3600).contains(&left))
+    }
+
+    /// Sort key: reviews to do first, the soonest due first.
+    pub fn rank(self) -> (u8, i64) {
+        match self {
+            ReviewDue::Due { left, .. } => (0, left),
+            ReviewDue::Open => (1, 0),
+            ReviewDue::Done(_) | ReviewDue::NotRequired => (2, 0),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What people ask for. A [`Command`] is validated by [`super::decide::decide`]
 //! against the current projection and turns into zero or more events.
 
-use super::event::{ActionState, Channel, Impact, NoteKind, Status};
+use super::event::{ActionState, Channel, DetectionMethod, Impact, NoteKind, Status};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -45,6 +45,23 @@ pub enum Action {
     },
     SetStatus {
         status: Status,
+    },
+    /// Records when the impact began (before the declaration) and when and how
+    /// the incident was detected: time to detect = detection − impact start.
+    RecordDetection {
+        #[serde(default)]
+        impact_started: Option<chrono::DateTime<chrono::Utc>>,
+        /// The declaration's time when never given.
+        #[serde(default)]
+        detected_at: Option<chrono::DateTime<chrono::Utc>>,
+        #[serde(default)]
+        method: Option<DetectionMethod>,
+    },
+    /// Reclassifies the incident (availability → security); rules keyed on
+    /// the new kind apply from this moment.
+    SetKind {
+        kind: String,
+        reason: String,
     },
     Contain {
         #[serde(default)]
@@ -168,6 +185,14 @@ pub enum Access {
 }
 
 impl Access {
+    pub const ALL: [Access; 5] = [
+        Access::Integration,
+        Access::Viewer,
+        Access::Responder,
+        Access::Commander,
+        Access::Admin,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Access::Integration => "integration",
@@ -179,15 +204,9 @@ impl Access {
     }
 
     pub fn parse(s: &str) -> Option<Access> {
-        [
-            Access::Integration,
-            Access::Viewer,
-            Access::Responder,
-            Access::Commander,
-            Access::Admin,
-        ]
-        .into_iter()
-        .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        Access::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -213,6 +232,8 @@ impl Action {
             Action::Acknowledge => "acknowledgement",
             Action::SetSeverity { .. } => "severity change",
             Action::SetStatus { .. } => "status change",
+            Action::SetKind { .. } => "kind change",
+            Action::RecordDetection { .. } => "detection record",
             Action::Contain { .. } => "containment",
             Action::Resolve { .. } => "resolution",
             Action::Reopen { .. } => "reopening",
@@ -248,6 +269,8 @@ impl Action {
             Action::Acknowledge => "acknowledging",
             Action::SetSeverity { .. } => "changing the severity",
             Action::SetStatus { .. } => "changing the status",
+            Action::SetKind { .. } => "changing the kind",
+            Action::RecordDetection { .. } => "recording the detection",
             Action::Contain { .. } => "marking it contained",
             Action::Resolve { .. } => "resolving",
             Action::Reopen { .. } => "reopening",
@@ -278,6 +301,8 @@ impl Action {
             Action::Acknowledge => "acknowledge",
             Action::SetSeverity { .. } => "set_severity",
             Action::SetStatus { .. } => "set_status",
+            Action::SetKind { .. } => "set_kind",
+            Action::RecordDetection { .. } => "record_detection",
             Action::Contain { .. } => "contain",
             Action::Resolve { .. } => "resolve",
             Action::Reopen { .. } => "reopen",

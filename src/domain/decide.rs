@@ -77,6 +77,11 @@ pub enum DomainError {
     NoEscalationTarget,
     #[error("a command with id {0} was already used for a different incident")]
     IdReused(Uuid),
+    #[error("{field}: {message}")]
+    BadTime {
+        field: &'static str,
+        message: String,
+    },
     #[error("{key} has no delivery {delivery}")]
     UnknownDelivery { key: String, delivery: Uuid },
 }
@@ -277,6 +282,38 @@ pub fn decide(
             out.push(EventBody::StatusChanged {
                 from: inc.status,
                 to: *status,
+            });
+        }
+        Action::RecordDetection {
+            impact_started,
+            detected_at,
+            method,
+        } => {
+            if impact_started.is_none() && detected_at.is_none() && method.is_none() {
+                return Err(DomainError::Empty {
+                    field: "impact_started, detected_at or method",
+                });
+            }
+            check_detection(inc, *impact_started, *detected_at, now)?;
+            out.push(EventBody::DetectionRecorded {
+                impact_started: *impact_started,
+                detected_at: *detected_at,
+                method: *method,
+            });
+        }
+        Action::SetKind { kind, reason } => {
+            live_only()?;
+            let to = known_kind(policy, kind)?;
+            if to == inc.kind {
+                return Err(DomainError::NoChange {
+                    key,
+                    what: format!("kind {to}"),
+                });
+            }
+            out.push(EventBody::KindChanged {
+                from: inc.kind.clone(),
+                to,
+                reason: required_text("reason", reason)?,
             });
         }
         Action::Contain { note } => {
@@ -503,6 +540,54 @@ pub fn is_upgrade(policy: &Policy, inc: &Incident, to: &str) -> bool {
     let peak = inc.sla_severity.as_deref().unwrap_or(&inc.severity);
     policy.severity_rank(to) < policy.severity_rank(&inc.severity)
         && policy.severity_rank(to) < policy.severity_rank(peak)
+}
+
+/// Impact start ≤ detection ≤ now, and the impact starts no later than the
+/// declaration; a part not given is taken from what was recorded before.
+fn check_detection(
+    inc: &Incident,
+    impact_started: Option<DateTime<Utc>>,
+    detected_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let t = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let bad = |field, message| Err(DomainError::BadTime { field, message });
+    if let Some(s) = impact_started
+        && s > inc.declared.at
+    {
+        return bad(
+            "impact_started",
+            format!(
+                "{} is after the declaration ({}); the impact starts before an incident is declared",
+                t(s),
+                t(inc.declared.at)
+            ),
+        );
+    }
+    if let Some(d) = detected_at
+        && d > now
+    {
+        return bad(
+            "detected_at",
+            format!("{} is in the future (now {})", t(d), t(now)),
+        );
+    }
+    let start = impact_started.or(inc.impact_started);
+    let detected = detected_at.or(inc.detected);
+    if let (Some(s), Some(d)) = (start, detected)
+        && s > d
+    {
+        let field = if impact_started.is_some() {
+            "impact_started"
+        } else {
+            "detected_at"
+        };
+        return bad(
+            field,
+            format!("the impact start {} is after the detection {}", t(s), t(d)),
+        );
+    }
+    Ok(())
 }
 
 /// What the definition of done still lacks, one entry per unmet condition.

@@ -300,6 +300,69 @@ mod tests {
         assert!(h.inc(&avail).escalations.is_empty());
     }
 
+    /// Runbook 002 "Any security incident → Security Lead immediately": an
+    /// availability incident found to be a breach escalates at the
+    /// reclassification, not backdated to its declaration.
+    #[test]
+    fn a_kind_change_fires_the_new_kinds_rules_from_then() {
+        let mut h = Harness::new(policy());
+        let key = h.declare_kind("Login errors", "P2", Some("availability"));
+        h.at(3);
+        h.run("bob", &key, Action::Acknowledge);
+        h.at(20);
+        h.tick(); // the status page's first update falls overdue at 15m
+        let e = h.refuse(
+            "alice",
+            &key,
+            Action::SetKind {
+                kind: "availability".into(),
+                reason: "same".into(),
+            },
+        );
+        assert_eq!(e.to_string(), "INC-1 is already kind availability");
+        let e = h.refuse(
+            "alice",
+            &key,
+            Action::SetKind {
+                kind: "fraud".into(),
+                reason: "x".into(),
+            },
+        );
+        assert!(
+            e.to_string().starts_with("unknown incident kind \"fraud\""),
+            "{e}"
+        );
+        let ev = h.run(
+            "alice",
+            &key,
+            Action::SetKind {
+                kind: "security".into(),
+                reason: "credential stuffing confirmed".into(),
+            },
+        );
+        assert_eq!(
+            ev[0].body.describe(),
+            "kind availability → security: credential stuffing confirmed"
+        );
+        assert_eq!(h.inc(&key).kind, "security");
+        let fired = h.tick();
+        assert_eq!(fired.len(), 1, "{fired:?}");
+        assert_eq!(
+            fired[0].occurred_at,
+            at(20),
+            "fires at the change, not at declaration"
+        );
+        assert_eq!(
+            fired[0].body,
+            EventBody::Escalated {
+                to: "Security Lead".into(),
+                reason: "P2 security incident: escalate immediately".into(),
+                rule: Some("security".into()),
+            }
+        );
+        assert!(h.tick().is_empty(), "once");
+    }
+
     #[test]
     fn severity_filter_picks_the_rules_of_the_current_severity() {
         let mut h = Harness::new(policy());

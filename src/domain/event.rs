@@ -172,6 +172,62 @@ impl Impact {
     }
 }
 
+/// How an incident was detected (runbook 002 §4.1 "Detection Sources", 003's
+/// postmortem "Detection Method", 001's "Detection and reporting").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectionMethod {
+    /// Automated monitoring or a health check (002: Prometheus/Grafana, status checks).
+    Alert,
+    /// Support tickets and emails from customers.
+    CustomerReport,
+    /// A colleague reported it (002: Slack #incidents).
+    InternalReport,
+    /// SIEM, WAF, secret scanning, CodeQL and the like.
+    SecurityTool,
+    /// A security researcher's report (001 "Responsible disclosure").
+    ResponsibleDisclosure,
+}
+
+impl DetectionMethod {
+    pub const ALL: [DetectionMethod; 5] = [
+        DetectionMethod::Alert,
+        DetectionMethod::CustomerReport,
+        DetectionMethod::InternalReport,
+        DetectionMethod::SecurityTool,
+        DetectionMethod::ResponsibleDisclosure,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetectionMethod::Alert => "alert",
+            DetectionMethod::CustomerReport => "customer_report",
+            DetectionMethod::InternalReport => "internal_report",
+            DetectionMethod::SecurityTool => "security_tool",
+            DetectionMethod::ResponsibleDisclosure => "responsible_disclosure",
+        }
+    }
+
+    /// In words: `customer report`.
+    pub fn label(self) -> &'static str {
+        match self {
+            DetectionMethod::Alert => "monitoring alert",
+            DetectionMethod::CustomerReport => "customer report",
+            DetectionMethod::InternalReport => "internal report",
+            DetectionMethod::SecurityTool => "security tool",
+            DetectionMethod::ResponsibleDisclosure => "responsible disclosure",
+        }
+    }
+
+    /// `customer_report`, `customer-report`, `customer report` or `customer`.
+    pub fn parse(s: &str) -> Option<DetectionMethod> {
+        let s = s.trim().replace(['-', ' '], "_").to_ascii_lowercase();
+        DetectionMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s || m.as_str().split('_').next() == Some(s.as_str()))
+    }
+}
+
 /// The state of a follow-up action item.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -255,6 +311,22 @@ pub enum EventBody {
     StatusChanged {
         from: Status,
         to: Status,
+    },
+    /// When the impact began and when and how it was detected (any part may be
+    /// given alone; later records replace the parts they give).
+    DetectionRecorded {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact_started: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detected_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        method: Option<DetectionMethod>,
+    },
+    /// The incident was reclassified (e.g. availability → security).
+    KindChanged {
+        from: String,
+        to: String,
+        reason: String,
     },
     Contained {
         #[serde(default)]
@@ -492,6 +564,8 @@ impl EventBody {
             EventBody::Acknowledged => "acknowledged",
             EventBody::SeverityChanged { .. } => "severity_changed",
             EventBody::StatusChanged { .. } => "status_changed",
+            EventBody::KindChanged { .. } => "kind_changed",
+            EventBody::DetectionRecorded { .. } => "detection_recorded",
             EventBody::Contained { .. } => "contained",
             EventBody::Resolved { .. } => "resolved",
             EventBody::Reopened { .. } => "reopened",
@@ -554,6 +628,27 @@ impl EventBody {
                 }
             }
             EventBody::Reopened { reason } => format!("reopened: {reason}"),
+            EventBody::DetectionRecorded {
+                impact_started,
+                detected_at,
+                method,
+            } => {
+                let t = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+                let mut parts = Vec::new();
+                if let Some(s) = impact_started {
+                    parts.push(format!("impact started {}", t(s)));
+                }
+                match (detected_at, method) {
+                    (Some(d), Some(m)) => parts.push(format!("detected {} by {}", t(d), m.label())),
+                    (Some(d), None) => parts.push(format!("detected {}", t(d))),
+                    (None, Some(m)) => parts.push(format!("detected by {}", m.label())),
+                    (None, None) => {}
+                }
+                format!("detection: {}", parts.join(", "))
+            }
+            EventBody::KindChanged { from, to, reason } => {
+                format!("kind {from} → {to}: {reason}")
+            }
             EventBody::Closed => "closed".into(),
             EventBody::RoleAssigned { role, person } => format!("{role} assigned to {person}"),
             EventBody::RoleHandedOff {

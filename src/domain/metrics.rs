@@ -21,6 +21,8 @@ use std::fmt::Write;
 pub struct IncidentTimes {
     pub key: String,
     pub severity: String,
+    /// Time to detect (002 §1.3 TTD): impact start to detection, when the impact start is recorded.
+    pub to_detect: Option<Duration>,
     pub to_acknowledge: Option<Duration>,
     /// Time to containment (mitigation). Resolution counts as containment when
     /// nobody marked it separately, as it does for the contain clock.
@@ -37,6 +39,7 @@ pub fn incident_times(inc: &Incident) -> IncidentTimes {
     IncidentTimes {
         key: inc.key(),
         severity: inc.severity.clone(),
+        to_detect: inc.time_to_detect(),
         to_acknowledge: since(inc.acknowledged.as_ref().map(|s| s.at).or(resolved)),
         to_contain: since(inc.contained.as_ref().map(|s| s.at).or(resolved)),
         to_resolve: since(resolved),
@@ -62,6 +65,8 @@ pub struct SeverityStats {
     pub label: String,
     pub name: String,
     pub count: usize,
+    /// MTTD: over the incidents whose impact start was recorded (no target: no runbook sets one).
+    pub detect: StageStats,
     /// MTTA.
     pub acknowledge: StageStats,
     /// MTTM.
@@ -136,10 +141,10 @@ pub fn report<'a>(
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Report {
-    let mut rows: Vec<(SeverityStats, [i64; 3])> = policy
+    let mut rows: Vec<(SeverityStats, [i64; 4])> = policy
         .severities
         .iter()
-        .map(|s| (empty_row(&s.id, &s.label, &s.name, Some(s)), [0; 3]))
+        .map(|s| (empty_row(&s.id, &s.label, &s.name, Some(s)), [0; 4]))
         .collect();
     let mut total = 0;
     for inc in incidents {
@@ -151,7 +156,7 @@ pub fn report<'a>(
             Some(i) => i,
             None => {
                 let row = empty_row(&inc.severity, &inc.severity, "not in policy", None);
-                rows.push((row, [0; 3]));
+                rows.push((row, [0; 4]));
                 rows.len() - 1
             }
         };
@@ -169,6 +174,7 @@ pub fn report<'a>(
             .add(times.to_contain, state(ClockKind::Contain), &mut sums[1]);
         row.resolve
             .add(times.to_resolve, state(ClockKind::Resolve), &mut sums[2]);
+        row.detect.add(times.to_detect, None, &mut sums[3]);
     }
     let severities = rows
         .into_iter()
@@ -176,6 +182,7 @@ pub fn report<'a>(
             row.acknowledge.finish(sums[0]);
             row.contain.finish(sums[1]);
             row.resolve.finish(sums[2]);
+            row.detect.finish(sums[3]);
             row
         })
         .collect();
@@ -197,6 +204,7 @@ fn empty_row(id: &str, label: &str, name: &str, sev: Option<&Severity>) -> Sever
         label: label.to_string(),
         name: name.to_string(),
         count: 0,
+        detect: StageStats::default(),
         acknowledge: target(sev.and_then(|s| s.acknowledge)),
         contain: target(sev.and_then(|s| s.contain)),
         resolve: target(sev.and_then(|s| s.resolve)),
@@ -219,12 +227,16 @@ impl Report {
             self.generated_at.format("%Y-%m-%d %H:%M UTC"),
         );
         let header = [
-            "SEVERITY", "COUNT", "MTTA", "TARGET", "MET", "MTTM", "TARGET", "MET", "MTTR",
+            "SEVERITY", "COUNT", "MTTD", "MTTA", "TARGET", "MET", "MTTM", "TARGET", "MET", "MTTR",
             "TARGET", "MET",
         ];
         let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
         for row in &self.severities {
-            let mut cells = vec![format!("{} {}", row.label, row.name), row.count.to_string()];
+            let mut cells = vec![
+                format!("{} {}", row.label, row.name),
+                row.count.to_string(),
+                row.detect.mean_text(),
+            ];
             for stage in [&row.acknowledge, &row.contain, &row.resolve] {
                 cells.push(stage.mean_text());
                 cells.push(stage.target.clone().unwrap_or_else(|| "-".into()));
@@ -256,7 +268,9 @@ impl Report {
             out.push('\n');
         }
         out.push_str(
-            "\nMTTA/MTTM/MTTR: mean time from declaration to acknowledge / contain / resolve.\n\
+            "\nMTTD: mean time from the recorded impact start to detection (runbook 002 §1.3), \
+             over the incidents with an impact start.\n\
+             MTTA/MTTM/MTTR: mean time from declaration to acknowledge / contain / resolve.\n\
              MET: reached within the severity's target, of those decided (still running and \
              not yet due are left out).\n",
         );
@@ -297,12 +311,32 @@ mod tests {
         let mut h = Harness::new(policy());
         // A: ack 2m, contain 30m, resolve 60m - every target met (5m, 1h, 2h).
         let a = h.declare("A", "P1");
+        // Impact since 09:50, detected at the declaration: TTD 10m.
+        h.at(1).run(
+            "alice",
+            &a,
+            Action::RecordDetection {
+                impact_started: Some(at(-10)),
+                detected_at: None,
+                method: Some(crate::domain::event::DetectionMethod::CustomerReport),
+            },
+        );
         h.at(2).run("bob", &a, Action::Acknowledge);
         h.at(30).run("bob", &a, Action::Contain { note: "".into() });
         monitor_and_resolve(&mut h, &a, 40, 60);
         // B, declared at +10: ack 10m (missed), contain 90m (missed), resolve 120m (met, exactly on time).
         h.at(10);
         let b = h.declare("B", "P1");
+        // Impact from +4, detected +8 by an alert: TTD 4m.
+        h.at(12).run(
+            "alice",
+            &b,
+            Action::RecordDetection {
+                impact_started: Some(at(4)),
+                detected_at: Some(at(8)),
+                method: Some(crate::domain::event::DetectionMethod::Alert),
+            },
+        );
         h.at(20).run("bob", &b, Action::Acknowledge);
         h.at(100)
             .run("bob", &b, Action::Contain { note: "".into() });
@@ -324,6 +358,12 @@ mod tests {
         let h = fleet();
         let b = incident_times(h.inc("INC-2"));
         assert_eq!(b.to_acknowledge, Some(Duration::minutes(10)));
+        assert_eq!(b.to_detect, Some(Duration::minutes(4)));
+        assert_eq!(
+            incident_times(h.inc("INC-1")).to_detect,
+            Some(Duration::minutes(10))
+        );
+        assert_eq!(incident_times(h.inc("INC-3")).to_detect, None);
         assert_eq!(b.to_contain, Some(Duration::minutes(90)));
         assert_eq!(b.to_resolve, Some(Duration::minutes(120)));
         let c = incident_times(h.inc("INC-3"));
@@ -343,6 +383,11 @@ mod tests {
 
         let p1 = &r.severities[0];
         assert_eq!(p1.count, 3);
+        // MTTD (10 + 4) / 2 = 7m over the two with an impact start; no target.
+        assert_eq!(p1.detect.reached, 2);
+        assert_eq!(p1.detect.mean_secs, Some(420));
+        assert_eq!(p1.detect.target, None);
+        assert_eq!(r.severities[1].detect.mean_secs, None);
         // MTTA (2 + 10 + 3) / 3 = 5m; met: A and C.
         assert_eq!(p1.acknowledge.reached, 3);
         assert_eq!(p1.acknowledge.mean_secs, Some(300));
@@ -420,6 +465,7 @@ mod tests {
             [
                 "P1 Critical",
                 "3",
+                "7m",
                 "5m",
                 "5m",
                 "2/3 67%",

@@ -297,6 +297,8 @@ pub const ROUTABLE: &[&str] = &[
     "declared",
     "acknowledged",
     "severity_changed",
+    "kind_changed",
+    "detection_recorded",
     "status_changed",
     "contained",
     "resolved",

@@ -97,6 +97,22 @@ fn header(md: &mut String, inc: &Incident, policy: &Policy, now: DateTime<Utc>) 
     let _ = writeln!(md, "**Incident ID:** {} ({})  ", inc.key(), inc.id);
     let _ = writeln!(md, "**Date:** {}  ", start.format("%Y-%m-%d"));
     let _ = writeln!(md, "**Duration:** {duration}  ");
+    let _ = writeln!(
+        md,
+        "**Impact Start:** {}  ",
+        inc.impact_started.map_or_else(|| TODO.to_string(), ts)
+    );
+    let method = inc
+        .detection_method()
+        .map_or_else(|| TODO.to_string(), |m| m.label().to_string());
+    let ttd = inc
+        .time_to_detect()
+        .map_or_else(|| TODO.to_string(), humanize);
+    let _ = writeln!(
+        md,
+        "**Detected:** {} by {method} (time to detect: {ttd})  ",
+        ts(inc.detected_at())
+    );
     let _ = writeln!(md, "**Severity:** {sev_text}  ");
     let _ = writeln!(md, "**Kind:** {}  ", inc.kind);
     let _ = writeln!(md, "**Status:** {status}  ");
@@ -236,6 +252,9 @@ fn escalations(md: &mut String, events: &[&Event]) {
             EventBody::SeverityChanged {
                 from, to, reason, ..
             } => format!("severity {from} → {to}, by {}: {reason}", e.actor),
+            EventBody::KindChanged { from, to, reason } => {
+                format!("kind {from} → {to}, by {}: {reason}", e.actor)
+            }
             _ => continue,
         };
         any = true;

@@ -2,7 +2,9 @@
 //! server and client alike, so both always agree on what an incident looks like.
 
 use super::alert::{self, AlertLink, Alerts};
-use super::event::{ActionState, Channel, DeliveryOutcome, Event, EventBody, Impact, Status};
+use super::event::{
+    ActionState, Channel, DeliveryOutcome, DetectionMethod, Event, EventBody, Impact, Status,
+};
 use super::handoff::{self, RoleOffer};
 use super::policy::Phase;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -95,6 +97,19 @@ pub struct Incident {
     /// upgrade: lowering and raising again must not give back time.
     #[serde(default)]
     pub sla_severity: Option<String>,
+    /// When the current kind took effect, if it was changed after the
+    /// declaration: rules keyed on a kind fire no earlier than this.
+    #[serde(default)]
+    pub kind_since: Option<DateTime<Utc>>,
+    /// When the impact began, if someone recorded it (before the declaration).
+    #[serde(default)]
+    pub impact_started: Option<DateTime<Utc>>,
+    /// When it was detected, if recorded; see [`Incident::detected_at`].
+    #[serde(default)]
+    pub detected: Option<DateTime<Utc>>,
+    /// How it was detected, if recorded; see [`Incident::detection_method`].
+    #[serde(default)]
+    pub detection: Option<DetectionMethod>,
     pub acknowledged: Option<Stamp>,
     pub contained: Option<Stamp>,
     pub resolved: Option<Stamp>,
@@ -142,6 +157,24 @@ impl Incident {
 
     pub fn is_open(&self) -> bool {
         self.resolved.is_none() && self.closed.is_none()
+    }
+
+    /// When the incident was detected: as recorded, else its declaration.
+    pub fn detected_at(&self) -> DateTime<Utc> {
+        self.detected.unwrap_or(self.declared.at)
+    }
+
+    /// How it was detected: as recorded, else a monitoring alert when alerts opened it.
+    pub fn detection_method(&self) -> Option<DetectionMethod> {
+        self.detection
+            .or_else(|| self.alerts.as_ref().map(|_| DetectionMethod::Alert))
+    }
+
+    /// Time to detect (runbook 002 §1.3 TTD): impact start to detection, once
+    /// the impact start is recorded.
+    pub fn time_to_detect(&self) -> Option<chrono::Duration> {
+        self.impact_started
+            .map(|s| (self.detected_at() - s).max(chrono::Duration::zero()))
     }
 
     /// Which checklists apply now.
@@ -246,6 +279,10 @@ impl World {
                     },
                     sla_origin: at,
                     sla_severity: Some(severity.clone()),
+                    kind_since: None,
+                    impact_started: None,
+                    detected: None,
+                    detection: None,
                     acknowledged: None,
                     contained: None,
                     resolved: None,
@@ -306,6 +343,25 @@ impl World {
                 });
             }
             EventBody::StatusChanged { to, .. } => set_status(inc, *to, at),
+            EventBody::DetectionRecorded {
+                impact_started,
+                detected_at,
+                method,
+            } => {
+                if impact_started.is_some() {
+                    inc.impact_started = *impact_started;
+                }
+                if detected_at.is_some() {
+                    inc.detected = *detected_at;
+                }
+                if method.is_some() {
+                    inc.detection = *method;
+                }
+            }
+            EventBody::KindChanged { to, .. } => {
+                inc.kind = to.clone();
+                inc.kind_since = Some(at);
+            }
             EventBody::Contained { .. } => inc.contained = Some(stamp()),
             EventBody::Resolved { .. } => {
                 inc.resolved = Some(stamp());

@@ -168,11 +168,6 @@ pub fn render(text: &str, values: &BTreeMap<&str, String>) -> String {
     out
 }
 
-/// Formats a duration for templates.
-pub fn duration_words(d: chrono::Duration) -> String {
-    humanize(d)
-}
-
 /// How templates print an instant: `2026-02-03 14:05 UTC` (one zone for everyone on the bridge).
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -52,13 +52,30 @@ pub struct WebhookAlert {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_time")]
     pub starts_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_time")]
     pub ends_at: Option<DateTime<Utc>>,
     #[serde(default, rename = "generatorURL")]
     pub generator_url: Option<String>,
     pub fingerprint: String,
+}
+
+/// An alert's time: RFC 3339, or unknown when absent, `null` or empty.
+/// Alertmanager writes its zero time for "unknown" (filtered out below); a
+/// sender that writes `""` means the same, and the document allows it (a
+/// string whose `format` it is), so it is not refused.
+fn optional_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|e| {
+            let shown: String = s.chars().take(40).collect();
+            serde::de::Error::custom(format!("{shown:?} is not an RFC 3339 time: {e}"))
+        }),
+    }
 }
 
 /// Parses and checks a webhook body.

@@ -43,7 +43,7 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(
-                "{what} needs the {} role; token {:?} has the {} role",
+                "{what} needs the {} role; {:?} has the {} role",
                 needed.as_str(),
                 self.name,
                 self.role.as_str()

@@ -266,6 +266,10 @@ fn read_model(world: &World, policy: &Policy, now: DateTime<Utc>) -> Registry {
             &["severity"],
         ))
     };
+    let to_detect = phase(
+        "warroom_time_to_detect_seconds",
+        "From the recorded impact start to detection (runbook 002 §1.3 TTD), per incident with an impact start.",
+    );
     let to_ack = phase(
         "warroom_time_to_acknowledge_seconds",
         "From declaration to acknowledgement, per incident that got there.",
@@ -279,7 +283,7 @@ fn read_model(world: &World, policy: &Policy, now: DateTime<Utc>) -> Registry {
         "From declaration to resolution, per incident that got there.",
     );
     for s in &policy.severities {
-        for h in [&to_ack, &to_contain, &to_resolve] {
+        for h in [&to_detect, &to_ack, &to_contain, &to_resolve] {
             // Zero series for every severity, as for the gauges.
             let _ = h.with_label_values(&[s.id.as_str()]);
         }
@@ -296,6 +300,7 @@ fn read_model(world: &World, policy: &Policy, now: DateTime<Utc>) -> Registry {
         }
         let t = incident_times(inc);
         for (h, d) in [
+            (&to_detect, t.to_detect),
             (&to_ack, t.to_acknowledge),
             (&to_contain, t.to_contain),
             (&to_resolve, t.to_resolve),
@@ -314,6 +319,7 @@ fn read_model(world: &World, policy: &Policy, now: DateTime<Utc>) -> Registry {
     for c in [
         Box::new(open) as Box<dyn prometheus::core::Collector>,
         Box::new(breached),
+        Box::new(to_detect),
         Box::new(to_ack),
         Box::new(to_contain),
         Box::new(to_resolve),

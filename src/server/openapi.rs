@@ -2,7 +2,7 @@
 //!
 //! Written by hand (no codegen crate) from [`crate::protocol`]; a test walks
 //! the router's paths and checks each one is listed here with its statuses,
-//! and [`tests`] checks the request schemas against the types themselves:
+//! and its unit tests check the request schemas against the types themselves:
 //! every action's required fields are exactly those serde cannot do without,
 //! unknown fields are refused by both, and the page bounds are the server's.
 //! CI also runs schemathesis against the real binary (`tests/schemathesis.rs`).
@@ -159,6 +159,33 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             vec![("severity", id(), true), ("reason", long(), true)],
         ),
         ("set_status", vec![("status", status.clone(), true)]),
+        (
+            "record_detection",
+            vec![
+                (
+                    "impact_started",
+                    json!({ "type": ["string", "null"], "format": "date-time" }),
+                    false,
+                ),
+                (
+                    "detected_at",
+                    json!({ "type": ["string", "null"], "format": "date-time" }),
+                    false,
+                ),
+                (
+                    "method",
+                    json!({ "type": ["string", "null"], "enum": [
+                        "alert", "customer_report", "internal_report", "security_tool",
+                        "responsible_disclosure", null
+                    ] }),
+                    false,
+                ),
+            ],
+        ),
+        (
+            "set_kind",
+            vec![("kind", id(), true), ("reason", long(), true)],
+        ),
         ("contain", vec![("note", free(), false)]),
         (
             "resolve",
@@ -478,7 +505,7 @@ fn schemas() -> Value {
     let obj = json!({ "type": "object" });
     let seq = seq_schema();
     // Absent or null: the sender did not say (both shapes allow it).
-    let time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let time = json!({ "type": ["string", "null"], "format": "date-time", "description": "RFC 3339; null, empty or Alertmanager's zero time means unknown" });
     let role = json!({ "type": "string", "enum": ["integration", "viewer", "responder", "commander", "admin"] });
     let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     json!({
@@ -497,7 +524,7 @@ fn schemas() -> Value {
                         "status": { "enum": ["firing", "resolved"] },
                         "labels": labels, "annotations": labels,
                         "startsAt": time, "endsAt": time,
-                        "generatorURL": { "type": "string" },
+                        "generatorURL": { "type": ["string", "null"] },
                         "fingerprint": { "type": "string", "minLength": 1 }
                     }
                 } }
@@ -670,6 +697,7 @@ mod tests {
         match (ty.as_str(), schema["format"].as_str()) {
             ("string", Some("uuid")) => json!("0b1c5d1e-7a64-4b6c-9a51-6a1c1b2f9e10"),
             ("string", Some("date")) => json!("2026-03-14"),
+            ("string", Some("date-time")) => json!("2026-03-14T09:26:00Z"),
             ("string", _) => json!("x"),
             ("boolean", _) => json!(true),
             ("object", _) => json!({}),

@@ -61,20 +61,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             super::listen::body_deadline(body_timeout, req, next)
         }))
         .layer(middleware::from_fn(stamp))
+        // Method, path, status and latency of each request, at DEBUG
+        // (`RUST_LOG=tower_http=debug`): tower-http's standard spans.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Puts the server's clock on every response (errors too) and logs the request.
+/// Puts the server's clock on every response (errors too).
 async fn stamp(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let started = std::time::Instant::now();
     let mut res = next.run(req).await;
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     if let Ok(v) = HeaderValue::from_str(&now) {
         res.headers_mut().insert(SERVER_TIME_HEADER, v);
     }
-    tracing::debug!(%method, %path, status = res.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
     res
 }
 
@@ -188,8 +187,8 @@ fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
     let Some(serde_json::Value::Object(action)) = top.get("action") else {
         return err;
     };
-    // Each trial re-parses the whole body: with thousands of keys (a 64 KiB
-    // body holds ~6,000) that is seconds of CPU on a runtime thread for one
+    // Each trial re-parses the whole body: with thousands of keys (a 256 KiB
+    // body holds ~24,000) that is seconds of CPU on a runtime thread for one
     // request. No action has more than a handful of fields, so past this
     // many the error is answered as serde gave it.
     if action.len() > MAX_BLAMED_KEYS {
@@ -270,8 +269,9 @@ struct ListQuery {
     all: bool,
 }
 
-/// Worst first: severity rank, then the least time left on a running clock,
-/// then the oldest.
+/// Worst first, in the board's order ([`crate::domain::clocks::board_rank`]:
+/// live before resolved, severity, the least time left on a running clock,
+/// then the oldest).
 fn sort_worst_first(views: &mut [IncidentView], policy: &Policy) {
     views.sort_by_cached_key(|v| crate::domain::clocks::board_rank(&v.incident, policy, &v.clocks));
 }

@@ -39,13 +39,17 @@ pub struct Decider {
     pub known: HashSet<Uuid>,
     /// Whether `known` holds every command of the log. Not after a start from
     /// a checkpoint (only those after it are read): then an id not in `known`
-    /// is looked up in the store before it is decided.
+    /// is looked up in the store before it is decided, until
+    /// [`fill_known`] has read the ids before the checkpoint.
     pub partial_known: bool,
     /// The seq of the committed log `world` was built from (plus this
     /// server's own appends since). Appends carry it, so that on a log other
     /// replicas write too, one decided without seeing their commits is
     /// refused and decided again ([`crate::store::Append::base`]).
     pub base: u64,
+    /// The checkpoint's seq when `known` is partial: the ids missing are those
+    /// of events at or below it.
+    pub known_missing_through: Option<u64>,
 }
 
 /// How the models were built at start (or after a failed commit).
@@ -242,6 +246,7 @@ pub fn load_models(store: &dyn EventLog) -> Result<(Decider, View, Loaded), Stor
                 view.world = world;
                 view.latest_seq = seq;
                 decider.partial_known = true;
+                decider.known_missing_through = Some(seq);
                 loaded.checkpoint = Some(seq);
                 after = seq;
             }
@@ -270,4 +275,37 @@ pub fn load_models(store: &dyn EventLog) -> Result<(Decider, View, Loaded), Stor
 /// decision and read model.
 pub fn fold_log(store: &dyn EventLog) -> Result<(Decider, View), StoreError> {
     load_models(store).map(|(d, v, _)| (d, v))
+}
+
+/// After a start from a checkpoint: reads the command ids written before it
+/// (in the background: ~1 s for a million events, too long to wait for at
+/// start) into the decision model's `known`, so that a command no longer
+/// costs a store lookup of its id on top of its commit (issue 15, item 8).
+/// If the model was rebuilt meanwhile from another checkpoint, the ids read
+/// are not the ones missing and are dropped; the lookups stay correct.
+pub async fn fill_known(state: std::sync::Arc<AppState>) {
+    let Some(through) = state.decider.lock().await.known_missing_through else {
+        return;
+    };
+    let store = state.store.clone();
+    let started = std::time::Instant::now();
+    let ids = match tokio::task::spawn_blocking(move || store.command_ids_through(through)).await {
+        Ok(Ok(Some(ids))) => ids,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => {
+            tracing::warn!("cannot read the command ids before the checkpoint: {e}");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!("the command id reader failed: {e}");
+            return;
+        }
+    };
+    let mut decider = state.decider.lock().await;
+    if decider.partial_known && decider.known_missing_through == Some(through) {
+        decider.known.extend(ids);
+        decider.partial_known = false;
+        decider.known_missing_through = None;
+        tracing::debug!(through, elapsed = ?started.elapsed(), "command ids before the checkpoint read");
+    }
 }

@@ -21,8 +21,11 @@ use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::watch;
+
+/// How long a connection may take to sign in.
+const AUTH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every connection shares: the server's state, the seat's settings,
 /// and the count of sessions (for the cap).
@@ -107,11 +110,13 @@ pub async fn serve(
             }
         };
         let _ = socket.set_nodelay(true);
+        let signed_in = Arc::new(AtomicBool::new(false));
         let handler = Conn {
             shared: shared.clone(),
             peer,
             user: None,
             refused: Vec::new(),
+            signed_in: signed_in.clone(),
         };
         let config = config.clone();
         let mut stop = stop.clone();
@@ -124,7 +129,25 @@ pub async fn serve(
                 }
             };
             let handle = running.handle();
+            // A connection that has not signed in by then is dropped: held-open
+            // handshakes must not pile up.
+            let deadline = async {
+                tokio::time::sleep(AUTH_DEADLINE).await;
+                if signed_in.load(Ordering::Acquire) {
+                    std::future::pending::<()>().await;
+                }
+            };
             tokio::select! {
+                _ = deadline => {
+                    tracing::info!(%peer, "ssh: not signed in within {AUTH_DEADLINE:?}; dropped");
+                    let _ = handle
+                        .disconnect(
+                            russh::Disconnect::ByApplication,
+                            format!("not signed in within {} s", AUTH_DEADLINE.as_secs()),
+                            String::new(),
+                        )
+                        .await;
+                }
                 _ = stopped(&mut stop) => {
                     let _ = handle
                         .disconnect(
@@ -201,6 +224,8 @@ struct Conn {
     user: Option<KeyRecord>,
     /// Fingerprints offered and refused, for the line that says why.
     refused: Vec<String>,
+    /// Set once signed in (the connection task's sign-in deadline reads it).
+    signed_in: Arc<AtomicBool>,
 }
 
 impl Conn {
@@ -262,6 +287,7 @@ impl Handler for Conn {
             Some(rec) => {
                 tracing::info!(peer = %self.peer, name = %rec.name, role = rec.role.as_str(), "ssh: signed in");
                 self.user = Some(rec);
+                self.signed_in.store(true, Ordering::Release);
                 Ok(Auth::Accept)
             }
             None => Ok(Auth::reject()),

@@ -123,7 +123,7 @@ pub async fn run(shared: Arc<Shared>, user: KeyRecord, channel: Channel<ServerMs
     };
     let Some(slot) = shared.take_slot() else {
         let line = format!(
-            "warroom: the SSH seat is full ({} sessions, its limit); try again in a minute, or use `warroom --server URL`",
+            "warroom: the SSH seat is full: its limit is {} sessions at once; try again in a minute, or use `warroom --server URL`",
             shared.config.max_sessions
         );
         finish(&write, req.size.is_some(), &line, 1).await;
@@ -492,8 +492,8 @@ async fn seat_loop(
         }
         if last_input.elapsed() >= idle {
             return End::Said(format!(
-                "no input for {} minutes; the session was closed (the war room goes on: reconnect any time)",
-                idle.as_secs() / 60
+                "no input for {}; the session was closed (the war room goes on: reconnect any time)",
+                spoken(idle)
             ));
         }
         let mut out: Vec<u8> = Vec::new();
@@ -528,11 +528,7 @@ async fn seat_loop(
                 ),
                 Effect::CopyToClipboard(text) => {
                     // OSC 52: the client's terminal puts it on its clipboard.
-                    let seq = format!(
-                        "\u{1b}]52;c;{}\u{7}",
-                        crate::tui::run::base64(text.as_bytes())
-                    );
-                    out.extend_from_slice(seq.as_bytes());
+                    out.extend_from_slice(crate::tui::run::osc52(&text).as_bytes());
                 }
                 Effect::LoadTheme(name) => {
                     let (t, warning) = req.theme(&name);
@@ -557,6 +553,16 @@ async fn seat_loop(
         if let Err(end) = send(write, out, stall).await {
             return end;
         }
+    }
+}
+
+/// `30 min`, `90 s`: a limit as a person says it.
+fn spoken(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 && s.is_multiple_of(60) {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
     }
 }
 
@@ -599,6 +605,12 @@ mod tests {
         assert_eq!(clamp_size(10_000, 50), (MAX_COLS, 50));
         assert_eq!(clamp_size(0, 0), (1, 1));
         assert_eq!(clamp_size(u32::MAX, u32::MAX), (MAX_COLS, MAX_ROWS));
+    }
+
+    #[test]
+    fn limits_are_said_in_minutes_or_seconds() {
+        assert_eq!(spoken(Duration::from_secs(1800)), "30 min");
+        assert_eq!(spoken(Duration::from_secs(90)), "90 s");
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! present with Statuspage's neutral values, as clients expect every key.
 
 use super::model::{Component, Incident, Page};
-use crate::domain::status_page::PublicImpact;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -245,9 +244,4 @@ pub fn maintenances(p: &Page) -> MaintenancesDoc {
         page: page(p),
         scheduled_maintenances: Vec::new(),
     }
-}
-
-/// Whether the page shows no trouble at all.
-pub fn all_operational(p: &Page) -> bool {
-    p.indicator == PublicImpact::None
 }

@@ -442,6 +442,37 @@ impl EventLog for SqliteStore {
         })
     }
 
+    fn command_ids_through(&self, seq: u64) -> Result<Option<Vec<Uuid>>, StoreError> {
+        self.read(|c| {
+            // The command index alone (it holds the seq as its rowid): a
+            // tenth of the table's bytes, which carry every event's JSON.
+            let mut stmt = c.prepare(
+                "SELECT command_id FROM events INDEXED BY events_command WHERE seq <= ?1",
+            )?;
+            let mut rows = stmt.query([seq_param(seq)])?;
+            let mut ids = Vec::new();
+            let mut last = String::new();
+            while let Some(row) = rows.next()? {
+                let text = row
+                    .get_ref(0)?
+                    .as_str()
+                    .map_err(|e| StoreError::Corrupt(format!("command id: {e}")))?;
+                // In index order: a command's events are adjacent.
+                if text == last {
+                    continue;
+                }
+                last.clear();
+                last.push_str(text);
+                ids.push(
+                    Uuid::parse_str(text).map_err(|e| {
+                        StoreError::Corrupt(format!("bad command id {text:?}: {e}"))
+                    })?,
+                );
+            }
+            Ok(Some(ids))
+        })
+    }
+
     fn latest_seq(&self) -> Result<u64, StoreError> {
         self.read(|c| {
             let seq: i64 =

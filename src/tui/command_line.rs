@@ -6,10 +6,10 @@
 
 use super::model::Filter;
 use crate::domain::command::Action;
-use crate::domain::event::{Channel, Impact, NoteKind, Status};
+use crate::domain::event::{Channel, DetectionMethod, Impact, NoteKind, Status};
 use crate::domain::policy::Policy;
 use crate::domain::state::{Incident, World};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 /// What a line asks for.
@@ -28,6 +28,8 @@ pub enum Parsed {
     Open(Uuid),
     Board,
     Review,
+    /// The history of closed incidents.
+    History,
     Filter(Filter),
 }
 
@@ -46,6 +48,16 @@ pub const VERBS: &[(&str, &str, &str)] = &[
     ("ack", ":ack", "acknowledge"),
     ("sev", ":sev P2 \"reason\"", "change severity"),
     (
+        "detect",
+        ":detect [customer|alert|internal|security|disclosure] [start=09:40] [at=-5m]",
+        "record how and when it was detected, and when the impact began",
+    ),
+    (
+        "kind",
+        ":kind security \"reason\"",
+        "reclassify (rules for the new kind apply from now)",
+    ),
+    (
         "status",
         ":status update \"msg\" state=identified [channel=internal]  |  :status monitoring",
         "post a status update / change the status",
@@ -61,6 +73,16 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         "assign or hand off a role",
     ),
     ("release", ":release tech_lead", "release a role"),
+    (
+        "take",
+        ":take [ic]",
+        "take the role handed to you (accept the hand-off)",
+    ),
+    (
+        "decline",
+        ":decline [ic] [\"reason\"]",
+        "decline the role handed to you (the holder keeps it)",
+    ),
     ("note", ":note text…", "write a note"),
     ("decision", ":decision text…", "record a decision"),
     ("observation", ":observation text…", "record an observation"),
@@ -99,6 +121,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
     ("open", ":open INC-3", "open an incident's war room"),
     ("board", ":board", "back to the board"),
     (
+        "history",
+        ":history",
+        "closed incidents: reviews coming due, reopen",
+    ),
+    (
         "review",
         ":review",
         "post-incident review of the incident in focus",
@@ -123,6 +150,34 @@ pub struct Ctx<'a> {
     pub world: &'a World,
     /// The incident in focus, used when the line does not name one.
     pub incident: Option<&'a Incident>,
+    /// The server's time: `start=09:40` means the latest 09:40 UTC not after it.
+    pub now: DateTime<Utc>,
+}
+
+/// A moment as typed: `09:40` (UTC, the latest not after `now`), `-25m` /
+/// `-2h` (before now), or RFC 3339.
+fn moment(text: &str, field: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "{field}={t}: expected a UTC time like 09:40, a time ago like -25m, or 2026-03-14T09:40:00Z"
+        )
+    };
+    if let Ok(hm) = NaiveTime::parse_from_str(t, "%H:%M") {
+        let today = now.date_naive().and_time(hm).and_utc();
+        return Ok(if today > now {
+            today - chrono::Duration::days(1)
+        } else {
+            today
+        });
+    }
+    if let Some(ago) = t.strip_prefix('-') {
+        let span: crate::domain::duration::Span = ago.parse().map_err(|_| bad())?;
+        return Ok(now - span.nominal());
+    }
+    DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| bad())
 }
 
 /// One word of the line.
@@ -291,9 +346,12 @@ fn opt<'a>(opts: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
     opts.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
-/// Parses one line (with or without the leading `:`).
+/// Parses one line (with or without the leading `:`). A runbook's quick
+/// reference pastes as is: `/incident declare "x" severity=P1`, `/status
+/// update …`, `/pd page @u "…"` (runbook 002 §9.3) — the slash is dropped.
 pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
     let line = line.trim().trim_start_matches(':').trim_start();
+    let line = line.strip_prefix('/').unwrap_or(line).trim_start();
     let tokens = tokenize(line)?;
     let Some(first) = tokens.first() else {
         return Err("empty command — try :help".into());
@@ -331,6 +389,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         "q" | "quit" | "q!" => Ok(Parsed::Quit),
         "help" | "h" => Ok(Parsed::Help),
         "board" => Ok(Parsed::Board),
+        "history" => Ok(Parsed::History),
         "review" => Ok(Parsed::Review),
         "theme" => match pos.first() {
             Some(name) => Ok(Parsed::Theme((*name).to_string())),
@@ -452,6 +511,57 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 reason,
             })
         }
+        "detect" | "detected" => {
+            let opts = options(args, "detect", &["start", "at", "method"])?;
+            let method = match opt(&opts, "method").or(pos.first().copied()) {
+                Some(m) => Some(DetectionMethod::parse(m).ok_or_else(|| {
+                    format!(
+                        "unknown detection method {m:?} (methods: {})",
+                        DetectionMethod::ALL.map(DetectionMethod::as_str).join(", ")
+                    )
+                })?),
+                None => None,
+            };
+            let impact_started = opt(&opts, "start")
+                .map(|t| moment(t, "start", ctx.now))
+                .transpose()?;
+            let detected_at = opt(&opts, "at")
+                .map(|t| moment(t, "at", ctx.now))
+                .transpose()?;
+            if method.is_none() && impact_started.is_none() && detected_at.is_none() {
+                return Err(
+                    ":detect needs a method, start= or at=: :detect customer start=09:40 at=09:52"
+                        .into(),
+                );
+            }
+            cmd(Action::RecordDetection {
+                impact_started,
+                detected_at,
+                method,
+            })
+        }
+        "kind" => {
+            options(args, "kind", &[])?;
+            let (Some(k), reason) = (pos.first(), pos[1.min(pos.len())..].join(" ")) else {
+                return Err(format!(
+                    ":kind needs a kind and a reason: :kind security \"why\" (kinds: {})",
+                    ctx.policy.kinds.join(", ")
+                ));
+            };
+            let Some(kind) = ctx.policy.kinds.iter().find(|x| x.eq_ignore_ascii_case(k)) else {
+                return Err(format!(
+                    "unknown kind {k:?}; the policy defines {}",
+                    ctx.policy.kinds.join(", ")
+                ));
+            };
+            if reason.trim().is_empty() {
+                return Err(format!(":kind needs a reason: :kind {kind} \"why\""));
+            }
+            cmd(Action::SetKind {
+                kind: kind.clone(),
+                reason,
+            })
+        }
         "status" | "update" => {
             let rest = if verb == "status" {
                 match pos.first().map(|s| s.to_ascii_lowercase()) {
@@ -510,6 +620,32 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 person: who.trim_start_matches('@').to_string(),
                 note: pos[2..].join(" "),
             })
+        }
+        "take" | "accept" | "decline" => {
+            options(args, &verb, &[])?;
+            // The role offered (the IC role unless named), then the reason.
+            let named = pos.first().and_then(|r| ctx.policy.role(r));
+            let role_id = named.map_or_else(|| "ic".to_string(), |r| r.id.clone());
+            if verb == "decline" {
+                let skip = usize::from(named.is_some());
+                cmd(Action::DeclineRole {
+                    role: role_id,
+                    reason: pos[skip.min(pos.len())..].join(" "),
+                })
+            } else {
+                if let Some(extra) = pos.get(usize::from(named.is_some())) {
+                    return Err(format!(
+                        ":{verb} takes a role, not {extra:?}: :{verb} ic (the policy's roles: {})",
+                        ctx.policy
+                            .roles
+                            .iter()
+                            .map(|r| r.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                cmd(Action::AcceptRole { role: role_id })
+            }
         }
         "release" => {
             options(args, "release", &[])?;
@@ -696,7 +832,9 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
         let cut = body.len() - last.len();
         format!(":{}", &body[..cut])
     };
-    let verb = done.first().map(|v| v.to_ascii_lowercase());
+    let verb = done
+        .first()
+        .map(|v| v.trim_start_matches('/').to_ascii_lowercase());
     let sevs = || {
         ctx.policy
             .severities
@@ -738,12 +876,18 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
         let pool: Vec<String> = match (verb.as_deref(), done.len()) {
             (None, _) => VERBS.iter().map(|(v, _, _)| (*v).to_string()).collect(),
             (Some("sev" | "severity"), 1) => sevs(),
+            (Some("kind"), 1) => ctx.policy.kinds.clone(),
+            (Some("detect"), 1) => DetectionMethod::ALL
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect(),
             (Some("role"), 1) => {
                 let mut r = roles();
                 r.push("release".into());
                 r
             }
             (Some("role"), 2) if done[1].eq_ignore_ascii_case("release") => roles(),
+            (Some("take" | "decline"), 1) => roles(),
             (Some("role"), 2) => ctx.people.iter().map(|p| format!("@{p}")).collect(),
             (Some("release"), 1) => roles(),
             (Some("incident"), 1) => vec!["declare".into()],

@@ -5,6 +5,8 @@
 //! the keys really do. Actions have stable snake_case names so a config file
 //! can rebind them by name.
 
+use crate::domain::command::{Access, Action};
+use crate::domain::event::{ActionState, Channel};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::fmt;
 
@@ -36,6 +38,8 @@ pub enum Context {
     Confirm,
     /// The notification deliveries of an incident.
     Deliveries,
+    /// Closed incidents.
+    History,
 }
 
 impl Context {
@@ -56,10 +60,11 @@ impl Context {
             Context::Prompt => "Command line and search",
             Context::Confirm => "Questions",
             Context::Deliveries => "Notification deliveries",
+            Context::History => "History (closed incidents)",
         }
     }
 
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Global,
         Context::Board,
         Context::WarRoom,
@@ -73,6 +78,7 @@ impl Context {
         Context::Confirm,
         Context::Review,
         Context::Deliveries,
+        Context::History,
         Context::Help,
     ];
 }
@@ -155,6 +161,97 @@ acts! {
     RetryDelivery => "retry_delivery",
     TriageDeclare => "triage_declare",
     TriageDismiss => "triage_dismiss",
+    History => "history",
+    AcceptRole => "accept_role",
+    DeclineRole => "decline_role",
+}
+
+impl Act {
+    /// The command a key ends in (in `context`), with its fields empty:
+    /// enough to ask the domain who may do it ([`Action::required_access`]),
+    /// so a key can be refused before its dialog opens and marked in the
+    /// hints and the help. `None` for keys that change no incident.
+    pub fn command(self, context: Context) -> Option<Action> {
+        let text = String::new;
+        Some(match self {
+            Act::Declare => Action::Declare {
+                title: text(),
+                severity: text(),
+                kind: None,
+                impact: None,
+                commander: None,
+            },
+            Act::Acknowledge => Action::Acknowledge,
+            Act::Severity => Action::SetSeverity {
+                severity: text(),
+                reason: text(),
+            },
+            Act::Roles => Action::AssignRole {
+                role: text(),
+                person: text(),
+                note: text(),
+            },
+            Act::AcceptRole => Action::AcceptRole { role: text() },
+            Act::DeclineRole => Action::DeclineRole {
+                role: text(),
+                reason: text(),
+            },
+            Act::Note | Act::Decision => Action::Note {
+                kind: Default::default(),
+                text: text(),
+            },
+            Act::PostUpdate => Action::PostUpdate {
+                channel: Channel::StatusPage,
+                state: None,
+                text: text(),
+            },
+            Act::Escalate => Action::Escalate {
+                to: None,
+                reason: text(),
+            },
+            Act::Page => Action::Page {
+                who: text(),
+                reason: text(),
+            },
+            Act::Contain => Action::Contain { note: text() },
+            Act::Resolve => Action::Resolve {
+                summary: text(),
+                force: false,
+            },
+            Act::Reopen => Action::Reopen { reason: text() },
+            Act::Close => Action::Close,
+            Act::AddActionItem => Action::AddActionItem {
+                text: text(),
+                owner: None,
+                due: None,
+            },
+            Act::Impact => Action::UpdateImpact {
+                impact: Default::default(),
+            },
+            Act::ToggleItem if context == Context::Actions => Action::UpdateActionItem {
+                action: uuid::Uuid::nil(),
+                state: ActionState::Done,
+                owner: None,
+                due: None,
+            },
+            Act::ToggleItem => Action::SetChecklistItem {
+                checklist: text(),
+                item: text(),
+                done: true,
+            },
+            Act::TriageDeclare => Action::DeclareTriaged { severity: None },
+            Act::TriageDismiss => Action::DismissTriaged { reason: text() },
+            Act::RetryDelivery => Action::RetryDelivery {
+                delivery: uuid::Uuid::nil(),
+            },
+            _ => return None,
+        })
+    }
+
+    /// The token role this key needs in `context`, when it changes an incident.
+    pub fn needs(self, context: Context) -> Option<Access> {
+        self.command(context).map(|a| a.required_access())
+    }
 }
 
 /// A key pattern: one key with modifiers, or any digit 1–9.
@@ -285,6 +382,7 @@ pub const DEFAULT: &[Binding] = table! {
     Board: [k('l')] => Deliveries, "notification deliveries of the selected incident (✉✗ marks failing ones)";
     Board: [k('/')] => Search, "filter the board by key or title (Enter applies, empty clears)";
     Board: [code(KeyCode::Esc)] => Back, "clear the filter";
+    Board: [k('h')] => History, "closed incidents: reviews coming due, reopen";
     Board: [k('q')] => AskQuit, "quit (asks first: q q from the war room does not end the session)";
 
     WarRoom: [k('i')] => Note, "write a note: i, type, Enter (the scribe's fast path)";
@@ -302,6 +400,8 @@ pub const DEFAULT: &[Binding] = table! {
     WarRoom: [k('A')] => AddActionItem, "add an action item";
     WarRoom: [k('I')] => Impact, "impact: summary, services, customers affected, bridge link";
     WarRoom: [k('v')] => Review, "post-incident review";
+    WarRoom: [k('T')] => AcceptRole, "take the role handed to you (the roles panel shows it pending)";
+    WarRoom: [k('X')] => DeclineRole, "decline the role handed to you (the holder keeps it)";
     WarRoom: [k('l')] => Deliveries, "notification deliveries: Slack, PagerDuty, webhooks, email";
     WarRoom: [code(KeyCode::Tab)] => FocusNext, "focus the next panel: timeline, checklist, action items";
     WarRoom: [KeyPat::Key(KeyCode::BackTab, KeyModifiers::SHIFT)] => FocusPrev, "focus the previous panel";
@@ -366,6 +466,17 @@ pub const DEFAULT: &[Binding] = table! {
     Deliveries: [k('k'), code(KeyCode::Up)] => Up, "previous delivery";
     Deliveries: [k('t')] => RetryDelivery, "try the selected failed delivery again";
     Deliveries: [code(KeyCode::Esc), k('q'), k('l')] => Back, "close the list";
+
+    History: [k('j'), code(KeyCode::Down)] => Down, "next closed incident";
+    History: [k('k'), code(KeyCode::Up)] => Up, "previous closed incident";
+    History: [code(KeyCode::PageDown)] => PageDown, "page down";
+    History: [code(KeyCode::PageUp)] => PageUp, "page up";
+    History: [k('g'), code(KeyCode::Home)] => Top, "first";
+    History: [k('G'), code(KeyCode::End)] => Bottom, "last";
+    History: [code(KeyCode::Enter)] => Open, "open the war room of the selected incident";
+    History: [k('O')] => Reopen, "reopen the selected incident, with a reason";
+    History: [k('v')] => Review, "post-incident review of the selected incident";
+    History: [code(KeyCode::Esc), k('q'), k('h')] => Back, "back to the board";
 
     Help: [k('j'), code(KeyCode::Down)] => Down, "scroll down";
     Help: [k('k'), code(KeyCode::Up)] => Up, "scroll up";

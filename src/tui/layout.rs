@@ -82,6 +82,14 @@ pub fn board(body: Rect, triage: usize) -> BoardAreas {
     }
 }
 
+/// Rows above the history's list: its title and the column headings.
+pub const HISTORY_HEAD: u16 = 2;
+
+/// Rows of closed incidents the history shows at once.
+pub fn history_rows(body: Rect) -> usize {
+    usize::from(body.height.saturating_sub(HISTORY_HEAD))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoomAreas {
     /// Severity, title, status, times, impact.

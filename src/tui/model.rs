@@ -10,7 +10,7 @@ use super::form::Form;
 use super::keymap::Keymap;
 use super::msg::LinkState;
 use crate::client::Replica;
-use crate::domain::clocks::{board_rank, clocks};
+use crate::domain::clocks::{ReviewDue, board_rank, clocks};
 use crate::domain::command::{Access, Action};
 use crate::domain::event::{EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
@@ -34,6 +34,8 @@ pub enum Screen {
     Board,
     WarRoom(RoomState),
     Review(ReviewState),
+    /// Closed incidents: reviews coming due, reopen.
+    History(HistoryState),
 }
 
 /// Where the screen is, without its state: what tests and the view branch on.
@@ -42,6 +44,8 @@ pub enum Place {
     Board,
     WarRoom(Uuid),
     Review(Uuid),
+    /// Closed incidents: reviews coming due, reopen.
+    History,
 }
 
 impl Screen {
@@ -50,6 +54,7 @@ impl Screen {
             Screen::Board => Place::Board,
             Screen::WarRoom(r) => Place::WarRoom(r.incident),
             Screen::Review(r) => Place::Review(r.incident),
+            Screen::History(_) => Place::History,
         }
     }
 }
@@ -137,6 +142,8 @@ impl Filter {
                 EventBody::Declared { .. }
                     | EventBody::Acknowledged
                     | EventBody::SeverityChanged { .. }
+                    | EventBody::KindChanged { .. }
+                    | EventBody::SeveritySuggested { .. }
                     | EventBody::StatusChanged { .. }
                     | EventBody::Contained { .. }
                     | EventBody::Resolved { .. }
@@ -163,6 +170,15 @@ pub struct BoardState {
     /// Whether the person has moved the cursor: until then it stays on the
     /// top row (the worst incident) as incidents arrive and re-sort.
     pub moved: bool,
+}
+
+/// The history: closed incidents, reviews still to do first (soonest due
+/// first), then the rest newest closed first; and a cursor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryState {
+    pub order: Vec<Uuid>,
+    pub selected: usize,
+    pub offset: usize,
 }
 
 /// The war room's timeline: a virtual list over the replica's per-incident index.
@@ -512,7 +528,42 @@ impl Model {
                 .order
                 .get(self.board.selected)
                 .and_then(|id| self.incident(id)),
+            Place::History => match &self.screen {
+                Screen::History(h) => h.order.get(h.selected).and_then(|id| self.incident(id)),
+                _ => None,
+            },
         }
+    }
+
+    /// Re-sorts the history (closed incidents) when it is shown; the cursor
+    /// stays on its incident.
+    pub fn refresh_history(&mut self) {
+        let now = self.server_now();
+        let Screen::History(h) = &mut self.screen else {
+            return;
+        };
+        let selected = h.order.get(h.selected).copied();
+        // (review rank, newest closed first), then the id for a stable order.
+        type Key = ((u8, i64), std::cmp::Reverse<DateTime<Utc>>);
+        let mut keyed: Vec<(Key, Uuid)> = self
+            .replica
+            .world
+            .incidents
+            .values()
+            .filter_map(|inc| {
+                let closed = inc.closed.as_ref()?.at;
+                let due = ReviewDue::of(inc, &self.policy, now);
+                Some(((due.rank(), std::cmp::Reverse(closed)), inc.id))
+            })
+            .collect();
+        keyed.sort_unstable_by_key(|(k, id)| (*k, *id));
+        h.order = keyed.into_iter().map(|(_, id)| id).collect();
+        if let Some(sel) = selected
+            && let Some(pos) = h.order.iter().position(|id| *id == sel)
+        {
+            h.selected = pos;
+        }
+        h.selected = h.selected.min(h.order.len().saturating_sub(1));
     }
 
     /// Re-sorts the board: live incidents before resolved ones, then severity

@@ -400,7 +400,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 }
                 Effect::CopyToClipboard(text) => {
                     // OSC 52: the terminal puts it on the clipboard, over SSH too.
-                    let seq = format!("\u{1b}]52;c;{}\u{7}", base64(text.as_bytes()));
+                    let seq = osc52(&text);
                     let mut out = std::io::stdout();
                     let _ = out.write_all(seq.as_bytes()).and_then(|()| out.flush());
                 }
@@ -507,31 +507,12 @@ fn suspend(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Standard base64 with padding (for OSC 52).
-pub fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard
+/// (standard base64 with padding, as terminals expect).
+pub fn osc52(text: &str) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    format!("\u{1b}]52;c;{b64}\u{7}")
 }
 
 #[cfg(test)]
@@ -539,13 +520,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_matches_the_rfc_examples() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64("INC-1 ✓".as_bytes()), "SU5DLTEg4pyT");
+    fn osc52_carries_standard_padded_base64() {
+        let b64 = |t: &str| {
+            osc52(t)
+                .strip_prefix("\u{1b}]52;c;")
+                .and_then(|s| s.strip_suffix('\u{7}'))
+                .map(str::to_string)
+        };
+        assert_eq!(b64("").as_deref(), Some(""));
+        assert_eq!(b64("f").as_deref(), Some("Zg=="));
+        assert_eq!(b64("fo").as_deref(), Some("Zm8="));
+        assert_eq!(b64("foobar").as_deref(), Some("Zm9vYmFy"));
+        assert_eq!(b64("INC-1 ✓").as_deref(), Some("SU5DLTEg4pyT"));
     }
 }
 

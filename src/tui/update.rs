@@ -42,6 +42,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             if m.screen == Screen::Board {
                 m.refresh_board();
             }
+            // Reviews come due as time passes; a no-op on other screens.
+            m.refresh_history();
             m.dirty = true;
             newly_overdue(m)
         }

@@ -8,16 +8,17 @@
 
 mod board;
 mod deliveries;
+mod history;
 mod overlay;
 mod review;
 mod war_room;
 mod wrap;
 
 pub use deliveries::delivery_rows;
-pub use overlay::{HelpLine, help_lines};
+pub use overlay::{HelpLine, help_lines, help_lines_for};
 
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
-use super::model::{Level, Model, Overlay, Place};
+use super::model::{Level, Model, Overlay, Place, Screen};
 use super::msg::LinkState;
 use super::theme::Theme;
 use crate::domain::sanitize::sanitize_line;
@@ -37,10 +38,11 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame<'_>) {
         return;
     }
     let bands = layout::bands(area, layout::message_rows(m));
-    match m.screen.place() {
-        Place::Board => board::render(m, theme, f, bands.body),
-        Place::WarRoom(_) => war_room::render(m, theme, f, bands.body),
-        Place::Review(_) => review::render(m, theme, f, bands.body),
+    match &m.screen {
+        Screen::Board => board::render(m, theme, f, bands.body),
+        Screen::WarRoom(_) => war_room::render(m, theme, f, bands.body),
+        Screen::Review(_) => review::render(m, theme, f, bands.body),
+        Screen::History(h) => history::render(m, theme, f, bands.body, h),
     }
     message_line(m, theme, f, bands.message);
     status_bar(m, theme, f, bands.status);
@@ -224,29 +226,54 @@ fn status_bar(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
     }
 }
 
-/// The few keys that matter most on the current screen, from the keymap.
+/// The few keys that matter most on the current screen, from the keymap,
+/// and only those this window's token role may use: a viewer is not shown
+/// "d declare" to be refused after filling in the form.
 fn hints(m: &Model) -> String {
     use super::keymap::{Act, Context};
+    let offered_to_me = m.focused_incident().is_some_and(|inc| {
+        inc.offers
+            .values()
+            .any(|o| crate::domain::handoff::same_person(&o.to, &m.me.name))
+    });
+    // The screen's two most useful keys this role may use, then the command line and help.
     let pick: &[(Context, Act, &str)] = match m.screen.place() {
         Place::Board => &[
             (Context::Board, Act::Open, "open"),
             (Context::Board, Act::Declare, "declare"),
-            (Context::Global, Act::CommandLine, "command"),
-            (Context::Global, Act::Help, "help"),
+            (Context::Board, Act::History, "history"),
+        ],
+        Place::WarRoom(_) if offered_to_me => &[
+            (Context::WarRoom, Act::AcceptRole, "take role"),
+            (Context::WarRoom, Act::DeclineRole, "decline"),
         ],
         Place::WarRoom(_) => &[
             (Context::WarRoom, Act::Note, "note"),
             (Context::WarRoom, Act::PostUpdate, "update"),
-            (Context::Global, Act::CommandLine, "command"),
-            (Context::Global, Act::Help, "help"),
+            (Context::WarRoom, Act::Acknowledge, "ack"),
+            (Context::WarRoom, Act::Review, "review"),
+        ],
+        Place::History => &[
+            (Context::History, Act::Open, "open"),
+            (Context::History, Act::Reopen, "reopen"),
+            (Context::History, Act::Review, "review"),
         ],
         Place::Review(_) => &[
             (Context::Review, Act::Export, "export"),
             (Context::Review, Act::Back, "back"),
+        ],
+    };
+    let global: &[(Context, Act, &str)] = match m.screen.place() {
+        Place::Review(_) => &[(Context::Global, Act::Help, "help")],
+        _ => &[
+            (Context::Global, Act::CommandLine, "command"),
             (Context::Global, Act::Help, "help"),
         ],
     };
     pick.iter()
+        .filter(|(c, a, _)| a.needs(*c).is_none_or(|need| m.me.role >= need))
+        .take(2)
+        .chain(global)
         .map(|(c, a, w)| {
             let keys = m.keymap.keys_for(*c, *a);
             let first = keys.split(" / ").next().unwrap_or_default().to_string();

@@ -58,7 +58,9 @@ impl Tui {
         )
     }
 
-    fn start_program(
+    /// Starts any `program ARGS` in the terminal with the TUI's environment
+    /// (e.g. OpenSSH's `ssh -tt` into the SSH seat).
+    pub fn start_program(
         home: &std::path::Path,
         rows: u16,
         cols: u16,
@@ -194,6 +196,36 @@ impl Tui {
     /// Whether the program has exited (without waiting).
     pub fn exited(&mut self) -> bool {
         self.child.try_wait().unwrap().is_some()
+    }
+
+    /// The colours on screen: how many cells have a 24-bit colour, and how
+    /// many an indexed (256-palette) one, foreground or background.
+    pub fn colour_cells(&self) -> (usize, usize) {
+        let parser = self.screen.lock().unwrap();
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        let (mut rgb, mut idx) = (0, 0);
+        for r in 0..rows.get() {
+            for c in 0..cols.get() {
+                if let Some(cell) = screen.cell(r, c) {
+                    for colour in [cell.fgcolor(), cell.bgcolor()] {
+                        match colour {
+                            vt100::Color::Rgb(..) => rgb += 1,
+                            vt100::Color::Idx(i) if i >= 16 => idx += 1,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        (rgb, idx)
+    }
+
+    /// Writes raw bytes (not necessarily UTF-8: garbage, for robustness tests).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
     }
 
     /// Writes keys without the pause `keys` leaves after them (for latency measurements).

@@ -280,12 +280,10 @@ impl Frame {
     }
 }
 
-/// A minimal SSE reader over a real HTTP response.
+/// An SSE reader over a real HTTP response, with the client's own parser.
 pub struct Sse {
     pub status: StatusCode,
-    stream: futures_util::stream::BoxStream<'static, reqwest::Result<axum::body::Bytes>>,
-    buf: String,
-    ended: bool,
+    stream: futures_util::stream::BoxStream<'static, Result<warroom::client::sse::Event, String>>,
 }
 
 impl Sse {
@@ -309,9 +307,7 @@ impl Sse {
         let resp = req.send().await.unwrap();
         Sse {
             status: resp.status(),
-            stream: resp.bytes_stream().boxed(),
-            buf: String::new(),
-            ended: false,
+            stream: warroom::client::sse::events(resp.bytes_stream()).boxed(),
         }
     }
 
@@ -322,33 +318,15 @@ impl Sse {
             .expect("no SSE message in time")
     }
 
+    /// The next message, or `None` when the stream ended (or broke).
     pub async fn next(&mut self) -> Option<Frame> {
-        loop {
-            if let Some(pos) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..pos + 2).collect();
-                let mut f = Frame::default();
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id: ") {
-                        f.id = v.trim().parse().ok();
-                    } else if let Some(v) = line.strip_prefix("event: ") {
-                        f.event = v.to_string();
-                    } else if let Some(v) = line.strip_prefix("data: ") {
-                        f.data.push_str(v);
-                    }
-                }
-                if f.event.is_empty() && f.data.is_empty() {
-                    continue;
-                }
-                return Some(f);
-            }
-            if self.ended {
-                return None;
-            }
-            match self.stream.next().await {
-                Some(Ok(chunk)) => self.buf.push_str(&String::from_utf8_lossy(&chunk)),
-                _ => self.ended = true,
-            }
-        }
+        let ev = self.stream.next().await?.ok()?;
+        Some(Frame {
+            // The SSE "last event id" carries over; only frames that set one have it here.
+            id: ev.id.parse().ok(),
+            event: ev.event,
+            data: ev.data,
+        })
     }
 
     /// The next `event` frame, skipping heartbeats.

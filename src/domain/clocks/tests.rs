@@ -532,3 +532,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn review_due_says_where_the_review_stands() {
+    let mut h = Harness::new(policy());
+    let p1 = h.declare("API down", "P1");
+    let p4 = h.declare("Typo", "P4");
+    for key in [&p1, &p4] {
+        h.at(10).run(
+            "alice",
+            key,
+            Action::Resolve {
+                summary: "fixed".into(),
+                force: true,
+            },
+        );
+    }
+    let due =
+        |h: &Harness, key: &str, minutes: i64| ReviewDue::of(h.inc(key), &h.policy, at(minutes));
+    // P1: 72 h from resolving.
+    assert_eq!(due(&h, &p1, 20).words(), "due in 2d 23h (11-26 10:10)");
+    assert!(!due(&h, &p1, 20).soon());
+    assert!(due(&h, &p1, 10 + 71 * 60).soon());
+    assert_eq!(due(&h, &p1, 10 + 72 * 60 + 5).words(), "OVERDUE by 5m");
+    assert_eq!(due(&h, &p4, 20), ReviewDue::NotRequired);
+    h.at(30).run(
+        "alice",
+        &p1,
+        Action::CompleteReview {
+            summary: "done".into(),
+        },
+    );
+    assert_eq!(due(&h, &p1, 40).words(), "done 11-23");
+    // Reviews to do sort before the rest.
+    assert!(due(&h, &p4, 20).rank() > ReviewDue::Due { at: at(0), left: 1 }.rank());
+}

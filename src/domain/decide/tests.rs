@@ -1033,3 +1033,80 @@ proptest! {
         run_session(ops)?;
     }
 }
+
+/// Runbook 002 §1.3 / 003 "Record start time": the impact starts before the
+/// declaration, detection comes after the impact and never in the future.
+#[test]
+fn detection_times_are_checked_and_give_the_time_to_detect() {
+    use crate::domain::event::DetectionMethod;
+    let mut h = Harness::new(policy());
+    let key = h.declare("API down", "P1");
+    h.at(5);
+    let detection = |start: Option<i64>, detected: Option<i64>| Action::RecordDetection {
+        impact_started: start.map(at),
+        detected_at: detected.map(at),
+        method: None,
+    };
+    let e = h.refuse("alice", &key, detection(None, None));
+    assert_eq!(
+        e.to_string(),
+        "impact_started, detected_at or method must not be empty"
+    );
+    let e = h.refuse("alice", &key, detection(Some(1), None));
+    assert_eq!(
+        e.to_string(),
+        "impact_started: 2026-11-23 10:01:00 UTC is after the declaration (2026-11-23 10:00:00 UTC); \
+         the impact starts before an incident is declared"
+    );
+    assert_eq!(e.kind(), ErrorKind::Unprocessable);
+    let e = h.refuse("alice", &key, detection(None, Some(6)));
+    assert_eq!(
+        e.to_string(),
+        "detected_at: 2026-11-23 10:06:00 UTC is in the future (now 2026-11-23 10:05:00 UTC)"
+    );
+    let e = h.refuse("alice", &key, detection(Some(-10), Some(-20)));
+    assert_eq!(
+        e.to_string(),
+        "impact_started: the impact start 2026-11-23 09:50:00 UTC is after the detection 2026-11-23 09:40:00 UTC"
+    );
+    assert_eq!(h.inc(&key).time_to_detect(), None);
+    h.run("alice", &key, detection(Some(-25), None));
+    // Detection defaults to the declaration.
+    assert_eq!(
+        h.inc(&key).time_to_detect(),
+        Some(chrono::Duration::minutes(25))
+    );
+    // A later record replaces only what it gives, and is checked against what is recorded.
+    let e = h.refuse("alice", &key, detection(None, Some(-30)));
+    assert!(
+        e.to_string().starts_with("detected_at: the impact start"),
+        "{e}"
+    );
+    let ev = h.run(
+        "alice",
+        &key,
+        Action::RecordDetection {
+            impact_started: None,
+            detected_at: Some(at(-5)),
+            method: Some(DetectionMethod::CustomerReport),
+        },
+    );
+    assert_eq!(
+        ev[0].body.describe(),
+        "detection: detected 2026-11-23 09:55 UTC by customer report"
+    );
+    let inc = h.inc(&key);
+    assert_eq!(inc.time_to_detect(), Some(chrono::Duration::minutes(20)));
+    assert_eq!(
+        inc.detection_method(),
+        Some(DetectionMethod::CustomerReport)
+    );
+    assert_eq!(
+        DetectionMethod::parse("customer-report"),
+        Some(DetectionMethod::CustomerReport)
+    );
+    assert_eq!(
+        DetectionMethod::parse("security"),
+        Some(DetectionMethod::SecurityTool)
+    );
+}

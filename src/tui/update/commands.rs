@@ -3,14 +3,14 @@
 //! submission's outcome becomes a message.
 
 use super::keys::quit;
-use super::navigation::{follow, open_review, open_room, set_filter, to_board};
+use super::navigation::{follow, open_history, open_review, open_room, set_filter, to_board};
 use super::{set_error, set_info};
 use crate::domain::command::{Access, Action, Command};
 use crate::domain::decide::{DomainError, ErrorKind, decide, next_escalation_step};
 use crate::domain::event::{ActionState, Channel};
 use crate::tui::command_line::Parsed;
 use crate::tui::form::Form;
-use crate::tui::keymap::Act;
+use crate::tui::keymap::{Act, Context};
 use crate::tui::model::{Model, Overlay, Pane, Pending, phase_items};
 use crate::tui::msg::{Effect, LinkState};
 use crate::tui::prefill;
@@ -76,7 +76,7 @@ pub(super) fn try_submit(
 /// Sends a command and says so on the message line: "sent" (or "queued"
 /// when offline), or why it was refused.
 pub(super) fn send(m: &mut Model, incident: Option<Uuid>, action: Action) -> Vec<Effect> {
-    let sent = sent_text(m, &action);
+    let sent = sent_text(m, incident, &action);
     send_saying(m, incident, action, Some(sent)).unwrap_or_default()
 }
 
@@ -121,9 +121,37 @@ pub(super) fn role_refusal(m: &Model, action: &Action) -> Option<String> {
     ))
 }
 
+/// A hand-off is only offered until the incoming person takes it: say so,
+/// rather than "role assignment sent" (which reads as done).
+fn offer_text(m: &Model, incident: Option<Uuid>, action: &Action) -> Option<String> {
+    let Action::AssignRole { role, person, .. } = action else {
+        return None;
+    };
+    let inc = m.incident(&incident?)?;
+    let role = m.policy.role(role)?;
+    let holder = inc.roles.get(&role.id)?;
+    let person = person.trim_start_matches('@');
+    let same = crate::domain::handoff::same_person;
+    if same(holder, person) || same(person, &m.me.name) {
+        return None;
+    }
+    let queued = if m.link == LinkState::Live {
+        ""
+    } else {
+        " (queued: offline)"
+    };
+    Some(format!(
+        "{} offered to {person}{queued}; {holder} keeps it until {person} takes it",
+        role.name
+    ))
+}
+
 /// What the message line says once a command is handed to the outbox:
 /// "sent" only while the link is live; offline it is queued, and says so.
-pub(super) fn sent_text(m: &Model, action: &Action) -> String {
+pub(super) fn sent_text(m: &Model, incident: Option<Uuid>, action: &Action) -> String {
+    if let Some(offer) = offer_text(m, incident, action) {
+        return offer;
+    }
     if m.link == LinkState::Live {
         format!("{} sent", action.noun())
     } else {
@@ -134,68 +162,19 @@ pub(super) fn sent_text(m: &Model, action: &Action) -> String {
     }
 }
 
-/// The action a key's dialog ends in, with its fields empty: enough to ask
-/// the domain who may do it, before the form is opened and filled in vain.
-pub(super) fn dialog_action(act: Act) -> Option<Action> {
-    let text = String::new;
-    Some(match act {
-        Act::Declare => Action::Declare {
-            title: text(),
-            severity: text(),
-            kind: None,
-            impact: None,
-            commander: None,
-        },
-        Act::Severity => Action::SetSeverity {
-            severity: text(),
-            reason: text(),
-        },
-        Act::Roles => Action::AssignRole {
-            role: text(),
-            person: text(),
-            note: text(),
-        },
-        Act::PostUpdate => Action::PostUpdate {
-            channel: Channel::StatusPage,
-            state: None,
-            text: text(),
-        },
-        Act::Escalate => Action::Escalate {
-            to: None,
-            reason: text(),
-        },
-        Act::Page => Action::Page {
-            who: text(),
-            reason: text(),
-        },
-        Act::Contain => Action::Contain { note: text() },
-        Act::Resolve => Action::Resolve {
-            summary: text(),
-            force: false,
-        },
-        Act::Reopen => Action::Reopen { reason: text() },
-        Act::Close => Action::Close,
-        Act::AddActionItem => Action::AddActionItem {
-            text: text(),
-            owner: None,
-            due: None,
-        },
-        Act::Impact => Action::UpdateImpact {
-            impact: Default::default(),
-        },
-        _ => return None,
-    })
-}
-
 pub(super) fn open_declare(m: &mut Model) {
     if !refused_by_role(m, Act::Declare) {
         m.overlay = Some(Overlay::Form(Box::new(Form::declare(&m.policy))));
     }
 }
 
-/// Refuses a dialog the role may not submit, before it opens.
+/// Refuses a dialog the role may not submit, before it opens (the command
+/// each key ends in is the keymap's [`Act::command`]).
 pub(super) fn refused_by_role(m: &mut Model, act: Act) -> bool {
-    match dialog_action(act).and_then(|a| role_refusal(m, &a)) {
+    match act
+        .command(Context::WarRoom)
+        .and_then(|a| role_refusal(m, &a))
+    {
         Some(text) => {
             set_error(m, text);
             true
@@ -250,6 +229,57 @@ pub(super) fn triage(m: &mut Model, act: Act) -> Vec<Effect> {
         m.open_on_arrival = Some(id);
     }
     fx.unwrap_or_default()
+}
+
+/// `T` / `X` in the war room: take or decline the role offered to me. With
+/// several roles offered at once, the first in the policy's order.
+pub(super) fn answer_offer(m: &mut Model, accept: bool) -> Vec<Effect> {
+    let Some(inc) = m.focused_incident() else {
+        return vec![];
+    };
+    let mine = |to: &str| crate::domain::handoff::same_person(to, &m.me.name);
+    let offer = m.policy.roles.iter().find_map(|r| {
+        inc.offers
+            .get(&r.id)
+            .filter(|o| mine(&o.to))
+            .map(|o| (r, o))
+    });
+    let Some((role, offer)) = offer else {
+        let others: Vec<String> = inc
+            .offers
+            .iter()
+            .map(|(role, o)| format!("{role} to {}", o.to))
+            .collect();
+        let text = if others.is_empty() {
+            format!("no role of {} is being handed to you", inc.key())
+        } else {
+            format!(
+                "no role of {} is being handed to you (offered: {})",
+                inc.key(),
+                others.join(", ")
+            )
+        };
+        set_error(m, text);
+        return vec![];
+    };
+    let (id, role_id, from) = (inc.id, role.id.clone(), offer.from.clone());
+    let (action, sent) = if accept {
+        (
+            Action::AcceptRole {
+                role: role_id.clone(),
+            },
+            format!("you take {} from {from}", role.name),
+        )
+    } else {
+        (
+            Action::DeclineRole {
+                role: role_id.clone(),
+                reason: String::new(),
+            },
+            format!("you declined {}; {from} keeps it", role.name),
+        )
+    };
+    send_saying(m, Some(id), action, Some(sent)).unwrap_or_default()
 }
 
 pub(super) fn submit_now(m: &mut Model, action: Action) -> Vec<Effect> {
@@ -335,6 +365,10 @@ pub(super) fn run_parsed(m: &mut Model, p: Parsed) -> Vec<Effect> {
         Parsed::Theme(name) => vec![Effect::LoadTheme(name)],
         Parsed::Board => {
             to_board(m);
+            vec![]
+        }
+        Parsed::History => {
+            open_history(m);
             vec![]
         }
         Parsed::Review => {

@@ -277,7 +277,7 @@ pub(super) fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
             return vec![];
         }
     }
-    let name = sent_text(m, &action);
+    let name = sent_text(m, f.incident, &action);
     match try_submit(m, f.incident, action.clone()) {
         Ok(fx) => {
             set_info(m, name);

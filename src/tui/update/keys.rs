@@ -1,10 +1,10 @@
 //! Keys on a screen (no overlay, no composer): the keymap's lookup by
 //! context, then the act; quitting and suspending from anywhere.
 
-use super::commands::{open_declare, open_form, submit_now, toggle_item, triage};
+use super::commands::{answer_offer, open_declare, open_form, submit_now, toggle_item, triage};
 use super::forms::composer_key;
 use super::navigation::{
-    back, follow, move_cursor, open_review, open_room, page_rows, search, set_filter,
+    back, follow, move_cursor, open_history, open_review, open_room, page_rows, search, set_filter,
 };
 use super::overlays::overlay_key;
 use super::{set_error, set_info};
@@ -39,6 +39,7 @@ pub(super) fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             vec![pane, Context::WarRoom, Context::Global]
         }
         Place::Review(_) => vec![Context::Review, Context::Global],
+        Place::History => vec![Context::History, Context::Global],
     };
     match m.keymap.lookup(&contexts, &k) {
         Some(act) => screen_act(m, act),
@@ -156,6 +157,7 @@ pub(super) fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
             m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Command))))
         }
         Act::Back if m.screen == Screen::Board => clear_board_filter(m),
+        Act::History => open_history(m),
         Act::Back => back(m),
         Act::Up => move_cursor(m, -1),
         Act::Down => move_cursor(m, 1),
@@ -171,6 +173,11 @@ pub(super) fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
                     m.overlay = Some(Overlay::Entry {
                         row: room.timeline.selected,
                     });
+                }
+            }
+            Place::History => {
+                if let Some(id) = m.focused_incident().map(|i| i.id) {
+                    open_room(m, id);
                 }
             }
             _ => {
@@ -228,6 +235,8 @@ pub(super) fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
             }
         }
         Act::Acknowledge => return submit_now(m, Action::Acknowledge),
+        Act::AcceptRole => return answer_offer(m, true),
+        Act::DeclineRole => return answer_offer(m, false),
         Act::TriageDeclare | Act::TriageDismiss => return triage(m, act),
         Act::Severity
         | Act::Roles

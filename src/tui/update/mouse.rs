@@ -5,7 +5,7 @@ use super::navigation::{clamp_all, move_cursor, open_room, step};
 use crate::tui::form::Input;
 use crate::tui::layout;
 use crate::tui::model::{
-    CheckRow, Model, Overlay, Pane, Place, checklist_rows, list_offset, selected_row,
+    CheckRow, Model, Overlay, Pane, Place, Screen, checklist_rows, list_offset, selected_row,
 };
 use crate::tui::msg::Effect;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
@@ -75,6 +75,22 @@ pub(super) fn on_mouse(m: &mut Model, ev: MouseEvent) -> Vec<Effect> {
                     } else {
                         m.board.selected = i;
                     }
+                }
+            }
+        }
+        Place::History => {
+            let list_y = body.y + layout::HISTORY_HEAD;
+            if wheel != 0 {
+                move_cursor(m, wheel);
+            } else if row >= list_y
+                && let Screen::History(h) = &mut m.screen
+            {
+                let i = h.offset + usize::from(row - list_y);
+                match h.order.get(i).copied() {
+                    // A click on the selected row opens it.
+                    Some(id) if i == h.selected => open_room(m, id),
+                    Some(_) => h.selected = i,
+                    None => {}
                 }
             }
         }

@@ -5,8 +5,8 @@
 use super::{set_error, set_info};
 use crate::tui::layout;
 use crate::tui::model::{
-    Filter, Model, Pane, Place, ReviewState, RoomState, Screen, TimelineState, ensure_visible,
-    entry_matches, phase_items,
+    Filter, HistoryState, Model, Pane, Place, ReviewState, RoomState, Screen, TimelineState,
+    ensure_visible, entry_matches, phase_items,
 };
 use uuid::Uuid;
 
@@ -74,6 +74,13 @@ pub(super) fn refresh_review(m: &mut Model) {
     }
 }
 
+/// The history: closed incidents, reviews coming due first.
+pub(super) fn open_history(m: &mut Model) {
+    show(m, Screen::History(HistoryState::default()));
+    m.refresh_history();
+    clamp_all(m);
+}
+
 /// The board, refreshed (its order is not kept up to date while away).
 pub(super) fn to_board(m: &mut Model) {
     m.refresh_board();
@@ -105,6 +112,7 @@ pub(super) fn page_rows(m: &Model) -> usize {
         }
         Place::WarRoom(_) => layout::room(m, body).timeline_rows(),
         Place::Review(_) => body.height as usize,
+        Place::History => layout::history_rows(body),
     };
     rows.saturating_sub(1).max(1)
 }
@@ -151,6 +159,11 @@ pub(super) fn move_cursor(m: &mut Model, delta: i64) {
                 r.scroll = step(r.scroll, delta, lines);
             }
         }
+        Place::History => {
+            if let Screen::History(h) = &mut m.screen {
+                h.selected = step(h.selected, delta, h.order.len());
+            }
+        }
     }
     clamp_all(m);
 }
@@ -177,6 +190,15 @@ pub(super) fn clamp_all(m: &mut Model) {
     ensure_visible(m.board.selected, &mut m.board.offset, list_h);
     if m.board.offset + list_h > len {
         m.board.offset = len.saturating_sub(list_h);
+    }
+    if let Screen::History(h) = &mut m.screen {
+        let height = layout::history_rows(body);
+        let len = h.order.len();
+        h.selected = h.selected.min(len.saturating_sub(1));
+        ensure_visible(h.selected, &mut h.offset, height);
+        if h.offset + height > len {
+            h.offset = len.saturating_sub(height);
+        }
     }
     if m.room().is_some() {
         let rows = m.timeline_rows();

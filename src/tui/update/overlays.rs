@@ -119,6 +119,7 @@ pub(super) fn prompt_key(m: &mut Model, mut p: Box<Prompt>, k: KeyEvent) -> Vec<
                         policy: &m.policy,
                         world: &m.replica.world,
                         incident,
+                        now: m.server_now(),
                     };
                     match command_line::parse(&text, &ctx) {
                         Ok(parsed) => {

@@ -6,7 +6,9 @@ use super::navigation::{clamp_all, follow, open_room, refresh_review};
 use super::set_error;
 use crate::domain::command::{Action, Command};
 use crate::domain::event::EventBody;
+use crate::domain::handoff::same_person;
 use crate::tui::form::Form;
+use crate::tui::keymap::{Act, Context};
 use crate::tui::model::{Composer, Model, Overlay, Pending, Place, new_editor};
 use crate::tui::msg::{Effect, LinkState, SyncMsg};
 
@@ -31,6 +33,7 @@ pub(super) fn on_sync(m: &mut Model, s: SyncMsg) {
                 }
             }
             m.refresh_board();
+            m.refresh_history();
             m.refresh_timeline();
             follow(m);
             if touched_review {
@@ -173,6 +176,22 @@ pub(super) fn calls_for_me(m: &Model, rec: &crate::domain::Recorded) -> Option<S
         }
         EventBody::RoleHandedOff { role, from, to, .. } if *to == m.me.name => {
             Some(format!("{key}: {from} handed you {role}"))
+        }
+        EventBody::RoleOffered { role, from, to, .. } if same_person(to, &m.me.name) => {
+            let keys = |act| m.keymap.keys_for(Context::WarRoom, act);
+            Some(format!(
+                "{key}: {from} is handing you {role}; in its war room {} takes it, {} declines",
+                keys(Act::AcceptRole),
+                keys(Act::DeclineRole)
+            ))
+        }
+        EventBody::RoleDeclined { role, from, to, .. } if same_person(from, &m.me.name) => {
+            Some(format!("{key}: {to} declined {role}; you keep it"))
+        }
+        EventBody::SeveritySuggested { severity, reason } => {
+            let ic = m.incident(&ev.incident).and_then(|i| i.roles.get("ic"));
+            ic.filter(|ic| same_person(ic, &m.me.name))
+                .map(|_| format!("{key}: alerts suggest {severity} ({reason})"))
         }
         _ => None,
     }

@@ -3,12 +3,13 @@
 
 use super::{clean, fit, pad, panel};
 use crate::domain::clocks::{ClockKind, clocks};
+use crate::domain::command::Access;
 use crate::domain::decide::closure_missing;
 use crate::domain::duration::countdown;
 use crate::domain::flowchart::{self, Outcome};
 use crate::tui::command_line::VERBS;
 use crate::tui::form::{Form, FormKind, Input};
-use crate::tui::keymap::{Keymap, MOUSE};
+use crate::tui::keymap::{Act, Keymap, MOUSE};
 use crate::tui::layout::centered;
 use crate::tui::model::{Confirm, Model, Prompt, PromptKind};
 use crate::tui::prefill;
@@ -24,12 +25,19 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 pub enum HelpLine {
     Heading(String),
     Row(String, String),
+    /// A key this window's token role may not use: shown dimmed, with the role it needs.
+    Barred(String, String),
     Blank,
 }
 
 /// The help screen's content: every binding of the keymap by context, the
 /// mouse, and the command line's verbs.
 pub fn help_lines(keymap: &Keymap) -> Vec<HelpLine> {
+    help_lines_for(keymap, Access::Admin)
+}
+
+/// [`help_lines`] for a token `role`: keys it may not use are [`HelpLine::Barred`].
+pub fn help_lines_for(keymap: &Keymap, role: Access) -> Vec<HelpLine> {
     let mut out = vec![
         HelpLine::Row(
             "[keys]".into(),
@@ -41,7 +49,14 @@ pub fn help_lines(keymap: &Keymap) -> Vec<HelpLine> {
     for (ctx, rows) in keymap.help() {
         out.push(HelpLine::Heading(ctx.title().to_string()));
         for (keys, desc, name) in rows {
-            out.push(HelpLine::Row(keys, format!("{name}: {desc}")));
+            let need = Act::from_name(name).and_then(|a| a.needs(ctx));
+            match need {
+                Some(need) if role < need => out.push(HelpLine::Barred(
+                    keys,
+                    format!("{name}: {desc} (needs the {} role)", need.as_str()),
+                )),
+                _ => out.push(HelpLine::Row(keys, format!("{name}: {desc}"))),
+            }
         }
         out.push(HelpLine::Blank);
     }
@@ -67,7 +82,7 @@ pub fn help(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, scroll: usi
     );
     let inner = block.inner(r);
     f.render_widget(block, r);
-    let lines = help_lines(&m.keymap);
+    let lines = help_lines_for(&m.keymap, m.me.role);
     let key_w = (inner.width as usize / 3).clamp(12, 28);
     let text: Vec<Line> = lines
         .iter()
@@ -97,6 +112,18 @@ pub fn help(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, scroll: usi
                     Span::styled(fit(d, dw), Style::default().fg(theme.text)),
                 ])
             }
+            HelpLine::Barred(k, d) => Line::from(vec![
+                Span::styled(
+                    format!("✗ {}", pad(k, key_w)),
+                    Style::default().fg(theme.muted),
+                ),
+                Span::styled(
+                    fit(d, inner.width as usize),
+                    Style::default()
+                        .fg(theme.muted)
+                        .add_modifier(Modifier::CROSSED_OUT),
+                ),
+            ]),
             HelpLine::Blank => Line::default(),
         })
         .collect();

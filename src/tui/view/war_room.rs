@@ -6,6 +6,7 @@ use crate::domain::clocks::{ClockState, clocks};
 use crate::domain::duration::{countdown, humanize};
 use crate::domain::event::{ActionState, EventBody, NoteKind, Recorded};
 use crate::domain::state::Incident;
+use crate::tui::keymap::{Act, Context};
 use crate::tui::layout;
 use crate::tui::model::entry_matches;
 use crate::tui::model::{
@@ -98,11 +99,54 @@ fn header(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incident) 
         ),
         format!("kind {}", clean(&inc.kind)),
     ];
+    if inc.impact_started.is_some() || inc.detected.is_some() || inc.detection.is_some() {
+        let mut d = String::new();
+        if let Some(s) = inc.impact_started {
+            d.push_str(&format!("impact from {} · ", s.format("%H:%M")));
+        }
+        d.push_str(&format!("detected {}", inc.detected_at().format("%H:%M")));
+        if let Some(m) = inc.detection_method() {
+            d.push_str(&format!(" by {}", m.label()));
+        }
+        if let Some(ttd) = inc.time_to_detect() {
+            d.push_str(&format!(" (TTD {})", humanize(ttd)));
+        }
+        facts.push(d);
+    }
     if let Some(s) = &inc.contained {
         facts.push(format!("contained {}", s.at.format("%H:%M")));
     }
     if inc.reopened > 0 {
         facts.push(format!("reopened ×{}", inc.reopened));
+    }
+    // A role handed to me waits for my answer: the header says how to give it.
+    for role in &m.policy.roles {
+        if let Some(offer) = inc.offers.get(&role.id)
+            && crate::domain::handoff::same_person(&offer.to, &m.me.name)
+        {
+            let keys = |act| m.keymap.keys_for(Context::WarRoom, act);
+            facts.insert(
+                0,
+                format!(
+                    "{} HANDED TO YOU by {}: {} takes it, {} declines",
+                    clean(&role.name).to_uppercase(),
+                    clean(&offer.from),
+                    keys(Act::AcceptRole),
+                    keys(Act::DeclineRole)
+                ),
+            );
+        }
+    }
+    if let Some(sug) = &inc.suggested {
+        // The policy leaves a more severe level from the alerts to the IC.
+        facts.insert(
+            0,
+            format!(
+                "ALERTS SUGGEST {} ({} changes severity)",
+                clean(&sug.severity),
+                m.keymap.keys_for(Context::WarRoom, Act::Severity)
+            ),
+        );
     }
     if let Some(a) = &inc.alerts {
         facts.push(match a.firing {
@@ -280,7 +324,7 @@ fn roles_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incid
         .map(|role| {
             let holder = inc.roles.get(&role.id);
             let name = if full { &role.name } else { &role.id };
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(pad(&clean(name), name_w), Style::default().fg(theme.muted)),
                 match holder {
                     Some(p) => Span::styled(
@@ -289,7 +333,17 @@ fn roles_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incid
                     ),
                     None => Span::styled("—", Style::default().fg(theme.muted)),
                 },
-            ])
+            ];
+            // A hand-off not yet accepted: both are shown until the incoming person answers.
+            if let Some(offer) = inc.offers.get(&role.id) {
+                let pending = Style::default()
+                    .fg(theme.pending)
+                    .add_modifier(Modifier::BOLD);
+                spans.push(Span::styled(" → ", pending));
+                spans.push(Span::styled(clean(&offer.to), pending));
+                spans.push(Span::styled(" (pending)", pending));
+            }
+            Line::from(spans)
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
@@ -487,6 +541,7 @@ fn entry_style(theme: &Theme, body: &EventBody) -> (Color, bool) {
             (theme.timer_breached, true)
         }
         EventBody::SeverityChanged { .. }
+        | EventBody::KindChanged { .. }
         | EventBody::Declared { .. }
         | EventBody::Reopened { .. } => (theme.timer_warn, true),
         EventBody::Resolved { .. } | EventBody::Contained { .. } | EventBody::Closed => {
