@@ -21,7 +21,9 @@ use std::path::PathBuf;
     about = "A terminal war room for incident response"
 )]
 pub struct Cli {
-    /// Server to connect to; without it, an embedded server runs on a local SQLite file.
+    /// Server to connect to; without it, an embedded server runs on a local
+    /// SQLite file. Several, comma-separated (replicas of one deployment),
+    /// are tried in turn when one cannot be reached.
     #[arg(long, global = true, env = "WARROOM_SERVER")]
     pub server: Option<String>,
     /// Bearer token for the server.
