@@ -118,6 +118,13 @@ fn history_fixture() -> Fixture {
 #[test]
 fn history_lists_closed_incidents_reviews_due_first() {
     let mut m = history_fixture().model("alice", Access::Commander);
+    // The board says reviews are owed, and which key shows them.
+    let board = screen(&mut m, 160, 48);
+    let title = board.lines().next().unwrap();
+    assert!(
+        title.contains("  ·  2 reviews to do, 1 OVERDUE (h)  ·  policy default"),
+        "{title}"
+    );
     press(&mut m, KeyCode::Char('h'));
     assert_eq!(m.screen.place(), Place::History);
     let keys: Vec<String> = match &m.screen {

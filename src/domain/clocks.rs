@@ -467,23 +467,31 @@ pub enum ReviewDue {
 }
 
 impl ReviewDue {
+    /// Cheap (no other clock is derived): the board counts it over every
+    /// closed incident. The deadline is the review clock's, `review.due`
+    /// after resolving.
     pub fn of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> ReviewDue {
-        let required = policy
-            .severity(&inc.severity)
-            .is_some_and(|s| s.review.required);
         if let Some(r) = &inc.review {
             return ReviewDue::Done(r.at);
         }
-        if !required {
+        let Some(sev) = policy.severity(&inc.severity).filter(|s| s.review.required) else {
             return ReviewDue::NotRequired;
+        };
+        match (&inc.resolved, sev.review.due) {
+            (Some(resolved), Some(due)) => {
+                let at = due.after(resolved.at);
+                ReviewDue::Due {
+                    at,
+                    left: (at - now).num_seconds(),
+                }
+            }
+            _ => ReviewDue::Open,
         }
-        clocks(inc, policy, now)
-            .into_iter()
-            .find(|c| c.kind == ClockKind::Review)
-            .map_or(ReviewDue::Open, |c| ReviewDue::Due {
-                at: c.due_at,
-                left: c.remaining_secs,
-            })
+    }
+
+    /// Still to do.
+    pub fn pending(self) -> bool {
+        matches!(self, ReviewDue::Due { .. } | ReviewDue::Open)
     }
 
     /// In words: `OVERDUE by 10m`, `due in 3d 23h (03-21 09:40)`, `done 03-14`.

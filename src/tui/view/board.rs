@@ -2,7 +2,7 @@
 //! rows on screen are built (the sort order is kept by `update`).
 
 use super::{clean, fit, pad, rpad, width};
-use crate::domain::clocks::{clocks, most_urgent};
+use crate::domain::clocks::{ReviewDue, clocks, most_urgent};
 use crate::domain::duration::{countdown, humanize};
 use crate::tui::layout;
 use crate::tui::model::Model;
@@ -72,6 +72,7 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
                 .fg(theme.focus)
                 .add_modifier(Modifier::BOLD),
         ),
+        reviews_span(m, theme, now),
         Span::styled(
             format!(
                 "  ·  policy {}  ·  {}",
@@ -269,6 +270,45 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
         }
         f.render_widget(Paragraph::new(Line::from(spans)), r);
     }
+}
+
+/// `  ·  2 reviews to do (h)` when closed incidents still owe their
+/// post-incident review (OVERDUE named when one is late); nothing otherwise.
+fn reviews_span(m: &Model, theme: &Theme, now: chrono::DateTime<chrono::Utc>) -> Span<'static> {
+    let (mut to_do, mut overdue) = (0, 0);
+    for inc in m.replica.world.incidents.values() {
+        if inc.closed.is_none() {
+            continue;
+        }
+        let due = ReviewDue::of(inc, &m.policy, now);
+        to_do += usize::from(due.pending());
+        overdue += usize::from(matches!(due, ReviewDue::Due { left, .. } if left < 0));
+    }
+    if to_do == 0 {
+        return Span::raw("");
+    }
+    let keys = m.keymap.keys_for(
+        crate::tui::keymap::Context::Board,
+        crate::tui::keymap::Act::History,
+    );
+    let text = format!(
+        "  ·  {to_do} review{} to do{} ({keys})",
+        if to_do == 1 { "" } else { "s" },
+        if overdue > 0 {
+            format!(", {overdue} OVERDUE")
+        } else {
+            String::new()
+        }
+    );
+    let colour = if overdue > 0 {
+        theme.timer_breached
+    } else {
+        theme.timer_warn
+    };
+    Span::styled(
+        text,
+        Style::default().fg(colour).add_modifier(Modifier::BOLD),
+    )
 }
 
 /// `[all clear] ` before the title of an open incident whose alerts have all
