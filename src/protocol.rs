@@ -62,12 +62,85 @@ pub struct CommandResult {
 pub struct ErrorBody {
     /// Human-readable and precise: names the field, the limit, the incident.
     pub error: String,
-    /// Machine-readable: `bad_json`, `invalid_field`, `too_large`, `unauthorized`, `forbidden`,
-    /// `not_found`, `method_not_allowed`, `conflict`, `unprocessable`, `rate_limited`, `internal`.
-    pub code: String,
+    /// Machine-readable.
+    pub code: ErrorCode,
     /// The offending field, when one is to blame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+/// The machine-readable kind of an error answer: the one list the server
+/// answers with, the OpenAPI document publishes and the client reads.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not JSON (syntax, truncated), or a query string is unreadable.
+    BadJson,
+    /// The body could not be read (it broke off, or is not what the route takes).
+    BadBody,
+    /// A field is malformed, unknown or of the wrong type (`field` names it).
+    InvalidField,
+    /// The body is over its limit.
+    TooLarge,
+    /// No bearer token, or an unknown or revoked one.
+    Unauthorized,
+    /// The token's role is below what the action needs.
+    Forbidden,
+    /// Unknown incident, token or path.
+    NotFound,
+    /// A known path with the wrong method.
+    MethodNotAllowed,
+    /// The incident's state does not allow it now; a name taken.
+    Conflict,
+    /// The domain refused the command under this policy.
+    Unprocessable,
+    /// Over the per-token rate; `Retry-After` says when to retry.
+    RateLimited,
+    /// The token holds as many live streams as it may.
+    TooManyStreams,
+    /// The server is at a capacity limit; `Retry-After` says when to retry.
+    Busy,
+    /// The request (its body) took too long to arrive.
+    Timeout,
+    /// A bug or a store failure (logged).
+    Internal,
+    /// Client side only: the answer was not an error body (a proxy's page).
+    #[serde(skip_serializing)]
+    Http,
+    /// Client side only: a code this client does not know (a newer server).
+    #[serde(other, skip_serializing)]
+    Unknown,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The codes a server answers with.
+    pub fn served() -> impl Iterator<Item = ErrorCode> {
+        <ErrorCode as strum::VariantArray>::VARIANTS
+            .iter()
+            .copied()
+            .filter(|c| !matches!(c, ErrorCode::Http | ErrorCode::Unknown))
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An incident with its clocks computed at server time.
@@ -168,4 +241,23 @@ pub struct Heartbeat {
 pub struct Resync {
     pub reason: String,
     pub latest_seq: u64,
+}
+
+#[cfg(test)]
+mod error_code_tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_their_snake_case_names_and_unknown_ones_still_decode() {
+        for code in ErrorCode::served() {
+            let json = serde_json::to_value(code).expect("a code serializes");
+            assert_eq!(json, serde_json::json!(code.as_str()));
+            assert_eq!(serde_json::from_value::<ErrorCode>(json).ok(), Some(code));
+        }
+        assert_eq!(ErrorCode::TooManyStreams.as_str(), "too_many_streams");
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":"x","code":"from_the_future"}"#).expect("decodes");
+        assert_eq!(body.code, ErrorCode::Unknown);
+        assert!(!ErrorCode::served().any(|c| c == ErrorCode::Http));
+    }
 }

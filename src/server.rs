@@ -5,7 +5,8 @@
 //! Module map:
 //! - [`state`]: the shared state — the decision model, the read model, the live broadcast.
 //! - [`commands`]: the command pipeline (auth'd actor → `decide` → ordered, group-committed append).
-//! - [`routes`]: the axum router and handlers; [`error`]: every error answer.
+//! - [`routes`]: the axum router and handlers; [`error`]: every error answer;
+//!   [`extract`]: query, path and body extractors that reject into it.
 //! - [`auth`]: bearer tokens, roles, the embedded single-user token; [`rate`]: per-token limits.
 //! - [`stream`]: `GET /api/v1/stream`; [`scheduler`]: automatic escalations; [`openapi`]: the spec.
 //! - [`ingest`]: `POST /api/v1/ingest/alertmanager` and `/api/v1/ingest/events/v2`.
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod checkpoint;
 pub mod commands;
 pub mod error;
+pub mod extract;
 pub mod ingest;
 pub mod listen;
 pub mod metrics;

@@ -190,7 +190,8 @@ fn the_runbooks_own_syntax() {
         action(":resolve \"rolled back\" force"),
         Action::Resolve {
             summary: "rolled back".into(),
-            force: true
+            force: true,
+            reason: String::new(),
         }
     );
     assert_eq!(

@@ -50,6 +50,7 @@ fn resolve_and_close(f: &mut Fixture, key: &str) {
         Action::Resolve {
             summary: "fixed".into(),
             force: false,
+            reason: String::new(),
         },
     );
     f.run("alice", key, Action::Close);
@@ -99,6 +100,7 @@ fn history_fixture() -> Fixture {
         Action::Resolve {
             summary: "backoff fixed".into(),
             force: false,
+            reason: String::new(),
         },
     );
     f.run(

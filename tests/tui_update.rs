@@ -631,9 +631,67 @@ fn mark_contained() {
     );
 }
 
+/// Ticks runbook 002 §7.4's criteria that no event proves (as alice, the IC).
+fn criteria_met(m: &mut Model) {
+    for item in ["root-cause", "errors", "latency", "no-impact"] {
+        let tick = Command {
+            id: uuid::Uuid::new_v4(),
+            incident: Some("INC-1".into()),
+            action: Action::SetChecklistItem {
+                checklist: "resolution".into(),
+                item: item.into(),
+                done: true,
+            },
+            occurred_at: None,
+        };
+        echo(m, &tick, "alice");
+    }
+}
+
+/// 002 §7.4: unmet criteria refuse resolving; an override reason resolves,
+/// recorded with who and why.
+#[test]
+fn resolve_with_unmet_criteria_needs_an_override_reason() {
+    let (mut m, _) = in_room();
+    chr(&mut m, 'R');
+    typ(&mut m, "rolled back");
+    assert!(press(&mut m, KeyCode::Enter).is_empty());
+    match &m.overlay {
+        Some(Overlay::Form(f)) => {
+            let e = f.error.as_deref().unwrap_or_default();
+            assert!(
+                e.starts_with(
+                    "INC-1 cannot be resolved yet, resolution criteria unmet: Root cause addressed"
+                ),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    press(&mut m, KeyCode::Tab);
+    typ(&mut m, "customer impact over; RCA in the PIR");
+    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    assert_eq!(
+        cmd.action,
+        Action::Resolve {
+            summary: "rolled back".into(),
+            force: true,
+            reason: "customer impact over; RCA in the PIR".into(),
+        }
+    );
+    echo(&mut m, &cmd, "alice");
+    let inc = m.replica.world.resolve("INC-1").unwrap();
+    assert_eq!(
+        inc.resolve_override.as_deref(),
+        Some("customer impact over; RCA in the PIR")
+    );
+    assert_eq!(inc.resolved.as_ref().map(|s| s.by.as_str()), Some("alice"));
+}
+
 #[test]
 fn resolve_before_the_stability_window_offers_force_with_confirmation() {
     let (mut m, _) = in_room();
+    criteria_met(&mut m);
     chr(&mut m, 'R');
     typ(&mut m, "rolled back");
     assert!(press(&mut m, KeyCode::Enter).is_empty());
@@ -656,7 +714,8 @@ fn resolve_before_the_stability_window_offers_force_with_confirmation() {
         cmd.action,
         Action::Resolve {
             summary: "rolled back".into(),
-            force: true
+            force: true,
+            reason: String::new(),
         }
     );
 }
@@ -677,13 +736,15 @@ fn resolve_after_the_stability_window_needs_no_force() {
     echo(&mut m, &mon, "alice");
     let later = m.now + Duration::minutes(16);
     update(&mut m, Msg::Tick(later));
+    criteria_met(&mut m);
     chr(&mut m, 'R');
     let cmd = submitted(press(&mut m, KeyCode::Enter));
     assert_eq!(
         cmd.action,
         Action::Resolve {
             summary: String::new(),
-            force: false
+            force: false,
+            reason: String::new(),
         }
     );
 }
@@ -691,6 +752,7 @@ fn resolve_after_the_stability_window_needs_no_force() {
 /// Resolves INC-1 (forced) and returns the model.
 fn resolved_room() -> (Model, uuid::Uuid) {
     let (mut m, id) = in_room();
+    criteria_met(&mut m);
     chr(&mut m, 'R');
     press(&mut m, KeyCode::Enter);
     let cmd = submitted(chr(&mut m, 'y'));
@@ -722,8 +784,9 @@ fn close_shows_what_is_missing_then_closes() {
         Some(Overlay::Form(f)) => {
             let e = f.error.clone().unwrap();
             assert!(
+                // Resolved by force: the stability criterion is neither proven nor ticked.
                 e.starts_with(
-                    "INC-1 is not done: Resolution criteria (§7.4) unticked: Root cause addressed"
+                    "INC-1 is not done: Resolution criteria (§7.4) unticked: Monitoring confirms stability"
                 ),
                 "{e}"
             );
@@ -734,6 +797,9 @@ fn close_shows_what_is_missing_then_closes() {
     // Tick every required item, then close.
     for list in &m.policy.closure.require_checklists.clone() {
         for item in m.policy.checklist(list).unwrap().items.clone() {
+            if m.incident(&id).unwrap().is_checked(list, &item.id) {
+                continue;
+            }
             let cmd = Command {
                 id: uuid::Uuid::new_v4(),
                 incident: Some(id.to_string()),
@@ -759,17 +825,21 @@ fn after_resolving_the_checklists_closing_needs_can_still_be_ticked() {
     let (mut m, _) = resolved_room();
     press(&mut m, KeyCode::Tab);
     assert_eq!(m.room().unwrap().focus, Pane::Checklist);
+    // Resolved by force: stability was not proven, so it can still be ticked.
+    for _ in 0..4 {
+        chr(&mut m, 'j');
+    }
     let cmd = submitted(chr(&mut m, ' '));
     assert_eq!(
         cmd.action,
         Action::SetChecklistItem {
             checklist: "resolution".into(),
-            item: "root-cause".into(),
+            item: "stable".into(),
             done: true
         }
     );
     // The closure phase's own list follows the required one.
-    for _ in 0..6 {
+    for _ in 0..2 {
         chr(&mut m, 'j');
     }
     let cmd = submitted(chr(&mut m, ' '));

@@ -67,6 +67,9 @@ pub enum ActCmd {
         /// Resolve before the stability window has elapsed.
         #[arg(long)]
         force: bool,
+        /// Override unmet resolution criteria, recording why (implies --force).
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// List incidents not yet closed (open, or resolved awaiting close) with
     /// their most urgent clock, in the board's order.
@@ -228,7 +231,15 @@ pub async fn run_on(
             incident,
             summary,
             force,
-        } => (Some(incident), Action::Resolve { summary, force }),
+            reason,
+        } => (
+            Some(incident),
+            Action::Resolve {
+                summary,
+                force: force || !reason.is_empty(),
+                reason,
+            },
+        ),
         ActCmd::Incidents { all } => return list(backend, all, o).await,
         ActCmd::Review { incident } => return review(backend, &incident, o).await,
         ActCmd::Metrics => return metrics(backend, o).await,

@@ -416,6 +416,12 @@ fn text(loaded: &Loaded) -> String {
     for (i, step) in p.escalation_path.iter().enumerate() {
         let _ = writeln!(o, "  {}. {step}", i + 1);
     }
+    if !p.escalation_criteria.is_empty() {
+        let _ = writeln!(o, "\nWhen to escalate by hand");
+        for c in &p.escalation_criteria {
+            let _ = writeln!(o, "  - {c}");
+        }
+    }
 
     let _ = writeln!(o, "\nChecklists");
     if p.checklists.is_empty() {

@@ -3,7 +3,8 @@
 
 use crate::domain::{Command, Policy};
 use crate::protocol::{
-    CommandResult, ErrorBody, EventsPage, IncidentDetail, IncidentList, Me, SERVER_TIME_HEADER,
+    CommandResult, ErrorBody, ErrorCode, EventsPage, IncidentDetail, IncidentList, Me,
+    SERVER_TIME_HEADER,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
@@ -295,7 +296,7 @@ impl Api {
         if status >= 400 {
             let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
                 error: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                code: "http".into(),
+                code: ErrorCode::Http,
                 field: None,
             });
             return Err(ClientError::Rejected { status, body });
@@ -376,7 +377,7 @@ impl Api {
             let bytes = resp.bytes().await.unwrap_or_default();
             let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
                 error: format!("stream refused with HTTP {status}"),
-                code: "http".into(),
+                code: ErrorCode::Http,
                 field: None,
             });
             return Err(ClientError::Rejected { status, body });

@@ -615,6 +615,8 @@ pub fn decide_prepared(
                         summary: "all alerts cleared (policy: ingest.on_clear = \"resolve\")"
                             .into(),
                         forced: false,
+                        override_reason: String::new(),
+                        unmet: Vec::new(),
                     },
                 ),
             }

@@ -70,9 +70,13 @@ pub enum Action {
     Resolve {
         #[serde(default)]
         summary: String,
-        /// Resolve although the stability window has not elapsed.
+        /// Resolve although the stability window has not elapsed (or, with a
+        /// `reason`, although resolution criteria are unmet).
         #[serde(default)]
         force: bool,
+        /// Why the criteria are overridden; recorded with the resolution.
+        #[serde(default)]
+        reason: String,
     },
     Reopen {
         reason: String,

@@ -71,6 +71,10 @@ pub enum DomainError {
         elapsed: String,
         window: String,
     },
+    #[error(
+        "{key} cannot be resolved yet, resolution criteria unmet: {unmet} (override: resolve with force and a reason, which is recorded)"
+    )]
+    CriteriaUnmet { key: String, unmet: String },
     #[error("{key} is not done: {missing}")]
     NotDone { key: String, missing: String },
     #[error("no escalation target: give `to`, or define escalation_path in the policy")]
@@ -113,6 +117,7 @@ impl DomainError {
             | OfferedToOther { .. }
             | NoChange { .. }
             | StabilityWindow { .. }
+            | CriteriaUnmet { .. }
             | NotDone { .. }
             | IdReused(_) => ErrorKind::Conflict,
             _ => ErrorKind::Unprocessable,
@@ -325,8 +330,34 @@ pub fn decide(
                 note: optional_text("note", note)?,
             });
         }
-        Action::Resolve { summary, force } => {
+        Action::Resolve {
+            summary,
+            force,
+            reason,
+        } => {
             live_only()?;
+            let reason = optional_text("reason", reason)?;
+            // 002 §7.4: resolved when every criterion holds and the IC declares it;
+            // otherwise only by an explicit override, recorded with who and why.
+            let mut unmet = Vec::new();
+            if policy.resolution.gate {
+                unmet = super::checklist::unmet_criteria(inc, policy, now);
+            }
+            // A vacant role declares nothing: then anyone may resolve.
+            if let Some(role) = policy.resolution.by_role.as_deref()
+                && let Some(holder) = inc.roles.get(role)
+                && *holder != out.actor
+            {
+                let name = policy.role(role).map_or(role, |r| r.name.as_str());
+                unmet.push(format!("{name} declares resolved ({holder} holds {role})"));
+            }
+            if !unmet.is_empty() && (!force || reason.is_empty()) {
+                return Err(DomainError::CriteriaUnmet {
+                    key,
+                    unmet: unmet.join("; "),
+                });
+            }
+            let mut forced = false;
             if let Some(window) = policy.resolution.stability_window {
                 let stable_since = inc
                     .monitoring_since
@@ -342,16 +373,18 @@ pub fn decide(
                         window: window.to_string(),
                     });
                 }
-                out.push(EventBody::Resolved {
-                    summary: optional_text("summary", summary)?,
-                    forced: !ok,
-                });
-            } else {
-                out.push(EventBody::Resolved {
-                    summary: optional_text("summary", summary)?,
-                    forced: false,
-                });
+                forced = !ok;
             }
+            out.push(EventBody::Resolved {
+                summary: optional_text("summary", summary)?,
+                forced,
+                override_reason: if unmet.is_empty() {
+                    String::new()
+                } else {
+                    reason
+                },
+                unmet,
+            });
         }
         Action::Reopen { reason } => {
             if !resolved {
@@ -371,7 +404,7 @@ pub fn decide(
                     what: "closed",
                 });
             }
-            let missing = closure_missing(inc, policy);
+            let missing = closure_missing(inc, policy, now);
             if !missing.is_empty() {
                 return Err(DomainError::NotDone {
                     key,
@@ -591,7 +624,7 @@ fn check_detection(
 }
 
 /// What the definition of done still lacks, one entry per unmet condition.
-pub fn closure_missing(inc: &Incident, policy: &Policy) -> Vec<String> {
+pub fn closure_missing(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<String> {
     let mut missing = Vec::new();
     if inc.resolved.is_none() {
         missing.push("not resolved".to_string());
@@ -604,7 +637,7 @@ pub fn closure_missing(inc: &Incident, policy: &Policy) -> Vec<String> {
             let open: Vec<&str> = list
                 .items
                 .iter()
-                .filter(|i| !inc.is_checked(id, &i.id))
+                .filter(|i| super::checklist::item_done(inc, policy, id, i, now).is_none())
                 .map(|i| i.text.as_str())
                 .collect();
             if !open.is_empty() {

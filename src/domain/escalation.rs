@@ -479,6 +479,7 @@ mod tests {
             Action::Resolve {
                 summary: "false alarm".into(),
                 force: true,
+                reason: String::new(),
             },
         );
         h.at(600);

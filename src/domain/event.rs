@@ -338,6 +338,13 @@ pub enum EventBody {
         /// Resolved before the stability window elapsed, by the commander's decision.
         #[serde(default)]
         forced: bool,
+        /// Why the resolver overrode unmet resolution criteria (or resolved
+        /// without holding the role that declares resolved); who is the actor.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        override_reason: String,
+        /// The criteria unmet at that moment.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unmet: Vec<String>,
     },
     Reopened {
         reason: String,
@@ -615,12 +622,24 @@ impl EventBody {
             EventBody::StatusChanged { from, to } => format!("status {from} → {to}"),
             EventBody::Contained { note } if note.is_empty() => "marked contained".into(),
             EventBody::Contained { note } => format!("marked contained: {note}"),
-            EventBody::Resolved { summary, forced } => {
-                let early = if *forced {
-                    " (before the stability window)"
+            EventBody::Resolved {
+                summary,
+                forced,
+                override_reason,
+                unmet,
+            } => {
+                let mut early = if *forced {
+                    " (before the stability window)".to_string()
                 } else {
-                    ""
+                    String::new()
                 };
+                if !override_reason.is_empty() {
+                    early.push_str(&format!(" (override: {override_reason}"));
+                    if !unmet.is_empty() {
+                        early.push_str(&format!("; unmet: {}", unmet.join(", ")));
+                    }
+                    early.push(')');
+                }
                 if summary.is_empty() {
                     format!("resolved{early}")
                 } else {

@@ -302,6 +302,7 @@ mod tests {
             Action::Resolve {
                 summary: "fixed".into(),
                 force: false,
+                reason: String::new(),
             },
         );
     }
@@ -436,6 +437,7 @@ mod tests {
             Action::Resolve {
                 summary: "self-healed".into(),
                 force: true,
+                reason: String::new(),
             },
         );
         let r = report(h.world.incidents.values(), &h.policy, at(500));

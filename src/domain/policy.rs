@@ -29,6 +29,10 @@ pub struct Policy {
     /// Where a manual escalation goes, in order (runbook 003 "Escalation Path").
     #[serde(default)]
     pub escalation_path: Vec<String>,
+    /// When to escalate by hand, in the runbook's words (002 §5.2, 001
+    /// Medium/Low, 004 "When to Escalate"): shown in the escalate dialog.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalation_criteria: Vec<String>,
     #[serde(default)]
     pub checklists: Vec<Checklist>,
     #[serde(default)]
@@ -178,6 +182,33 @@ pub struct Role {
     /// Who covers when the holder is unavailable.
     #[serde(default)]
     pub backup: Option<String>,
+    /// Roles the holder of this one must not also hold (runbook 002 §3.4
+    /// "Scribe: not the IC or Technical Lead"): a warning, not a refusal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_with: Vec<String>,
+}
+
+impl Policy {
+    /// Warnings for people holding roles the policy keeps apart, e.g.
+    /// `Scribe alice is also Incident Commander (the policy keeps them apart)`.
+    pub fn role_conflicts(&self, roles: &BTreeMap<String, String>) -> Vec<String> {
+        let mut out = Vec::new();
+        for role in &self.roles {
+            let Some(holder) = roles.get(&role.id) else {
+                continue;
+            };
+            for other in &role.not_with {
+                if roles.get(other) == Some(holder) {
+                    let name = self.role(other).map_or(other.as_str(), |r| r.name.as_str());
+                    out.push(format!(
+                        "{} {holder} is also {name} (the policy keeps them apart)",
+                        role.name
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// What an automatic escalation waits for.
@@ -235,6 +266,10 @@ pub struct Checklist {
 pub struct ChecklistItem {
     pub id: String,
     pub text: String,
+    /// The fact in the log that ticks this item by itself, with the event as
+    /// its evidence (see [`super::checklist::Proof`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proven_by: Option<super::checklist::Proof>,
 }
 
 /// What must hold before an incident may be resolved.
@@ -247,6 +282,15 @@ pub struct Resolution {
     /// The checklist shown when resolving (resolution criteria).
     #[serde(default)]
     pub checklist: Option<String>,
+    /// Unmet items of `checklist` refuse resolving unless the resolver
+    /// overrides, with a reason that is recorded (runbook 002 §7.4 "Incident
+    /// can be resolved when …").
+    #[serde(default)]
+    pub gate: bool,
+    /// The role that declares an incident resolved (002 §7.4 "IC declares
+    /// resolved"); anyone else resolves only with a recorded override.
+    #[serde(default)]
+    pub by_role: Option<String>,
 }
 
 /// The definition of done for closing an incident.
@@ -427,6 +471,16 @@ impl Policy {
                 );
             }
         }
+        for (i, r) in self.roles.iter().enumerate() {
+            for other in &r.not_with {
+                if self.role(other).is_none() {
+                    return invalid(
+                        format!("roles[{i}].not_with"),
+                        format!("unknown role {other:?}"),
+                    );
+                }
+            }
+        }
         if self.role("ic").is_none() {
             return invalid(
                 "roles".into(),
@@ -484,6 +538,20 @@ impl Policy {
                 format!("unknown checklist {id:?}"),
             );
         }
+        if self.resolution.gate && self.resolution.checklist.is_none() {
+            return invalid(
+                "resolution.gate".into(),
+                "gating resolution needs resolution.checklist (the criteria)".into(),
+            );
+        }
+        if let Some(role) = &self.resolution.by_role
+            && self.role(role).is_none()
+        {
+            return invalid(
+                "resolution.by_role".into(),
+                format!("unknown role {role:?}"),
+            );
+        }
         for (i, id) in self.closure.require_checklists.iter().enumerate() {
             if self.checklist(id).is_none() {
                 return invalid(
@@ -528,9 +596,11 @@ impl Policy {
                 name: "Incident Commander".into(),
                 responsibilities: vec![],
                 backup: None,
+                not_with: vec![],
             }],
             escalations: vec![],
             escalation_path: vec![],
+            escalation_criteria: vec![],
             checklists: vec![],
             resolution: Resolution::default(),
             closure: Closure::default(),
@@ -774,6 +844,54 @@ mod tests {
             let p = Policy::from_toml(text).unwrap();
             assert_eq!(one_liner(&p), *short == "003", "{stem}");
         }
+    }
+
+    /// The manual escalation criteria are the runbooks' own (002 §5.2, 004
+    /// "When to Escalate", 001 Medium/Low); 003 states none.
+    #[test]
+    fn manual_escalation_criteria_are_the_runbooks() {
+        let criteria = |preset: &str| {
+            Policy::from_toml(presets::find(preset).unwrap())
+                .unwrap()
+                .escalation_criteria
+        };
+        assert_eq!(criteria("002").len(), 5);
+        assert_eq!(
+            criteria("002").last().unwrap(),
+            "Resolution taking longer than target"
+        );
+        assert_eq!(criteria("default"), criteria("002"));
+        assert_eq!(criteria("004")[3], "Security incident involved");
+        assert!(
+            criteria("001")
+                .iter()
+                .any(|c| c.contains("a customer is blocked"))
+        );
+        assert!(criteria("003").is_empty());
+    }
+
+    /// 002 §3.4 "Scribe: not the IC or Technical Lead" is a warning.
+    #[test]
+    fn scribe_who_is_also_ic_is_a_warning() {
+        let p = Policy::from_toml(presets::find("002").unwrap()).unwrap();
+        let roles: BTreeMap<String, String> =
+            [("ic", "alice"), ("tech_lead", "bob"), ("scribe", "alice")]
+                .into_iter()
+                .map(|(r, p)| (r.to_string(), p.to_string()))
+                .collect();
+        assert_eq!(
+            p.role_conflicts(&roles),
+            ["Scribe alice is also Incident Commander (the policy keeps them apart)"]
+        );
+        let mut ok = roles.clone();
+        ok.insert("scribe".into(), "dana".into());
+        assert!(p.role_conflicts(&ok).is_empty());
+        let bad = presets::find("002").unwrap().replace(
+            "not_with = [\"ic\", \"tech_lead\"]",
+            "not_with = [\"chef\"]",
+        );
+        let e = Policy::from_toml(&bad).unwrap_err().to_string();
+        assert_eq!(e, "roles[3].not_with: unknown role \"chef\"");
     }
 
     #[test]

@@ -616,6 +616,7 @@ mod tests {
             Action::Resolve {
                 summary: "Release 4.2 leaked connections; rolled back.".into(),
                 force: false,
+                reason: String::new(),
             },
         );
         h.at(60).run(

@@ -537,6 +537,7 @@ respond_within = "10m"
             Action::Resolve {
                 summary: String::new(),
                 force: true,
+                reason: String::new(),
             },
         );
         let got = routed(&h, &res);
@@ -624,7 +625,7 @@ respond_within = "10m"
                     1 => Action::Page { who: "@alice".into(), reason: "r".into() },
                     2 => Action::Acknowledge,
                     3 => Action::PostUpdate { channel: Channel::Customer, state: None, text: "u".into() },
-                    4 => Action::Resolve { summary: String::new(), force: true },
+                    4 => Action::Resolve { summary: String::new(), force: true, reason: String::new() },
                     _ => Action::Reopen { reason: "again".into() },
                 };
                 let Ok(events) = h.try_run("bob", Some(&inc), action) else { continue };

@@ -110,6 +110,15 @@ pub struct Incident {
     /// How it was detected, if recorded; see [`Incident::detection_method`].
     #[serde(default)]
     pub detection: Option<DetectionMethod>,
+    /// The last resolution came after the stability window (not forced, from monitoring).
+    #[serde(default)]
+    pub resolved_stable: bool,
+    /// The last resolution was by the incident commander.
+    #[serde(default)]
+    pub resolved_by_ic: bool,
+    /// Why the last resolution overrode unmet criteria (empty: none needed).
+    #[serde(default)]
+    pub resolve_override: Option<String>,
     pub acknowledged: Option<Stamp>,
     pub contained: Option<Stamp>,
     pub resolved: Option<Stamp>,
@@ -283,6 +292,9 @@ impl World {
                     impact_started: None,
                     detected: None,
                     detection: None,
+                    resolved_stable: false,
+                    resolved_by_ic: false,
+                    resolve_override: None,
                     acknowledged: None,
                     contained: None,
                     resolved: None,
@@ -363,7 +375,14 @@ impl World {
                 inc.kind_since = Some(at);
             }
             EventBody::Contained { .. } => inc.contained = Some(stamp()),
-            EventBody::Resolved { .. } => {
+            EventBody::Resolved {
+                forced,
+                override_reason,
+                ..
+            } => {
+                inc.resolved_stable = !*forced && inc.monitoring_since.is_some();
+                inc.resolved_by_ic = inc.roles.get("ic") == Some(&ev.actor);
+                inc.resolve_override = Some(override_reason.clone()).filter(|r| !r.is_empty());
                 inc.resolved = Some(stamp());
                 inc.suggested = None;
                 set_status(inc, Status::Resolved, at);

@@ -478,6 +478,7 @@ mod tests {
                 Action::Resolve {
                     summary: "fixed".into(),
                     force: true,
+                    reason: "criteria checked in the review".into(),
                 },
             );
             let now = h.now;

@@ -1,4 +1,5 @@
-//! Every error answer is an [`ErrorBody`] with a precise message.
+//! Every error answer is an [`ErrorBody`] with a precise message and an
+//! [`ErrorCode`](crate::protocol::ErrorCode); which status goes with which code:
 //!
 //! | status | code | when |
 //! |---|---|---|
@@ -17,6 +18,7 @@
 //! | 503 | `internal` | the store could not commit (logged); safe to retry with the same id |
 
 use crate::domain::decide::{DomainError, ErrorKind};
+use crate::protocol::ErrorCode;
 use crate::protocol::{ErrorBody, MAX_BODY_BYTES};
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -32,12 +34,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             body: ErrorBody {
                 error: message.into(),
-                code: code.into(),
+                code,
                 field: None,
             },
             retry_after: None,
@@ -53,34 +55,43 @@ impl ApiError {
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, "conflict", message)
+        ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidField,
+            message,
+        )
+        .with_field(field)
     }
 
     /// 503 with Retry-After: the server is at a capacity limit, not broken.
     pub fn busy(retry_after_secs: u64, message: impl Into<String>) -> ApiError {
-        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, message);
         e.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
     pub fn rate_limited(retry_after_secs: u64, message: impl Into<String>) -> ApiError {
-        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            message,
+        );
         e.retry_after = Some(retry_after_secs.max(1));
         e
     }
@@ -90,7 +101,7 @@ impl ApiError {
         tracing::error!(error = %detail, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             format!("internal server error: {detail}"),
         )
     }
@@ -100,7 +111,7 @@ impl ApiError {
         tracing::error!(error = %detail, "store unavailable");
         let mut e = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "internal",
+            ErrorCode::Internal,
             format!(
                 "the event store could not commit ({detail}); nothing was stored, retry with the same command id"
             ),
@@ -114,7 +125,7 @@ impl ApiError {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                ErrorCode::TooLarge,
                 format!(
                     "request body is larger than the limit of {MAX_BODY_BYTES} bytes ({} KiB)",
                     MAX_BODY_BYTES / 1024
@@ -123,7 +134,7 @@ impl ApiError {
         } else {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "bad_json",
+                ErrorCode::BadJson,
                 format!("cannot read the request body: {}", r.body_text()),
             )
         }
@@ -142,7 +153,7 @@ impl ApiError {
             serde_json::error::Category::Data => ApiError::invalid(&path, msg),
             _ => ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "bad_json",
+                ErrorCode::BadJson,
                 format!("malformed JSON: {msg}"),
             ),
         }
@@ -157,7 +168,7 @@ impl ApiError {
         let field = detail.split_once(": ").map(|(f, _)| f.to_string());
         let mut e = ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_field",
+            ErrorCode::InvalidField,
             format!("bad query string: {detail}"),
         );
         if let Some(f) = field.filter(|f| !f.contains(' ')) {
@@ -169,7 +180,7 @@ impl ApiError {
     pub fn from_path(r: PathRejection) -> ApiError {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_field",
+            ErrorCode::InvalidField,
             format!("bad path: {}", r.body_text()),
         )
     }
@@ -178,9 +189,11 @@ impl ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> ApiError {
         let (status, code) = match e.kind() {
-            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
-            ErrorKind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            ErrorKind::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ErrorKind::Conflict => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            ErrorKind::Unprocessable => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Unprocessable)
+            }
         };
         let field = match &e {
             DomainError::MissingIncident | DomainError::UnknownIncident(_) => {

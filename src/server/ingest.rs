@@ -17,6 +17,7 @@ use super::state::AppState;
 use crate::domain::alert::{AlertBatch, group_key};
 use crate::ingest::events_v2::{Accepted, Refused, parse_event};
 use crate::ingest::{MAX_INGEST_BODY, alertmanager};
+use crate::protocol::ErrorCode;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -70,17 +71,25 @@ pub async fn alertmanager(
         .map_err(|e| reject(ApiError::unauthorized(e)))?;
     let bytes = body.map_err(|r| {
         reject(if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large())
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::TooLarge,
+                too_large(),
+            )
         } else {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "bad_json",
+                ErrorCode::BadJson,
                 format!("cannot read the body: {}", r.body_text()),
             )
         })
     })?;
     let batch = alertmanager::parse_webhook(&bytes).map_err(|e| {
-        let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", e.to_string());
+        let err = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidField,
+            e.to_string(),
+        );
         reject(err.with_field(e.field))
     })?;
     let (events, target) = run(&state, &batch, &caller, SOURCE).await?;

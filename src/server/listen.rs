@@ -22,6 +22,7 @@
 //! [`super::streams`]).
 
 use super::error::ApiError;
+use crate::protocol::ErrorCode;
 use crate::protocol::MAX_BODY_BYTES;
 use axum::Router;
 use axum::body::Body;
@@ -160,7 +161,7 @@ pub async fn serve(
 async fn refuse(mut tcp: tokio::net::TcpStream, cap: usize) {
     let body = serde_json::json!({
         "error": format!("the server is at its limit of {cap} open connections; retry shortly"),
-        "code": "busy",
+        "code": ErrorCode::Busy,
     })
     .to_string();
     let answer = format!(
@@ -213,7 +214,7 @@ pub async fn body_deadline(limit: Duration, req: Request, next: Next) -> Respons
             if too_large {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
+                    ErrorCode::TooLarge,
                     format!(
                         "request body is larger than the limit of {MAX_BODY_BYTES} bytes ({} KiB)",
                         MAX_BODY_BYTES / 1024
@@ -223,7 +224,7 @@ pub async fn body_deadline(limit: Duration, req: Request, next: Next) -> Respons
             } else {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "bad_body",
+                    ErrorCode::BadBody,
                     format!("cannot read the request body: {e}"),
                 )
                 .into_response()
@@ -237,7 +238,7 @@ pub async fn body_deadline(limit: Duration, req: Request, next: Next) -> Respons
 fn too_slow(limit: Duration) -> Response {
     ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
-        "timeout",
+        ErrorCode::Timeout,
         format!(
             "the request body did not arrive within {} s",
             limit.as_secs_f64()

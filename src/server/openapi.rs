@@ -11,8 +11,9 @@
 //! which is data (an unknown severity id, a role the policy does not have, a
 //! resolve before the stability window): no static schema can say that.
 
+use crate::domain::command::Access;
 use crate::ingest::MAX_INGEST_BODY;
-use crate::protocol::{MAX_BODY_BYTES, MAX_PAGE, SERVER_TIME_HEADER};
+use crate::protocol::{ErrorCode, MAX_BODY_BYTES, MAX_PAGE, SERVER_TIME_HEADER};
 use serde_json::{Value, json};
 
 fn schema_ref(name: &str) -> Value {
@@ -192,6 +193,7 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             vec![
                 ("summary", free(), false),
                 ("force", json!({ "type": "boolean" }), false),
+                ("reason", free(), false),
             ],
         ),
         ("reopen", vec![("reason", long(), true)]),
@@ -506,7 +508,8 @@ fn schemas() -> Value {
     let seq = seq_schema();
     // Absent or null: the sender did not say (both shapes allow it).
     let time = json!({ "type": ["string", "null"], "format": "date-time", "description": "RFC 3339; null, empty or Alertmanager's zero time means unknown" });
-    let role = json!({ "type": "string", "enum": ["integration", "viewer", "responder", "commander", "admin"] });
+    let role = json!({ "type": "string", "enum": Access::ALL.map(Access::as_str) });
+    let error_codes: Vec<&str> = ErrorCode::served().map(ErrorCode::as_str).collect();
     let labels = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     json!({
         "AlertmanagerWebhook": {
@@ -581,7 +584,7 @@ fn schemas() -> Value {
             "required": ["error", "code"],
             "properties": {
                 "error": { "type": "string" },
-                "code": { "type": "string", "description": "machine-readable: bad_json, bad_body, invalid_field, too_large, unauthorized, forbidden, not_found, method_not_allowed, conflict, unprocessable, rate_limited, too_many_streams, busy, timeout, internal" },
+                "code": { "type": "string", "enum": error_codes, "description": "machine-readable (protocol::ErrorCode)" },
                 "field": { "type": "string" }
             }
         },

@@ -3,6 +3,7 @@
 use super::auth::{Caller, validate_token_name};
 use super::commands::submit_as;
 use super::error::ApiError;
+use super::extract::{ApiBody, ApiPath, ApiQuery};
 use super::ingest;
 use super::openapi;
 use super::state::AppState;
@@ -12,14 +13,13 @@ use crate::domain::command::{Access, Command};
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
 use crate::ingest::MAX_INGEST_BODY;
+use crate::protocol::ErrorCode;
 use crate::protocol::{
     CommandResult, CreateToken, EventsPage, IncidentDetail, IncidentList, IncidentView,
     MAX_BODY_BYTES, MAX_PAGE, Me, NewToken, SERVER_TIME_HEADER, TokenInfo,
 };
 use crate::store::{StoreError, StoredEvent, TokenRecord, hash_token, new_secret};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -84,7 +84,7 @@ async fn not_found(req: Request) -> ApiError {
 async fn method_not_allowed(req: Request) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("{} is not allowed on {}", req.method(), req.uri().path()),
     )
 }
@@ -148,14 +148,13 @@ async fn openapi_json() -> Json<serde_json::Value> {
 
 /// Parses a JSON body, naming the path of the offending field on error.
 /// Content-Type is not insisted upon: `curl -d` works.
-fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let bytes = body.map_err(ApiError::from_bytes_rejection)?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
+fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(ApiError::from_json)?;
     de.end().map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_json",
+            ErrorCode::BadJson,
             format!("malformed JSON: {e}"),
         )
     })?;
@@ -168,9 +167,8 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
 /// the variant, so its errors lose the path below `action`. On such an error
 /// the culprit is found by elimination: the field whose removal makes the
 /// command parse (or only complain that this very field is missing).
-fn parse_command(body: Result<Bytes, BytesRejection>) -> Result<Command, ApiError> {
-    let bytes = body.map_err(ApiError::from_bytes_rejection)?;
-    parse_body::<Command>(Ok(bytes.clone())).map_err(|e| blame_action_field(&bytes, e))
+fn parse_command(bytes: &[u8]) -> Result<Command, ApiError> {
+    parse_body::<Command>(bytes).map_err(|e| blame_action_field(bytes, e))
 }
 
 /// Most keys of `action` tried one by one to name the culprit.
@@ -200,8 +198,7 @@ fn blame_action_field(bytes: &[u8], err: ApiError) -> ApiError {
             None => err.body.error.clone(),
         };
         let status = err.status;
-        let code = err.body.code.clone();
-        ApiError::new(status, &code, message).with_field(format!("action.{key}"))
+        ApiError::new(status, err.body.code, message).with_field(format!("action.{key}"))
     };
     if let Some(name) = err
         .body
@@ -240,9 +237,9 @@ async fn blocking<T: Send + 'static>(
 async fn post_command(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    ApiBody(body): ApiBody,
 ) -> Result<Response, ApiError> {
-    let cmd: Command = parse_command(body)?;
+    let cmd: Command = parse_command(&body)?;
     let done = submit_as(&state, cmd, &caller).await?;
     let status = if done.appended.duplicate {
         StatusCode::OK
@@ -286,9 +283,8 @@ fn view_of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> IncidentView 
 async fn list_incidents(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<IncidentList>, ApiError> {
-    let Query(q) = query.map_err(ApiError::from_query)?;
     let now = Utc::now();
     // Clone under the lock, compute clocks outside it: the commit hook waits
     // for this lock, and the writer waits for the hook.
@@ -336,7 +332,7 @@ impl PageQuery {
         match self.limit {
             Some(n) if n == 0 || n > MAX_PAGE => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_field",
+                ErrorCode::InvalidField,
                 format!("limit must be between 1 and {MAX_PAGE} (got {n})"),
             )
             .with_field("limit")),
@@ -361,11 +357,9 @@ fn page(
 async fn get_incident(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
-    reference: Result<Path<String>, PathRejection>,
-    query: Result<Query<PageQuery>, QueryRejection>,
+    ApiPath(reference): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
-    let Path(reference) = reference.map_err(ApiError::from_path)?;
-    let Query(q) = query.map_err(ApiError::from_query)?;
     let limit = q.limit()?;
     let now = Utc::now();
     let view = state
@@ -398,9 +392,8 @@ async fn get_incident(
 async fn get_events(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
-    query: Result<Query<PageQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
-    let Query(q) = query.map_err(ApiError::from_query)?;
     let limit = q.limit()?;
     // Read the head first: the page can only be at or behind it.
     let latest = state.latest_seq();
@@ -457,10 +450,10 @@ async fn list_tokens(
 async fn create_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    ApiBody(body): ApiBody,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     caller.require(Access::Admin, "managing tokens")?;
-    let req: CreateToken = parse_body(body)?;
+    let req: CreateToken = parse_body(&body)?;
     validate_token_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
     let secret = new_secret();
     let store = state.token_store.clone();
@@ -491,10 +484,9 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    name: Result<Path<String>, PathRejection>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Access::Admin, "managing tokens")?;
-    let Path(name) = name.map_err(ApiError::from_path)?;
     let store = state.token_store.clone();
     let n = name.clone();
     let revoked = blocking(move || store.revoke_token(&n)).await?;

@@ -24,11 +24,11 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::state::{AppState, Live};
 use super::streams::{Principal, StreamRefused, StreamTicket};
+use crate::protocol::ErrorCode;
 use crate::protocol::{Heartbeat, MAX_PAGE, Resync, sse};
 use crate::store::StoredEvent;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use chrono::Utc;
@@ -55,9 +55,8 @@ pub async fn stream(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<StreamQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(ApiError::from_query)?;
     let last_event_id = match headers.get("last-event-id") {
         Some(v) => Some(
             v.to_str()
@@ -66,7 +65,7 @@ pub async fn stream(
                 .ok_or_else(|| {
                     ApiError::new(
                         axum::http::StatusCode::BAD_REQUEST,
-                        "invalid_field",
+                        ErrorCode::InvalidField,
                         "Last-Event-ID must be a seq (a whole number)",
                     )
                     .with_field("Last-Event-ID")
@@ -80,7 +79,7 @@ pub async fn stream(
         .map_err(|e| match e {
             StreamRefused::PerPrincipal { .. } => ApiError::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "too_many_streams",
+                ErrorCode::TooManyStreams,
                 e.to_string(),
             ),
             StreamRefused::Total { .. } => ApiError::busy(5, e.to_string()),

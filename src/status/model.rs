@@ -344,6 +344,8 @@ mod tests {
         let resolved = EventBody::Resolved {
             summary: String::new(),
             forced: false,
+            override_reason: String::new(),
+            unmet: Vec::new(),
         };
         proj.apply(3, &ev(a, "2026-11-23T02:00:00Z", resolved), &p.status_page);
         let page = build(&proj, &p, t("2026-11-23T12:00:00Z"));

@@ -369,6 +369,8 @@ mod tests {
         let resolved = EventBody::Resolved {
             summary: "s".into(),
             forced: false,
+            override_reason: String::new(),
+            unmet: Vec::new(),
         };
         p.apply(4, &ev(a, 30, resolved), &c);
         let inc = p.get(&a).unwrap();

@@ -98,7 +98,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         "escalate (the policy's next step by default)",
     ),
     ("contain", ":contain [note…]", "mark contained"),
-    ("resolve", ":resolve \"summary\" [force]", "resolve"),
+    (
+        "resolve",
+        ":resolve \"summary\" [force] [reason=\"why the criteria are overridden\"]",
+        "resolve",
+    ),
     ("reopen", ":reopen \"reason\"", "reopen"),
     ("close", ":close", "close (needs the definition of done)"),
     (
@@ -714,17 +718,23 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             note: rest_after(line, 1),
         }),
         "resolve" => {
-            options(args, "resolve", &[])?;
-            let force = pos
-                .iter()
-                .any(|w| w.eq_ignore_ascii_case("force") || *w == "--force");
+            let opts = options(args, "resolve", &["reason"])?;
+            let reason = opt(&opts, "reason").unwrap_or_default().to_string();
+            let force = !reason.is_empty()
+                || pos
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case("force") || *w == "--force");
             let summary = pos
                 .iter()
                 .filter(|w| !w.eq_ignore_ascii_case("force") && **w != "--force")
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" ");
-            cmd(Action::Resolve { summary, force })
+            cmd(Action::Resolve {
+                summary,
+                force,
+                reason,
+            })
         }
         "reopen" => {
             options(args, "reopen", &[])?;

@@ -353,7 +353,10 @@ impl Form {
         Form::new(
             FormKind::Resolve,
             Some(inc.id),
-            vec![Field::text("summary", "Summary", "")],
+            vec![
+                Field::text("summary", "Summary", ""),
+                Field::text("override", "Override reason", ""),
+            ],
         )
     }
 
@@ -514,9 +517,11 @@ impl Form {
                 reason: v("reason"),
             },
             FormKind::Contain => Action::Contain { note: v("note") },
+            // An override reason is the explicit override of unmet criteria (recorded).
             FormKind::Resolve => Action::Resolve {
                 summary: v("summary"),
-                force: false,
+                force: !v("override").trim().is_empty(),
+                reason: v("override"),
             },
             FormKind::Reopen => Action::Reopen {
                 reason: v("reason"),

@@ -217,6 +217,7 @@ impl Act {
             Act::Resolve => Action::Resolve {
                 summary: text(),
                 force: false,
+                reason: text(),
             },
             Act::Reopen => Action::Reopen { reason: text() },
             Act::Close => Action::Close,

@@ -128,7 +128,9 @@ pub fn room(m: &Model, body: Rect) -> RoomAreas {
     let inc = m.incident(&room.incident);
     let n_clocks = inc.map_or(0, |i| clocks(i, &m.policy, m.server_now()).len()) as u16;
     let n_roles = m.policy.roles.len() as u16;
-    let n_check = inc.map_or(0, |i| super::model::checklist_rows(&m.policy, i).len()) as u16;
+    let n_check = inc.map_or(0, |i| {
+        super::model::checklist_rows(&m.policy, i, m.server_now()).len()
+    }) as u16;
     let n_actions = inc.map_or(0, |i| i.actions.len()) as u16;
 
     let header = Rect::new(body.x, body.y, body.width, 3.min(body.height));

@@ -698,13 +698,19 @@ pub struct PhaseItem<'p> {
     pub item: &'p str,
     pub text: &'p str,
     pub done: bool,
+    /// Done without a tick: the log proves it (the evidence, in words).
+    pub proof: Option<String>,
 }
 
 /// The checklists of the incident's current phase, flattened. Once resolved
 /// (the closure phase) this also lists the checklists the definition of done
 /// requires from earlier phases — e.g. 002's resolution criteria — so what
 /// blocks closing can still be seen and ticked in the panel.
-pub fn phase_items<'p>(policy: &'p Policy, inc: &Incident) -> Vec<PhaseItem<'p>> {
+pub fn phase_items<'p>(
+    policy: &'p Policy,
+    inc: &Incident,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<PhaseItem<'p>> {
     let phase = inc.phase();
     let required = |id: &str| {
         phase == crate::domain::policy::Phase::Closure
@@ -721,6 +727,10 @@ pub fn phase_items<'p>(policy: &'p Policy, inc: &Incident) -> Vec<PhaseItem<'p>>
                 item: &i.id,
                 text: &i.text,
                 done: inc.is_checked(&c.id, &i.id),
+                proof: match crate::domain::checklist::item_done(inc, policy, &c.id, i, now) {
+                    Some(crate::domain::checklist::Done::Proven(e)) => Some(e),
+                    _ => None,
+                },
             })
         })
         .collect()
@@ -742,10 +752,14 @@ pub enum CheckRow<'p> {
 }
 
 /// The checklist panel's rows: each phase checklist's title, then its items.
-pub fn checklist_rows<'p>(policy: &'p Policy, inc: &Incident) -> Vec<CheckRow<'p>> {
+pub fn checklist_rows<'p>(
+    policy: &'p Policy,
+    inc: &Incident,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<CheckRow<'p>> {
     let mut out = Vec::new();
     let mut last = None;
-    for (i, it) in phase_items(policy, inc).into_iter().enumerate() {
+    for (i, it) in phase_items(policy, inc, now).into_iter().enumerate() {
         if last != Some(it.checklist) {
             last = Some(it.checklist);
             out.push(CheckRow::Heading(it.checklist_title));

@@ -210,6 +210,7 @@ fn an_alert_firing_again_after_its_incident_closed_opens_a_new_one_linking_the_o
         Action::Resolve {
             summary: "fixed".into(),
             force: true,
+            reason: String::new(),
         },
     );
     h.run("alice", "INC-1", Action::Close);
@@ -340,7 +341,7 @@ proptest! {
                 // A responder closes whatever is open, or dismisses the queue.
                 let open: Vec<String> = h.world.open().map(|i| i.key()).collect();
                 for key in open {
-                    let _ = h.try_run("alice", Some(&key), Action::Resolve { summary: "x".into(), force: true });
+                    let _ = h.try_run("alice", Some(&key), Action::Resolve { summary: "x".into(), force: true, reason: String::new() });
                     let _ = h.try_run("alice", Some(&key), Action::Close);
                 }
                 let queued: Vec<String> = h.world.alerts.queue().map(|t| t.key()).collect();
@@ -484,6 +485,7 @@ fn a_resolved_incident_is_not_raised_by_a_late_alert() {
         Action::Resolve {
             summary: "fixed".into(),
             force: false,
+            reason: String::new(),
         },
     );
     let ev = ingest(&mut h, &batch("g1", vec![alert("b", true, "critical")]));

@@ -363,6 +363,7 @@ fn review_clock_starts_at_resolution_when_the_severity_requires_one() {
             Action::Resolve {
                 summary: "fixed".into(),
                 force: true,
+                reason: "criteria checked in the review".into(),
             },
         );
     }
@@ -404,6 +405,7 @@ fn resolution_stops_the_acknowledge_and_contain_clocks() {
         Action::Resolve {
             summary: "self-healed".into(),
             force: true,
+            reason: String::new(),
         },
     );
     h.at(24 * 60);
@@ -545,6 +547,7 @@ fn review_due_says_where_the_review_stands() {
             Action::Resolve {
                 summary: "fixed".into(),
                 force: true,
+                reason: String::new(),
             },
         );
     }

@@ -21,6 +21,7 @@ fn resolve(force: bool) -> Action {
     Action::Resolve {
         summary: "done".into(),
         force,
+        reason: String::new(),
     }
 }
 
@@ -515,7 +516,9 @@ fn resolving_waits_for_the_stability_window_unless_forced() {
         ev[0].body,
         EventBody::Resolved {
             summary: "done".into(),
-            forced: true
+            forced: true,
+            override_reason: String::new(),
+            unmet: Vec::new(),
         }
     );
     assert!(
@@ -530,7 +533,9 @@ fn resolving_waits_for_the_stability_window_unless_forced() {
         ev[0].body,
         EventBody::Resolved {
             summary: "done".into(),
-            forced: false
+            forced: false,
+            override_reason: String::new(),
+            unmet: Vec::new(),
         }
     );
     assert_eq!(h.inc(&key).status, Status::Resolved);
@@ -786,7 +791,7 @@ fn action() -> impl Strategy<Value = Action> {
         }),
         2 => status_strategy().prop_map(|status| Action::SetStatus { status }),
         1 => text().prop_map(|note| Action::Contain { note }),
-        2 => (text(), any::<bool>()).prop_map(|(summary, force)| Action::Resolve { summary, force }),
+        2 => (text(), any::<bool>()).prop_map(|(summary, force)| Action::Resolve { summary, force, reason: String::new() }),
         1 => text().prop_map(|reason| Action::Reopen { reason }),
         2 => Just(Action::Close),
         1 => (prop::sample::select(NoteKind::ALL.to_vec()), text())

@@ -213,6 +213,7 @@ fn a_closed_incident_takes_no_hand_off_answers() {
         Action::Resolve {
             summary: "ok".into(),
             force: false,
+            reason: String::new(),
         },
     );
     h.run("alice", &key, Action::Close);

@@ -296,7 +296,7 @@ pub(super) fn toggle_item(m: &mut Model) -> Vec<Effect> {
     };
     let action = match room.focus {
         Pane::Checklist => {
-            let items = phase_items(&m.policy, inc);
+            let items = phase_items(&m.policy, inc, m.server_now());
             let Some(it) = items.get(room.check_sel) else {
                 return vec![];
             };

@@ -300,6 +300,7 @@ pub(super) fn submit_form(m: &mut Model, mut f: Box<Form>) -> Vec<Effect> {
                     action: Box::new(Action::Resolve {
                         summary,
                         force: true,
+                        reason: String::new(),
                     }),
                 },
                 back: Some(f),

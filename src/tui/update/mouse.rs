@@ -163,7 +163,7 @@ pub(super) fn line_to_item(m: &Model, line: usize, height: usize) -> usize {
     let Some(inc) = m.incident(&room.incident) else {
         return 0;
     };
-    let rows = checklist_rows(&m.policy, inc);
+    let rows = checklist_rows(&m.policy, inc, m.server_now());
     let offset = list_offset(selected_row(&rows, room.check_sel), height);
     rows.iter()
         .skip(offset + line)

@@ -139,7 +139,7 @@ pub(super) fn move_cursor(m: &mut Model, delta: i64) {
             };
             let n_check = m
                 .incident(&id)
-                .map_or(0, |i| phase_items(&m.policy, i).len());
+                .map_or(0, |i| phase_items(&m.policy, i, m.server_now()).len());
             let n_actions = m.incident(&id).map_or(0, |i| i.actions.len());
             let Some(room) = m.room_mut() else { return };
             match room.focus {
@@ -206,7 +206,7 @@ pub(super) fn clamp_all(m: &mut Model) {
         let n_check = m
             .room()
             .and_then(|r| m.incident(&r.incident))
-            .map_or(0, |i| phase_items(&m.policy, i).len());
+            .map_or(0, |i| phase_items(&m.policy, i, m.server_now()).len());
         let n_actions = m
             .room()
             .and_then(|r| m.incident(&r.incident))

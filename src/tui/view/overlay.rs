@@ -2,7 +2,8 @@
 //! and the `:` / `/` prompts.
 
 use super::{clean, fit, pad, panel};
-use crate::domain::clocks::{ClockKind, clocks};
+use crate::domain::checklist::{Done, item_done};
+use crate::domain::clocks::{ClockKind, ClockState, clocks};
 use crate::domain::command::Access;
 use crate::domain::decide::closure_missing;
 use crate::domain::duration::countdown;
@@ -374,6 +375,29 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
         }
         FormKind::Escalate => {
             if let Some(inc) = inc {
+                // The runbook's manual escalation criteria, and which one the clocks say applies.
+                if !m.policy.escalation_criteria.is_empty() {
+                    out.push(Line::styled("When to escalate (runbook):", muted));
+                    for c in &m.policy.escalation_criteria {
+                        out.push(Line::styled(format!("  - {}", clean(c)), text));
+                    }
+                }
+                for c in clocks(inc, &m.policy, now) {
+                    let applies = match c.kind {
+                        ClockKind::Resolve => "resolution is taking longer than target",
+                        ClockKind::Acknowledge => "the incident exceeds its response time",
+                        ClockKind::Contain => "containment is taking longer than target",
+                        _ => continue,
+                    };
+                    if c.state == ClockState::Breached && c.is_running() {
+                        out.push(Line::styled(
+                            format!("HINT: escalation applies — {applies} ({} OVERDUE)", c.label),
+                            Style::default()
+                                .fg(theme.timer_warn)
+                                .add_modifier(Modifier::BOLD),
+                        ));
+                    }
+                }
                 let preview = prefill::escalation(
                     inc,
                     &m.policy,
@@ -408,11 +432,28 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
                     };
                     out.push(Line::styled(heading, head));
                     for it in &list.items {
-                        let done = inc.is_checked(&list.id, &it.id);
+                        let done = item_done(inc, &m.policy, &list.id, it, now);
+                        let proof = match &done {
+                            Some(Done::Proven(e)) => format!(" — {}", clean(e)),
+                            _ => String::new(),
+                        };
                         out.push(Line::styled(
-                            format!("  [{}] {}", if done { "x" } else { " " }, clean(&it.text)),
-                            if done { muted } else { text },
+                            format!(
+                                "  [{}] {}{proof}",
+                                if done.is_some() { "x" } else { " " },
+                                clean(&it.text)
+                            ),
+                            if done.is_some() { muted } else { text },
                         ));
+                    }
+                    if m.policy.resolution.gate {
+                        let unmet = crate::domain::checklist::unmet_criteria(inc, &m.policy, now);
+                        if !unmet.is_empty() {
+                            out.push(Line::styled(
+                                "Unmet criteria need an override: give the reason below (recorded with your name).",
+                                Style::default().fg(theme.timer_warn).add_modifier(Modifier::BOLD),
+                            ));
+                        }
                     }
                 }
                 match m.policy.resolution.stability_window {
@@ -435,7 +476,7 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
         FormKind::Close => {
             if let Some(inc) = inc {
                 out.push(Line::styled("Definition of done", head));
-                let missing = closure_missing(inc, &m.policy);
+                let missing = closure_missing(inc, &m.policy, now);
                 if missing.is_empty() {
                     out.push(Line::styled(
                         "  ✓ everything the policy requires is done — Enter closes",

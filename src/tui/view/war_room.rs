@@ -317,7 +317,7 @@ fn roles_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incid
             .unwrap_or(0)
             + 2
     };
-    let lines: Vec<Line> = m
+    let mut lines: Vec<Line> = m
         .policy
         .roles
         .iter()
@@ -343,9 +343,28 @@ fn roles_panel(m: &Model, theme: &Theme, f: &mut Frame<'_>, r: Rect, inc: &Incid
                 spans.push(Span::styled(clean(&offer.to), pending));
                 spans.push(Span::styled(" (pending)", pending));
             }
+            // The runbook's backup for the role (003's Backup column).
+            if let Some(b) = &role.backup {
+                spans.push(Span::styled(
+                    format!("  backup: {}", clean(b)),
+                    Style::default().fg(theme.muted),
+                ));
+            }
             Line::from(spans)
         })
         .collect();
+    // Roles the policy keeps apart held by one person (002 §3.4): a warning in words.
+    for w in m.policy.role_conflicts(&inc.roles).into_iter().rev() {
+        lines.insert(
+            0,
+            Line::styled(
+                format!("WARNING {}", clean(&w)),
+                Style::default()
+                    .fg(theme.timer_warn)
+                    .add_modifier(Modifier::BOLD),
+            ),
+        );
+    }
     f.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -361,14 +380,14 @@ fn checklist_panel(
         return;
     }
     let focused = room.focus == Pane::Checklist;
-    let rows = checklist_rows(&m.policy, inc);
+    let rows = checklist_rows(&m.policy, inc, m.server_now());
     let items = rows
         .iter()
         .filter(|r| matches!(r, CheckRow::Item(..)))
         .count();
     let done = rows
         .iter()
-        .filter(|r| matches!(r, CheckRow::Item(_, it) if it.done))
+        .filter(|r| matches!(r, CheckRow::Item(_, it) if it.done || it.proof.is_some()))
         .count();
     let phase = format!("{:?}", inc.phase()).to_lowercase();
     let block = panel(
@@ -407,26 +426,32 @@ fn checklist_panel(
             ),
             CheckRow::Item(i, it) => {
                 let sel = focused && *i == room.check_sel;
+                // Proven by the log: done, with the event as the evidence.
+                let done = it.done || it.proof.is_some();
                 let st = if sel {
                     Style::default()
                         .fg(theme.selection_text)
                         .bg(theme.selection)
-                } else if it.done {
+                } else if done {
                     Style::default().fg(theme.muted)
                 } else {
                     Style::default().fg(theme.text)
                 };
                 // ▶: the selection without colour.
-                let mark = match (it.done, sel) {
+                let mark = match (done, sel) {
                     (true, false) => "[x] ",
                     (true, true) => "[x]▶",
                     (false, false) => "[ ] ",
                     (false, true) => "[ ]▶",
                 };
-                let mark_st = if it.done { st.fg(theme.timer_met) } else { st };
+                let mark_st = if done { st.fg(theme.timer_met) } else { st };
+                let text = match (&it.proof, it.done) {
+                    (Some(e), false) => format!("{} — {}", clean(it.text), clean(e)),
+                    _ => clean(it.text),
+                };
                 Line::from(vec![
                     Span::styled(mark, mark_st.add_modifier(Modifier::BOLD)),
-                    Span::styled(pad(&clean(it.text), w.saturating_sub(4)), st),
+                    Span::styled(pad(&text, w.saturating_sub(4)), st),
                 ])
             }
         })
