@@ -2,6 +2,7 @@
 
 pub mod act;
 pub mod key;
+pub mod migrate;
 pub mod policy;
 pub mod seat;
 pub mod serve;
@@ -20,7 +21,9 @@ use std::path::PathBuf;
     about = "A terminal war room for incident response"
 )]
 pub struct Cli {
-    /// Server to connect to; without it, an embedded server runs on a local SQLite file.
+    /// Server to connect to; without it, an embedded server runs on a local
+    /// SQLite file. Several, comma-separated (replicas of one deployment),
+    /// are tried in turn when one cannot be reached.
     #[arg(long, global = true, env = "WARROOM_SERVER")]
     pub server: Option<String>,
     /// Bearer token for the server.
@@ -51,8 +54,21 @@ pub enum Cmd {
     /// The SSH seat: `warroom ssh fingerprint` prints the host key's fingerprint.
     #[command(subcommand)]
     Ssh(SshCmd),
+    /// Copy a SQLite log (events, tokens, keys) into an empty PostgreSQL
+    /// database, exactly, and verify it by seq and count.
+    Migrate(MigrateArgs),
     #[command(flatten)]
     Act(act::ActCmd),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The SQLite file to copy (the server should be stopped).
+    #[arg(long)]
+    pub from: std::path::PathBuf,
+    /// The PostgreSQL database to copy into: `postgres://USER@HOST/DB`, empty.
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -207,6 +223,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Token(cmd)) => token::run(cmd),
         Some(Cmd::Key(cmd)) => key::run(cmd),
         Some(Cmd::Ssh(cmd)) => key::run_ssh(cmd),
+        Some(Cmd::Migrate(args)) => migrate::run(args),
         Some(Cmd::Act(cmd)) => {
             let (config, dirs) = load_config(cli.config.as_deref())?;
             log_to_file(&dirs);

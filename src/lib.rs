@@ -3,7 +3,7 @@
 //! Module map:
 //! - [`domain`]: the pure rules — events, commands, `decide`/`apply`, policy, clocks.
 //! - [`protocol`]: serde wire types shared by server and client.
-//! - [`store`]: the event log (`EventLog`) and the credentials (`TokenStore`); SQLite with group commit.
+//! - [`store`]: the event log (`EventLog`) and the credentials (`TokenStore`); SQLite, and PostgreSQL for several replicas.
 //! - [`server`]: `warroom serve` — HTTP API, live stream, scheduler (also embedded by the TUI).
 //! - [`ingest`]: alerts in — Alertmanager webhook and PagerDuty Events v2 adapters.
 //! - [`status`]: the public status page (HTML, Statuspage v2 JSON, Atom) served by the server.

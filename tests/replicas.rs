@@ -289,3 +289,82 @@ async fn one_scheduler_runs_and_another_takes_over_when_it_stops() {
     second.shutdown().await.unwrap();
     third.shutdown().await.unwrap();
 }
+
+/// Waits for the first sync message `pick` accepts, failing after 15 s.
+async fn next_msg<T>(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<warroom::client::SyncMsg>,
+    mut pick: impl FnMut(&warroom::client::SyncMsg) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("no such sync message in time")
+            .expect("sync ended");
+        if let Some(t) = pick(&msg) {
+            return t;
+        }
+    }
+}
+
+fn note_of(text: &str) -> warroom::domain::Command {
+    warroom::domain::Command {
+        id: Uuid::new_v4(),
+        incident: Some("INC-1".into()),
+        action: warroom::domain::Action::Note {
+            text: text.into(),
+            kind: Default::default(),
+        },
+        occurred_at: None,
+    }
+}
+
+/// A client given two replicas (`--server A,B`) keeps working when A stops:
+/// its stream resumes on B after the last seq it had, its command goes to B,
+/// and nothing is seen twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_fails_over_to_another_replica_and_resumes_from_its_last_seq() {
+    use warroom::client::{Api, LinkState, Sync, SyncMsg};
+    use warroom::domain::EventBody;
+    let Some(db) = database("a_client_fails_over_to_another_replica") else {
+        return;
+    };
+    let (a, b) = (replica(&db, false).await, replica(&db, false).await);
+    declare(&a.url(), "P1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::new(&format!("{},{}", a.url(), b.url()), "wr_alice").unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let sync = Sync::start(api.clone(), &dir.path().join("outbox.jsonl"), 0, tx).unwrap();
+    let mut seqs = Vec::new();
+    next_msg(&mut rx, |m| {
+        (*m == SyncMsg::Link(LinkState::Live)).then_some(())
+    })
+    .await;
+    let first = note_of("on A");
+    sync.submit(first.clone()).unwrap();
+    let texts = |m: &SyncMsg, seqs: &mut Vec<u64>, want: &str| match m {
+        SyncMsg::Events(evs) => {
+            seqs.extend(evs.iter().map(|r| r.seq));
+            evs.iter()
+                .any(|r| matches!(&r.event.body, EventBody::Note { text, .. } if text == want))
+                .then_some(())
+        }
+        _ => None,
+    };
+    next_msg(&mut rx, |m| texts(m, &mut seqs, "on A")).await;
+    assert_eq!(api.base(), a.url());
+
+    a.shutdown().await.unwrap();
+    let second = note_of("after A stopped");
+    sync.submit(second.clone()).unwrap();
+    next_msg(&mut rx, |m| texts(m, &mut seqs, "after A stopped")).await;
+    assert_eq!(api.base(), b.url(), "the client moved to B");
+    // Every seq once, in order, across the move.
+    let mut sorted = seqs.clone();
+    sorted.dedup();
+    assert_eq!(sorted, seqs, "nothing twice");
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    assert_eq!(seqs.len(), 2, "{seqs:?}");
+    drop(sync);
+    b.shutdown().await.unwrap();
+}

@@ -440,3 +440,218 @@ fn the_system_id_key_differs_between_databases() {
         .unwrap();
     assert_ne!(a, b);
 }
+
+// ---- PostgreSQL only: several writers on one log, moving up from SQLite ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warroom_migrate_copies_a_sqlite_log_exactly_and_refuses_a_full_target() {
+    let Some(Db::Postgres(url)) = Db::postgres("warroom_migrate_copies_a_sqlite_log_exactly")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let sqlite = SqliteStore::open(&path).unwrap();
+    let inc = Uuid::new_v4();
+    append(&sqlite, inc, vec![declared(inc)]).await.unwrap();
+    for i in 0..30 {
+        let id = Uuid::new_v4();
+        sqlite
+            .enqueue_digested(id, Some(format!("d{i}")), vec![note(inc, id, "n")])
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    sqlite
+        .create_token("alice", Access::Commander, &hash_token("wr_a"))
+        .unwrap();
+    sqlite
+        .create_token("bob", Access::Viewer, &hash_token("wr_b"))
+        .unwrap();
+    sqlite.revoke_token("bob").unwrap();
+    let key = sqlite.system_key().unwrap();
+    let source = sqlite.events_after(0, 1000).unwrap();
+    sqlite.close();
+
+    let migrate = |to: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(["migrate", "--from"])
+            .arg(&path)
+            .args(["--to", to])
+            .output()
+            .unwrap()
+    };
+    let out = migrate(&url);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("copied 31 events (seq 1..31), 2 tokens"),
+        "{said}"
+    );
+
+    let pg = PgStore::open(&url).unwrap();
+    let copied = pg.events_after(0, 1000).unwrap();
+    assert_eq!(copied.len(), source.len());
+    for (a, b) in source.iter().zip(&copied) {
+        assert_eq!(a.json, b.json, "byte for byte");
+        assert_eq!(a.command, b.command);
+    }
+    assert_eq!(pg.latest_seq().unwrap(), 31);
+    assert_eq!(pg.system_key().unwrap(), key, "derived ids stay the same");
+    let last = source.last().unwrap().command;
+    assert_eq!(pg.command_digest(last).unwrap().as_deref(), Some("d29"));
+    let tokens = pg.list_tokens().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens.iter().any(|t| t.name == "bob" && t.revoked));
+    assert_eq!(
+        pg.token_by_hash(&hash_token("wr_a")).unwrap().unwrap().name,
+        "alice"
+    );
+    // The log continues after the copy.
+    let id = Uuid::new_v4();
+    let next = append(&*Arc::new(pg), id, vec![note(inc, id, "after")])
+        .await
+        .unwrap();
+    assert_eq!(next.events[0].seq(), 32);
+
+    // A second copy into the same database would merge two logs: refused.
+    let out = migrate(&url);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the target database is not empty"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_on_one_postgres_log_share_one_gap_free_seq_and_follow_each_other() {
+    let Some(Db::Postgres(url)) = Db::postgres("two_writers_on_one_postgres_log") else {
+        return;
+    };
+    let (a, b) = (PgStore::open(&url).unwrap(), PgStore::open(&url).unwrap());
+    let seen_by_b = Arc::new(Mutex::new(Vec::new()));
+    {
+        let seen = seen_by_b.clone();
+        b.set_commit_hook(Box::new(move |events| {
+            seen.lock().unwrap().extend(events.iter().map(|e| e.seq()));
+        }))
+        .unwrap();
+    }
+    let inc = Uuid::new_v4();
+    let mut tickets = Vec::new();
+    for i in 0..200 {
+        let store = if i % 2 == 0 { &a } else { &b };
+        let id = Uuid::new_v4();
+        tickets.push(store.enqueue(id, vec![note(inc, id, "x")]));
+    }
+    let mut seqs = Vec::new();
+    for t in tickets {
+        seqs.extend(t.await.unwrap().unwrap().events.iter().map(|e| e.seq()));
+    }
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        (1..=200).collect::<Vec<_>>(),
+        "gap-free, no seq twice"
+    );
+    // B's hook sees A's commits too (woken by NOTIFY), once each, in order.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while seen_by_b.lock().unwrap().len() < 200 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(*seen_by_b.lock().unwrap(), (1..=200).collect::<Vec<_>>());
+    assert!(b.foreign_head() > 0, "B knows A wrote");
+
+    // An append decided against a seq that A has since moved past is refused,
+    // and nothing is written.
+    let stale = b.foreign_head() - 1;
+    let id = Uuid::new_v4();
+    let err = b
+        .submit(Append {
+            command: id,
+            digest: None,
+            events: vec![note(inc, id, "stale")],
+            base: Some(stale),
+        })
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Raced { .. }), "{err}");
+    assert!(b.command_events(id).unwrap().is_empty());
+    // Decided against the head: stored.
+    let fresh = b
+        .submit(Append {
+            command: id,
+            digest: None,
+            events: vec![note(inc, id, "fresh")],
+            base: Some(b.foreign_head()),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.events[0].seq(), 201);
+
+    // The same command id queued on both at once is stored once.
+    let id = Uuid::new_v4();
+    let (ta, tb) = (
+        a.enqueue(id, vec![note(inc, id, "once")]),
+        b.enqueue(id, vec![note(inc, id, "once")]),
+    );
+    let (ra, rb) = (ta.await.unwrap().unwrap(), tb.await.unwrap().unwrap());
+    assert_eq!(ra.events[0].seq(), rb.events[0].seq());
+    assert!(
+        ra.duplicate != rb.duplicate,
+        "one stored it, the other found it"
+    );
+    assert_eq!(a.command_events(id).unwrap().len(), 1);
+    a.close();
+    b.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_lease_holder_at_a_time_and_the_lease_is_free_when_it_closes() {
+    let Some(Db::Postgres(url)) = Db::postgres("one_lease_holder_at_a_time") else {
+        return;
+    };
+    let a = PgStore::open(&url).unwrap();
+    let b = PgStore::open(&url).unwrap();
+    assert!(a.lease("scheduler").unwrap());
+    assert!(a.lease("scheduler").unwrap(), "held stays held");
+    assert!(!b.lease("scheduler").unwrap());
+    assert!(
+        b.lease("delivery").unwrap(),
+        "another lease is another lock"
+    );
+    drop(a);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !b.lease("scheduler").unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lease never moved"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_schema_from_a_newer_build_is_refused() {
+    let Some(Db::Postgres(url)) = Db::postgres("a_postgres_schema_from_a_newer_build") else {
+        return;
+    };
+    PgStore::open(&url).unwrap().close();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute("UPDATE warroom_schema SET version = 999")
+        .await
+        .unwrap();
+    let err = PgStore::open(&url).unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
+        "{err}"
+    );
+}

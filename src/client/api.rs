@@ -101,8 +101,12 @@ impl ClientError {
 /// Where requests go and as whom.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Endpoint {
+    /// The server in use now.
     base: String,
     token: String,
+    /// Every server given (`--server http://a:7777,http://b:7777`: replicas
+    /// of one deployment); a connection refused by `base` moves to the next.
+    all: Vec<String>,
 }
 
 /// A handle on one server; cheap to clone. Clones share the endpoint, so
@@ -118,16 +122,31 @@ pub struct Api {
 }
 
 impl Api {
+    /// `base` is one server URL, or several separated by commas (replicas of
+    /// one deployment, tried in order when one cannot be reached). A DNS name
+    /// with several addresses needs no list: each address is tried in turn
+    /// when connecting.
     pub fn new(base: &str, token: &str) -> Result<Api, ClientError> {
-        check_base(base.trim_end_matches('/'))?;
+        let all: Vec<String> = base
+            .split(',')
+            .map(|b| b.trim().trim_end_matches('/').to_string())
+            .filter(|b| !b.is_empty())
+            .collect();
+        if all.is_empty() {
+            check_base("")?;
+        }
+        for b in &all {
+            check_base(b)?;
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(3))
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
         Ok(Api {
             endpoint: Arc::new(Mutex::new(Endpoint {
-                base: base.trim_end_matches('/').to_string(),
+                base: all.first().cloned().unwrap_or_default(),
                 token: token.to_string(),
+                all,
             })),
             http,
             offset: Arc::new(Mutex::new(None)),
@@ -154,8 +173,10 @@ impl Api {
     /// server was taken over by another window, or by this one). The clock
     /// offset is measured afresh there.
     pub fn redirect(&self, base: &str, token: &str) {
+        let base = base.trim_end_matches('/').to_string();
         let next = Endpoint {
-            base: base.trim_end_matches('/').to_string(),
+            all: vec![base.clone()],
+            base,
             token: token.to_string(),
         };
         let mut e = self.endpoint.lock().unwrap_or_else(|p| p.into_inner());
@@ -165,6 +186,25 @@ impl Api {
                 *o = None;
             }
         }
+    }
+
+    /// Moves to the next server of the list when `from` (the one that could
+    /// not be reached) is still the one in use; true when it moved. The
+    /// stream then resumes there from its last seq, and the outbox replays
+    /// there (command ids make a replay safe).
+    pub fn fail_over(&self, from: &str) -> bool {
+        let mut e = self.endpoint.lock().unwrap_or_else(|p| p.into_inner());
+        if e.base != from || e.all.len() < 2 {
+            return false;
+        }
+        let i = e.all.iter().position(|b| *b == e.base).unwrap_or(0);
+        e.base = e.all[(i + 1) % e.all.len()].clone();
+        tracing::warn!(from, to = %e.base, "server unreachable; trying the next one");
+        drop(e);
+        if let Ok(mut o) = self.offset.lock() {
+            *o = None;
+        }
+        true
     }
 
     /// `server time − local time` as last measured, if any response has been seen.
@@ -199,17 +239,53 @@ impl Api {
         format!("{}{}", self.endpoint().base, path)
     }
 
+    /// Sends a request; when its server refuses the connection (the request
+    /// never left), sends it to the next server of the list, once each.
+    async fn execute(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        let request = req
+            .bearer_auth(self.token())
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let url = request.url();
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let tries = self.endpoint().all.len().max(1);
+        let mut last = None;
+        for _ in 0..tries {
+            let base = self.base();
+            let Some(mut attempt) = request.try_clone() else {
+                break;
+            };
+            *attempt.url_mut() = reqwest::Url::parse(&format!("{base}{path}"))
+                .map_err(|e| ClientError::BadAddress(e.to_string()))?;
+            match self.http.execute(attempt).await {
+                Ok(resp) => return Ok(resp),
+                Err(e) if e.is_connect() && self.fail_over(&base) => last = Some((base, e)),
+                Err(e) => return Err(unreachable(&base, e)),
+            }
+        }
+        match last {
+            Some((base, e)) => Err(unreachable(&base, e)),
+            None => self
+                .http
+                .execute(request)
+                .await
+                .map_err(|e| unreachable(&self.base(), e)),
+        }
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<(T, u16), ClientError> {
         let sent = Utc::now();
-        let resp = req
-            .bearer_auth(self.token())
-            .timeout(std::time::Duration::from_secs(15))
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.base(), e))?;
+        let resp = self.execute(req).await?;
         let received = Utc::now();
         self.note_time(&resp, sent, received);
         let status = resp.status().as_u16();
@@ -278,6 +354,7 @@ impl Api {
     /// Opens the live stream after `after`; the caller parses it with [`super::sse::Parser`].
     pub async fn stream(&self, after: u64) -> Result<reqwest::Response, ClientError> {
         let sent = Utc::now();
+        let base = self.base();
         let resp = self
             .http
             .get(self.url("/api/v1/stream"))
@@ -286,7 +363,14 @@ impl Api {
             .header("Accept", "text/event-stream")
             .send()
             .await
-            .map_err(|e| unreachable(&self.base(), e))?;
+            .map_err(|e| {
+                // The next reconnection goes to the next server, resuming
+                // after the same seq.
+                if e.is_connect() {
+                    self.fail_over(&base);
+                }
+                unreachable(&base, e)
+            })?;
         self.note_time(&resp, sent, Utc::now());
         let status = resp.status().as_u16();
         if status >= 400 {

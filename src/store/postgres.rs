@@ -53,9 +53,11 @@
 //! hand their query to it and wait, so they are callable from any thread, as
 //! the SQLite store's are.
 
+mod import;
 mod schema;
 mod tokens;
 
+pub use import::Imported;
 pub use schema::MIGRATIONS;
 
 use super::{Append, Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket};
