@@ -168,7 +168,15 @@ fn incidents_lists_a_resolved_incident_awaiting_close_in_the_board_order() {
     assert!(p1 < p3, "most severe first:\n{out}");
     let (code, _, err) = warroom(
         h,
-        &["resolve", "INC-2", "--force", "--summary", "rolled back"],
+        &[
+            "resolve",
+            "INC-2",
+            "--force",
+            "--reason",
+            "criteria checked on the bridge",
+            "--summary",
+            "rolled back",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let (code, out, _) = warroom(h, &["incidents"]);
