@@ -79,6 +79,7 @@ suite!(
     concurrent_appends_share_commits_and_every_caller_is_answered_in_order,
     reads_page_by_seq_and_by_incident_and_survive_reopening,
     tokens_are_stored_by_hash_and_names_are_unique,
+    ssh_keys_are_found_by_fingerprint_and_revoked_by_name,
     the_system_id_key_survives_reopening,
     checkpoints_are_kept_only_while_the_log_still_has_their_event,
     command_digests_are_kept_with_the_first_append,
@@ -269,6 +270,56 @@ async fn reads_page_by_seq_and_by_incident_and_survive_reopening(db: Db) {
         .await
         .unwrap();
     assert_eq!(more.events[0].seq(), 13);
+    store.close();
+}
+
+/// The SSH seat signs a key in by its fingerprint; a name or a key is
+/// registered once; revoking is by name and happens once.
+async fn ssh_keys_are_found_by_fingerprint_and_revoked_by_name(db: Db) {
+    let store = db.open();
+    let k = store
+        .create_key(
+            "alice",
+            Access::Commander,
+            "SHA256:aaa",
+            "ssh-ed25519 AAAA a",
+        )
+        .unwrap();
+    assert!(!k.revoked);
+    assert!(matches!(
+        store.create_key("alice", Access::Viewer, "SHA256:bbb", "ssh-ed25519 BBBB b"),
+        Err(StoreError::NameTaken(_))
+    ));
+    assert!(matches!(
+        store.create_key("bob", Access::Viewer, "SHA256:aaa", "ssh-ed25519 AAAA a"),
+        Err(StoreError::KeyTaken(name)) if name == "alice"
+    ));
+    let found = store.key_by_fingerprint("SHA256:aaa").unwrap().unwrap();
+    assert_eq!(
+        (found.name.as_str(), found.role),
+        ("alice", Access::Commander)
+    );
+    assert!(store.key_by_fingerprint("SHA256:zzz").unwrap().is_none());
+    store
+        .create_key("bob", Access::Viewer, "SHA256:bbb", "ssh-ed25519 BBBB b")
+        .unwrap();
+    let names: Vec<String> = store
+        .list_keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(names, vec!["alice", "bob"]);
+    assert!(store.revoke_key("bob").unwrap());
+    assert!(!store.revoke_key("bob").unwrap(), "already revoked");
+    assert!(!store.revoke_key("carol").unwrap(), "unknown");
+    assert!(
+        store
+            .key_by_fingerprint("SHA256:bbb")
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
     store.close();
 }
 

@@ -47,6 +47,50 @@ fn to_key(row: &tokio_postgres::Row) -> Result<KeyRecord, StoreError> {
     })
 }
 
+type Map<T> = fn(&tokio_postgres::Row) -> Result<T, StoreError>;
+
+/// The statements tokens and keys share, one table or column apart.
+impl PgStore {
+    /// The row `sql` (which takes one text parameter) finds, if any.
+    fn one<T: Send + 'static>(
+        &self,
+        sql: String,
+        param: &str,
+        map: Map<T>,
+    ) -> Result<Option<T>, StoreError> {
+        let inner = self.inner.clone();
+        let param = param.to_string();
+        self.block(async move {
+            let c = inner.reader().await?;
+            c.query_opt(&sql, &[&param])
+                .await?
+                .as_ref()
+                .map(map)
+                .transpose()
+        })
+    }
+
+    /// Every row of `sql` (which takes no parameter).
+    fn all<T: Send + 'static>(&self, sql: String, map: Map<T>) -> Result<Vec<T>, StoreError> {
+        let inner = self.inner.clone();
+        self.block(async move {
+            let c = inner.reader().await?;
+            c.query(&sql, &[]).await?.iter().map(map).collect()
+        })
+    }
+
+    /// Marks the live credential `name` of `table` revoked; false if none was.
+    fn revoke(&self, table: &'static str, name: &str) -> Result<bool, StoreError> {
+        let inner = self.inner.clone();
+        let name = name.to_string();
+        self.block(async move {
+            let c = inner.reader().await?;
+            let sql = format!("UPDATE {table} SET revoked = TRUE WHERE name = $1 AND NOT revoked");
+            Ok(c.execute(&sql, &[&name]).await? > 0)
+        })
+    }
+}
+
 impl TokenStore for PgStore {
     fn create_token(
         &self,
@@ -91,56 +135,22 @@ impl TokenStore for PgStore {
     }
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let inner = self.inner.clone();
-        let hash = hash.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query_opt(&format!("{TOKEN_COLUMNS} WHERE hash = $1"), &[&hash])
-                .await?
-                .as_ref()
-                .map(to_token)
-                .transpose()
-        })
+        self.one(format!("{TOKEN_COLUMNS} WHERE hash = $1"), hash, to_token)
     }
 
     fn token_by_name(&self, name: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let inner = self.inner.clone();
-        let name = name.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query_opt(&format!("{TOKEN_COLUMNS} WHERE name = $1"), &[&name])
-                .await?
-                .as_ref()
-                .map(to_token)
-                .transpose()
-        })
+        self.one(format!("{TOKEN_COLUMNS} WHERE name = $1"), name, to_token)
     }
 
     fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let inner = self.inner.clone();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query(&format!("{TOKEN_COLUMNS} ORDER BY created_at, name"), &[])
-                .await?
-                .iter()
-                .map(to_token)
-                .collect()
-        })
+        self.all(
+            format!("{TOKEN_COLUMNS} ORDER BY created_at, name"),
+            to_token,
+        )
     }
 
     fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
-        let inner = self.inner.clone();
-        let name = name.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            let n = c
-                .execute(
-                    "UPDATE tokens SET revoked = TRUE WHERE name = $1 AND NOT revoked",
-                    &[&name],
-                )
-                .await?;
-            Ok(n > 0)
-        })
+        self.revoke("tokens", name)
     }
 
     fn create_key(
@@ -206,46 +216,19 @@ impl TokenStore for PgStore {
     }
 
     fn key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let inner = self.inner.clone();
-        let fingerprint = fingerprint.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query_opt(
-                &format!("{KEY_COLUMNS} WHERE fingerprint = $1"),
-                &[&fingerprint],
-            )
-            .await?
-            .as_ref()
-            .map(to_key)
-            .transpose()
-        })
+        self.one(
+            format!("{KEY_COLUMNS} WHERE fingerprint = $1"),
+            fingerprint,
+            to_key,
+        )
     }
 
     fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        let inner = self.inner.clone();
-        self.block(async move {
-            let c = inner.reader().await?;
-            c.query(&format!("{KEY_COLUMNS} ORDER BY created_at, name"), &[])
-                .await?
-                .iter()
-                .map(to_key)
-                .collect()
-        })
+        self.all(format!("{KEY_COLUMNS} ORDER BY created_at, name"), to_key)
     }
 
     fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
-        let inner = self.inner.clone();
-        let name = name.to_string();
-        self.block(async move {
-            let c = inner.reader().await?;
-            let n = c
-                .execute(
-                    "UPDATE ssh_keys SET revoked = TRUE WHERE name = $1 AND NOT revoked",
-                    &[&name],
-                )
-                .await?;
-            Ok(n > 0)
-        })
+        self.revoke("ssh_keys", name)
     }
 }
 
