@@ -523,6 +523,28 @@ async fn warroom_migrate_copies_a_sqlite_log_exactly_and_refuses_a_full_target()
     let key = sqlite.system_key().unwrap();
     let source = sqlite.events_after(0, 1000).unwrap();
     sqlite.close();
+    // The delivery ledger: routed through seq 31, one delivery sent, one pending.
+    let intent = |n: u8| -> warroom::domain::routing::Intent {
+        serde_json::from_value(serde_json::json!({
+            "id": Uuid::from_u128(u128::from(n)), "about": Uuid::from_u128(100 + u128::from(n)), "incident": inc,
+            "channel": "audit", "kind": "webhook", "target": "", "what": "note",
+            "order_key": format!("audit/{inc}"), "incident_key": "INC-1", "title": "t",
+            "severity": "P1", "pd_severity": "critical", "summary": "s", "text": "t",
+            "event": source[0].recorded.event
+        }))
+        .unwrap()
+    };
+    {
+        use warroom::notify::ledger::{Ledger, State};
+        let mut ledger = Ledger::open(&path).unwrap();
+        let now = chrono::Utc::now();
+        ledger
+            .record(&[(2, intent(1)), (3, intent(2))], &[], 31, 5, now)
+            .unwrap();
+        ledger
+            .settle(Uuid::from_u128(1), 1, State::Sent, None, "204")
+            .unwrap();
+    }
 
     let migrate = |to: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
@@ -543,6 +565,22 @@ async fn warroom_migrate_copies_a_sqlite_log_exactly_and_refuses_a_full_target()
         said.contains("copied 31 events (seq 1..31), 2 tokens"),
         "{said}"
     );
+    assert!(said.contains("2 notification deliveries"), "{said}");
+    // The moved deployment continues the ledger: nothing resent, nothing dropped.
+    {
+        use warroom::notify::ledger::State;
+        let ledger = warroom::notify::ledger_pg::PgLedger::open(&url)
+            .await
+            .unwrap();
+        assert_eq!(ledger.position().await.unwrap(), 31);
+        assert_eq!(
+            ledger.state(Uuid::from_u128(1)).await.unwrap(),
+            Some((State::Sent, 1))
+        );
+        let pending = ledger.pending(10).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].intent, intent(2));
+    }
 
     let pg = PgStore::open(&url).unwrap();
     let copied = pg.events_after(0, 1000).unwrap();

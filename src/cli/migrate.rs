@@ -34,12 +34,13 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<i32> {
         .import_sqlite(&args.from)
         .with_context(|| format!("copying {} into {target}", args.from.display()))?;
     println!(
-        "copied {} events (seq 1..{}), {} tokens, {} SSH keys, {} command digests from {} to {target}; verified by count, seq and the last event",
+        "copied {} events (seq 1..{}), {} tokens, {} SSH keys, {} command digests, {} notification deliveries from {} to {target}; verified by count, seq and the last event",
         done.events,
         done.last_seq,
         done.tokens,
         done.keys,
         done.digests,
+        done.deliveries,
         args.from.display()
     );
     Ok(0)

@@ -13,8 +13,9 @@
 //!
 //! The tables are created with `IF NOT EXISTS` on the worker's own connection
 //! rather than as a numbered store migration: the ledger belongs to the
-//! delivery worker (a PostgreSQL deployment keeps it there, beside the log),
-//! and the event store's schema stays the store's business.
+//! delivery worker, and the event store's schema stays the store's business.
+//! A PostgreSQL deployment keeps the same tables in the shared database
+//! ([`super::ledger_pg`]), where the store's migrations create them.
 
 use crate::domain::routing::Intent;
 use chrono::{DateTime, TimeZone, Utc};
@@ -64,7 +65,8 @@ pub enum State {
 }
 
 impl State {
-    fn as_str(self) -> &'static str {
+    /// The word stored in the `state` column (both ledgers).
+    pub fn as_str(self) -> &'static str {
         match self {
             State::Pending => "pending",
             State::Sent => "sent",

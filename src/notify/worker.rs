@@ -1,13 +1,18 @@
-//! The delivery worker: one per deployment (like the scheduler; the server's
-//! exclusive lock on the database makes it one), it walks the log from its
-//! stored position, sends, retries, and writes each outcome as an event.
+//! The delivery worker: one per deployment, like the scheduler. It works only
+//! while its replica holds the log's [`LEASE`] (always granted on SQLite,
+//! where the server's exclusive lock on the database makes it one; a
+//! PostgreSQL advisory lock with replicas, released by PostgreSQL the moment
+//! the holder's process dies). It walks the log from its stored position,
+//! sends, retries, and writes each outcome as an event.
 //!
 //! Exactly once where the target can deduplicate: a delivery is marked sent
 //! only after its outcome event is durable, so a crash between sending and
-//! recording sends it again on restart — under the same `webhook-id`,
-//! `dedup_key` and `Message-ID`, which is how the target folds the repeat.
-//! Nothing is lost: intents are recorded (with the position) before anything
-//! is sent, and a pending row survives any crash.
+//! recording sends it again on restart — or on the replica that takes the
+//! lease over — under the same `webhook-id`, `dedup_key` and `Message-ID`,
+//! which is how the target folds the repeat. Nothing is lost: intents are
+//! recorded (with the position) before anything is sent, and a pending row
+//! survives any crash. The ledger lives beside the log (the SQLite file, or
+//! the shared PostgreSQL database), so every replica sees the same one.
 //!
 //! Order: deliveries that share an order key (channel + incident + target)
 //! leave in log order, one at a time, so a resolve never overtakes the
@@ -16,12 +21,15 @@
 use super::channels::{self, Sent};
 use super::email;
 use super::ledger::{Ledger, Row, State};
+use super::ledger_pg::PgLedger;
 use crate::domain::event::{DeliveryAttempt, DeliveryOutcome, Event, EventBody};
 use crate::domain::ids::SystemIds;
 use crate::domain::notify::{ChannelConfig, DeliverySettings};
 use crate::domain::routing::{self, Intent};
 use crate::server::commands::append_system;
+use crate::server::scheduler::{LEASE_RETRY, holds_lease};
 use crate::server::state::AppState;
+use crate::store::Location;
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -40,6 +48,8 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
 /// The actor of the worker's events.
 pub const ACTOR: &str = "notify";
+/// The lease the worker delivers under (one delivering replica).
+pub const LEASE: &str = "notify";
 
 /// A span as a std duration (nominal: business days count as days here).
 fn std_span(s: crate::domain::duration::Span) -> Duration {
@@ -63,41 +73,108 @@ pub fn backoff_delay(settings: &DeliverySettings, attempt: u32) -> Duration {
         .min(max)
 }
 
-struct Shared {
-    state: Arc<AppState>,
-    ledger: Mutex<Ledger>,
-    ids: SystemIds,
-    http: reqwest::Client,
+/// Where the worker keeps its progress: the server's SQLite file, or the
+/// shared PostgreSQL database (so the next lease holder continues from it).
+enum Book {
+    Sqlite(Arc<Mutex<Ledger>>),
+    Pg(Box<PgLedger>),
 }
 
 fn lock(m: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Runs until `stop` flips. Does nothing (and returns) when the policy has no channels.
+/// Runs a SQLite ledger call off the async threads.
+async fn blocking<T: Send + 'static>(
+    ledger: &Arc<Mutex<Ledger>>,
+    f: impl FnOnce(&mut Ledger) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let ledger = ledger.clone();
+    tokio::task::spawn_blocking(move || f(&mut lock(&ledger))).await?
+}
+
+impl Book {
+    async fn open(location: &Location) -> anyhow::Result<Book> {
+        match location {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                let ledger = tokio::task::spawn_blocking(move || Ledger::open(&path)).await??;
+                Ok(Book::Sqlite(Arc::new(Mutex::new(ledger))))
+            }
+            Location::Postgres(url) => Ok(Book::Pg(Box::new(PgLedger::open(url).await?))),
+        }
+    }
+
+    async fn position(&self) -> anyhow::Result<u64> {
+        match self {
+            Book::Sqlite(l) => blocking(l, |l| l.position()).await,
+            Book::Pg(l) => l.position().await,
+        }
+    }
+
+    async fn record(
+        &self,
+        intents: Vec<(u64, Intent)>,
+        retries: Vec<Uuid>,
+        through: u64,
+        max_attempts: u32,
+    ) -> anyhow::Result<()> {
+        let now = Utc::now();
+        match self {
+            Book::Sqlite(l) => {
+                blocking(l, move |l| {
+                    l.record(&intents, &retries, through, max_attempts, now)
+                })
+                .await
+            }
+            Book::Pg(l) => {
+                l.record(&intents, &retries, through, max_attempts, now)
+                    .await
+            }
+        }
+    }
+
+    async fn pending(&self, limit: usize) -> anyhow::Result<Vec<Row>> {
+        match self {
+            Book::Sqlite(l) => blocking(l, move |l| l.pending(limit)).await,
+            Book::Pg(l) => l.pending(limit).await,
+        }
+    }
+
+    async fn settle(
+        &self,
+        id: Uuid,
+        attempts: u32,
+        state: State,
+        next_at: Option<DateTime<Utc>>,
+        error: String,
+    ) -> anyhow::Result<()> {
+        match self {
+            Book::Sqlite(l) => {
+                blocking(l, move |l| l.settle(id, attempts, state, next_at, &error)).await
+            }
+            Book::Pg(l) => l.settle(id, attempts, state, next_at, &error).await,
+        }
+    }
+}
+
+struct Shared {
+    state: Arc<AppState>,
+    ledger: Book,
+    ids: SystemIds,
+    http: reqwest::Client,
+}
+
+/// Runs until `stop` flips. Does nothing (and returns) when the policy has no
+/// channels; delivers only while this replica holds [`LEASE`].
 pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     if state.policy.notify.is_empty() {
         return;
     }
-    let Some(db) = state
-        .config
-        .db
-        .sqlite_path()
-        .map(std::path::Path::to_path_buf)
-    else {
-        tracing::warn!(
-            "notifications: the delivery ledger lives in the SQLite file; on PostgreSQL deliveries are off in this build"
-        );
-        return;
-    };
-    let ledger = match tokio::task::spawn_blocking(move || Ledger::open(&db)).await {
-        Ok(Ok(l)) => l,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "delivery ledger cannot open; notifications are off");
-            return;
-        }
+    let ledger = match Book::open(&state.config.db).await {
+        Ok(l) => l,
         Err(e) => {
-            tracing::error!(error = %e, "delivery ledger task failed");
+            tracing::error!(error = %e, "delivery ledger cannot open; notifications are off");
             return;
         }
     };
@@ -119,7 +196,7 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     };
     let shared = Arc::new(Shared {
         state: state.clone(),
-        ledger: Mutex::new(ledger),
+        ledger,
         ids,
         http,
     });
@@ -129,16 +206,40 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         channels = state.policy.notify.channels.len(),
         "delivery worker running"
     );
+    // `None` until the first answer, so a replica says where it stands at start.
+    let mut leading: Option<bool> = None;
     loop {
         if *stop.borrow() {
             break;
         }
+        let held = holds_lease(&state, LEASE).await;
+        if leading != Some(held) {
+            leading = Some(held);
+            if held {
+                tracing::info!("notifications: this server holds the lease and delivers");
+            } else {
+                tracing::info!("notifications: another server delivers");
+            }
+        }
+        if !held {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => break,
+                _ = tokio::time::sleep(LEASE_RETRY) => continue,
+            }
+        }
+        // With other replicas, re-check the lease at least this often
+        // (PostgreSQL may have handed it on after a lost connection).
+        let longest = if state.shared_log() {
+            LEASE_RETRY
+        } else {
+            MAX_SLEEP
+        };
         let sleep = match step(&shared, &mut inflight, &done_tx).await {
-            Ok(next) => next.map_or(MAX_SLEEP, |at| {
+            Ok(next) => next.map_or(longest, |at| {
                 (at - Utc::now())
                     .to_std()
                     .unwrap_or(Duration::ZERO)
-                    .min(MAX_SLEEP)
+                    .min(longest)
             }),
             Err(e) => {
                 tracing::warn!(error = %e, "delivery worker step failed; retrying");
@@ -166,12 +267,8 @@ async fn step(
     inflight: &mut HashSet<Uuid>,
     done: &mpsc::UnboundedSender<Uuid>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let sh = shared.clone();
-    let rows = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Row>> {
-        materialise(&sh)?;
-        lock(&sh.ledger).pending(4 * MAX_IN_FLIGHT)
-    })
-    .await??;
+    materialise(shared).await?;
+    let rows = shared.ledger.pending(4 * MAX_IN_FLIGHT).await?;
     let now = Utc::now();
     let mut blocked: HashSet<String> = HashSet::new();
     let mut next: Option<DateTime<Utc>> = None;
@@ -210,15 +307,16 @@ async fn step(
 /// Turns committed events past the stored position into ledger rows. Only
 /// events the read model already holds are routed (the commit hook updates it
 /// just after the commit), so the incident they belong to is always known.
-fn materialise(sh: &Shared) -> anyhow::Result<()> {
+async fn materialise(sh: &Arc<Shared>) -> anyhow::Result<()> {
     let visible = sh.state.latest_seq();
     let settings = &sh.state.policy.notify.delivery;
     loop {
-        let pos = lock(&sh.ledger).position()?;
+        let pos = sh.ledger.position().await?;
         if pos >= visible {
             return Ok(());
         }
-        let page = sh.state.store.events_after(pos, PAGE)?;
+        let store = sh.state.store.clone();
+        let page = tokio::task::spawn_blocking(move || store.events_after(pos, PAGE)).await??;
         let page: Vec<_> = page.into_iter().filter(|e| e.seq() <= visible).collect();
         let Some(last) = page.last().map(|e| e.seq()) else {
             return Ok(());
@@ -241,7 +339,9 @@ fn materialise(sh: &Shared) -> anyhow::Result<()> {
             }
             out
         });
-        lock(&sh.ledger).record(&intents, &retries, last, settings.max_attempts, Utc::now())?;
+        sh.ledger
+            .record(intents, retries, last, settings.max_attempts)
+            .await?;
     }
 }
 
@@ -320,11 +420,8 @@ async fn deliver(sh: &Arc<Shared>, row: Row) -> anyhow::Result<()> {
         DeliveryOutcome::GaveUp => State::GaveUp,
         DeliveryOutcome::Failed => State::Pending,
     };
-    let sh2 = sh.clone();
-    let id = intent.id;
-    tokio::task::spawn_blocking(move || {
-        lock(&sh2.ledger).settle(id, attempt, state, retry_at, &detail)
-    })
-    .await??;
+    sh.ledger
+        .settle(intent.id, attempt, state, retry_at, detail)
+        .await?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! `warroom migrate`: a SQLite log copied into an empty PostgreSQL database,
 //! exactly — every event with its seq, time and JSON byte for byte, the
 //! command digests, the tokens and SSH keys, and the system-id key (so the
-//! ids the scheduler and the integrations derive stay the same) — in ONE
-//! transaction under the head lock, then verified by count and seq.
+//! ids the scheduler and the integrations derive stay the same), and the
+//! notification delivery ledger (so the moved deployment neither resends
+//! what was delivered nor drops what was pending) — in ONE transaction under
+//! the head lock, then verified by count and seq.
 
 use super::{PgStore, connect};
 use crate::store::StoreError;
@@ -20,6 +22,8 @@ pub struct Imported {
     pub tokens: u64,
     pub keys: u64,
     pub digests: u64,
+    /// Rows of the notification delivery ledger.
+    pub deliveries: u64,
 }
 
 fn sqlite_err(e: rusqlite::Error) -> StoreError {
@@ -103,6 +107,7 @@ impl PgStore {
             })
             .optional()
             .map_err(sqlite_err)?;
+        let ledger = read_ledger(&src).map_err(sqlite_err)?;
         let inner = self.inner.clone();
         let from = from.to_path_buf();
         // Shared with the async block, which reads the events page by page.
@@ -184,6 +189,19 @@ impl PgStore {
                 )
                 .await?;
             }
+            if let Some(l) = &ledger {
+                tx.execute("UPDATE notify_position SET seq = $1", &[&l.position])
+                    .await?;
+                tx.execute(
+                    "INSERT INTO notify_deliveries
+                     (id, seq, incident, order_key, intent, state, attempts, give_up_at, next_at, last_error)
+                     SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                                          $6::text[], $7::int[], $8::int[], $9::bigint[], $10::text[])",
+                    &[&l.id, &l.seq, &l.incident, &l.order_key, &l.intent, &l.state,
+                      &l.attempts, &l.give_up_at, &l.next_at, &l.last_error],
+                )
+                .await?;
+            }
             tx.execute("SELECT pg_notify($1, $2)", &[&super::CHANNEL, &after.to_string()])
                 .await?;
             tx.commit().await?;
@@ -213,6 +231,7 @@ impl PgStore {
                 }
             }
             Ok(Imported {
+                deliveries: ledger.map_or(0, |l| l.id.len() as u64),
                 events: copied,
                 last_seq: after as u64,
                 tokens: rows.len() as u64,
@@ -249,6 +268,72 @@ fn read_page(src: &rusqlite::Connection, after: i64) -> rusqlite::Result<Page> {
         page.data.push(r.get(5)?);
     }
     Ok(page)
+}
+
+/// The SQLite delivery ledger (`notify::ledger`), column by column.
+struct LedgerRows {
+    position: i64,
+    id: Vec<String>,
+    seq: Vec<i64>,
+    incident: Vec<String>,
+    order_key: Vec<String>,
+    intent: Vec<String>,
+    state: Vec<String>,
+    attempts: Vec<i32>,
+    give_up_at: Vec<i32>,
+    next_at: Vec<i64>,
+    last_error: Vec<String>,
+}
+
+/// The ledger, or `None` when the file never had a delivery worker (the
+/// worker creates its tables on first start).
+fn read_ledger(src: &rusqlite::Connection) -> rusqlite::Result<Option<LedgerRows>> {
+    let tables: i64 = src.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+         AND name IN ('notify_position', 'notify_deliveries')",
+        [],
+        |r| r.get(0),
+    )?;
+    if tables < 2 {
+        return Ok(None);
+    }
+    let position: i64 = src
+        .query_row("SELECT seq FROM notify_position WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or(0);
+    let mut l = LedgerRows {
+        position,
+        id: Vec::new(),
+        seq: Vec::new(),
+        incident: Vec::new(),
+        order_key: Vec::new(),
+        intent: Vec::new(),
+        state: Vec::new(),
+        attempts: Vec::new(),
+        give_up_at: Vec::new(),
+        next_at: Vec::new(),
+        last_error: Vec::new(),
+    };
+    let mut stmt = src.prepare(
+        "SELECT id, seq, incident, order_key, intent, state, attempts, give_up_at, next_at, last_error
+         FROM notify_deliveries ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        l.id.push(r.get(0)?);
+        l.seq.push(r.get(1)?);
+        l.incident.push(r.get(2)?);
+        l.order_key.push(r.get(3)?);
+        l.intent.push(r.get(4)?);
+        l.state.push(r.get(5)?);
+        l.attempts.push(r.get(6)?);
+        l.give_up_at.push(r.get(7)?);
+        l.next_at.push(r.get(8)?);
+        l.last_error.push(r.get(9)?);
+    }
+    Ok(Some(l))
 }
 
 fn two_columns(

@@ -69,6 +69,32 @@ pub const MIGRATIONS: &[&str] = &[
         revoked      BOOLEAN NOT NULL DEFAULT FALSE
     );
     ",
+    // 3: the notification delivery ledger (see `notify::ledger_pg`): the seq
+    // up to which the log has been routed, and one row per delivery.
+    "
+    CREATE TABLE notify_position (
+        only_row  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+        seq       BIGINT NOT NULL
+    );
+    INSERT INTO notify_position (only_row, seq) VALUES (TRUE, 0);
+
+    CREATE TABLE notify_deliveries (
+        id          TEXT PRIMARY KEY,
+        seq         BIGINT NOT NULL,
+        incident    TEXT NOT NULL,
+        order_key   TEXT NOT NULL,
+        intent      TEXT NOT NULL,
+        -- pending | sent | gave_up
+        state       TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        -- The try after which it is given up (a manual retry grants another budget).
+        give_up_at  INTEGER NOT NULL,
+        -- Unix milliseconds.
+        next_at     BIGINT NOT NULL,
+        last_error  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX notify_deliveries_pending ON notify_deliveries(state, order_key, seq);
+    ",
 ];
 
 /// The advisory lock key migrations run under (any constant unique to warroom).

@@ -1,0 +1,315 @@
+//! Notification delivery with two `warroom serve` replicas on one PostgreSQL
+//! database (a real one: see `tests/pg_support`): exactly one replica
+//! delivers (the `notify` lease), the ledger lives in the shared database,
+//! and when the delivering replica is SIGKILLed in the middle of a storm the
+//! other takes the lease over and continues from the shared ledger.
+//!
+//! Afterwards: every event reached the signed webhook (nothing lost), no
+//! event went out under two `webhook-id`s and no PagerDuty action under two
+//! `dedup_key`s (a resend after the hand-over carries the same key, which is
+//! what lets the target fold it), and each delivery has one "sent" outcome.
+#![allow(clippy::unwrap_used)]
+
+mod notify_support;
+mod pg_support;
+mod server_support;
+
+use notify_support::{Answer, Flavour, Receiver, secret_file};
+use serde_json::{Value, json};
+use server_support::{all_events, cmd_with_id, http, policy_toml};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+use warroom::domain::command::Access;
+use warroom::store::{PgStore, TokenStore, hash_token};
+
+const BIN: &str = env!("CARGO_BIN_EXE_warroom");
+const INCIDENTS: usize = 12;
+const TOKEN: &str = "wr_ops_replicas";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(db: &str, policy: &Path, port: u16, log: &Path) -> Child {
+    Command::new(BIN)
+        .args([
+            "serve",
+            "--rate-limit",
+            "0",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--db",
+            db,
+        ])
+        .arg("--policy")
+        .arg(policy)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_up(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http().get(format!("{url}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "{url} did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Posts a command until a replica answers 2xx, moving to the next replica
+/// when one refuses the connection (same id every time: idempotent).
+async fn post(urls: &[String], body: &Value) {
+    let http = http();
+    let mut i = 0;
+    loop {
+        let url = &urls[i % urls.len()];
+        match http
+            .post(format!("{url}/api/v1/commands"))
+            .bearer_auth(TOKEN)
+            .json(body)
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) => assert!(
+                r.status().is_server_error(),
+                "{} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            ),
+            Err(_) => i += 1,
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn pd_key(v: &Value) -> (String, String) {
+    (
+        v["dedup_key"].as_str().unwrap().to_string(),
+        v["event_action"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_delivering_replica_mid_storm_loses_nothing_and_sends_nothing_twice() {
+    let Some(db) = pg_support::fresh_db(
+        "killing_the_delivering_replica_mid_storm_loses_nothing_and_sends_nothing_twice",
+    ) else {
+        return;
+    };
+    {
+        let store = PgStore::open(&db).unwrap();
+        store
+            .create_token("ops", Access::Commander, &hash_token(TOKEN))
+            .unwrap();
+    }
+    let hook = Receiver::start(Flavour::Webhook).await;
+    let pd = Receiver::start(Flavour::PagerDuty).await;
+    // Slow answers, so the kill lands while deliveries are in flight.
+    for r in [&hook, &pd] {
+        r.always(Some(Answer::Hang(Duration::from_millis(25))));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let policy = format!(
+        r#"{base}
+[notify.channels.audit]
+type = "webhook"
+url = "{hook}"
+secret = {{ file = "{hook_secret}" }}
+[notify.channels.pager]
+type = "pagerduty"
+url = "{pd}"
+routing_key = {{ file = "{pd_key}" }}
+[[notify.routes]]
+channel = "audit"
+[[notify.routes]]
+channel = "pager"
+events = ["declared", "acknowledged", "resolved"]
+[notify.delivery]
+backoff = "1s"
+max_backoff = "2s"
+timeout = "2s"
+"#,
+        base = policy_toml(false),
+        hook = hook.url,
+        hook_secret = secret_file(d, "hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        pd = pd.url,
+        pd_key = secret_file(d, "pd", "SERVICEKEY"),
+    );
+    let policy_path = d.join("policy.toml");
+    std::fs::write(&policy_path, policy).unwrap();
+
+    // A starts first and takes the delivery lease; B waits for it.
+    let (pa, pb) = (free_port(), free_port());
+    let (a_url, b_url) = (
+        format!("http://127.0.0.1:{pa}"),
+        format!("http://127.0.0.1:{pb}"),
+    );
+    let mut a = serve(&db, &policy_path, pa, &d.join("a.log"));
+    wait_up(&a_url).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut b = serve(&db, &policy_path, pb, &d.join("b.log"));
+    wait_up(&b_url).await;
+
+    // The storm: each incident's life, half of them posted to A first, all
+    // moving to B when A is gone.
+    let mut tasks = Vec::new();
+    for n in 0..INCIDENTS {
+        let urls = if n % 2 == 0 {
+            vec![a_url.clone(), b_url.clone()]
+        } else {
+            vec![b_url.clone(), a_url.clone()]
+        };
+        tasks.push(tokio::spawn(async move {
+            let inc = Uuid::new_v4();
+            let incident = inc.to_string();
+            let steps = [
+                json!({"type": "declare", "title": format!("Storm {n}"), "severity": "P2"}),
+                json!({"type": "note", "text": format!("looking {n}")}),
+                json!({"type": "post_update", "channel": "internal", "text": format!("update {n}")}),
+                json!({"type": "acknowledge"}),
+                json!({"type": "note", "text": format!("fixed {n}")}),
+                json!({"type": "resolve", "summary": "done"}),
+            ];
+            for (i, action) in steps.into_iter().enumerate() {
+                let (id, target) = if i == 0 {
+                    (inc, None)
+                } else {
+                    (Uuid::new_v4(), Some(incident.as_str()))
+                };
+                post(&urls, &cmd_with_id(id, target, action)).await;
+            }
+        }));
+    }
+    // Kill -9 the delivering replica once deliveries are flowing.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while hook.requests().len() < 10 {
+        assert!(Instant::now() < deadline, "no deliveries before the kill");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    a.kill().unwrap(); // SIGKILL
+    a.wait().unwrap();
+    let at_kill = hook.requests().len();
+    for t in tasks {
+        t.await.unwrap();
+    }
+
+    // Everything the log owes must arrive, from B alone now.
+    let events = all_events(&http(), &b_url, TOKEN).await;
+    let want_hooks: BTreeSet<String> = events
+        .iter()
+        .filter(|e| !e["type"].as_str().unwrap().starts_with("delivery"))
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(want_hooks.len() >= INCIDENTS * 6, "{}", want_hooks.len());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: BTreeSet<String> = hook
+            .requests()
+            .iter()
+            .map(|r| {
+                r.json()["data"]["event"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let pd_got: BTreeSet<(String, String)> =
+            pd.requests().iter().map(|r| pd_key(&r.json())).collect();
+        if got == want_hooks && pd_got.len() == INCIDENTS * 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lost: {} of {} webhooks, {} of {} pagerduty actions; B's log:\n{}",
+            want_hooks.difference(&got).count(),
+            want_hooks.len(),
+            INCIDENTS * 3 - pd_got.len().min(INCIDENTS * 3),
+            INCIDENTS * 3,
+            std::fs::read_to_string(d.join("b.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        hook.requests().len() > at_kill,
+        "B delivered nothing after A died"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Webhook: one webhook-id per event (a resend reuses it).
+    let hooks = hook.requests();
+    let mut ids_per_event: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in &hooks {
+        let ev = r.json()["data"]["event"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ids_per_event
+            .entry(ev)
+            .or_default()
+            .insert(r.header("webhook-id").unwrap());
+    }
+    for (ev, ids) in &ids_per_event {
+        assert_eq!(
+            ids.len(),
+            1,
+            "event {ev} went out under several webhook-ids: {ids:?}"
+        );
+    }
+    // PagerDuty: per incident one dedup_key with exactly trigger, acknowledge, resolve.
+    let pd_reqs = pd.requests();
+    let per_key: BTreeMap<String, BTreeSet<String>> = pd_reqs
+        .iter()
+        .map(|r| pd_key(&r.json()))
+        .fold(BTreeMap::new(), |mut m, (k, a)| {
+            m.entry(k).or_default().insert(a);
+            m
+        });
+    assert_eq!(per_key.len(), INCIDENTS, "{per_key:#?}");
+    for (k, actions) in &per_key {
+        let want: BTreeSet<String> = ["acknowledge", "resolve", "trigger"]
+            .map(String::from)
+            .into();
+        assert_eq!(actions, &want, "{k}");
+    }
+    // The log: each delivery has exactly one "sent" outcome.
+    let events = all_events(&http(), &b_url, TOKEN).await;
+    let mut sent: BTreeMap<String, usize> = BTreeMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e["type"] == "delivery_attempted" && e["outcome"] == "sent")
+    {
+        *sent
+            .entry(e["delivery"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert!(sent.values().all(|n| *n == 1), "{sent:#?}");
+    assert_eq!(sent.len(), want_hooks.len() + INCIDENTS * 3);
+    // Only A delivered before the kill: B's log says it took the lease over.
+    let b_log = std::fs::read_to_string(d.join("b.log")).unwrap_or_default();
+    assert!(
+        b_log.contains("another server delivers") && b_log.contains("holds the lease and delivers"),
+        "{b_log}"
+    );
+    eprintln!(
+        "hand-over: {} webhooks for {} events ({} at the kill, {} resent under the same webhook-id), {} pagerduty requests",
+        hooks.len(),
+        ids_per_event.len(),
+        at_kill,
+        hooks.len() - ids_per_event.len(),
+        pd_reqs.len()
+    );
+    b.kill().unwrap();
+    b.wait().unwrap();
+}
