@@ -15,6 +15,7 @@ mod metrics;
 mod notify_crash;
 mod notify_delivery;
 mod notify_email;
+mod notify_replicas;
 mod notify_tui_e2e;
 mod policy;
 mod policy_notify;

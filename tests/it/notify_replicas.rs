@@ -1,5 +1,5 @@
 //! Notification delivery with two `warroom serve` replicas on one PostgreSQL
-//! database (a real one: see `tests/pg_support`): exactly one replica
+//! database (a real one: see `tests/it/support/pg.rs`): exactly one replica
 //! delivers (the `notify` lease), the ledger lives in the shared database,
 //! and when the delivering replica is SIGKILLed in the middle of a storm the
 //! other takes the lease over and continues from the shared ledger.
@@ -8,15 +8,11 @@
 //! event went out under two `webhook-id`s and no PagerDuty action under two
 //! `dedup_key`s (a resend after the hand-over carries the same key, which is
 //! what lets the target fold it), and each delivery has one "sent" outcome.
-#![allow(clippy::unwrap_used)]
 
-mod notify_support;
-mod pg_support;
-mod server_support;
-
-use notify_support::{Answer, Flavour, Receiver, secret_file};
+use crate::support::notify::{Answer, Flavour, Receiver, secret_file};
+use crate::support::pg;
+use crate::support::server::{all_events, cmd_with_id, http, policy_toml};
 use serde_json::{Value, json};
-use server_support::{all_events, cmd_with_id, http, policy_toml};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -102,7 +98,7 @@ fn pd_key(v: &Value) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_delivering_replica_mid_storm_loses_nothing_and_sends_nothing_twice() {
-    let Some(db) = pg_support::fresh_db(
+    let Some(db) = pg::fresh_db(
         "killing_the_delivering_replica_mid_storm_loses_nothing_and_sends_nothing_twice",
     ) else {
         return;
