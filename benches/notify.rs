@@ -21,7 +21,9 @@
 //! leaving that a budget can be set on.
 //!
 //! Knobs: `WARROOM_BENCH_NOTES` (default 2000), `WARROOM_BENCH_STEADY` (notes
-//! in the steady run, default 300).
+//! in the steady run, default 300), `WARROOM_BENCH_ONLY` (`burst` or
+//! `steady`: run only those shapes; the bursts take minutes, the steady run
+//! about 15 s per channel).
 
 use axum::body::Bytes;
 use serde_json::json;
@@ -287,7 +289,15 @@ fn main() -> anyhow::Result<()> {
         let steady: usize = std::env::var("WARROOM_BENCH_STEADY").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
         // Bursts (one busy incident, then 64), then a steady 20 notes/s over
         // 16 incidents: the latency a budget is set on, nothing queued.
+        let only = std::env::var("WARROOM_BENCH_ONLY").unwrap_or_default();
+        anyhow::ensure!(
+            matches!(only.as_str(), "" | "burst" | "steady"),
+            "WARROOM_BENCH_ONLY={only:?}: expected burst or steady"
+        );
         for (incidents, pace) in [(1usize, None), (64, None), (16, Some(Duration::from_millis(50)))] {
+            if (only == "burst" && pace.is_some()) || (only == "steady" && pace.is_none()) {
+                continue;
+            }
             let n = match (incidents, pace) {
                 (_, Some(_)) => steady,
                 (1, None) => notes / 4,

@@ -33,6 +33,7 @@ use crate::store::Location;
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -163,7 +164,16 @@ struct Shared {
     ledger: Book,
     ids: SystemIds,
     http: reqwest::Client,
+    /// The seq routed so far, when ahead of the stored position ([`UNKNOWN`]:
+    /// read the ledger). A page that makes no delivery (the worker's own
+    /// outcome events, most of a busy log) moves only this, not the ledger:
+    /// one durable write less per notification, and a restart or the next
+    /// lease holder merely re-reads events that make nothing.
+    routed: AtomicU64,
 }
+
+/// [`Shared::routed`] before the ledger has been read.
+const UNKNOWN: u64 = u64::MAX;
 
 /// Runs until `stop` flips. Does nothing (and returns) when the policy has no
 /// channels; delivers only while this replica holds [`LEASE`].
@@ -199,6 +209,7 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         ledger,
         ids,
         http,
+        routed: AtomicU64::new(UNKNOWN),
     });
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Uuid>();
     let mut inflight: HashSet<Uuid> = HashSet::new();
@@ -215,6 +226,8 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         let held = holds_lease(&state, LEASE).await;
         if leading != Some(held) {
             leading = Some(held);
+            // Another replica may have moved the ledger on meanwhile.
+            shared.routed.store(UNKNOWN, Ordering::Release);
             if held {
                 tracing::info!("notifications: this server holds the lease and delivers");
             } else {
@@ -311,7 +324,14 @@ async fn materialise(sh: &Arc<Shared>) -> anyhow::Result<()> {
     let visible = sh.state.latest_seq();
     let settings = &sh.state.policy.notify.delivery;
     loop {
-        let pos = sh.ledger.position().await?;
+        let pos = match sh.routed.load(Ordering::Acquire) {
+            UNKNOWN => {
+                let stored = sh.ledger.position().await?;
+                sh.routed.store(stored, Ordering::Release);
+                stored
+            }
+            routed => routed,
+        };
         if pos >= visible {
             return Ok(());
         }
@@ -339,9 +359,12 @@ async fn materialise(sh: &Arc<Shared>) -> anyhow::Result<()> {
             }
             out
         });
-        sh.ledger
-            .record(intents, retries, last, settings.max_attempts)
-            .await?;
+        if !intents.is_empty() || !retries.is_empty() {
+            sh.ledger
+                .record(intents, retries, last, settings.max_attempts)
+                .await?;
+        }
+        sh.routed.store(last, Ordering::Release);
     }
 }
 
