@@ -320,13 +320,11 @@ impl Alerts {
 
 /// The batch with its keys (group, fingerprints) made safe to print: they are
 /// stored in events and compared with what is stored.
-fn normalized(batch: &AlertBatch) -> AlertBatch {
-    let mut b = batch.clone();
+fn normalize(b: &mut AlertBatch) {
     b.group = sanitize_line(&b.group);
     for a in &mut b.alerts {
         a.fingerprint = sanitize_line(&a.fingerprint);
     }
-    b
 }
 
 /// The id a payload is stored under: the same payload against the same group
@@ -364,11 +362,39 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(batch: &AlertBatch) -> Prepared {
+        Prepared::owned(batch.clone())
+    }
+
+    /// [`Prepared::new`] for a batch the caller no longer needs (the server's
+    /// path): normalised in place and hashed as it is serialised, so a storm's
+    /// payloads (up to hundreds of alerts, each repeated in every later
+    /// notification of its group) are neither copied nor buffered again.
+    pub fn owned(mut batch: AlertBatch) -> Prepared {
         use sha2::Digest;
-        let batch = normalized(batch);
+        normalize(&mut batch);
         let key = batch.key();
-        let digest = sha2::Sha256::digest(serde_json::to_vec(&batch).unwrap_or_default()).into();
-        Prepared { batch, key, digest }
+        let mut hasher = HashWriter(sha2::Sha256::new());
+        // Serialising plain data into a writer that cannot fail cannot fail.
+        let _ = serde_json::to_writer(&mut hasher, &batch);
+        Prepared {
+            batch,
+            key,
+            digest: hasher.0.finalize().into(),
+        }
+    }
+}
+
+/// Feeds serialised bytes straight into the digest.
+struct HashWriter(sha2::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

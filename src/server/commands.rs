@@ -110,11 +110,11 @@ pub async fn submit(
 /// sending the same notification are one notification, not a reused key.
 pub async fn submit_alerts(
     state: &Arc<AppState>,
-    batch: &AlertBatch,
+    batch: AlertBatch,
     actor: &str,
 ) -> Result<Submitted, ApiError> {
     // Outside the decision lock: sanitising, hashing the payload.
-    let prepared = alert::Prepared::new(batch);
+    let prepared = alert::Prepared::owned(batch);
     let digest: String = prepared.digest.iter().map(|b| format!("{b:02x}")).collect();
     run(
         state,

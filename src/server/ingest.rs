@@ -92,7 +92,7 @@ pub async fn alertmanager(
         );
         reject(err.with_field(e.field))
     })?;
-    let (events, target) = run(&state, &batch, &caller, SOURCE).await?;
+    let (events, target) = run(&state, batch, &caller, SOURCE).await?;
     Ok(Json(Ingested {
         status: "ok".into(),
         changed: events > 0,
@@ -104,10 +104,11 @@ pub async fn alertmanager(
 /// Submits `batch` and counts it; returns how many events were stored and the group's target.
 async fn run(
     state: &Arc<AppState>,
-    batch: &AlertBatch,
+    batch: AlertBatch,
     caller: &Caller,
     source: &str,
 ) -> Result<(usize, Option<String>), ApiError> {
+    let (alerts, key) = (batch.alerts.len(), group_key(&batch));
     let done = submit_alerts(state, batch, &caller.name).await?;
     let stored = if done.appended.duplicate {
         0
@@ -119,8 +120,7 @@ async fn run(
     } else {
         IngestOutcome::Unchanged
     };
-    state.metrics.ingest(source, outcome, batch.alerts.len());
-    let key = group_key(batch);
+    state.metrics.ingest(source, outcome, alerts);
     let target = state.read_view(|v| v.world.alerts.target_key(&v.world, &key));
     Ok((stored, target))
 }
@@ -166,7 +166,7 @@ pub async fn events_v2(
             );
         }
     };
-    match run(&state, &parsed.batch, &caller, SOURCE).await {
+    match run(&state, parsed.batch, &caller, SOURCE).await {
         Ok(_) => (
             StatusCode::ACCEPTED,
             Json(Accepted {
