@@ -16,6 +16,7 @@ mod notify_crash;
 mod notify_delivery;
 mod notify_email;
 mod notify_tui_e2e;
+mod pg_tls;
 mod policy;
 mod policy_notify;
 mod replicas;
