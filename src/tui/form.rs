@@ -380,6 +380,7 @@ impl Form {
                 Field::text("text", "Action", ""),
                 Field::text("owner", "Owner", ""),
                 Field::text("due", "Due (YYYY-MM-DD)", ""),
+                Field::text("priority", "Priority", ""),
             ],
         )
     }
@@ -538,6 +539,7 @@ impl Form {
                     text: v("text"),
                     owner: opt("owner"),
                     due,
+                    priority: opt("priority"),
                 }
             }
             FormKind::Impact => Action::UpdateImpact {

@@ -225,6 +225,7 @@ impl Act {
                 text: text(),
                 owner: None,
                 due: None,
+                priority: None,
             },
             Act::Impact => Action::UpdateImpact {
                 impact: Default::default(),
@@ -234,6 +235,7 @@ impl Act {
                 state: ActionState::Done,
                 owner: None,
                 due: None,
+                priority: None,
             },
             Act::ToggleItem => Action::SetChecklistItem {
                 checklist: text(),

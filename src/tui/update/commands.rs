@@ -319,6 +319,7 @@ pub(super) fn toggle_item(m: &mut Model) -> Vec<Effect> {
                 },
                 owner: None,
                 due: None,
+                priority: None,
             }
         }
         Pane::Timeline => return vec![],
