@@ -60,10 +60,9 @@ pub fn list<'a>(world: &'a World, policy: &Policy, now: DateTime<Utc>) -> Vec<Fo
                 .filter(|d| *d < today)
                 .map(|d| (today - d).num_days());
             let changed = item.changed_at.unwrap_or(item.added_at);
-            let review_due = item
-                .priority
-                .as_deref()
-                .and_then(|p| policy.review.cadence(p))
+            let review_due = policy
+                .review
+                .cadence(item.priority.as_deref())
                 .filter(|c| c.every.after(changed) <= now)
                 .map(|c| {
                     let by = if c.by.is_empty() {
@@ -71,10 +70,14 @@ pub fn list<'a>(world: &'a World, policy: &Policy, now: DateTime<Utc>) -> Vec<Fo
                     } else {
                         format!(" by {}", c.by)
                     };
+                    let which = if c.priority == "*" {
+                        "open".to_string()
+                    } else {
+                        c.priority.clone()
+                    };
                     format!(
-                        "not changed for {}; {} actions are reviewed every {}{by}",
+                        "not changed for {}; {which} actions are reviewed every {}{by}",
                         humanize(now - changed),
-                        c.priority,
                         c.every
                     )
                 });

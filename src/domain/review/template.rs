@@ -43,7 +43,8 @@ fn default_title() -> String {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionReview {
-    /// The action items' priority (one of `action_priorities`).
+    /// The action items' priority (one of `action_priorities`), or `*` for
+    /// every item (003 "Track all preventive tasks … in weekly security review").
     pub priority: String,
     pub every: Span,
     /// Who reviews them, in the runbook's words.
@@ -185,11 +186,15 @@ impl ReviewTemplate {
             .find(|f| f.is_human() && f.id.eq_ignore_ascii_case(id.trim()))
     }
 
-    /// The review cadence of action items of `priority`.
-    pub fn cadence(&self, priority: &str) -> Option<&ActionReview> {
-        self.action_review
-            .iter()
-            .find(|r| r.priority.eq_ignore_ascii_case(priority))
+    /// The review cadence of an action item of `priority`: its own, else the `*` one.
+    pub fn cadence(&self, priority: Option<&str>) -> Option<&ActionReview> {
+        priority
+            .and_then(|p| {
+                self.action_review
+                    .iter()
+                    .find(|r| r.priority.eq_ignore_ascii_case(p))
+            })
+            .or_else(|| self.action_review.iter().find(|r| r.priority == "*"))
     }
 
     /// Unknown sources or inputs, duplicate ids, choices without options,
@@ -246,7 +251,8 @@ impl ReviewTemplate {
             }
         }
         for (i, r) in self.action_review.iter().enumerate() {
-            if !self.action_priorities.is_empty()
+            if r.priority != "*"
+                && !self.action_priorities.is_empty()
                 && !self
                     .action_priorities
                     .iter()
