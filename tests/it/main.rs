@@ -19,6 +19,7 @@ mod notify_tui_e2e;
 mod policy;
 mod policy_notify;
 mod replicas;
+mod review_templates;
 mod scenarios;
 mod schemathesis;
 mod schemathesis_findings;

@@ -204,7 +204,8 @@ fn the_runbooks_own_syntax() {
         Action::AddActionItem {
             text: "Add pool alerts".into(),
             owner: Some("dana".into()),
-            due: NaiveDate::from_ymd_opt(2026, 12, 1)
+            due: NaiveDate::from_ymd_opt(2026, 12, 1),
+            priority: None,
         }
     );
     assert_eq!(
