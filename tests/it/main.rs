@@ -42,6 +42,7 @@ mod tui_deliveries;
 mod tui_e2e;
 mod tui_handoff_e2e;
 mod tui_history;
+mod tui_review;
 mod tui_seat;
 mod tui_snapshots;
 mod tui_triage;
