@@ -89,3 +89,73 @@ fn a_viewer_cannot_write_the_review() {
     chr(&mut m, 'e');
     assert!(m.overlay.is_none(), "{:?}", m.overlay);
 }
+
+/// After closing (issue 11 item 11): the history lists the action item that
+/// fell overdue, and the review of the closed incident is still written from
+/// the `:` line.
+#[test]
+fn after_closing_the_history_lists_overdue_action_items_and_the_review_is_written() {
+    let mut f = war_room_fixture();
+    f.policy.closure = Default::default();
+    f.policy.resolution = Default::default();
+    f.at(40);
+    f.run(
+        "alice",
+        "INC-1",
+        Action::Resolve {
+            summary: "rolled back".into(),
+            force: false,
+            reason: String::new(),
+        },
+    );
+    f.run("alice", "INC-1", Action::Close);
+    // A week on: the item due 2026-03-20 is a day late.
+    f.at(7 * 24 * 60);
+    let id = f.id_of("INC-1");
+    let mut m = f.model("alice", Access::Commander);
+    chr(&mut m, 'h');
+    assert_eq!(m.screen.place(), Place::History);
+    let shot = screen(&mut m, 160, 48);
+    assert!(
+        shot.lines()
+            .next()
+            .unwrap()
+            .contains("1 action item to follow up"),
+        "{shot}"
+    );
+    assert!(
+        shot.contains("Action items to follow up (1): past due, or not changed within their priority's review cadence"),
+        "{shot}"
+    );
+    assert!(
+        shot.contains("INC-1 P1 | Alert on DB connection saturation above 80% | owner dana | priority none | due 2026-03-20 | open — overdue by 1 day"),
+        "{shot}"
+    );
+
+    chr(&mut m, 'v');
+    assert_eq!(m.screen.place(), Place::Review(id));
+    chr(&mut m, ':');
+    typ(&mut m, "field lessons \"Alert before the pool is full.\"");
+    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    assert_eq!(
+        cmd.action,
+        Action::SetReviewField {
+            field: "lessons".into(),
+            value: "Alert before the pool is full.".into(),
+        }
+    );
+    echo_as(&mut m, &cmd, "alice");
+    assert!(
+        export(&mut m).contains("## Lessons Learned\n\nAlert before the pool is full.\n"),
+        "{}",
+        m.review().unwrap().text
+    );
+    // The item is marked done from the `:` line: the list is empty again.
+    chr(&mut m, ':');
+    typ(&mut m, "item 1 done priority=P2");
+    let cmd = submitted(press(&mut m, KeyCode::Enter));
+    echo_as(&mut m, &cmd, "alice");
+    chr(&mut m, 'h');
+    let shot = screen(&mut m, 160, 48);
+    assert!(!shot.contains("to follow up"), "{shot}");
+}
