@@ -519,7 +519,7 @@ async fn follow_ups(backend: &impl Backend, o: &mut Output<'_>) -> anyhow::Resul
             "no action item of a closed incident is overdue or due for review"
         )?;
     }
-    for line in crate::domain::review::follow_up::lines(&list) {
+    for line in crate::domain::review::follow_up::lines(&list, &policy) {
         writeln!(o.out, "{line}")?;
     }
     Ok(0)

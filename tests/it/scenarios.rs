@@ -475,7 +475,7 @@ impl Run {
         }
         if let Some(parts) = &want.follow_ups {
             let list = review::follow_up::list(&self.world, &self.policy, self.now);
-            let lines = review::follow_up::lines(&list);
+            let lines = review::follow_up::lines(&list, &self.policy);
             if parts.is_empty() && !lines.is_empty() {
                 errors.push(format!("follow_ups: expected none, got {lines:#?}"));
             }

@@ -95,14 +95,16 @@ pub fn list<'a>(world: &'a World, policy: &Policy, now: DateTime<Utc>) -> Vec<Fo
 }
 
 /// The list as text, one line an item (for `warroom follow-ups` and the TUI).
-pub fn lines(list: &[FollowUp<'_>]) -> Vec<String> {
+pub fn lines(list: &[FollowUp<'_>], policy: &Policy) -> Vec<String> {
     list.iter()
         .map(|f| {
             let a = f.item;
             format!(
                 "{} {} | {} | owner {} | priority {} | due {} | {} — {}",
                 f.incident.key(),
-                f.incident.severity,
+                policy
+                    .severity(&f.incident.severity)
+                    .map_or(f.incident.severity.as_str(), |s| s.label.as_str()),
                 a.text.replace('\n', " "),
                 a.owner.as_deref().unwrap_or("none"),
                 a.priority.as_deref().unwrap_or("none"),

@@ -476,7 +476,7 @@ fn overdue_and_unreviewed_action_items_of_closed_incidents_are_listed() {
     assert_eq!(list[0].why(), "overdue by 2 days");
     // 2026-12-02: P1 items are reviewed weekly (002 §8.4); P3 has no cadence.
     let list = follow_up::list(&h.world, &h.policy, at(9 * 24 * 60));
-    let lines = follow_up::lines(&list);
+    let lines = follow_up::lines(&list, &h.policy);
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert_eq!(
         lines[1],

@@ -252,7 +252,7 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, h: &Histo
     if !follow_ups.is_empty() && spare >= 2 {
         let y = list.y + (used + 1) as u16;
         let area = Rect::new(list.x, y, list.width, spare as u16);
-        follow_up_panel(theme, f, area, &follow_ups);
+        follow_up_panel(theme, f, area, &follow_ups, &m.policy);
     }
 }
 
@@ -262,6 +262,7 @@ fn follow_up_panel(
     f: &mut Frame<'_>,
     area: Rect,
     list: &[crate::domain::review::follow_up::FollowUp<'_>],
+    policy: &crate::domain::policy::Policy,
 ) {
     let mut lines = vec![Line::styled(
         format!(
@@ -273,7 +274,7 @@ fn follow_up_panel(
             .add_modifier(Modifier::BOLD),
     )];
     let shown = (area.height as usize).saturating_sub(1);
-    for line in crate::domain::review::follow_up::lines(list)
+    for line in crate::domain::review::follow_up::lines(list, policy)
         .iter()
         .take(shown)
     {
