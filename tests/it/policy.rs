@@ -126,7 +126,7 @@ fn check_prints_a_summary_of_the_policy() {
     assert!(o.contains("resolution (resolution, 6 items)"), "{o}");
     assert!(o.contains("flowchart   yes (5 questions)"), "{o}");
     assert!(
-        o.contains("review      \"Post-Incident Review\": 11 sections, 23 fields (13 written by hand); agenda 6 items; action priorities P1/P2/P3; action review P1 every 7d, P2 every 14d"),
+        o.contains("review      \"Post-Incident Review\": 11 sections, 25 fields (13 written by hand); agenda 6 items; action priorities P1/P2/P3; action review P1 every 7d, P2 every 14d"),
         "{o}"
     );
 
