@@ -113,6 +113,15 @@ fn after_closing_the_history_lists_overdue_action_items_and_the_review_is_writte
     f.at(7 * 24 * 60);
     let id = f.id_of("INC-1");
     let mut m = f.model("alice", Access::Commander);
+    let board = screen(&mut m, 160, 48);
+    assert!(
+        board
+            .lines()
+            .next()
+            .unwrap()
+            .contains("  ·  1 review to do, 1 OVERDUE, 1 action to follow up (h)"),
+        "{board}"
+    );
     chr(&mut m, 'h');
     assert_eq!(m.screen.place(), Place::History);
     let shot = screen(&mut m, 160, 48);
