@@ -14,20 +14,19 @@
 //!   holder under the same id (`webhook-id`, `dedup_key`, `Message-ID`), which
 //!   is what lets the target fold it.
 //!
-//! One connection of its own (not the store's): it is used only by the lease
-//! holder's worker, a transaction needs the connection to itself, and it is
-//! reopened when PostgreSQL drops it.
+//! One connection of its own (not the store's, but under the store's TLS
+//! rules): it is used only by the lease holder's worker, a transaction needs
+//! the connection to itself, and it is reopened when PostgreSQL drops it.
 
 use super::ledger::{Row, State};
 use crate::domain::routing::Intent;
 use chrono::{DateTime, TimeZone, Utc};
-use std::time::Duration;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 /// The ledger in the shared PostgreSQL database.
 pub struct PgLedger {
-    config: tokio_postgres::Config,
+    url: String,
     client: tokio::sync::Mutex<Option<Client>>,
 }
 
@@ -52,15 +51,8 @@ impl PgLedger {
     /// key=value string). The tables must exist: the store's migrations,
     /// run when the server opened its store, create them.
     pub async fn open(url: &str) -> anyhow::Result<PgLedger> {
-        let mut config: tokio_postgres::Config = url.parse()?;
-        config.application_name("warroom-notify");
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(5));
-        }
-        config.keepalives(true);
-        config.keepalives_idle(Duration::from_secs(10));
         let ledger = PgLedger {
-            config,
+            url: url.to_string(),
             client: tokio::sync::Mutex::new(None),
         };
         // Fail now (and clearly) rather than on the first delivery.
@@ -72,13 +64,7 @@ impl PgLedger {
     async fn client(&self) -> anyhow::Result<tokio::sync::MutexGuard<'_, Option<Client>>> {
         let mut guard = self.client.lock().await;
         if guard.as_ref().is_none_or(Client::is_closed) {
-            let (client, connection) = self.config.connect(NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!(error = %e, "delivery ledger connection ended");
-                }
-            });
-            *guard = Some(client);
+            *guard = Some(crate::store::postgres::connect_url(&self.url, "warroom-notify").await?);
         }
         Ok(guard)
     }
