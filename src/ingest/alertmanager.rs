@@ -65,17 +65,39 @@ pub struct WebhookAlert {
 /// Alertmanager writes its zero time for "unknown" (filtered out below); a
 /// sender that writes `""` means the same, and the document allows it (a
 /// string whose `format` it is), so it is not refused.
+///
+/// Parsed from the JSON text where it lies (a visitor, not a `String`): a
+/// storm's notifications carry two times per alert, every alert of the group
+/// again in each notification.
 fn optional_time<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<DateTime<Utc>>, D::Error> {
-    match Option::<String>::deserialize(d)? {
-        None => Ok(None),
-        Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|e| {
-            let shown: String = s.chars().take(40).collect();
-            serde::de::Error::custom(format!("{shown:?} is not an RFC 3339 time: {e}"))
-        }),
+    struct Time;
+    impl<'de> serde::de::Visitor<'de> for Time {
+        type Value = Option<DateTime<Utc>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an RFC 3339 time, an empty string or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(Time)
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            if s.trim().is_empty() {
+                return Ok(None);
+            }
+            s.parse().map(Some).map_err(|e| {
+                let shown: String = s.chars().take(40).collect();
+                E::custom(format!("{shown:?} is not an RFC 3339 time: {e}"))
+            })
+        }
     }
+    d.deserialize_option(Time)
 }
 
 /// Parses and checks a webhook body.
@@ -167,6 +189,32 @@ mod tests {
         assert_eq!(a.labels["service"], "api");
         assert_eq!(a.url.as_deref(), Some("http://prom:9090/graph"));
         assert!(a.starts_at.is_some());
+    }
+
+    #[test]
+    fn alert_times_may_be_unknown_and_must_be_rfc3339_otherwise() {
+        let with = |starts: &str| {
+            SAMPLE.replace(
+                "\"startsAt\": \"2026-11-23T10:00:00.123456789Z\"",
+                &format!("\"startsAt\": {starts}"),
+            )
+        };
+        for unknown in ["null", "\"\"", "\" \""] {
+            let b = parse_webhook(with(unknown).as_bytes()).unwrap();
+            assert_eq!(b.alerts[0].starts_at, None, "{unknown}");
+        }
+        // An escaped string is read like any other.
+        let b = parse_webhook(with("\"2026-11-23T10:00:00\\u005a\"").as_bytes()).unwrap();
+        assert!(b.alerts[0].starts_at.is_some());
+        let e = parse_webhook(with("\"yesterday\"").as_bytes()).unwrap_err();
+        assert_eq!(e.field, "alerts[0].startsAt");
+        assert!(
+            e.message.contains("\"yesterday\" is not an RFC 3339 time"),
+            "{e}"
+        );
+        let e = parse_webhook(with("5").as_bytes()).unwrap_err();
+        assert_eq!(e.field, "alerts[0].startsAt");
+        assert!(e.message.contains("expected an RFC 3339 time"), "{e}");
     }
 
     #[test]
