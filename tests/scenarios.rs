@@ -30,7 +30,9 @@
 //! `contain`, `resolve`, `status_page`, `internal`, `customer`, `escalation`,
 //! `stability`, `review`; state `absent` means no such clock), `timeline`
 //! (lines that must appear in the incident's timeline, in this order) and
-//! `review` (text the post-incident review must contain).
+//! `review` (text the post-incident review must contain) and `notifications`
+//! (every notification routed for the incident so far, as `Email → CEO`;
+//! the scenario's `deploy` gives the channels and contact methods).
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
@@ -40,14 +42,21 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 use warroom::domain::clocks::{ClockKind, ClockState, clocks};
 use warroom::domain::event::{Channel, Event, EventBody, Status};
+use warroom::domain::notify::NotifyPolicy;
 use warroom::domain::policy::presets;
-use warroom::domain::{Action, Command, Policy, World, decide, escalation, review};
+use warroom::domain::{Action, Command, Policy, World, decide, escalation, review, routing};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Scenario {
     policy: String,
     start: DateTime<Utc>,
+    /// The deploying team's `[notify]` additions (channels, contact methods):
+    /// channels and routes are added, a directory entry of the same name
+    /// replaces the preset's. Presets name who must be told; how to reach them
+    /// is the team's.
+    #[serde(default)]
+    deploy: Option<String>,
     #[serde(rename = "step")]
     steps: Vec<Step>,
 }
@@ -84,6 +93,9 @@ struct Expect {
     clocks: Option<BTreeMap<String, toml::Value>>,
     timeline: Option<Vec<String>>,
     review: Option<Vec<String>>,
+    /// Every notification routed for the incident so far, as labels
+    /// (`Email → CEO`, `Slack (chat)`), in order.
+    notifications: Option<Vec<String>>,
 }
 
 /// `+6m`, `+1h30m`, `-2d`, or an RFC 3339 instant.
@@ -170,12 +182,19 @@ struct Run {
     current: Option<Uuid>,
     /// The key the scheduler's ids are derived under.
     ids: warroom::domain::ids::SystemIds,
+    /// `(incident, label)` of every notification routed, in log order.
+    routed: Vec<(Uuid, String)>,
 }
 
 impl Run {
     fn apply(&mut self, events: Vec<Event>) {
         for e in events {
             self.world.apply(&e);
+            if let Some(inc) = self.world.get(&e.incident) {
+                for i in routing::route(&e, inc, &self.policy, &self.ids) {
+                    self.routed.push((e.incident, i.label()));
+                }
+            }
             self.log.push(e);
         }
     }
@@ -462,6 +481,17 @@ impl Run {
                 }
             }
         }
+        if let Some(list) = &want.notifications {
+            let got: Vec<&str> = self
+                .routed
+                .iter()
+                .filter(|(id, _)| *id == inc.id)
+                .map(|(_, l)| l.as_str())
+                .collect();
+            if format!("{got:?}") != format!("{list:?}") {
+                errors.push(format!("notifications: expected {list:?}, got {got:?}"));
+            }
+        }
         if let Some(parts) = &want.review {
             let md = review::render(inc, &events, &self.policy, self.now);
             for p in parts {
@@ -493,8 +523,11 @@ fn play(path: &Path) -> Result<String, String> {
                 .join(", ")
         )
     })?;
-    let policy =
+    let mut policy =
         Policy::from_toml(preset).map_err(|e| format!("preset {}: {e}", scenario.policy))?;
+    if let Some(deploy) = &scenario.deploy {
+        deploy_notify(&mut policy, deploy)?;
+    }
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
@@ -507,6 +540,7 @@ fn play(path: &Path) -> Result<String, String> {
         now: scenario.start,
         current: None,
         ids: warroom::domain::ids::SystemIds::new([3; 32]),
+        routed: Vec::new(),
     };
     for (i, step) in scenario.steps.iter().enumerate() {
         run.step(&file, i + 1, step)
@@ -517,6 +551,27 @@ fn play(path: &Path) -> Result<String, String> {
         .find(|(short, stem, _)| *short == scenario.policy || *stem == scenario.policy)
         .map_or(scenario.policy.clone(), |(short, _, _)| short.to_string());
     Ok(short)
+}
+
+/// Adds a deployment's `[notify]` to a preset: channels and routes are
+/// added, a directory entry replaces the preset's entry of the same name.
+fn deploy_notify(policy: &mut Policy, text: &str) -> Result<(), String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Deploy {
+        notify: NotifyPolicy,
+    }
+    let d: Deploy = toml::from_str(text).map_err(|e| format!("deploy: {e}"))?;
+    let n = &mut policy.notify;
+    n.channels.extend(d.notify.channels);
+    n.routes.extend(d.notify.routes);
+    for c in d.notify.directory {
+        match n.directory.iter_mut().find(|o| o.name == c.name) {
+            Some(o) => *o = c,
+            None => n.directory.push(c),
+        }
+    }
+    policy.validate().map_err(|e| format!("deploy: {e}"))
 }
 
 fn scenario_files() -> Vec<PathBuf> {

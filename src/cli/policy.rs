@@ -423,6 +423,36 @@ fn text(loaded: &Loaded) -> String {
         }
     }
 
+    let told: Vec<_> = p
+        .notify
+        .routes
+        .iter()
+        .filter(|r| !r.to.is_empty())
+        .collect();
+    if !told.is_empty() {
+        let _ = writeln!(o, "\nWho is told");
+        for r in told {
+            let mut when = vec![list_or_none(&r.events, "/")];
+            if !r.severities.is_empty() {
+                when.push(format!("severity {}", r.severities.join("/")));
+            }
+            if !r.kinds.is_empty() {
+                when.push(format!("kind {}", r.kinds.join("/")));
+            }
+            let _ = writeln!(o, "  {}: on {}", r.to.join(", "), when.join(", "));
+        }
+    }
+    let answering: Vec<String> = p
+        .notify
+        .directory
+        .iter()
+        .filter_map(|c| c.respond_within.map(|w| format!("{} {w}", c.name)))
+        .collect();
+    if !answering.is_empty() {
+        let _ = writeln!(o, "\nResponse times");
+        let _ = writeln!(o, "  {}", answering.join(", "));
+    }
+
     let _ = writeln!(o, "\nChecklists");
     if p.checklists.is_empty() {
         let _ = writeln!(o, "  none");

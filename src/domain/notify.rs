@@ -201,8 +201,15 @@ impl ChannelConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
-    /// A key of `[notify.channels]`.
+    /// A key of `[notify.channels]`. Empty when the route names people (`to`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub channel: String,
+    /// Directory contacts the matching events reach over every contact method
+    /// they have, as a page does: who a runbook says must be told (002 §2.1 P1
+    /// "Executive notification", P2 "Manager notification"; 001 "escalated to
+    /// leadership"). A route names either a channel or people, not both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
     /// Event kinds (`declared`, `acknowledged`, `update_posted`…).
     #[serde(default)]
     pub events: Vec<String>,
@@ -382,12 +389,33 @@ impl NotifyPolicy {
             }
         }
         for (i, r) in self.routes.iter().enumerate() {
-            let Some(ch) = self.channels.get(&r.channel) else {
-                let known: Vec<&str> = self.channels.keys().map(String::as_str).collect();
-                return invalid(
-                    format!("notify.routes[{i}].channel"),
-                    format!("unknown channel {:?} (channels are {known:?})", r.channel),
-                );
+            if !r.to.is_empty() {
+                if !r.channel.is_empty() {
+                    return invalid(
+                        format!("notify.routes[{i}].to"),
+                        "a route names either a channel or people (`to`), not both".into(),
+                    );
+                }
+                for who in &r.to {
+                    if self.contact(who).is_none() {
+                        return invalid(
+                            format!("notify.routes[{i}].to"),
+                            format!("{who:?} is not in [[notify.directory]]"),
+                        );
+                    }
+                }
+            }
+            let ch = if r.to.is_empty() {
+                let Some(ch) = self.channels.get(&r.channel) else {
+                    let known: Vec<&str> = self.channels.keys().map(String::as_str).collect();
+                    return invalid(
+                        format!("notify.routes[{i}].channel"),
+                        format!("unknown channel {:?} (channels are {known:?})", r.channel),
+                    );
+                };
+                Some(ch)
+            } else {
+                None
             };
             for e in &r.events {
                 if !ROUTABLE.contains(&e.as_str()) {
@@ -396,7 +424,10 @@ impl NotifyPolicy {
                         format!("unknown event kind {e:?}"),
                     );
                 }
-                if ch.kind() == ChannelKind::Pagerduty && !super::routing::pagerduty_maps(e) {
+                if let Some(ch) = ch
+                    && ch.kind() == ChannelKind::Pagerduty
+                    && !super::routing::pagerduty_maps(e)
+                {
                     return invalid(
                         format!("notify.routes[{i}].events"),
                         format!(
@@ -422,8 +453,7 @@ impl NotifyPolicy {
                     );
                 }
             }
-            if ch.kind() == ChannelKind::Email
-                && let ChannelConfig::Email { to, .. } = ch
+            if let Some(ChannelConfig::Email { to, .. }) = ch
                 && to.is_empty()
             {
                 return invalid(
