@@ -28,6 +28,10 @@ pub enum ClockKind {
     Review,
     /// A paged or escalated-to contact's expected response time (the directory's `respond_within`).
     Answer,
+    /// A time-boxed checklist (002 Appendix A "FIRST 5 MINUTES", 003 "0-15
+    /// Minutes"): every item due by the end of the box; the clock's
+    /// `checklist` names which.
+    Checklist,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -75,6 +79,9 @@ pub struct Clock {
     /// What another section of the runbook says about this clock (the policy's `notes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The checklist id of a [`ClockKind::Checklist`] clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist: Option<String>,
 }
 
 impl ClockKind {
@@ -87,7 +94,10 @@ impl ClockKind {
             ClockKind::Resolve => "resolve",
             ClockKind::Update(ch) => ch.as_str(),
             ClockKind::Review => "review",
-            ClockKind::Escalation | ClockKind::Stability | ClockKind::Answer => return None,
+            ClockKind::Escalation
+            | ClockKind::Stability
+            | ClockKind::Answer
+            | ClockKind::Checklist => return None,
         })
     }
 }
@@ -179,6 +189,7 @@ fn make(
         done_at,
         warroom_default: false,
         note: None,
+        checklist: None,
     }
 }
 
@@ -270,6 +281,31 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
                 a.answered_at,
                 now,
             ));
+        }
+        // A time-boxed checklist is a clock like any other: due by the end of
+        // its box, counted from the declaration, met when its last item was
+        // done (ticked, waived or proven by the log).
+        for list in &policy.checklists {
+            let Some(span) = list.due_for(&inc.severity) else {
+                continue;
+            };
+            let (open, last) = super::checklist::box_progress(inc, policy, list, now);
+            let label = if open == 0 {
+                list.title.clone()
+            } else {
+                format!("{} · {open} open", list.title)
+            };
+            let mut c = make(
+                ClockKind::Checklist,
+                label,
+                "declared",
+                inc.declared.at,
+                span.after(inc.declared.at),
+                last.map(|t| t.max(inc.declared.at)),
+                now,
+            );
+            c.checklist = Some(list.id.clone());
+            out.push(c);
         }
         if let (Some(window), Some(since)) =
             (policy.resolution.stability_window, inc.monitoring_since)

@@ -134,6 +134,10 @@ pub enum Action {
         item: String,
         #[serde(default = "yes")]
         done: bool,
+        /// Waives the item instead of ticking it: why it is not needed. A
+        /// time-boxed item stays in view until it is done or waived.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waive: Option<String>,
     },
     AddActionItem {
         text: String,

@@ -82,6 +82,11 @@ pub enum DomainError {
     #[error("a command with id {0} was already used for a different incident")]
     IdReused(Uuid),
     #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{field}: {message}")]
     BadTime {
         field: &'static str,
         message: String,
@@ -501,6 +506,7 @@ pub fn decide(
             checklist,
             item,
             done,
+            waive,
         } => {
             let known = policy
                 .checklist(checklist)
@@ -511,6 +517,16 @@ pub fn decide(
                     item: sanitize_line(item),
                 });
             }
+            let waived = match waive {
+                None => None,
+                Some(_) if !*done => {
+                    return Err(DomainError::Invalid {
+                        field: "waive",
+                        message: "an item is waived, or marked not done, not both".into(),
+                    });
+                }
+                Some(r) => Some(required_text("waive", r)?),
+            };
             if inc.is_checked(checklist, item) == *done {
                 return Err(DomainError::NoChange {
                     key,
@@ -524,6 +540,7 @@ pub fn decide(
                 checklist: checklist.clone(),
                 item: item.clone(),
                 done: *done,
+                waived,
             });
         }
         Action::AddActionItem { text, owner, due } => {

@@ -416,6 +416,10 @@ pub enum EventBody {
         checklist: String,
         item: String,
         done: bool,
+        /// Set when the item was waived rather than done: why it is not
+        /// needed (it then counts as done, with the reason on record).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waived: Option<String>,
     },
     ActionItemAdded {
         action: Uuid,
@@ -743,7 +747,14 @@ impl EventBody {
             EventBody::ChecklistItemSet {
                 checklist,
                 item,
+                waived: Some(reason),
+                ..
+            } => format!("checklist {checklist}/{item} waived: {reason}"),
+            EventBody::ChecklistItemSet {
+                checklist,
+                item,
                 done,
+                waived: None,
             } => {
                 let mark = if *done { "done" } else { "undone" };
                 format!("checklist {checklist}/{item} {mark}")

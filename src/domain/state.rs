@@ -134,8 +134,21 @@ pub struct Incident {
     pub last_update: BTreeMap<Channel, DateTime<Utc>>,
     pub escalations: Vec<EscalationRecord>,
     pub pages: usize,
-    /// `(checklist, item)` pairs ticked.
+    /// `(checklist, item)` pairs ticked (or waived).
     pub checked: BTreeSet<(String, String)>,
+    /// `checklist/item` → when it was ticked or waived, for time-boxed
+    /// checklists' clocks.
+    #[serde(default)]
+    pub ticked_at: BTreeMap<String, DateTime<Utc>>,
+    /// `checklist/item` → why it was waived instead of done.
+    #[serde(default)]
+    pub waived: BTreeMap<String, String>,
+    /// role id → since when its holder holds it.
+    #[serde(default)]
+    pub role_since: BTreeMap<String, DateTime<Utc>>,
+    /// First post per channel.
+    #[serde(default)]
+    pub first_update: BTreeMap<Channel, DateTime<Utc>>,
     pub actions: Vec<ActionItem>,
     pub review: Option<Stamp>,
     /// Overdue reminders already written, so each missed deadline is written once.
@@ -306,6 +319,10 @@ impl World {
                     escalations: Vec::new(),
                     pages: 0,
                     checked: BTreeSet::new(),
+                    ticked_at: BTreeMap::new(),
+                    waived: BTreeMap::new(),
+                    role_since: BTreeMap::new(),
+                    first_update: BTreeMap::new(),
                     actions: Vec::new(),
                     review: None,
                     overdue_marked: BTreeSet::new(),
@@ -399,10 +416,20 @@ impl World {
             | EventBody::RoleHandedOff { .. }
             | EventBody::RoleReleased { .. }
             | EventBody::RoleOffered { .. }
-            | EventBody::RoleDeclined { .. } => handoff::fold(inc, &ev.body, &ev.actor, at),
+            | EventBody::RoleDeclined { .. } => {
+                let before = inc.roles.clone();
+                handoff::fold(inc, &ev.body, &ev.actor, at);
+                for (role, person) in &inc.roles {
+                    if before.get(role) != Some(person) {
+                        inc.role_since.insert(role.clone(), at);
+                    }
+                }
+                inc.role_since.retain(|r, _| inc.roles.contains_key(r));
+            }
             EventBody::Note { .. } => {}
             EventBody::UpdatePosted { channel, .. } => {
                 inc.last_update.insert(*channel, at);
+                inc.first_update.entry(*channel).or_insert(at);
             }
             EventBody::Escalated { to, reason, rule } => {
                 inc.escalations.push(EscalationRecord {
@@ -430,13 +457,21 @@ impl World {
                 checklist,
                 item,
                 done,
+                waived,
             } => {
+                let path = format!("{checklist}/{item}");
                 let key = (checklist.clone(), item.clone());
                 if *done {
                     inc.checked.insert(key);
+                    inc.ticked_at.insert(path.clone(), at);
                 } else {
                     inc.checked.remove(&key);
+                    inc.ticked_at.remove(&path);
                 }
+                match waived {
+                    Some(r) if *done => inc.waived.insert(path, r.clone()),
+                    _ => inc.waived.remove(&path),
+                };
             }
             EventBody::ActionItemAdded {
                 action,

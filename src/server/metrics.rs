@@ -226,6 +226,7 @@ fn clock_name(kind: ClockKind) -> String {
         ClockKind::Stability => "stability".into(),
         ClockKind::Review => "review".into(),
         ClockKind::Answer => "answer".into(),
+        ClockKind::Checklist => "checklist".into(),
     }
 }
 

@@ -244,6 +244,7 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
                 ("checklist", id(), true),
                 ("item", id(), true),
                 ("done", json!({ "type": "boolean" }), false),
+                ("waive", long(), false),
             ],
         ),
         (

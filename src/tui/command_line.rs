@@ -117,6 +117,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         "untick a checklist item",
     ),
     (
+        "waive",
+        ":waive checklist/item why",
+        "waive a checklist item, with the reason (a time-boxed one leaves view)",
+    ),
+    (
         "impact",
         ":impact [\"summary\"] [services=a,b] [customers=…] [bridge=URL]",
         "set the impact: summary, services, customers affected, bridge link",
@@ -768,7 +773,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             }
             cmd(Action::AddActionItem { text, owner, due })
         }
-        "check" | "uncheck" => {
+        "check" | "uncheck" | "waive" => {
             options(args, &verb, &[])?;
             let item = pos
                 .first()
@@ -776,10 +781,22 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             let (list, id) = item
                 .split_once('/')
                 .ok_or_else(|| format!("{item}: write it as checklist/item, e.g. triage/ack"))?;
+            let waive = if verb == "waive" {
+                let why = rest_after(line, 2);
+                if why.is_empty() {
+                    return Err(format!(
+                        ":waive needs a reason: :waive {item} \"not needed because …\""
+                    ));
+                }
+                Some(why)
+            } else {
+                None
+            };
             cmd(Action::SetChecklistItem {
                 checklist: list.to_string(),
                 item: id.to_string(),
-                done: verb == "check",
+                done: verb != "uncheck",
+                waive,
             })
         }
         "impact" => {

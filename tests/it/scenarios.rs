@@ -28,9 +28,11 @@
 //! `overdue` (every channel marked overdue so far, in order), `clocks` (clock →
 //! state, or `{ state, due, remaining, from, warroom_default }`; clocks are `acknowledge`,
 //! `contain`, `resolve`, `status_page`, `internal`, `customer`, `escalation`,
-//! `stability`, `review`; state `absent` means no such clock), `timeline`
+//! `stability`, `review`, and `"checklist:ID"` for a time-boxed checklist;
+//! state `absent` means no such clock), `timeline`
 //! (lines that must appear in the incident's timeline, in this order) and
-//! `review` (text the post-incident review must contain) and `notifications`
+//! `review` (text the post-incident review must contain), `unfinished` (the
+//! checklist items the war room shows undone, as `checklist/item`) and `notifications`
 //! (every notification routed for the incident so far, as `Email → CEO`;
 //! the scenario's `deploy` gives the channels and contact methods).
 #![allow(clippy::unwrap_used)]
@@ -96,6 +98,9 @@ struct Expect {
     /// Every notification routed for the incident so far, as labels
     /// (`Email → CEO`, `Slack (chat)`), in order.
     notifications: Option<Vec<String>>,
+    /// The unfinished items the war room's checklist panel shows now, as
+    /// `checklist/item` (earlier phases' unfinished time-boxed items included).
+    unfinished: Option<Vec<String>>,
 }
 
 /// `+6m`, `+1h30m`, `-2d`, or an RFC 3339 instant.
@@ -375,13 +380,21 @@ impl Run {
         if let Some(expected) = &want.clocks {
             let all = clocks(inc, &self.policy, self.now);
             for (name, spec) in expected {
-                let kind = clock_kind(name).ok_or_else(|| {
-                    format!(
-                        "clocks.{name}: unknown clock (known: acknowledge, contain, resolve, \
-                         status_page, internal, customer, escalation, stability, review)"
-                    )
-                })?;
-                let clock = all.iter().find(|c| c.kind == kind);
+                // `"checklist:ID"` is the time-boxed checklist ID's clock.
+                let clock = if let Some(list) = name.strip_prefix("checklist:") {
+                    all.iter().find(|c| {
+                        c.kind == ClockKind::Checklist && c.checklist.as_deref() == Some(list)
+                    })
+                } else {
+                    let kind = clock_kind(name).ok_or_else(|| {
+                        format!(
+                            "clocks.{name}: unknown clock (known: acknowledge, contain, resolve, \
+                             status_page, internal, customer, escalation, stability, review, \
+                             checklist:ID)"
+                        )
+                    })?;
+                    all.iter().find(|c| c.kind == kind)
+                };
                 let known = ["state", "due", "remaining", "from", "warroom_default"];
                 let (state, due, remaining, from, default) = match spec {
                     toml::Value::String(s) => (Some(s.clone()), None, None, None, None),
@@ -490,6 +503,16 @@ impl Run {
                 .collect();
             if format!("{got:?}") != format!("{list:?}") {
                 errors.push(format!("notifications: expected {list:?}, got {got:?}"));
+            }
+        }
+        if let Some(list) = &want.unfinished {
+            let got: Vec<String> = warroom::tui::model::phase_items(&self.policy, inc, self.now)
+                .iter()
+                .filter(|i| !i.done && i.proof.is_none())
+                .map(|i| format!("{}/{}", i.checklist, i.item))
+                .collect();
+            if format!("{got:?}") != format!("{list:?}") {
+                errors.push(format!("unfinished: expected {list:?}, got {got:?}"));
             }
         }
         if let Some(parts) = &want.review {

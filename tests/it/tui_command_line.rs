@@ -212,7 +212,17 @@ fn the_runbooks_own_syntax() {
         Action::SetChecklistItem {
             checklist: "triage".into(),
             item: "ack".into(),
-            done: true
+            done: true,
+            waive: None,
+        }
+    );
+    assert_eq!(
+        action(":waive ic-first-5m/channel the bridge opened with the page"),
+        Action::SetChecklistItem {
+            checklist: "ic-first-5m".into(),
+            item: "channel".into(),
+            done: true,
+            waive: Some("the bridge opened with the page".into()),
         }
     );
     assert!(

@@ -304,6 +304,7 @@ pub(super) fn toggle_item(m: &mut Model) -> Vec<Effect> {
                 checklist: it.checklist.to_string(),
                 item: it.item.to_string(),
                 done: !it.done,
+                waive: None,
             }
         }
         Pane::Actions => {
