@@ -2,6 +2,7 @@
 //! parameter), no async. Server and client share every function here.
 
 pub mod alert;
+pub mod backup;
 pub mod checklist;
 pub mod clocks;
 pub mod command;

@@ -329,6 +329,12 @@ fn condition(t: Trigger, after: Span) -> String {
         Trigger::Unacknowledged => format!("not acknowledged within {after}"),
         Trigger::Uncontained => format!("not contained within {after}"),
         Trigger::UpdateOverdue => format!("an update overdue by {after}"),
+        Trigger::Unanswered if after.amount == 0 => {
+            "someone called did not answer within their response time".into()
+        }
+        Trigger::Unanswered => {
+            format!("someone called did not answer within their response time + {after}")
+        }
     }
 }
 

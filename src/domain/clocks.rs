@@ -420,6 +420,12 @@ pub fn rule_fire_at(
                 .map(|(_, due, _)| rule.after.after(due))
                 .min()
         }
+        // A call to the rule's own target does not fire the step to it.
+        Trigger::Unanswered => super::routing::answer_clocks(inc, policy)
+            .into_iter()
+            .filter(|a| a.answered_at.is_none() && !a.who.eq_ignore_ascii_case(&rule.to))
+            .map(|a| rule.after.after(a.due_at))
+            .min(),
         _ => None,
     };
     // Likewise a rule keyed on a kind (runbook 002 "Any security incident →
@@ -450,6 +456,7 @@ fn trigger_words(t: Trigger) -> String {
         Trigger::Open => "open",
         Trigger::Uncontained => "not contained",
         Trigger::UpdateOverdue => "update overdue",
+        Trigger::Unanswered => "no answer",
     }
     .to_string()
 }

@@ -223,6 +223,11 @@ pub enum Trigger {
     Uncontained,
     /// An update channel is overdue by `after`.
     UpdateOverdue,
+    /// Someone paged or escalated to did not answer (act in the incident)
+    /// within their response time (the directory's `respond_within`) plus
+    /// `after`: the step to their backup (001 "If the incident lead is
+    /// unavailable, escalate to the next defined backup").
+    Unanswered,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
