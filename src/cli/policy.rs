@@ -464,9 +464,21 @@ fn text(loaded: &Loaded) -> String {
         let _ = writeln!(o, "  none");
     }
     for c in &p.checklists {
+        // A time box makes the checklist a clock (due after the declaration).
+        let mut boxed: Vec<String> = c.due.iter().map(|d| format!("due {d}")).collect();
+        boxed.extend(
+            c.due_by_severity
+                .iter()
+                .map(|(s, d)| format!("{s} due {d}")),
+        );
+        let boxed = if boxed.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", boxed.join(", "))
+        };
         let _ = writeln!(
             o,
-            "  {} - {} (phase {}, {} items)",
+            "  {} - {} (phase {}, {} items{boxed})",
             c.id,
             c.title,
             format!("{:?}", c.phase).to_lowercase(),
@@ -474,6 +486,21 @@ fn text(loaded: &Loaded) -> String {
         );
         for item in &c.items {
             let _ = writeln!(o, "      [ ] {} ({})", item.text, item.id);
+        }
+    }
+
+    if !p.intake.is_empty() {
+        let _ = writeln!(o, "\nReports (not alerts) into the triage queue");
+        for k in &p.intake {
+            let ack = k.acknowledge.map_or_else(
+                || "acknowledge: the severity's target".to_string(),
+                |a| format!("acknowledge within {a}"),
+            );
+            let _ = writeln!(
+                o,
+                "  {} - {}: {} incident, triaged at {}; {ack}",
+                k.id, k.name, k.kind, k.severity
+            );
         }
     }
 

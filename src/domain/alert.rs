@@ -246,6 +246,15 @@ pub struct TriageItem {
     pub dismissed: Option<Stamp>,
     /// Declared as an incident (under the same id).
     pub declared: bool,
+    /// A report that is not an alert: the policy's intake kind (`disclosure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake: Option<String>,
+    /// Who reported it, for a report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reporter: String,
+    /// What the reporter wrote, for a report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub details: String,
 }
 
 impl TriageItem {
@@ -702,6 +711,44 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
                     alerts: AlertLink::default(),
                     dismissed: None,
                     declared: false,
+                    intake: None,
+                    reporter: String::new(),
+                    details: String::new(),
+                },
+            );
+        }
+        EventBody::ReportReceived {
+            intake,
+            title,
+            severity,
+            kind,
+            reporter,
+            details,
+        } => {
+            let a = &mut world.alerts;
+            if a.triage.contains_key(&ev.incident) || world.incidents.contains_key(&ev.incident) {
+                return;
+            }
+            a.triage_order.push(ev.incident);
+            a.triage.insert(
+                ev.incident,
+                TriageItem {
+                    id: ev.incident,
+                    number: a.triage_order.len() as u64,
+                    title: title.clone(),
+                    severity: severity.clone(),
+                    kind: kind.clone(),
+                    services: Vec::new(),
+                    opened: Stamp {
+                        at,
+                        by: ev.actor.clone(),
+                    },
+                    alerts: AlertLink::default(),
+                    dismissed: None,
+                    declared: false,
+                    intake: Some(intake.clone()),
+                    reporter: reporter.clone(),
+                    details: details.clone(),
                 },
             );
         }

@@ -350,6 +350,35 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
     out
 }
 
+/// A report's acknowledge clock (issue 11 item 12: intake that is not an
+/// alert), while it waits in the triage queue or once dismissed: the intake
+/// kind's own target, else the severity's acknowledge. Alert groups have
+/// none (their incident's clocks start when declared); neither has a report
+/// whose policy states no time.
+pub fn triage_clock(
+    item: &super::alert::TriageItem,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Option<Clock> {
+    let intake = item.intake.as_deref()?;
+    if item.declared {
+        return None;
+    }
+    let span = policy.intake_acknowledge(intake, &item.severity)?;
+    let name = policy
+        .intake_kind(intake)
+        .map_or(intake, |k| k.name.as_str());
+    Some(make(
+        ClockKind::Acknowledge,
+        format!("acknowledge {}", name.to_lowercase()),
+        "reported",
+        item.opened.at,
+        span.after(item.opened.at),
+        item.dismissed.as_ref().map(|s| s.at),
+        now,
+    ))
+}
+
 /// When the next post on `ch` is due: `(runs from, due, from-words)`.
 pub fn update_due(
     inc: &Incident,

@@ -162,6 +162,22 @@ pub enum Action {
     RetryDelivery {
         delivery: Uuid,
     },
+    /// A report that is not an alert (a customer's, a researcher's) becomes a
+    /// triage item with its own acknowledge clock; no `incident`.
+    Report {
+        /// An intake kind of the policy (`disclosure`, `customer`).
+        intake: String,
+        title: String,
+        /// Overrides the intake kind's severity.
+        #[serde(default)]
+        severity: Option<String>,
+        /// Who reported it (a customer, a researcher's address).
+        #[serde(default)]
+        reporter: String,
+        /// What they wrote: description, steps to reproduce, impact.
+        #[serde(default)]
+        details: String,
+    },
     /// Declares a triage item (`incident` = `TRI-n`) an incident, under its id.
     DeclareTriaged {
         /// Overrides the severity the alert mapping gave it.
@@ -227,7 +243,8 @@ impl Action {
             | Action::SetChecklistItem { .. }
             | Action::RetryDelivery { .. }
             | Action::AcceptRole { .. }
-            | Action::DeclineRole { .. } => Access::Responder,
+            | Action::DeclineRole { .. }
+            | Action::Report { .. } => Access::Responder,
             _ => Access::Commander,
         }
     }
@@ -264,6 +281,7 @@ impl Action {
             Action::UpdateActionItem { .. } => "action item change",
             Action::CompleteReview { .. } => "review",
             Action::RetryDelivery { .. } => "delivery retry",
+            Action::Report { .. } => "report",
             Action::DeclareTriaged { .. } => "triage declaration",
             Action::DismissTriaged { .. } => "triage dismissal",
         }
@@ -297,6 +315,7 @@ impl Action {
             Action::UpdateActionItem { .. } => "changing an action item",
             Action::CompleteReview { .. } => "completing the review",
             Action::RetryDelivery { .. } => "retrying a notification delivery",
+            Action::Report { .. } => "recording a report",
             Action::DeclareTriaged { .. } => "declaring an alert group an incident",
             Action::DismissTriaged { .. } => "dismissing an alert group",
         }
@@ -329,6 +348,7 @@ impl Action {
             Action::UpdateActionItem { .. } => "update_action_item",
             Action::CompleteReview { .. } => "complete_review",
             Action::RetryDelivery { .. } => "retry_delivery",
+            Action::Report { .. } => "report",
             Action::DeclareTriaged { .. } => "declare_triaged",
             Action::DismissTriaged { .. } => "dismiss_triaged",
         }

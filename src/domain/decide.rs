@@ -191,6 +191,50 @@ pub fn decide(
         return Ok(out.events);
     }
 
+    if let Action::Report {
+        intake,
+        title,
+        severity,
+        reporter,
+        details,
+    } = &cmd.action
+    {
+        if world.get(&cmd.id).is_some() || world.alerts.triage.contains_key(&cmd.id) {
+            return Err(DomainError::IdReused(cmd.id));
+        }
+        let Some(k) = policy.intake_kind(intake) else {
+            let known: Vec<&str> = policy.intake.iter().map(|k| k.id.as_str()).collect();
+            return Err(DomainError::Invalid {
+                field: "intake",
+                message: if known.is_empty() {
+                    format!(
+                        "unknown intake kind {:?}; the policy defines none",
+                        sanitize_line(intake)
+                    )
+                } else {
+                    format!(
+                        "unknown intake kind {:?}; the policy defines {}",
+                        sanitize_line(intake),
+                        known.join(", ")
+                    )
+                },
+            });
+        };
+        let severity = match severity {
+            Some(s) => known_severity(policy, s)?,
+            None => k.severity.clone(),
+        };
+        out.push(EventBody::ReportReceived {
+            intake: k.id.clone(),
+            title: title_text(title)?,
+            severity,
+            kind: k.kind.clone(),
+            reporter: optional_text("reporter", reporter)?,
+            details: optional_text("details", details)?,
+        });
+        return Ok(out.events);
+    }
+
     let reference = cmd
         .incident
         .as_deref()
@@ -226,7 +270,10 @@ pub fn decide(
     };
 
     match &cmd.action {
-        Action::Declare { .. } | Action::DeclareTriaged { .. } | Action::DismissTriaged { .. } => {}
+        Action::Declare { .. }
+        | Action::Report { .. }
+        | Action::DeclareTriaged { .. }
+        | Action::DismissTriaged { .. } => {}
         Action::RetryDelivery { delivery } => {
             let Some(d) = inc.deliveries.get(delivery) else {
                 return Err(DomainError::UnknownDelivery {

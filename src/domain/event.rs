@@ -457,6 +457,19 @@ pub enum EventBody {
         #[serde(default)]
         services: Vec<String>,
     },
+    /// A report that is not an alert opened a triage item: `incident` is the
+    /// item's id, which becomes the incident's id if a human declares it.
+    ReportReceived {
+        /// The policy's intake kind (`disclosure`).
+        intake: String,
+        title: String,
+        severity: String,
+        kind: String,
+        #[serde(default)]
+        reporter: String,
+        #[serde(default)]
+        details: String,
+    },
     /// Alerts of `group` started firing (one entry per payload, however many).
     AlertsFiring {
         group: String,
@@ -600,6 +613,7 @@ impl EventBody {
             EventBody::DeliveryAttempted(_) => "delivery_attempted",
             EventBody::DeliveryRetryRequested { .. } => "delivery_retry_requested",
             EventBody::AlertTriaged { .. } => "alert_triaged",
+            EventBody::ReportReceived { .. } => "report_received",
             EventBody::AlertsFiring { .. } => "alerts_firing",
             EventBody::AlertsResolved { .. } => "alerts_resolved",
             EventBody::TriageDismissed { .. } => "triage_dismissed",
@@ -797,6 +811,20 @@ impl EventBody {
             EventBody::AlertTriaged {
                 title, severity, ..
             } => format!("alert in triage ({severity}): {title}"),
+            EventBody::ReportReceived {
+                intake,
+                title,
+                severity,
+                reporter,
+                ..
+            } if reporter.is_empty() => format!("{intake} report in triage ({severity}): {title}"),
+            EventBody::ReportReceived {
+                intake,
+                title,
+                severity,
+                reporter,
+                ..
+            } => format!("{intake} report from {reporter} in triage ({severity}): {title}"),
             EventBody::AlertsFiring { alerts, .. } => {
                 format!("{} firing: {}", plural(alerts.len()), names(alerts))
             }

@@ -51,6 +51,48 @@ pub struct Policy {
     /// Notification channels, routes and the directory (`[notify]`).
     #[serde(default)]
     pub notify: super::notify::NotifyPolicy,
+    /// Reports that are not alerts (001 "reported via support … or
+    /// responsible disclosure"): each kind a triage item with its own
+    /// acknowledge clock (`[[intake]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intake: Vec<IntakeKind>,
+}
+
+/// One kind of report that arrives by hand, not from monitoring.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeKind {
+    /// Stable id used in commands: `disclosure`, `customer`.
+    pub id: String,
+    /// `Responsible disclosure`.
+    pub name: String,
+    /// The incident kind it becomes when declared (one of `kinds`).
+    pub kind: String,
+    /// The severity it is triaged at unless the reporter's is given.
+    pub severity: String,
+    /// How long acknowledging a report of this kind may take. Without it the
+    /// severity's `acknowledge` target applies; without that, no clock (the
+    /// runbook states none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledge: Option<Span>,
+    /// How such an incident was detected, recorded when it is declared
+    /// (002 §4.1's sources; 001's responsible disclosure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<super::event::DetectionMethod>,
+}
+
+impl Policy {
+    pub fn intake_kind(&self, id: &str) -> Option<&IntakeKind> {
+        self.intake.iter().find(|k| k.id.eq_ignore_ascii_case(id))
+    }
+
+    /// How long a report of `intake` triaged at `severity` may wait for a
+    /// human: the intake kind's own target, else the severity's acknowledge.
+    pub fn intake_acknowledge(&self, intake: &str, severity: &str) -> Option<Span> {
+        self.intake_kind(intake)
+            .and_then(|k| k.acknowledge)
+            .or_else(|| self.severity(severity).and_then(|s| s.acknowledge))
+    }
 }
 
 fn default_kinds() -> Vec<String> {
@@ -564,6 +606,27 @@ impl Policy {
                 }
             }
         }
+        let mut intake = BTreeSet::new();
+        for (i, k) in self.intake.iter().enumerate() {
+            if k.id.trim().is_empty() || !intake.insert(k.id.to_ascii_lowercase()) {
+                return invalid(
+                    format!("intake[{i}].id"),
+                    format!("empty or duplicate intake id {:?}", k.id),
+                );
+            }
+            if !self.kinds.contains(&k.kind) {
+                return invalid(
+                    format!("intake[{i}].kind"),
+                    format!("unknown kind {:?} (kinds are {:?})", k.kind, self.kinds),
+                );
+            }
+            if self.severity(&k.severity).is_none() {
+                return invalid(
+                    format!("intake[{i}].severity"),
+                    format!("unknown severity {:?}", k.severity),
+                );
+            }
+        }
         if let Some(id) = &self.resolution.checklist
             && self.checklist(id).is_none()
         {
@@ -653,6 +716,7 @@ impl Policy {
             ingest: super::alert::IngestPolicy::default(),
             status_page: Default::default(),
             notify: Default::default(),
+            intake: Vec::new(),
         }
     }
 }

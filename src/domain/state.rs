@@ -535,6 +535,7 @@ impl World {
             }
             // Folded by `alert::fold` above.
             EventBody::AlertTriaged { .. }
+            | EventBody::ReportReceived { .. }
             | EventBody::AlertsFiring { .. }
             | EventBody::AlertsResolved { .. }
             | EventBody::TriageDismissed { .. } => {}

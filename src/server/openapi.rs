@@ -283,6 +283,16 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
             vec![("severity", optional_string(), false)],
         ),
         ("dismiss_triaged", vec![("reason", free(), false)]),
+        (
+            "report",
+            vec![
+                ("intake", id(), true),
+                ("title", text(MAX_TITLE), true),
+                ("severity", optional_string(), false),
+                ("reporter", free(), false),
+                ("details", free(), false),
+            ],
+        ),
     ]
 }
 

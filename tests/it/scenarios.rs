@@ -42,7 +42,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
-use warroom::domain::clocks::{ClockKind, ClockState, clocks};
+use warroom::domain::clocks::{self, ClockKind, ClockState, clocks};
 use warroom::domain::event::{Channel, Event, EventBody, Status};
 use warroom::domain::notify::NotifyPolicy;
 use warroom::domain::policy::presets;
@@ -101,6 +101,19 @@ struct Expect {
     /// The unfinished items the war room's checklist panel shows now, as
     /// `checklist/item` (earlier phases' unfinished time-boxed items included).
     unfinished: Option<Vec<String>>,
+    /// The triage item (a report) the step names or made last: `{ queued,
+    /// state, due, label }`, state of its acknowledge clock or `absent`.
+    triage: Option<TriageExpect>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageExpect {
+    /// Still waiting in the queue.
+    queued: Option<bool>,
+    state: Option<String>,
+    due: Option<String>,
+    label: Option<String>,
 }
 
 /// `+6m`, `+1h30m`, `-2d`, or an RFC 3339 instant.
@@ -247,7 +260,7 @@ impl Run {
         if let Some(action) = &step.command {
             let incident = match (&step.incident, action) {
                 (Some(r), _) => Some(r.clone()),
-                (None, Action::Declare { .. }) => None,
+                (None, Action::Declare { .. } | Action::Report { .. }) => None,
                 (None, _) => self.current.map(|id| id.to_string()),
             };
             let cmd = Command {
@@ -260,7 +273,7 @@ impl Run {
             let result = decide(&self.world, &self.policy, &cmd, actor, self.now);
             match (result, &step.reject) {
                 (Ok(events), None) => {
-                    if matches!(action, Action::Declare { .. }) {
+                    if matches!(action, Action::Declare { .. } | Action::Report { .. }) {
                         self.current = events.first().map(|e| e.incident);
                     }
                     self.apply(events);
@@ -300,9 +313,63 @@ impl Run {
                 .map(str::to_string)
                 .or_else(|| self.current.map(|id| id.to_string()))
                 .ok_or("`expect` before any incident was declared")?;
-            self.check(&target, expect)?;
+            if let Some(t) = &expect.triage {
+                self.check_triage(&target, t)?;
+            }
+            // A report not (yet) declared is a triage item, not an incident.
+            if self.world.resolve(&target).is_some() {
+                self.check(&target, expect)?;
+            }
         }
         Ok(())
+    }
+
+    fn check_triage(&self, reference: &str, want: &TriageExpect) -> Result<(), String> {
+        let alerts = &self.world.alerts;
+        let item = alerts
+            .resolve(reference)
+            .ok_or_else(|| format!("no triage item {reference}"))?;
+        let mut errors = Vec::new();
+        if let Some(q) = want.queued
+            && q != item.pending()
+        {
+            errors.push(format!(
+                "triage.queued: expected {q}, got {}",
+                item.pending()
+            ));
+        }
+        let clock = clocks::triage_clock(item, &self.policy, self.now);
+        match (&want.state, &clock) {
+            (Some(s), None) if s != "absent" => {
+                errors.push(format!("triage.state: expected {s}, got no clock"));
+            }
+            (Some(s), Some(c)) if s == "absent" => {
+                errors.push(format!("triage.state: expected no clock, got {c:?}"));
+            }
+            (Some(s), Some(c)) => {
+                let st = clock_state(s).ok_or_else(|| format!("triage.state: unknown {s:?}"))?;
+                if st != c.state {
+                    errors.push(format!("triage.state: expected {s}, got {:?}", c.state));
+                }
+            }
+            _ => {}
+        }
+        if let (Some(d), Some(c)) = (&want.due, &clock) {
+            let d = instant(d, self.start).map_err(|e| format!("triage.due: {e}"))?;
+            if d != c.due_at {
+                errors.push(format!("triage.due: expected {d}, got {}", c.due_at));
+            }
+        }
+        if let (Some(l), Some(c)) = (&want.label, &clock)
+            && *l != c.label
+        {
+            errors.push(format!("triage.label: expected {l:?}, got {:?}", c.label));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("\n    "))
+        }
     }
 
     fn check(&self, reference: &str, want: &Expect) -> Result<(), String> {

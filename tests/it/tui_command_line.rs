@@ -225,6 +225,10 @@ fn the_runbooks_own_syntax() {
             waive: Some("the bridge opened with the page".into()),
         }
     );
+    assert_eq!(
+        err(":report fax \"x\""),
+        "fax: unknown report kind; the policy defines customer, disclosure"
+    );
     assert!(
         matches!(action(":impact \"EU customers\""), Action::UpdateImpact { ref impact } if impact.summary == "EU customers")
     );

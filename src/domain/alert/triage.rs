@@ -55,6 +55,14 @@ pub(crate) fn decide(
                 role: "ic".into(),
                 person: ic,
             });
+            // A report was detected when it came in, by the way its kind says.
+            if let Some(intake) = &item.intake {
+                out.push(EventBody::DetectionRecorded {
+                    impact_started: None,
+                    detected_at: Some(item.opened.at),
+                    method: policy.intake_kind(intake).and_then(|k| k.detection),
+                });
+            }
         }
         Action::DismissTriaged { reason } => {
             let reason = optional_text("reason", reason)?;
