@@ -42,6 +42,7 @@ fn a_hand_off_offers_the_roles_backup() {
     assert_eq!(form_value(&m, "role"), "ic");
     assert_eq!(form_value(&m, "person"), "Engineering lead");
     let s = screen(&mut m, 160, 48);
+    insta::assert_snapshot!("roles_dialog_offers_the_backup", s);
     assert!(
         s.contains("ic           alice   backup: Engineering lead"),
         "{s}"
@@ -110,6 +111,7 @@ fn an_unanswered_lead_makes_the_backup_the_escalation_target() {
     chr(&mut m, 'e');
     assert_eq!(form_value(&m, "to"), "The next defined backup");
     let s = screen(&mut m, 160, 48);
+    insta::assert_snapshot!("escalate_dialog_offers_the_backup", s);
     assert!(s.contains("Backups (runbook):"), "{s}");
     assert!(
         s.contains("Incident Lead (dana) → The next defined backup — did not answer in time"),

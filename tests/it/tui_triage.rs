@@ -181,6 +181,7 @@ fn a_report_typed_on_the_command_line_waits_with_its_clock() {
     assert_eq!(cmd.incident, None);
     echo_as(&mut m, &cmd, "alice");
     let text = screen(&mut m, 120, 30);
+    insta::assert_snapshot!("board_with_a_report", text);
     assert!(text.contains("TRIAGE 1"), "{text}");
     assert!(text.contains("alerts and reports waiting"), "{text}");
     assert!(
