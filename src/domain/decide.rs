@@ -191,48 +191,8 @@ pub fn decide(
         return Ok(out.events);
     }
 
-    if let Action::Report {
-        intake,
-        title,
-        severity,
-        reporter,
-        details,
-    } = &cmd.action
-    {
-        if world.get(&cmd.id).is_some() || world.alerts.triage.contains_key(&cmd.id) {
-            return Err(DomainError::IdReused(cmd.id));
-        }
-        let Some(k) = policy.intake_kind(intake) else {
-            let known: Vec<&str> = policy.intake.iter().map(|k| k.id.as_str()).collect();
-            return Err(DomainError::Invalid {
-                field: "intake",
-                message: if known.is_empty() {
-                    format!(
-                        "unknown intake kind {:?}; the policy defines none",
-                        sanitize_line(intake)
-                    )
-                } else {
-                    format!(
-                        "unknown intake kind {:?}; the policy defines {}",
-                        sanitize_line(intake),
-                        known.join(", ")
-                    )
-                },
-            });
-        };
-        let severity = match severity {
-            Some(s) => known_severity(policy, s)?,
-            None => k.severity.clone(),
-        };
-        out.push(EventBody::ReportReceived {
-            intake: k.id.clone(),
-            title: title_text(title)?,
-            severity,
-            kind: k.kind.clone(),
-            reporter: optional_text("reporter", reporter)?,
-            details: optional_text("details", details)?,
-        });
-        return Ok(out.events);
+    if let Action::Report { .. } = &cmd.action {
+        return super::alert::triage::report(world, policy, cmd, out);
     }
 
     let reference = cmd
@@ -837,7 +797,7 @@ fn known_kind(policy: &Policy, given: &str) -> Result<String, DomainError> {
 // Lengths are checked on the text as sent (the limit the API document
 // states), and again after cleaning: text that sanitising shortens is no way
 // around the limit, and the document and the server agree on every input.
-fn title_text(title: &str) -> Result<String, DomainError> {
+pub(crate) fn title_text(title: &str) -> Result<String, DomainError> {
     check_len("title", title, MAX_TITLE)?;
     let t = sanitize_line(title);
     let t = t.trim();

@@ -5,6 +5,7 @@
 //! errors that say what to type instead.
 
 mod complete;
+mod report;
 
 pub use complete::{CompleteCtx, complete};
 
@@ -431,44 +432,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 .map(|i| Parsed::Open(i.id))
                 .ok_or_else(|| format!("{r}: no such incident"))
         }
-        "report" => {
-            let opts = options(args, "report", &["severity", "sev", "reporter", "details"])?;
-            let pos = positional(args);
-            let kinds = || known_list(ctx.policy.intake.iter().map(|k| k.id.clone()));
-            let Some(intake) = pos.first() else {
-                return Err(format!(
-                    ":report needs a kind and a title: :report KIND \"title\"; kinds: {}",
-                    kinds()
-                ));
-            };
-            let Some(k) = ctx.policy.intake_kind(intake) else {
-                return Err(format!(
-                    "{intake}: unknown report kind; the policy defines {}",
-                    kinds()
-                ));
-            };
-            let title = pos[1..].join(" ");
-            if title.trim().is_empty() {
-                return Err(format!(
-                    ":report needs a title: :report {} \"what was reported\"",
-                    k.id
-                ));
-            }
-            let severity = match opt(&opts, "severity").or(opt(&opts, "sev")) {
-                Some(s) => Some(severity(ctx.policy, s, &format!("severity={s}"))?.to_string()),
-                None => None,
-            };
-            Ok(Parsed::Command {
-                incident: None,
-                action: Action::Report {
-                    intake: k.id.clone(),
-                    title,
-                    severity,
-                    reporter: opt(&opts, "reporter").unwrap_or_default().to_string(),
-                    details: opt(&opts, "details").unwrap_or_default().to_string(),
-                },
-            })
-        }
+        "report" => report::parse(args, ctx),
         "incident" | "declare" => {
             let rest = if verb == "incident" {
                 match pos.first().map(|s| s.to_ascii_lowercase()) {
