@@ -31,10 +31,12 @@
 //! `stability`, `review`, and `"checklist:ID"` for a time-boxed checklist;
 //! state `absent` means no such clock), `timeline`
 //! (lines that must appear in the incident's timeline, in this order) and
-//! `review` (text the post-incident review must contain), `unfinished` (the
-//! checklist items the war room shows undone, as `checklist/item`) and `notifications`
-//! (every notification routed for the incident so far, as `Email → CEO`;
-//! the scenario's `deploy` gives the channels and contact methods).
+//! `review` (text the post-incident review must contain), `follow_ups`
+//! (text the list of overdue or unreviewed action items of closed incidents
+//! must contain, one entry per item; `[]`: the list is empty), `unfinished`
+//! (the checklist items the war room shows undone, as `checklist/item`) and
+//! `notifications` (every notification routed for the incident so far, as
+//! `Email → CEO`; the scenario's `deploy` gives the channels and contact methods).
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
@@ -104,6 +106,7 @@ struct Expect {
     /// The triage item (a report) the step names or made last: `{ queued,
     /// state, due, label }`, state of its acknowledge clock or `absent`.
     triage: Option<TriageExpect>,
+    follow_ups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -587,6 +590,18 @@ impl Run {
             for p in parts {
                 if !md.contains(p.as_str()) {
                     errors.push(format!("review: no {p:?} in\n{md}"));
+                }
+            }
+        }
+        if let Some(parts) = &want.follow_ups {
+            let list = review::follow_up::list(&self.world, &self.policy, self.now);
+            let lines = review::follow_up::lines(&list, &self.policy);
+            if parts.is_empty() && !lines.is_empty() {
+                errors.push(format!("follow_ups: expected none, got {lines:#?}"));
+            }
+            for p in parts {
+                if !lines.iter().any(|l| l.contains(p.as_str())) {
+                    errors.push(format!("follow_ups: no {p:?} in {lines:#?}"));
                 }
             }
         }
