@@ -29,3 +29,14 @@ pub use decide::{DomainError, decide};
 pub use event::{Channel, Event, EventBody, NoteKind, Recorded, Status};
 pub use policy::Policy;
 pub use state::{Incident, World};
+
+/// strum's `VARIANTS` as a fixed-size array, for the enums' `ALL` constants
+/// (callers iterate them by value and `map` them). Checked at compile time:
+/// a variant added without changing `N` stops the build.
+pub(crate) const fn all_variants<T: Copy, const N: usize>(variants: &'static [T]) -> [T; N] {
+    assert!(variants.len() == N, "ALL must list every variant");
+    match variants.first_chunk::<N>() {
+        Some(all) => *all,
+        None => panic!("ALL must list every variant"),
+    }
+}

@@ -53,8 +53,9 @@ pub const MAX_VALUE: usize = 16_384;
 const MAX_LINE: usize = 300;
 
 /// Who sent an alert; part of the group key, so two senders never share a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AlertSource {
     Alertmanager,
     EventsV2,
@@ -62,10 +63,7 @@ pub enum AlertSource {
 
 impl AlertSource {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertSource::Alertmanager => "alertmanager",
-            AlertSource::EventsV2 => "events_v2",
-        }
+        self.into()
     }
 }
 

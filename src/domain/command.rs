@@ -24,8 +24,9 @@ pub struct Command {
 }
 
 /// Every action the war room offers, from the keyboard, the `:` line, the CLI or HTTP.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     Declare {
         title: String,
@@ -176,8 +177,23 @@ fn yes() -> bool {
 }
 
 /// What a token must be allowed to do to run an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
 pub enum Access {
     /// Monitoring that sends alerts: may only ingest (`/api/v1/ingest/…`),
     /// not even read. Lowest, so `require` never lets it past anything else.
@@ -189,28 +205,16 @@ pub enum Access {
 }
 
 impl Access {
-    pub const ALL: [Access; 5] = [
-        Access::Integration,
-        Access::Viewer,
-        Access::Responder,
-        Access::Commander,
-        Access::Admin,
-    ];
+    pub const ALL: [Access; 5] = super::all_variants(<Access as strum::VariantArray>::VARIANTS);
 
+    /// The wire name (`commander`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Access::Integration => "integration",
-            Access::Viewer => "viewer",
-            Access::Responder => "responder",
-            Access::Commander => "commander",
-            Access::Admin => "admin",
-        }
+        self.into()
     }
 
+    /// The wire name in any case.
     pub fn parse(s: &str) -> Option<Access> {
-        Access::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        s.parse().ok()
     }
 }
 
@@ -300,33 +304,6 @@ impl Action {
 
     /// The wire name (`declare`, `note`…), used in messages and the `:` line.
     pub fn name(&self) -> &'static str {
-        match self {
-            Action::Declare { .. } => "declare",
-            Action::Acknowledge => "acknowledge",
-            Action::SetSeverity { .. } => "set_severity",
-            Action::SetStatus { .. } => "set_status",
-            Action::SetKind { .. } => "set_kind",
-            Action::RecordDetection { .. } => "record_detection",
-            Action::Contain { .. } => "contain",
-            Action::Resolve { .. } => "resolve",
-            Action::Reopen { .. } => "reopen",
-            Action::Close => "close",
-            Action::AssignRole { .. } => "assign_role",
-            Action::ReleaseRole { .. } => "release_role",
-            Action::AcceptRole { .. } => "accept_role",
-            Action::DeclineRole { .. } => "decline_role",
-            Action::Note { .. } => "note",
-            Action::PostUpdate { .. } => "post_update",
-            Action::Escalate { .. } => "escalate",
-            Action::Page { .. } => "page",
-            Action::UpdateImpact { .. } => "update_impact",
-            Action::SetChecklistItem { .. } => "set_checklist_item",
-            Action::AddActionItem { .. } => "add_action_item",
-            Action::UpdateActionItem { .. } => "update_action_item",
-            Action::CompleteReview { .. } => "complete_review",
-            Action::RetryDelivery { .. } => "retry_delivery",
-            Action::DeclareTriaged { .. } => "declare_triaged",
-            Action::DismissTriaged { .. } => "dismiss_triaged",
-        }
+        self.into()
     }
 }

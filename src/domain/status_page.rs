@@ -49,8 +49,21 @@ pub struct ComponentConfig {
 }
 
 /// Statuspage's incident impact (and, for the whole page, its "indicator").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PublicImpact {
     None,
     Minor,
@@ -60,12 +73,7 @@ pub enum PublicImpact {
 
 impl PublicImpact {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PublicImpact::None => "none",
-            PublicImpact::Minor => "minor",
-            PublicImpact::Major => "major",
-            PublicImpact::Critical => "critical",
-        }
+        self.into()
     }
 
     /// Statuspage's own wording for the page indicator.
@@ -80,8 +88,21 @@ impl PublicImpact {
 }
 
 /// Statuspage's component status, best first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ComponentStatus {
     Operational,
     DegradedPerformance,
@@ -91,12 +112,7 @@ pub enum ComponentStatus {
 
 impl ComponentStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ComponentStatus::Operational => "operational",
-            ComponentStatus::DegradedPerformance => "degraded_performance",
-            ComponentStatus::PartialOutage => "partial_outage",
-            ComponentStatus::MajorOutage => "major_outage",
-        }
+        self.into()
     }
 
     /// The text label shown beside the colour (colour is never the only signal).

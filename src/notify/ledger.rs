@@ -56,7 +56,8 @@ pub struct Row {
 }
 
 /// A delivery's state, as the ledger reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum State {
     Pending,
     Sent,
@@ -65,11 +66,7 @@ pub enum State {
 
 impl State {
     fn as_str(self) -> &'static str {
-        match self {
-            State::Pending => "pending",
-            State::Sent => "sent",
-            State::GaveUp => "gave_up",
-        }
+        self.into()
     }
 }
 
