@@ -18,6 +18,7 @@ pub mod policy;
 pub mod review;
 pub mod routing;
 pub mod sanitize;
+pub mod schema;
 pub mod state;
 pub mod status_page;
 pub mod template;

@@ -53,7 +53,18 @@ pub const MAX_VALUE: usize = 16_384;
 const MAX_LINE: usize = 300;
 
 /// Who sent an alert; part of the group key, so two senders never share a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum AlertSource {
@@ -68,7 +79,7 @@ impl AlertSource {
 }
 
 /// One alert as the adapters hand it over.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alert {
     /// Stable identity of the alert within its group (Alertmanager's
     /// `fingerprint`, PagerDuty's `dedup_key`).
@@ -82,7 +93,7 @@ pub struct Alert {
 }
 
 /// One payload: alerts of one group, and for Events v2 maybe an acknowledgement.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertBatch {
     pub source: AlertSource,
     pub group: String,
@@ -174,7 +185,7 @@ pub fn validate(batch: &AlertBatch) -> Result<(), AlertError> {
 }
 
 /// One alert as the timeline keeps it: sanitised, short.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertLine {
     pub fingerprint: String,
     /// `alertname` (or the PagerDuty summary).
@@ -219,7 +230,7 @@ fn short(s: &str) -> String {
 }
 
 /// The alerts behind an incident, as the board and the war room show them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertLink {
     pub group: String,
     /// Alerts of the group firing now; 0 is "all alerts clear".
@@ -230,7 +241,7 @@ pub struct AlertLink {
 }
 
 /// An alert group waiting for a human: declare it an incident, or dismiss it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TriageItem {
     pub id: Uuid,
     /// `TRI-n`: the n-th triage item.
@@ -258,7 +269,7 @@ impl TriageItem {
 }
 
 /// One alert group: where it points now and what of it is firing.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertGroup {
     pub target: Uuid,
     /// How many targets the group has had; part of the next target's id.
@@ -273,7 +284,7 @@ pub struct AlertGroup {
 }
 
 /// What the alert side of the projection holds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alerts {
     pub groups: BTreeMap<String, AlertGroup>,
     pub triage: BTreeMap<Uuid, TriageItem>,

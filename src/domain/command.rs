@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A request to change an incident, with the client-made idempotency key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Command {
     /// Idempotency key; also the id of the first resulting event (and of the incident, for `declare`).
@@ -24,12 +24,16 @@ pub struct Command {
 }
 
 /// Every action the war room offers, from the keyboard, the `:` line, the CLI or HTTP.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
+#[derive(
+    Clone, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, utoipa::ToSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[strum(serialize_all = "snake_case")]
 pub enum Action {
     Declare {
+        #[schema(schema_with = super::schema::title)]
         title: String,
+        #[schema(schema_with = super::schema::policy_id)]
         severity: String,
         #[serde(default)]
         kind: Option<String>,
@@ -41,7 +45,9 @@ pub enum Action {
     },
     Acknowledge,
     SetSeverity {
+        #[schema(schema_with = super::schema::policy_id)]
         severity: String,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     SetStatus {
@@ -61,15 +67,19 @@ pub enum Action {
     /// Reclassifies the incident (availability → security); rules keyed on
     /// the new kind apply from this moment.
     SetKind {
+        #[schema(schema_with = super::schema::policy_id)]
         kind: String,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     Contain {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         note: String,
     },
     Resolve {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         summary: String,
         /// Resolve although the stability window has not elapsed (or, with a
         /// `reason`, although resolution criteria are unmet).
@@ -77,9 +87,11 @@ pub enum Action {
         force: bool,
         /// Why the criteria are overridden; recorded with the resolution.
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         reason: String,
     },
     Reopen {
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     Close,
@@ -87,27 +99,35 @@ pub enum Action {
     /// the incoming person accepts or declines (`AcceptRole`/`DeclineRole`);
     /// taking a role yourself needs no acceptance.
     AssignRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
+        #[schema(schema_with = super::schema::person)]
         person: String,
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         note: String,
     },
     ReleaseRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
     },
     /// The person a role was offered to takes it (see `AssignRole`).
     AcceptRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
     },
     /// The person a role was offered to turns it down; the holder keeps it.
     DeclineRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         reason: String,
     },
     Note {
         #[serde(default)]
         kind: NoteKind,
+        #[schema(schema_with = super::schema::text)]
         text: String,
     },
     PostUpdate {
@@ -115,28 +135,35 @@ pub enum Action {
         /// For the status page: the public state; also moves the incident's status.
         #[serde(default)]
         state: Option<Status>,
+        #[schema(schema_with = super::schema::text)]
         text: String,
     },
     Escalate {
         /// Who to escalate to; the next step of the policy's escalation path when absent.
         #[serde(default)]
         to: Option<String>,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     Page {
+        #[schema(schema_with = super::schema::person)]
         who: String,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     UpdateImpact {
         impact: Impact,
     },
     SetChecklistItem {
+        #[schema(schema_with = super::schema::policy_id)]
         checklist: String,
+        #[schema(schema_with = super::schema::policy_id)]
         item: String,
         #[serde(default = "yes")]
         done: bool,
     },
     AddActionItem {
+        #[schema(schema_with = super::schema::text)]
         text: String,
         #[serde(default)]
         owner: Option<String>,
@@ -153,6 +180,7 @@ pub enum Action {
     },
     CompleteReview {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         summary: String,
     },
     /// Try a failed notification delivery again (its id from the deliveries list).
@@ -168,6 +196,7 @@ pub enum Action {
     /// Dismisses a triage item (`incident` = `TRI-n`): not real, or not an incident.
     DismissTriaged {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         reason: String,
     },
 }
@@ -191,6 +220,7 @@ fn yes() -> bool {
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::EnumString,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case", ascii_case_insensitive)]

@@ -24,6 +24,7 @@ use uuid::Uuid;
     strum::VariantArray,
     strum::EnumString,
     strum::Display,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
@@ -63,6 +64,7 @@ impl Status {
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::EnumString,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
@@ -109,6 +111,7 @@ impl Channel {
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::EnumString,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
@@ -135,7 +138,7 @@ impl NoteKind {
 }
 
 /// What the incident affects.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Impact {
     #[serde(default)]
@@ -199,6 +202,7 @@ impl Impact {
     Deserialize,
     strum::IntoStaticStr,
     strum::VariantArray,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -256,6 +260,7 @@ impl DetectionMethod {
     Deserialize,
     strum::IntoStaticStr,
     strum::EnumString,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
@@ -280,7 +285,7 @@ impl ActionState {
 }
 
 /// One immutable fact about one incident.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Client-made idempotency key: sending the same event twice stores it once.
     pub id: Uuid,
@@ -294,7 +299,7 @@ pub struct Event {
 }
 
 /// An event as the server stored it: with its global sequence number.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// Global, gap-free, strictly increasing; assigned inside the write transaction.
     pub seq: u64,
@@ -304,7 +309,9 @@ pub struct Recorded {
 }
 
 /// The payload of an [`Event`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
+#[derive(
+    Clone, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, utoipa::ToSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum EventBody {
@@ -500,7 +507,7 @@ pub enum EventBody {
 }
 
 /// How one delivery try ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryOutcome {
     Sent,
@@ -511,7 +518,7 @@ pub enum DeliveryOutcome {
 }
 
 /// The payload of [`EventBody::DeliveryAttempted`] (boxed: rare and large).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeliveryAttempt {
     /// The delivery's id (the intent's: also its `webhook-id`).
     pub delivery: Uuid,

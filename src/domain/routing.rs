@@ -27,7 +27,18 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The Events API v2 `event_action`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum PdAction {
@@ -58,7 +69,7 @@ pub fn pagerduty_maps(kind: &str) -> bool {
 }
 
 /// One notification to send: everything the channel needs, fixed at routing time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Intent {
     /// Derived from (event, channel, target): the idempotency key (`webhook-id`).
     pub id: Uuid,

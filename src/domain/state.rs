@@ -13,13 +13,13 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use uuid::Uuid;
 
 /// Who did something, and when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stamp {
     pub at: DateTime<Utc>,
     pub by: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EscalationRecord {
     pub at: DateTime<Utc>,
     pub to: String,
@@ -27,7 +27,7 @@ pub struct EscalationRecord {
     pub rule: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActionItem {
     pub id: Uuid,
     pub text: String,
@@ -38,7 +38,7 @@ pub struct ActionItem {
 }
 
 /// A page or an escalation, and who acted in the incident after it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Call {
     pub who: String,
     pub at: DateTime<Utc>,
@@ -48,7 +48,7 @@ pub struct Call {
 }
 
 /// Where one notification stands, as its outcome events tell it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: Uuid,
     /// `Slack (chat)` / `PagerDuty → alice`.
@@ -70,7 +70,7 @@ impl Delivery {
 }
 
 /// A severity the incident's alerts suggest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Suggestion {
     pub severity: String,
     pub reason: String,
@@ -78,7 +78,7 @@ pub struct Suggestion {
 }
 
 /// One incident as the fold of its events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Incident {
     pub id: Uuid,
     /// Human number: the n-th incident declared, in seq order (`INC-n`).
@@ -216,7 +216,7 @@ impl Incident {
 }
 
 /// Every incident, folded from the whole log.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct World {
     pub incidents: BTreeMap<Uuid, Incident>,
     /// Incident ids by number - 1.
