@@ -18,7 +18,7 @@
 //! Schema-valid input may still be refused with 422 or 409 by the policy,
 //! which is data (an unknown severity id, a role the policy does not have, a
 //! resolve before the stability window): no static schema can say that.
-//! CI runs schemathesis against the real binary (`tests/schemathesis.rs`).
+//! CI runs schemathesis against the real binary (`tests/it/schemathesis.rs`).
 
 mod senders;
 
