@@ -63,6 +63,7 @@ const MAX_LINE: usize = 300;
     Serialize,
     Deserialize,
     strum::IntoStaticStr,
+    strum::VariantArray,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]

@@ -23,7 +23,6 @@ use uuid::Uuid;
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::EnumString,
-    strum::Display,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
@@ -46,6 +45,14 @@ impl Status {
     /// The wire name in any case.
     pub fn parse(s: &str) -> Option<Status> {
         s.parse().ok()
+    }
+}
+
+/// The wire name, written as is: a width in the format string does not pad
+/// it (strum's `Display` would), so aligned columns stay as they were.
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -259,6 +266,7 @@ impl DetectionMethod {
     Serialize,
     Deserialize,
     strum::IntoStaticStr,
+    strum::VariantArray,
     strum::EnumString,
     utoipa::ToSchema,
 )]

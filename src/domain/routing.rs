@@ -37,6 +37,7 @@ use uuid::Uuid;
     Serialize,
     Deserialize,
     strum::IntoStaticStr,
+    strum::VariantArray,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]

@@ -61,6 +61,7 @@ pub struct ComponentConfig {
     Serialize,
     Deserialize,
     strum::IntoStaticStr,
+    strum::VariantArray,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
@@ -101,6 +102,7 @@ impl PublicImpact {
     Serialize,
     Deserialize,
     strum::IntoStaticStr,
+    strum::VariantArray,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]

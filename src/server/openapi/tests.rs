@@ -100,8 +100,9 @@ fn full(name: &str, fields: &[Field], only_required: bool) -> Value {
 #[test]
 fn every_actions_required_fields_are_exactly_what_serde_needs() {
     for (name, fields, closed) in actions() {
-        command(full(&name, &fields, false))
+        let every = command(full(&name, &fields, false))
             .unwrap_or_else(|e| panic!("{name} with every field: {e}"));
+        assert_eq!(every.action.name(), name, "strum's name is the wire name");
         command(full(&name, &fields, true))
             .unwrap_or_else(|e| panic!("{name} with the required fields only: {e}"));
         for (field, _, required) in &fields {
