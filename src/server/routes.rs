@@ -91,8 +91,13 @@ async fn method_not_allowed(req: Request) -> ApiError {
     )
 }
 
-#[utoipa::path(get, path = "/healthz", summary = "liveness probe", security(()),
-    responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)))]
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    summary = "liveness probe",
+    security(()),
+    responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)),
+)]
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -104,11 +109,16 @@ const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// model has caught up with the log's head (within [`READY_WAIT`]: a replica
 /// follows the others' commits a few milliseconds behind); 503 otherwise,
 /// saying which.
-#[utoipa::path(get, path = "/readyz", summary = "readiness probe: the database answers and this server has caught up with the log", security(()),
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    summary = "readiness probe: the database answers and this server has caught up with the log",
+    security(()),
     responses(
         (status = 200, description = "ready", body = Ready),
         (status = 503, description = "the database does not answer, or this server is still catching up", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Ready>, ApiError> {
     let not_ready = |why: String| ApiError::busy(1, why);
     let store = state.store.clone();
@@ -139,10 +149,14 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Ready>, ApiEr
 
 /// The Prometheus exposition. Unauthenticated, like most exporters: it holds
 /// counts only (no titles, names or text), and Prometheus scrapes it.
-#[utoipa::path(get, path = "/metrics", security(()),
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    security(()),
     summary = "Prometheus metrics (text format 0.0.4)",
     description = "Open incidents by severity and status, breached clocks, time-to-acknowledge/contain/resolve histograms, ingest and delivery counters, commit latency, live stream subscribers. No token: counts only.",
-    responses((status = 200, description = "the exposition", content_type = "text/plain", body = String)))]
+    responses((status = 200, description = "the exposition", content_type = "text/plain", body = String)),
+)]
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let now = Utc::now();
     let text = state.read_view(|v| state.metrics.render(&v.world, &state.policy, now));
@@ -156,8 +170,13 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-#[utoipa::path(get, path = "/api/v1/openapi.json", summary = "this document", security(()),
-    responses((status = 200, description = "OpenAPI 3.1", body = openapi::ApiDoc)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    summary = "this document",
+    security(()),
+    responses((status = 200, description = "OpenAPI 3.1", body = openapi::ApiDoc)),
+)]
 async fn openapi_json() -> Json<&'static serde_json::Value> {
     Json(openapi::document())
 }
@@ -250,7 +269,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)
 }
 
-#[utoipa::path(post, path = "/api/v1/commands", summary = "run a command (idempotent by command id)",
+#[utoipa::path(
+    post,
+    path = "/api/v1/commands",
+    summary = "run a command (idempotent by command id)",
     request_body = Command,
     responses(
         (status = 201, description = "stored; `events` with their seqs", body = CommandResult),
@@ -262,7 +284,8 @@ async fn blocking<T: Send + 'static>(
         (status = 413, description = "body over the limit", body = ErrorBody),
         (status = 422, description = "unknown field, wrong type or bad value (`field` names it), or refused by the policy", body = ErrorBody),
         (status = 503, description = "the store could not commit; retry with the same id", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn post_command(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -310,12 +333,16 @@ fn view_of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> IncidentView 
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/incidents", summary = "incidents with clocks at server time, worst first",
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents",
+    summary = "incidents with clocks at server time, worst first",
     params(ListQuery),
     responses(
         (status = 200, description = "open incidents, worst first, and the triage queue", body = IncidentList),
         (status = 400, description = "a bad query parameter", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn list_incidents(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -395,13 +422,17 @@ fn page(
     (events, next_after, more)
 }
 
-#[utoipa::path(get, path = "/api/v1/incidents/{reference}", summary = "one incident and a page of its timeline",
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{reference}",
+    summary = "one incident and a page of its timeline",
     params(("reference" = String, Path, description = "`INC-3`, `3` or the incident's UUID"), PageQuery),
     responses(
         (status = 200, description = "the incident", body = IncidentDetail),
         (status = 400, description = "a bad query parameter (`field` names it)", body = ErrorBody),
         (status = 404, description = "unknown incident", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn get_incident(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -437,12 +468,16 @@ async fn get_incident(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/events", summary = "events after a seq, in pages",
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    summary = "events after a seq, in pages",
     params(PageQuery),
     responses(
         (status = 200, description = "one page, oldest first", body = EventsPage),
         (status = 400, description = "a bad query parameter (`field` names it)", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn get_events(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -463,14 +498,22 @@ async fn get_events(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/policy", summary = "the server's policy",
-    responses((status = 200, description = "the policy", body = Policy)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy",
+    summary = "the server's policy",
+    responses((status = 200, description = "the policy", body = Policy)),
+)]
 async fn get_policy(State(state): State<Arc<AppState>>, _caller: Caller) -> Json<Policy> {
     Json((*state.policy).clone())
 }
 
-#[utoipa::path(get, path = "/api/v1/me", summary = "who the token belongs to",
-    responses((status = 200, description = "name, role, server time, policy name", body = Me)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    summary = "who the token belongs to",
+    responses((status = 200, description = "name, role, server time, policy name", body = Me)),
+)]
 async fn get_me(State(state): State<Arc<AppState>>, caller: Caller) -> Json<Me> {
     Json(Me {
         name: caller.name,
@@ -489,11 +532,15 @@ fn token_info(t: &TokenRecord) -> TokenInfo {
 }
 
 /// Live tokens (revoked ones are not listed).
-#[utoipa::path(get, path = "/api/v1/tokens", summary = "live tokens (admin)",
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    summary = "live tokens (admin)",
     responses(
         (status = 200, description = "names and roles, never secrets", body = Vec<TokenInfo>),
         (status = 403, description = "needs the admin role", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn list_tokens(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -510,7 +557,10 @@ async fn list_tokens(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", summary = "create a token (admin); the secret is shown once",
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    summary = "create a token (admin); the secret is shown once",
     request_body = CreateToken,
     responses(
         (status = 201, description = "the new token", body = NewToken),
@@ -519,7 +569,8 @@ async fn list_tokens(
         (status = 409, description = "the name is taken", body = ErrorBody),
         (status = 413, description = "body over the limit", body = ErrorBody),
         (status = 422, description = "unknown field, wrong type or bad value (`field` names it)", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn create_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -554,13 +605,17 @@ async fn create_token(
     }
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{name}", summary = "revoke a token (admin)",
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{name}",
+    summary = "revoke a token (admin)",
     params(("name" = String, Path, description = "the token's name")),
     responses(
         (status = 204, description = "revoked"),
         (status = 403, description = "needs the admin role", body = ErrorBody),
         (status = 404, description = "no live token of that name", body = ErrorBody),
-    ))]
+    ),
+)]
 async fn revoke_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
