@@ -64,7 +64,6 @@ const MAX_LINE: usize = 300;
     Deserialize,
     strum::IntoStaticStr,
     strum::VariantArray,
-    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -80,7 +79,7 @@ impl AlertSource {
 }
 
 /// One alert as the adapters hand it over.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// Stable identity of the alert within its group (Alertmanager's
     /// `fingerprint`, PagerDuty's `dedup_key`).
@@ -94,7 +93,7 @@ pub struct Alert {
 }
 
 /// One payload: alerts of one group, and for Events v2 maybe an acknowledgement.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertBatch {
     pub source: AlertSource,
     pub group: String,
@@ -270,7 +269,7 @@ impl TriageItem {
 }
 
 /// One alert group: where it points now and what of it is firing.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertGroup {
     pub target: Uuid,
     /// How many targets the group has had; part of the next target's id.
@@ -285,7 +284,7 @@ pub struct AlertGroup {
 }
 
 /// What the alert side of the projection holds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Alerts {
     pub groups: BTreeMap<String, AlertGroup>,
     pub triage: BTreeMap<Uuid, TriageItem>,

@@ -47,7 +47,7 @@ pub fn incident_times(inc: &Incident) -> IncidentTimes {
 }
 
 /// Metrics over a set of incidents, one row per severity.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     /// The policy's name.
     pub policy: String,
@@ -59,7 +59,7 @@ pub struct Report {
     pub severities: Vec<SeverityStats>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SeverityStats {
     pub severity: String,
     pub label: String,
@@ -76,7 +76,7 @@ pub struct SeverityStats {
 }
 
 /// One point of the response (acknowledge / contain / resolve) for one severity.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct StageStats {
     /// Incidents that reached this point.
     pub reached: usize,

@@ -38,7 +38,6 @@ use uuid::Uuid;
     Deserialize,
     strum::IntoStaticStr,
     strum::VariantArray,
-    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -70,7 +69,7 @@ pub fn pagerduty_maps(kind: &str) -> bool {
 }
 
 /// One notification to send: everything the channel needs, fixed at routing time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Intent {
     /// Derived from (event, channel, target): the idempotency key (`webhook-id`).
     pub id: Uuid,

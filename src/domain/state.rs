@@ -216,7 +216,7 @@ impl Incident {
 }
 
 /// Every incident, folded from the whole log.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct World {
     pub incidents: BTreeMap<Uuid, Incident>,
     /// Incident ids by number - 1.

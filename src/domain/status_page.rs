@@ -103,7 +103,6 @@ impl PublicImpact {
     Deserialize,
     strum::IntoStaticStr,
     strum::VariantArray,
-    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
