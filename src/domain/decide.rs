@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub const MAX_TITLE: usize = 200;
 /// Longest note or update text, in characters.
 pub const MAX_TEXT: usize = 16_000;
+/// Longest name of a person (a role holder, someone paged), in characters.
+pub const MAX_PERSON: usize = 100;
 
 /// Why a command was refused. `kind()` maps it onto an HTTP status.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -851,13 +853,13 @@ pub(crate) fn title_text(title: &str) -> Result<String, DomainError> {
 
 /// A person's handle: one line, `@` prefix dropped.
 fn person(p: &str) -> Result<String, DomainError> {
-    check_len("person", p, 100)?;
+    check_len("person", p, MAX_PERSON)?;
     let p = sanitize_line(p);
     let p = p.trim().trim_start_matches('@').trim();
     if p.is_empty() {
         return Err(DomainError::Empty { field: "person" });
     }
-    check_len("person", p, 100)?;
+    check_len("person", p, MAX_PERSON)?;
     Ok(p.to_string())
 }
 

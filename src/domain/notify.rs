@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// The `[notify]` section of a policy.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyPolicy {
     /// Named channels, e.g. `[notify.channels.slack-incidents]`.
@@ -34,7 +34,7 @@ pub struct NotifyPolicy {
 }
 
 /// A reference to a secret: an environment variable or a file, never the value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretRef {
     Env(String),
@@ -89,7 +89,7 @@ impl<'de> Deserialize<'de> for SecretRef {
 }
 
 /// TLS for an SMTP relay.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpTls {
     /// Plain SMTP (a local relay, or tests on loopback).
@@ -102,7 +102,7 @@ pub enum SmtpTls {
 }
 
 /// One channel, by type.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelConfig {
     /// A Slack incoming webhook (Block Kit with a plain-text fallback).
@@ -147,7 +147,19 @@ fn default_pagerduty_url() -> String {
 }
 
 /// The kind of a channel, for messages and matching.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Slack,
@@ -198,7 +210,7 @@ impl ChannelConfig {
 }
 
 /// Which events a route sends to its channel. Every filter left empty matches all.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     /// A key of `[notify.channels]`. Empty when the route names people (`to`).
@@ -225,7 +237,7 @@ pub struct Route {
 }
 
 /// A person or an escalation target ("Engineering Manager") and how to reach them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// As written in `page @alice` or an escalation rule's `to`.
@@ -257,7 +269,7 @@ impl Contact {
 }
 
 /// The retry budget of the delivery worker.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliverySettings {
     /// Tries before a delivery is given up (and shown as failed).

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A whole policy file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Short name shown in the status bar, e.g. `tensafe-002`.
@@ -63,7 +63,7 @@ pub struct Policy {
 }
 
 /// One kind of report that arrives by hand, not from monitoring.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeKind {
     /// Stable id used in commands: `disclosure`, `customer`.
@@ -104,7 +104,7 @@ fn default_kinds() -> Vec<String> {
 }
 
 /// One severity level and its targets.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Severity {
     /// Stable id used in commands: `P1`, `critical`.
@@ -172,7 +172,7 @@ impl Severity {
 }
 
 /// Update cadence for each channel.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Updates {
     #[serde(default)]
@@ -195,7 +195,7 @@ impl Updates {
 }
 
 /// When the first update on a channel is due, and how often after that.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cadence {
     /// First update due this long after the incident is declared.
@@ -207,7 +207,7 @@ pub struct Cadence {
 }
 
 /// Post-incident review requirement.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
     #[serde(default)]
@@ -220,7 +220,7 @@ pub struct Review {
     pub attendees: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
     /// Stable id used in commands: `ic`, `tech_lead`, `comms`, `scribe`.
@@ -261,7 +261,7 @@ impl Policy {
 }
 
 /// What an automatic escalation waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Not acknowledged `after` the severity took effect.
@@ -279,7 +279,7 @@ pub enum Trigger {
     Unanswered,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationRule {
     /// Stable id; the scheduler fires each rule at most once per incident.
@@ -297,7 +297,19 @@ pub struct EscalationRule {
 }
 
 /// The phase of an incident's life a checklist belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Triage,
@@ -306,7 +318,7 @@ pub enum Phase {
     Closure,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Checklist {
     pub id: String,
@@ -336,7 +348,7 @@ impl Checklist {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     pub id: String,
@@ -348,7 +360,7 @@ pub struct ChecklistItem {
 }
 
 /// What must hold before an incident may be resolved.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// The incident must have been in `monitoring` this long (runbook 002 §7.4: 15+ minutes).
@@ -369,7 +381,7 @@ pub struct Resolution {
 }
 
 /// The definition of done for closing an incident.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     /// Checklists whose every item must be ticked before close.
@@ -384,14 +396,14 @@ pub struct Closure {
 }
 
 /// The severity-classification flowchart (runbook 002 §2.2) as questions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Flowchart {
     pub start: String,
     pub questions: Vec<Question>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub id: String,
@@ -400,7 +412,7 @@ pub struct Question {
 }
 
 /// An answer leads either to another question or to a severity.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     pub label: String,
@@ -411,7 +423,7 @@ pub struct Answer {
 }
 
 /// Message templates with `{placeholder}` fields (see [`super::template::FIELDS`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Templates {
     pub status_page: StatusPageTemplates,
@@ -420,7 +432,7 @@ pub struct Templates {
     pub customer: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusPageTemplates {
     pub investigating: String,

@@ -28,8 +28,20 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The Events API v2 `event_action`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PdAction {
     Trigger,
     Acknowledge,
@@ -38,11 +50,7 @@ pub enum PdAction {
 
 impl PdAction {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PdAction::Trigger => "trigger",
-            PdAction::Acknowledge => "acknowledge",
-            PdAction::Resolve => "resolve",
-        }
+        self.into()
     }
 }
 

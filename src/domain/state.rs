@@ -13,13 +13,13 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use uuid::Uuid;
 
 /// Who did something, and when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stamp {
     pub at: DateTime<Utc>,
     pub by: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EscalationRecord {
     pub at: DateTime<Utc>,
     pub to: String,
@@ -27,7 +27,7 @@ pub struct EscalationRecord {
     pub rule: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActionItem {
     pub id: Uuid,
     pub text: String,
@@ -44,7 +44,7 @@ pub struct ActionItem {
 }
 
 /// A page or an escalation, and who acted in the incident after it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Call {
     pub who: String,
     pub at: DateTime<Utc>,
@@ -54,7 +54,7 @@ pub struct Call {
 }
 
 /// Where one notification stands, as its outcome events tell it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: Uuid,
     /// `Slack (chat)` / `PagerDuty → alice`.
@@ -76,7 +76,7 @@ impl Delivery {
 }
 
 /// A severity the incident's alerts suggest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Suggestion {
     pub severity: String,
     pub reason: String,
@@ -84,7 +84,7 @@ pub struct Suggestion {
 }
 
 /// One incident as the fold of its events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Incident {
     pub id: Uuid,
     /// Human number: the n-th incident declared, in seq order (`INC-n`).
