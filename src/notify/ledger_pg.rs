@@ -39,11 +39,7 @@ fn from_ms(v: i64) -> DateTime<Utc> {
 }
 
 fn parse_state(s: &str) -> State {
-    match s {
-        "sent" => State::Sent,
-        "gave_up" => State::GaveUp,
-        _ => State::Pending,
-    }
+    s.parse().unwrap_or(State::Pending)
 }
 
 impl PgLedger {
