@@ -5,6 +5,7 @@ pub mod alert;
 pub mod checklist;
 pub mod clocks;
 pub mod command;
+pub mod conflict;
 pub mod decide;
 pub mod duration;
 pub mod escalation;
