@@ -4,7 +4,7 @@
 //! replica to receipt by 1,000 SSE subscribers spread over three.
 //!
 //! Real servers (library API) on loopback, real HTTP; PostgreSQL is
-//! `WARROOM_TEST_PG` or a throwaway cluster (see `tests/pg_support`), with
+//! `WARROOM_TEST_PG` or a throwaway cluster (see `tests/it/support/pg.rs`), with
 //! its default durability (`synchronous_commit = on`, fsync on). A 2xx means
 //! committed in every row. The servers run on one runtime, the load on
 //! another, in one process, on the same cores as PostgreSQL: on a small
@@ -15,7 +15,7 @@
 //! `WARROOM_BENCH_SECS` (writer phase, default 3), `WARROOM_BENCH_EVENTS`
 //! (fan-out events, default 100).
 
-#[path = "../tests/pg_support/mod.rs"]
+#[path = "../tests/it/support/pg.rs"]
 mod pg_support;
 
 use chrono::{DateTime, Utc};

@@ -12,9 +12,9 @@
 //! Budget (DESIGN.md): key → screen p99 < 30 ms with 100 sessions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/pty/mod.rs"]
+#[path = "../tests/it/support/pty.rs"]
 mod pty;
-#[path = "../tests/ssh_support/mod.rs"]
+#[path = "../tests/it/support/ssh.rs"]
 mod ssh_support;
 
 use pty::Tui;

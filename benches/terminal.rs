@@ -15,7 +15,7 @@
 //! idle < 1 % of a core and ≤ 1 draw/s.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/pty/mod.rs"]
+#[path = "../tests/it/support/pty.rs"]
 mod pty;
 
 use chrono::{Duration as ChronoDuration, Utc};

@@ -1,5 +1,5 @@
 //! `GET /metrics`: the Prometheus text format (version 0.0.4), checked by
-//! `promtool check metrics` in `tests/metrics.rs`.
+//! `promtool check metrics` in `tests/it/metrics.rs`.
 //!
 //! Two kinds of numbers:
 //! - **Counted as they happen** (this process): ingest payloads and alerts,

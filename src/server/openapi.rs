@@ -5,7 +5,7 @@
 //! and its unit tests check the request schemas against the types themselves:
 //! every action's required fields are exactly those serde cannot do without,
 //! unknown fields are refused by both, and the page bounds are the server's.
-//! CI also runs schemathesis against the real binary (`tests/schemathesis.rs`).
+//! CI also runs schemathesis against the real binary (`tests/it/schemathesis.rs`).
 //!
 //! Schema-valid input may still be refused with 422 or 409 by the policy,
 //! which is data (an unknown severity id, a role the policy does not have, a
