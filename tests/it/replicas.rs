@@ -142,9 +142,55 @@ async fn three_replicas_every_subscriber_sees_every_event_once_in_order() {
             .collect();
         assert_eq!(seqs, (1..=total as u64).collect::<Vec<_>>(), "{url}");
     }
+    // Notes commute: however stale a replica's model, none was decided again.
+    for url in &urls {
+        assert_eq!(raced(url).await, 0, "{url}");
+    }
+    // Changes to different incidents, at once on different replicas, neither.
+    let mut incidents = Vec::new();
+    for url in &urls {
+        incidents.push((url.clone(), declare(url, "P2").await));
+    }
+    let before: Vec<u64> = futures_util::future::join_all(urls.iter().map(|u| raced(u))).await;
+    let acks: Vec<_> = incidents
+        .into_iter()
+        .map(|(url, incident)| {
+            tokio::spawn(async move {
+                post(
+                    &url,
+                    "wr_alice",
+                    &cmd(Some(&incident), json!({ "type": "acknowledge" })),
+                )
+                .await
+            })
+        })
+        .collect();
+    for a in acks {
+        let (status, body) = a.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let after: Vec<u64> = futures_util::future::join_all(urls.iter().map(|u| raced(u))).await;
+    assert_eq!(before, after, "acknowledging three incidents raced");
     for r in replicas {
         r.shutdown().await.unwrap();
     }
+}
+
+/// `warroom_commands_raced_total` of one replica: commands decided again
+/// because another replica's commit made the decision stale.
+async fn raced(url: &str) -> u64 {
+    let text = http()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("warroom_commands_raced_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no raced counter in {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
