@@ -493,15 +493,11 @@ impl Writer {
         loop {
             let after = self.handed;
             let page = async {
-                let c = &writer_conn(&mut self.conn, &self.inner.config)
-                    .await?
-                    .client;
+                let c = writer_conn(&mut self.conn, &self.inner.config).await?;
                 rows_to_stored(
-                    c.query(
-                        "SELECT command_id, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-                        &[&seq_param(after), &FOLLOW_PAGE],
-                    )
-                    .await?,
+                    c.client
+                        .query(&c.follow, &[&seq_param(after), &FOLLOW_PAGE])
+                        .await?,
                 )
             }
             .await;

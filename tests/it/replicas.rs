@@ -461,6 +461,7 @@ struct Written {
 /// of `urls`; a connection error moves it to the next replica, where it sends
 /// the same command (same id) again — as a client does.
 async fn write_notes(
+    token: Arc<str>,
     urls: Arc<Vec<String>>,
     first: usize,
     w: usize,
@@ -485,7 +486,7 @@ async fn write_notes(
             assert!(tries < 20, "writer {w}: no replica answered");
             let sent = http
                 .post(format!("{}/api/v1/commands", urls[at % urls.len()]))
-                .bearer_auth("wr_alice")
+                .bearer_auth(&*token)
                 .json(&body)
                 .timeout(Duration::from_secs(5))
                 .send()
@@ -533,6 +534,22 @@ async fn kill_9_of_a_replica_under_load_loses_nothing_and_everyone_moves_on() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, crate::support::server::policy_toml(true)).unwrap();
+    // The writers' token, made by the CLI on the shared database (as the README shows).
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args([
+            "token",
+            "create",
+            "--name",
+            "carol",
+            "--role",
+            "responder",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let token: Arc<str> = String::from_utf8(made.stdout).unwrap().trim().into();
     // The victim starts first and takes the scheduler's lease.
     let (victim, victim_url) = serve_binary(&db, &policy);
     let mut victim = Reaped(victim);
@@ -568,7 +585,7 @@ async fn kill_9_of_a_replica_under_load_loses_nothing_and_everyone_moves_on() {
     let urls = Arc::new(vec![victim_url.clone(), b_url.clone(), c_url.clone()]);
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..12)
-        .map(|w| tokio::spawn(write_notes(urls.clone(), w, w, stop.clone())))
+        .map(|w| tokio::spawn(write_notes(token.clone(), urls.clone(), w, w, stop.clone())))
         .collect();
     tokio::time::sleep(Duration::from_millis(700)).await;
     // A P1 nobody acknowledges: due for escalation 2 s from now, after the kill.

@@ -33,6 +33,10 @@ pub(super) struct Conn {
     digests: Statement,
     head: Statement,
     notify: Statement,
+    /// A page of the log after a seq: what a replica woken by a notification
+    /// reads (prepared too: it is on the path from another replica's commit
+    /// to this one's subscribers).
+    pub(super) follow: Statement,
 }
 
 impl Conn {
@@ -42,7 +46,7 @@ impl Conn {
 
     /// Prepares the writer's statements on `client` (a migrated database).
     pub(super) async fn prepare(client: Client) -> Result<Conn, StoreError> {
-        let (lock, foreign, by_command, by_id, insert, digests, head, notify) = join!(
+        let (lock, foreign, by_command, by_id, insert, digests, head, notify, follow) = join!(
             client.prepare("SELECT seq FROM log_head FOR UPDATE"),
             client.prepare("SELECT command_id, data FROM events WHERE seq > $1 ORDER BY seq"),
             client.prepare(
@@ -60,6 +64,9 @@ impl Conn {
             ),
             client.prepare("UPDATE log_head SET seq = $1"),
             client.prepare("SELECT pg_notify($1, $2)"),
+            client.prepare(
+                "SELECT command_id, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
+            ),
         );
         Ok(Conn {
             lock: lock?,
@@ -70,6 +77,7 @@ impl Conn {
             digests: digests?,
             head: head?,
             notify: notify?,
+            follow: follow?,
             client,
         })
     }
