@@ -80,6 +80,45 @@ pub enum ActCmd {
     },
     /// Print the post-incident review of an incident as Markdown.
     Review { incident: String },
+    /// Write a field of the post-incident review (before or after closing):
+    /// `warroom review-field INC-3 requests_failed 18250`; an empty value
+    /// clears it. `warroom policy show` lists each template's fields.
+    ReviewField {
+        incident: String,
+        field: String,
+        #[arg(default_value = "")]
+        value: String,
+    },
+    /// Add a follow-up action item: `warroom action INC-3 "Add pool alerts"
+    /// --owner dana --due 2026-12-01 --priority P1`.
+    Action {
+        incident: String,
+        text: String,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        due: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        priority: Option<String>,
+    },
+    /// Change the N-th action item (as numbered in the review), also after
+    /// closing: `warroom action-item INC-3 1 --state done`.
+    ActionItem {
+        incident: String,
+        number: usize,
+        /// open, in_progress, done or cancelled (unchanged when absent).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        due: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        priority: Option<String>,
+    },
+    /// Open action items of closed incidents that are past due or due for
+    /// their priority's review (002 §8.4: P1 weekly, P2 bi-weekly).
+    FollowUps,
     /// Response metrics (MTTA / MTTM / MTTR by severity) over every incident.
     Metrics,
 }
@@ -240,6 +279,75 @@ pub async fn run_on(
                 reason,
             },
         ),
+        ActCmd::ReviewField {
+            incident,
+            field,
+            value,
+        } => (Some(incident), Action::SetReviewField { field, value }),
+        ActCmd::Action {
+            incident,
+            text,
+            owner,
+            due,
+            priority,
+        } => (
+            Some(incident),
+            Action::AddActionItem {
+                text,
+                owner,
+                due,
+                priority,
+            },
+        ),
+        ActCmd::ActionItem {
+            incident,
+            number,
+            state,
+            owner,
+            due,
+            priority,
+        } => {
+            let replica = backend.replica().await?;
+            let Some(inc) = replica.world.resolve(&incident) else {
+                writeln!(o.err, "warroom: unknown incident {incident:?}")?;
+                return Ok(1);
+            };
+            let Some(item) = number.checked_sub(1).and_then(|i| inc.actions.get(i)) else {
+                writeln!(
+                    o.err,
+                    "warroom: {} has no action item {number} (it has {})",
+                    inc.key(),
+                    inc.actions.len()
+                )?;
+                return Ok(1);
+            };
+            let state = match state
+                .as_deref()
+                .map(crate::domain::event::ActionState::parse)
+            {
+                None => item.state,
+                Some(Some(s)) => s,
+                Some(None) => {
+                    writeln!(
+                        o.err,
+                        "warroom: --state {:?}: use open, in_progress, done or cancelled",
+                        state.unwrap_or_default()
+                    )?;
+                    return Ok(2);
+                }
+            };
+            (
+                Some(incident),
+                Action::UpdateActionItem {
+                    action: item.id,
+                    state,
+                    owner,
+                    due,
+                    priority,
+                },
+            )
+        }
+        ActCmd::FollowUps => return follow_ups(backend, o).await,
         ActCmd::Incidents { all } => return list(backend, all, o).await,
         ActCmd::Review { incident } => return review(backend, &incident, o).await,
         ActCmd::Metrics => return metrics(backend, o).await,
@@ -398,6 +506,22 @@ async fn review(
         "{}",
         crate::domain::review::render(inc, &events, &policy, now)
     )?;
+    Ok(0)
+}
+
+async fn follow_ups(backend: &impl Backend, o: &mut Output<'_>) -> anyhow::Result<i32> {
+    let policy: Policy = backend.policy().await?;
+    let replica = backend.replica().await?;
+    let list = crate::domain::review::follow_up::list(&replica.world, &policy, backend.now());
+    if list.is_empty() {
+        writeln!(
+            o.out,
+            "no action item of a closed incident is overdue or due for review"
+        )?;
+    }
+    for line in crate::domain::review::follow_up::lines(&list, &policy) {
+        writeln!(o.out, "{line}")?;
+    }
     Ok(0)
 }
 

@@ -208,6 +208,34 @@ fn check(spec: &str) -> Output {
         o,
         "  templates   ok (status page x4, internal, escalation, customer)"
     );
+    let r = &p.review;
+    let human = r.fields().filter(|f| f.is_human()).count();
+    let _ = writeln!(
+        o,
+        "  review      \"{}\": {} sections, {} fields ({human} written by hand); agenda {}; action priorities {}; action review {}",
+        r.title,
+        r.sections.len(),
+        r.fields().count(),
+        if r.agenda.is_empty() {
+            "none".to_string()
+        } else {
+            format!("{} items", r.agenda.len())
+        },
+        if r.action_priorities.is_empty() {
+            "none".to_string()
+        } else {
+            r.action_priorities.join("/")
+        },
+        if r.action_review.is_empty() {
+            "none".to_string()
+        } else {
+            r.action_review
+                .iter()
+                .map(|c| format!("{} every {}", c.priority, c.every))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
     let ingest = &p.ingest;
     let _ = writeln!(
         o,
@@ -329,6 +357,65 @@ fn condition(t: Trigger, after: Span) -> String {
         Trigger::Unacknowledged => format!("not acknowledged within {after}"),
         Trigger::Uncontained => format!("not contained within {after}"),
         Trigger::UpdateOverdue => format!("an update overdue by {after}"),
+    }
+}
+
+/// The post-incident document: sections, and for each field where its
+/// content comes from (`record: timeline`) or what a human writes (`text`).
+fn review_template(o: &mut String, p: &Policy) {
+    let r = &p.review;
+    let _ = writeln!(o, "\nPost-incident review: \"{}: <title>\"", r.title);
+    for s in &r.sections {
+        let layout = format!("{:?}", s.layout).to_lowercase();
+        let title = if s.title.is_empty() {
+            "(header)"
+        } else {
+            s.title.as_str()
+        };
+        let _ = writeln!(o, "  {title} [{layout}]");
+        for f in &s.fields {
+            let mut how = Vec::new();
+            if let Some(src) = &f.from {
+                how.push(format!("record: {src}"));
+            }
+            if let Some(input) = f.input {
+                let mut h = format!("written: {}", input.as_str());
+                if !f.choices.is_empty() {
+                    h.push_str(&format!(" ({})", f.choices.join(" / ")));
+                }
+                if !f.columns.is_empty() {
+                    h.push_str(&format!(" ({})", f.columns.join(" | ")));
+                }
+                how.push(h);
+            }
+            let _ = writeln!(o, "      {} ({}) - {}", f.label, f.id, how.join(", "));
+        }
+    }
+    if !r.agenda.is_empty() {
+        let _ = writeln!(o, "  review meeting agenda");
+        for (i, a) in r.agenda.iter().enumerate() {
+            let _ = writeln!(o, "      {}. {a}", i + 1);
+        }
+    }
+    if !r.action_priorities.is_empty() {
+        let _ = writeln!(
+            o,
+            "  action item priorities: {}",
+            r.action_priorities.join(", ")
+        );
+    }
+    for c in &r.action_review {
+        let by = if c.by.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", c.by)
+        };
+        let which = if c.priority == "*" {
+            "all"
+        } else {
+            c.priority.as_str()
+        };
+        let _ = writeln!(o, "  {which} action items reviewed every {}{by}", c.every);
     }
 }
 
@@ -518,6 +605,8 @@ fn text(loaded: &Loaded) -> String {
     for c in &page.components {
         let _ = writeln!(o, "  component {} = service {}", c.name, c.service);
     }
+
+    review_template(&mut o, p);
 
     let _ = writeln!(o, "\nTemplates (placeholders: {})", FIELDS.join(", "));
     let t = &p.templates;

@@ -141,7 +141,11 @@ pub enum Action {
         owner: Option<String>,
         #[serde(default)]
         due: Option<NaiveDate>,
+        /// One of the review template's `action_priorities` (002: P1/P2/P3).
+        #[serde(default)]
+        priority: Option<String>,
     },
+    /// Changes an action item's state, and its owner, due date or priority when given.
     UpdateActionItem {
         action: Uuid,
         state: ActionState,
@@ -149,10 +153,19 @@ pub enum Action {
         owner: Option<String>,
         #[serde(default)]
         due: Option<NaiveDate>,
+        #[serde(default)]
+        priority: Option<String>,
     },
     CompleteReview {
         #[serde(default)]
         summary: String,
+    },
+    /// Writes a human field of the review template (`field` is its id; an
+    /// empty `value` clears it). Allowed before and after closing.
+    SetReviewField {
+        field: String,
+        #[serde(default)]
+        value: String,
     },
     /// Try a failed notification delivery again (its id from the deliveries list).
     RetryDelivery {
@@ -259,6 +272,7 @@ impl Action {
             Action::AddActionItem { .. } => "action item",
             Action::UpdateActionItem { .. } => "action item change",
             Action::CompleteReview { .. } => "review",
+            Action::SetReviewField { .. } => "review field",
             Action::RetryDelivery { .. } => "delivery retry",
             Action::DeclareTriaged { .. } => "triage declaration",
             Action::DismissTriaged { .. } => "triage dismissal",
@@ -292,6 +306,7 @@ impl Action {
             Action::AddActionItem { .. } => "adding an action item",
             Action::UpdateActionItem { .. } => "changing an action item",
             Action::CompleteReview { .. } => "completing the review",
+            Action::SetReviewField { .. } => "writing the review",
             Action::RetryDelivery { .. } => "retrying a notification delivery",
             Action::DeclareTriaged { .. } => "declaring an alert group an incident",
             Action::DismissTriaged { .. } => "dismissing an alert group",
@@ -324,6 +339,7 @@ impl Action {
             Action::AddActionItem { .. } => "add_action_item",
             Action::UpdateActionItem { .. } => "update_action_item",
             Action::CompleteReview { .. } => "complete_review",
+            Action::SetReviewField { .. } => "set_review_field",
             Action::RetryDelivery { .. } => "retry_delivery",
             Action::DeclareTriaged { .. } => "declare_triaged",
             Action::DismissTriaged { .. } => "dismiss_triaged",

@@ -43,6 +43,12 @@ pub enum DomainError {
     UnknownChecklistItem { checklist: String, item: String },
     #[error("unknown action item {0}")]
     UnknownActionItem(Uuid),
+    #[error("unknown review field {given:?}; the review template's fields to write are {known}")]
+    UnknownReviewField { given: String, known: String },
+    #[error("review field {field}: {message}")]
+    BadReviewValue { field: String, message: String },
+    #[error("unknown action item priority {given:?}; the policy's priorities are {known}")]
+    UnknownPriority { given: String, known: String },
     #[error("nobody holds the role {0}")]
     RoleVacant(String),
     #[error("{person} already holds {role}")]
@@ -199,14 +205,16 @@ pub fn decide(
     out.incident = inc.id;
     let key = inc.key();
 
-    // Everything but reopen (and follow-up action items, tracked to completion after
-    // closing) needs an incident that is not closed.
+    // Everything but reopen, the review and its follow-up action items (tracked to
+    // completion after closing: 002 §8.4, 004 "Follow-up") needs an incident that is not closed.
     let allowed_when_closed = matches!(
         cmd.action,
         Action::Reopen { .. }
             | Action::UpdateActionItem { .. }
             | Action::AddActionItem { .. }
             | Action::RetryDelivery { .. }
+            | Action::CompleteReview { .. }
+            | Action::SetReviewField { .. }
     );
     if inc.closed.is_some() && !allowed_when_closed {
         return Err(DomainError::Closed { key });
@@ -526,12 +534,18 @@ pub fn decide(
                 done: *done,
             });
         }
-        Action::AddActionItem { text, owner, due } => {
+        Action::AddActionItem {
+            text,
+            owner,
+            due,
+            priority,
+        } => {
             out.push(EventBody::ActionItemAdded {
                 action: cmd.id,
                 text: required_text("text", text)?,
                 owner: owner.as_deref().map(person).transpose()?,
                 due: *due,
+                priority: known_priority(policy, priority.as_deref())?,
             });
         }
         Action::UpdateActionItem {
@@ -539,6 +553,7 @@ pub fn decide(
             state,
             owner,
             due,
+            priority,
         } => {
             if !inc.actions.iter().any(|a| a.id == *action) {
                 return Err(DomainError::UnknownActionItem(*action));
@@ -548,7 +563,11 @@ pub fn decide(
                 state: *state,
                 owner: owner.as_deref().map(person).transpose()?,
                 due: *due,
+                priority: known_priority(policy, priority.as_deref())?,
             });
+        }
+        Action::SetReviewField { field, value } => {
+            super::review::fields::set(inc, policy, &mut out, field, value)?;
         }
         Action::CompleteReview { summary } => {
             if !resolved {
@@ -755,6 +774,28 @@ fn known_role(policy: &Policy, given: &str) -> Result<String, DomainError> {
                 .map(|r| r.id.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+        })
+}
+
+/// An action item's priority in the policy's spelling; any short word when
+/// the policy lists no priorities; `None` (or blank) is no priority.
+fn known_priority(policy: &Policy, given: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else {
+        return Ok(None);
+    };
+    let known = &policy.review.action_priorities;
+    if known.is_empty() {
+        check_len("priority", given, 40)?;
+        return Ok(Some(sanitize_line(given)));
+    }
+    known
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(given))
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| DomainError::UnknownPriority {
+            given: sanitize_line(given),
+            known: known.join(", "),
         })
 }
 

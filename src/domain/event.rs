@@ -424,6 +424,9 @@ pub enum EventBody {
         owner: Option<String>,
         #[serde(default)]
         due: Option<NaiveDate>,
+        /// The review template's Priority column (002 §8.2 "P1/P2/P3").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<String>,
     },
     ActionItemUpdated {
         action: Uuid,
@@ -432,6 +435,8 @@ pub enum EventBody {
         #[serde(default)]
         due: Option<NaiveDate>,
         state: ActionState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<String>,
     },
     /// An update channel fell overdue; written once per missed deadline by the scheduler.
     UpdateOverdue {
@@ -441,6 +446,11 @@ pub enum EventBody {
     ReviewCompleted {
         #[serde(default)]
         summary: String,
+    },
+    /// A human field of the review template was written (empty: cleared).
+    ReviewFieldSet {
+        field: String,
+        value: String,
     },
 
     // ---- Alerts in (rules in `super::alert`) ----
@@ -593,6 +603,7 @@ impl EventBody {
             EventBody::ActionItemUpdated { .. } => "action_item_updated",
             EventBody::UpdateOverdue { .. } => "update_overdue",
             EventBody::ReviewCompleted { .. } => "review_completed",
+            EventBody::ReviewFieldSet { .. } => "review_field_set",
             EventBody::DeliveryAttempted(_) => "delivery_attempted",
             EventBody::DeliveryRetryRequested { .. } => "delivery_retry_requested",
             EventBody::AlertTriaged { .. } => "alert_triaged",
@@ -748,12 +759,43 @@ impl EventBody {
                 let mark = if *done { "done" } else { "undone" };
                 format!("checklist {checklist}/{item} {mark}")
             }
-            EventBody::ActionItemAdded { text, owner, .. } => match owner {
-                Some(o) => format!("action item: {text} (owner {o})"),
-                None => format!("action item: {text}"),
-            },
-            EventBody::ActionItemUpdated { state, .. } => {
-                format!("action item {}", state.as_str())
+            EventBody::ActionItemAdded {
+                text,
+                owner,
+                priority,
+                ..
+            } => {
+                let mut extra = Vec::new();
+                if let Some(o) = owner {
+                    extra.push(format!("owner {o}"));
+                }
+                if let Some(p) = priority {
+                    extra.push(format!("priority {p}"));
+                }
+                if extra.is_empty() {
+                    format!("action item: {text}")
+                } else {
+                    format!("action item: {text} ({})", extra.join(", "))
+                }
+            }
+            EventBody::ActionItemUpdated {
+                state,
+                owner,
+                due,
+                priority,
+                ..
+            } => {
+                let mut s = format!("action item {}", state.as_str());
+                if let Some(o) = owner {
+                    s.push_str(&format!(", owner {o}"));
+                }
+                if let Some(p) = priority {
+                    s.push_str(&format!(", priority {p}"));
+                }
+                if let Some(d) = due {
+                    s.push_str(&format!(", due {d}"));
+                }
+                s
             }
             EventBody::UpdateOverdue { channel, .. } => {
                 format!("OVERDUE: {} update", channel.label())
@@ -761,6 +803,10 @@ impl EventBody {
             EventBody::ReviewCompleted { summary } => {
                 format!("post-incident review completed: {summary}")
             }
+            EventBody::ReviewFieldSet { field, value } if value.is_empty() => {
+                format!("review: {field} cleared")
+            }
+            EventBody::ReviewFieldSet { field, value } => format!("review: {field} = {value}"),
             EventBody::DeliveryAttempted(d) => {
                 let label = d.label();
                 let what = &d.what;

@@ -51,6 +51,10 @@ pub struct Policy {
     /// Notification channels, routes and the directory (`[notify]`).
     #[serde(default)]
     pub notify: super::notify::NotifyPolicy,
+    /// The post-incident document, the runbook's own template (`[review]`);
+    /// without one, 002 §8.2's PIR.
+    #[serde(default)]
+    pub review: super::review::template::ReviewTemplate,
 }
 
 fn default_kinds() -> Vec<String> {
@@ -169,6 +173,9 @@ pub struct Review {
     /// Due this long after resolution.
     #[serde(default)]
     pub due: Option<Span>,
+    /// Who attends the review, in the runbook's words (002 §8.1 "All involved + management").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendees: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -569,6 +576,7 @@ impl Policy {
         super::status_page::validate(self)?;
         let severities: Vec<&str> = self.severities.iter().map(|s| s.id.as_str()).collect();
         self.notify.validate(&severities, &self.kinds)?;
+        self.review.validate()?;
         Ok(())
     }
 
@@ -619,6 +627,7 @@ impl Policy {
             ingest: super::alert::IngestPolicy::default(),
             status_page: Default::default(),
             notify: Default::default(),
+            review: Default::default(),
         }
     }
 }

@@ -35,6 +35,12 @@ pub struct ActionItem {
     pub due: Option<NaiveDate>,
     pub state: ActionState,
     pub added_at: DateTime<Utc>,
+    /// 002 §8.2's Priority column; its review cadence is the policy's `review.action_review`.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// When it last changed (state, owner, due date or priority).
+    #[serde(default)]
+    pub changed_at: Option<DateTime<Utc>>,
 }
 
 /// A page or an escalation, and who acted in the incident after it.
@@ -138,6 +144,9 @@ pub struct Incident {
     pub checked: BTreeSet<(String, String)>,
     pub actions: Vec<ActionItem>,
     pub review: Option<Stamp>,
+    /// The review template's human fields as written: field id → value.
+    #[serde(default)]
+    pub review_fields: BTreeMap<String, String>,
     /// Overdue reminders already written, so each missed deadline is written once.
     pub overdue_marked: BTreeSet<(Channel, DateTime<Utc>)>,
     pub reopened: u32,
@@ -313,6 +322,7 @@ impl World {
                     checked: BTreeSet::new(),
                     actions: Vec::new(),
                     review: None,
+                    review_fields: BTreeMap::new(),
                     overdue_marked: BTreeSet::new(),
                     reopened: 0,
                     calls: Vec::new(),
@@ -453,6 +463,7 @@ impl World {
                 text,
                 owner,
                 due,
+                priority,
             } => inc.actions.push(ActionItem {
                 id: *action,
                 text: text.clone(),
@@ -460,15 +471,22 @@ impl World {
                 due: *due,
                 state: ActionState::Open,
                 added_at: at,
+                priority: priority.clone(),
+                changed_at: Some(at),
             }),
             EventBody::ActionItemUpdated {
                 action,
                 owner,
                 due,
                 state,
+                priority,
             } => {
                 if let Some(a) = inc.actions.iter_mut().find(|a| a.id == *action) {
                     a.state = *state;
+                    a.changed_at = Some(at);
+                    if priority.is_some() {
+                        a.priority.clone_from(priority);
+                    }
                     if owner.is_some() {
                         a.owner.clone_from(owner);
                     }
@@ -481,6 +499,13 @@ impl World {
                 inc.overdue_marked.insert((*channel, *due_at));
             }
             EventBody::ReviewCompleted { .. } => inc.review = Some(stamp()),
+            EventBody::ReviewFieldSet { field, value } => {
+                if value.is_empty() {
+                    inc.review_fields.remove(field);
+                } else {
+                    inc.review_fields.insert(field.clone(), value.clone());
+                }
+            }
             EventBody::DeliveryAttempted(d) => {
                 let entry = inc
                     .deliveries

@@ -252,6 +252,7 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
                 ("text", long(), true),
                 ("owner", optional_string(), false),
                 ("due", date.clone(), false),
+                ("priority", optional_string(), false),
             ],
         ),
         (
@@ -265,9 +266,15 @@ pub fn action_fields() -> Vec<(&'static str, Vec<Field>)> {
                 ("state", action_state, true),
                 ("owner", optional_string(), false),
                 ("due", date, false),
+                ("priority", optional_string(), false),
             ],
         ),
         ("complete_review", vec![("summary", free(), false)]),
+        // A human field of the policy's review template (`warroom policy show`).
+        (
+            "set_review_field",
+            vec![("field", id(), true), ("value", free(), false)],
+        ),
         (
             "retry_delivery",
             vec![(

@@ -60,6 +60,7 @@
 
 mod import;
 mod schema;
+mod tls;
 mod tokens;
 mod write;
 
@@ -77,7 +78,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 /// Most appends committed in one transaction.
@@ -132,7 +133,10 @@ impl std::fmt::Debug for PgStore {
 }
 
 async fn connect(config: &tokio_postgres::Config) -> Result<Client, StoreError> {
-    let (client, connection) = config.connect(NoTls).await?;
+    let (client, connection) = config
+        .connect(tls::connector())
+        .await
+        .map_err(tls::explain)?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "postgres connection ended");
@@ -243,6 +247,7 @@ impl PgStore {
     /// key=value string.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
         let location = super::Location::Postgres(url.to_string()).redacted();
+        let url = tls::prepare(url)?;
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("{location}: {e}")))?;
@@ -358,7 +363,7 @@ async fn listen(config: tokio_postgres::Config, wake: mpsc::UnboundedSender<()>)
         if wake.is_closed() {
             return;
         }
-        match config.connect(NoTls).await {
+        match config.connect(tls::connector()).await {
             Ok((client, mut connection)) => {
                 let (note_tx, mut note_rx) = mpsc::unbounded_channel();
                 let driver = tokio::spawn(async move {

@@ -5,6 +5,7 @@
 //! errors that say what to type instead.
 
 mod complete;
+mod review;
 
 pub use complete::{CompleteCtx, complete};
 
@@ -107,8 +108,18 @@ pub const VERBS: &[(&str, &str, &str)] = &[
     ("close", ":close", "close (needs the definition of done)"),
     (
         "action",
-        ":action \"text\" [@owner] [YYYY-MM-DD]",
+        ":action \"text\" [@owner] [YYYY-MM-DD] [priority=P1]",
         "add an action item",
+    ),
+    (
+        "item",
+        ":item N [open|in_progress|done|cancelled] [@owner] [YYYY-MM-DD] [priority=P1]",
+        "change the N-th action item (also after closing)",
+    ),
+    (
+        "field",
+        ":field ID \"value\" (\\n starts a new line or table row; no value clears it)",
+        "write a field of the post-incident review (also after closing)",
     ),
     ("check", ":check checklist/item", "tick a checklist item"),
     (
@@ -749,7 +760,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             cmd(Action::Close)
         }
         "action" => {
-            options(args, "action", &[])?;
+            let opts = options(args, "action", &["priority"])?;
             let mut text = Vec::new();
             let mut owner = None;
             let mut due = None;
@@ -766,7 +777,12 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             if text.trim().is_empty() {
                 return Err(":action needs text: :action \"what\" @owner 2026-12-01".into());
             }
-            cmd(Action::AddActionItem { text, owner, due })
+            cmd(Action::AddActionItem {
+                text,
+                owner,
+                due,
+                priority: opt(&opts, "priority").map(str::to_string),
+            })
         }
         "check" | "uncheck" => {
             options(args, &verb, &[])?;
@@ -819,6 +835,15 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
         "reviewed" => cmd(Action::CompleteReview {
             summary: rest_after(line, 1),
         }),
+        "item" => {
+            let opts = options(args, "item", &["priority"])?;
+            let inc = target()?.and_then(|id| ctx.world.get(&id));
+            cmd(review::item(inc, &pos, opt(&opts, "priority"))?)
+        }
+        "field" | "rf" => {
+            options(args, "field", &[])?;
+            cmd(review::field(ctx.policy, &pos, line)?)
+        }
         other => Err(format!("unknown verb :{other} — try :help")),
     }
 }

@@ -27,6 +27,8 @@ pub enum FormKind {
     Close,
     ActionItem,
     Impact,
+    /// A human field of the post-incident review (the policy's template).
+    ReviewField,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,6 +200,7 @@ impl Form {
             FormKind::Reopen => "Reopen",
             FormKind::Close => "Close",
             FormKind::ActionItem => "Add an action item",
+            FormKind::ReviewField => "Write the review",
             FormKind::Impact => "Impact",
         }
     }
@@ -380,8 +383,62 @@ impl Form {
                 Field::text("text", "Action", ""),
                 Field::text("owner", "Owner", ""),
                 Field::text("due", "Due (YYYY-MM-DD)", ""),
+                Field::text("priority", "Priority", ""),
             ],
         )
+    }
+
+    /// The review's human fields to pick from (each says whether it is
+    /// written yet), starting at the first not written, with its text.
+    pub fn review_field(inc: &Incident, policy: &Policy) -> Form {
+        let fields: Vec<_> = policy.review.fields().filter(|f| f.is_human()).collect();
+        let options = fields
+            .iter()
+            .map(|f| {
+                use crate::domain::review::template::Input;
+                let state = if inc.review_fields.contains_key(&f.id) {
+                    "written"
+                } else {
+                    crate::domain::review::TODO
+                };
+                // What the value must be, where it is not free text.
+                let takes = match f.input {
+                    Some(Input::Number) => " (a number)".to_string(),
+                    Some(Input::Choice) => format!(" ({})", f.choices.join(" / ")),
+                    Some(Input::Table) => {
+                        format!(" (rows of: {})", f.columns.join(" | "))
+                    }
+                    _ => String::new(),
+                };
+                choice(f.id.clone(), format!("{}{takes} — {state}", f.label))
+            })
+            .collect();
+        let first = fields
+            .iter()
+            .position(|f| !inc.review_fields.contains_key(&f.id))
+            .unwrap_or(0);
+        let mut form = Form::new(
+            FormKind::ReviewField,
+            Some(inc.id),
+            vec![
+                Field::choice("field", "Field", options, first),
+                Field::multiline("value", "Value", ""),
+            ],
+        );
+        form.refill_review_field(inc);
+        form.focused_on(1)
+    }
+
+    /// Puts the chosen field's current text in the value,
+    /// unless the author has typed over what was put there.
+    pub fn refill_review_field(&mut self, inc: &Incident) {
+        if self.kind != FormKind::ReviewField || self.value("value") != self.prefilled.trim() {
+            return;
+        }
+        let id = self.value("field");
+        let text = inc.review_fields.get(&id).cloned().unwrap_or_default();
+        self.set_text("value", &text);
+        self.prefilled = text;
     }
 
     fn focused_on(mut self, i: usize) -> Form {
@@ -453,7 +510,9 @@ impl Form {
             if !matches!(f.input, Input::Text { .. }) {
                 return false;
             }
-            let start = if self.kind == FormKind::Update && f.name == "text" {
+            let start = if (self.kind == FormKind::Update && f.name == "text")
+                || (self.kind == FormKind::ReviewField && f.name == "value")
+            {
                 self.prefilled.as_str()
             } else {
                 self.initial.get(i).map_or("", String::as_str)
@@ -538,8 +597,13 @@ impl Form {
                     text: v("text"),
                     owner: opt("owner"),
                     due,
+                    priority: opt("priority"),
                 }
             }
+            FormKind::ReviewField => Action::SetReviewField {
+                field: v("field"),
+                value: v("value"),
+            },
             FormKind::Impact => Action::UpdateImpact {
                 impact: self
                     .impact_value(v("data_exposure") == "yes")

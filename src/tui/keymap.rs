@@ -164,6 +164,7 @@ acts! {
     History => "history",
     AcceptRole => "accept_role",
     DeclineRole => "decline_role",
+    ReviewField => "review_field",
 }
 
 impl Act {
@@ -192,6 +193,10 @@ impl Act {
                 note: text(),
             },
             Act::AcceptRole => Action::AcceptRole { role: text() },
+            Act::ReviewField => Action::SetReviewField {
+                field: text(),
+                value: text(),
+            },
             Act::DeclineRole => Action::DeclineRole {
                 role: text(),
                 reason: text(),
@@ -225,6 +230,7 @@ impl Act {
                 text: text(),
                 owner: None,
                 due: None,
+                priority: None,
             },
             Act::Impact => Action::UpdateImpact {
                 impact: Default::default(),
@@ -234,6 +240,7 @@ impl Act {
                 state: ActionState::Done,
                 owner: None,
                 due: None,
+                priority: None,
             },
             Act::ToggleItem => Action::SetChecklistItem {
                 checklist: text(),
@@ -459,6 +466,8 @@ pub const DEFAULT: &[Binding] = table! {
     Review: [code(KeyCode::PageUp)] => PageUp, "page up";
     Review: [k('g'), code(KeyCode::Home)] => Top, "top";
     Review: [k('G'), code(KeyCode::End)] => Bottom, "bottom";
+    Review: [k('e')] => ReviewField, "write a field of the review (root cause, lessons, attendees…); also after closing";
+    Review: [k('A')] => AddActionItem, "add an action item (owner, due date, priority); also after closing";
     Review: [k('w')] => Export, "export to INC-n-review.md";
     Review: [k('y')] => Copy, "copy to the clipboard";
     Review: [code(KeyCode::Esc), k('q')] => Back, "back";

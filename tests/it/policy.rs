@@ -125,6 +125,10 @@ fn check_prints_a_summary_of_the_policy() {
     assert!(o.contains("triage (triage, 7 items)"), "{o}");
     assert!(o.contains("resolution (resolution, 6 items)"), "{o}");
     assert!(o.contains("flowchart   yes (5 questions)"), "{o}");
+    assert!(
+        o.contains("review      \"Post-Incident Review\": 11 sections, 25 fields (13 written by hand); agenda 6 items; action priorities P1/P2/P3; action review P1 every 7d, P2 every 14d"),
+        "{o}"
+    );
 
     let run = warroom(&["policy", "check", "assets/policies/000-tailscale.toml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -336,6 +340,18 @@ const BROKEN: &[(&str, usize, Option<&str>, &str)] = &[
         Some("closure.require_checklists[0]"),
         "unknown checklist \"definition-of-done\"",
     ),
+    (
+        "review-unknown-source.toml",
+        87,
+        Some("review.sections[0].fields[1].from"),
+        "unknown source \"detection_methd\" (sources: incident_id, title,",
+    ),
+    (
+        "review-duplicate-field.toml",
+        89,
+        Some("review.sections[1].fields[1].id"),
+        "duplicate field id \"summary\"",
+    ),
 ];
 
 #[test]
@@ -456,5 +472,53 @@ fn the_caret_points_at_the_unknown_placeholder_in_a_multi_line_template() {
     assert!(
         caret.ends_with(&format!("{}^", " ".repeat("Users may experience ".len()))),
         "{caret:?}"
+    );
+}
+
+/// `policy show` prints each preset's review template: 003's postmortem
+/// table field by field, 000's risk register, 002's agenda and cadence.
+#[test]
+fn show_prints_the_review_template() {
+    let run = warroom(&["policy", "show", "003"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let o = &run.stdout;
+    assert!(o.contains("Post-incident review: \"Postmortem: <title>\"\n  (header) [table]\n      Incident ID (incident_id) - record: incident_id\n"), "{o}");
+    assert!(
+        o.contains(
+            "      Detection Method (detection_method) - record: detection_method, written: text\n"
+        ),
+        "{o}"
+    );
+    assert!(
+        o.contains("      Owners and Due Dates (owners_due) - record: owners_due\n"),
+        "{o}"
+    );
+    assert!(
+        o.contains("  all action items reviewed every 7d by the weekly security review"),
+        "{o}"
+    );
+    let run = warroom(&["policy", "show", "000"]);
+    assert!(
+        run.stdout.contains(
+            "      Newly Identified Risks (risks) - written: table (Risk | Risk register entry)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = warroom(&["policy", "show", "002"]);
+    let o = &run.stdout;
+    assert!(
+        o.contains("      Requests Failed (requests_failed) - written: number"),
+        "{o}"
+    );
+    assert!(
+        o.contains(
+            "      3. Root Cause Discussion (20 min): technical deep dive; contributing factors"
+        ),
+        "{o}"
+    );
+    assert!(
+        o.contains("  P1 action items reviewed every 7d by Engineering Manager"),
+        "{o}"
     );
 }

@@ -30,7 +30,9 @@
 //! `contain`, `resolve`, `status_page`, `internal`, `customer`, `escalation`,
 //! `stability`, `review`; state `absent` means no such clock), `timeline`
 //! (lines that must appear in the incident's timeline, in this order) and
-//! `review` (text the post-incident review must contain).
+//! `review` (text the post-incident review must contain) and `follow_ups`
+//! (text the list of overdue or unreviewed action items of closed incidents
+//! must contain, one entry per item; `[]`: the list is empty).
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
@@ -84,6 +86,7 @@ struct Expect {
     clocks: Option<BTreeMap<String, toml::Value>>,
     timeline: Option<Vec<String>>,
     review: Option<Vec<String>>,
+    follow_ups: Option<Vec<String>>,
 }
 
 /// `+6m`, `+1h30m`, `-2d`, or an RFC 3339 instant.
@@ -467,6 +470,18 @@ impl Run {
             for p in parts {
                 if !md.contains(p.as_str()) {
                     errors.push(format!("review: no {p:?} in\n{md}"));
+                }
+            }
+        }
+        if let Some(parts) = &want.follow_ups {
+            let list = review::follow_up::list(&self.world, &self.policy, self.now);
+            let lines = review::follow_up::lines(&list, &self.policy);
+            if parts.is_empty() && !lines.is_empty() {
+                errors.push(format!("follow_ups: expected none, got {lines:#?}"));
+            }
+            for p in parts {
+                if !lines.iter().any(|l| l.contains(p.as_str())) {
+                    errors.push(format!("follow_ups: no {p:?} in {lines:#?}"));
                 }
             }
         }

@@ -204,7 +204,8 @@ fn the_runbooks_own_syntax() {
         Action::AddActionItem {
             text: "Add pool alerts".into(),
             owner: Some("dana".into()),
-            due: NaiveDate::from_ymd_opt(2026, 12, 1)
+            due: NaiveDate::from_ymd_opt(2026, 12, 1),
+            priority: None,
         }
     );
     assert_eq!(
@@ -371,4 +372,48 @@ fn impact_takes_services_customers_and_the_bridge() {
         other => panic!("{other:?}"),
     }
     assert!(err(":impact").contains("services="));
+}
+
+/// `:item` and `:field`: the follow-up and the review from the `:` line.
+#[test]
+fn item_and_field_write_the_follow_up_and_the_review() {
+    let f = war_room_fixture();
+    let item = f.replica.world.resolve("INC-1").unwrap().actions[0].id;
+    assert_eq!(
+        action(":item 1 done @erin 2026-12-08 priority=P2"),
+        Action::UpdateActionItem {
+            action: item,
+            state: warroom::domain::event::ActionState::Done,
+            owner: Some("erin".into()),
+            due: NaiveDate::from_ymd_opt(2026, 12, 8),
+            priority: Some("P2".into()),
+        }
+    );
+    assert_eq!(
+        action(":action \"Add pool alerts\" @dana priority=P1"),
+        Action::AddActionItem {
+            text: "Add pool alerts".into(),
+            owner: Some("dana".into()),
+            due: None,
+            priority: Some("P1".into()),
+        }
+    );
+    assert_eq!(
+        action(":field contributing_factors \"pool too small\\nno load test\""),
+        Action::SetReviewField {
+            field: "contributing_factors".into(),
+            value: "pool too small\nno load test".into(),
+        }
+    );
+    assert_eq!(err(":item 5 done"), "INC-1 has no action item 5 (it has 1)");
+    assert_eq!(
+        err(":item 1 finished"),
+        "finished: not a state (open, in_progress, done, cancelled), @owner or YYYY-MM-DD date"
+    );
+    assert!(
+        err(":field timeline x")
+            .starts_with("timeline: not a field of this review to write; fields: summary, customers, requests_failed,"),
+        "{}",
+        err(":field timeline x")
+    );
 }

@@ -822,7 +822,8 @@ fn add_an_action_item_and_refuse_a_bad_date() {
         Action::AddActionItem {
             text: "Load-test the pool limits".into(),
             owner: Some("dana".into()),
-            due: NaiveDate::from_ymd_opt(2026, 4, 1)
+            due: NaiveDate::from_ymd_opt(2026, 4, 1),
+            priority: None,
         }
     );
 }
@@ -864,7 +865,8 @@ fn tick_checklist_items_and_action_items() {
             action: item,
             state: ActionState::Done,
             owner: None,
-            due: None
+            due: None,
+            priority: None,
         }
     );
     press(&mut m, KeyCode::BackTab);

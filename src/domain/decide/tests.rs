@@ -108,6 +108,7 @@ fn closed_incidents_take_only_reopen_and_follow_ups() {
             text: "add alert".into(),
             owner: None,
             due: None,
+            priority: None,
         },
     );
     h.run(
@@ -269,6 +270,7 @@ fn unknown_action_item_is_refused() {
             state: ActionState::Done,
             owner: None,
             due: None,
+            priority: None,
         },
     );
     assert_eq!(e, DomainError::UnknownActionItem(missing));
@@ -280,6 +282,7 @@ fn unknown_action_item_is_refused() {
             text: "add alert".into(),
             owner: Some("@bob".into()),
             due: None,
+            priority: None,
         },
     );
     let EventBody::ActionItemAdded { action, owner, .. } = &added[0].body else {
@@ -294,6 +297,7 @@ fn unknown_action_item_is_refused() {
             state: ActionState::Done,
             owner: None,
             due: None,
+            priority: None,
         },
     );
     assert_eq!(h.inc(&key).actions[0].state, ActionState::Done);
@@ -826,6 +830,7 @@ fn action() -> impl Strategy<Value = Action> {
             text,
             owner: owner.map(str::to_string),
             due: None,
+            priority: None,
         }),
         1 => text().prop_map(|summary| Action::CompleteReview { summary }),
     ]
@@ -856,7 +861,11 @@ fn op() -> impl Strategy<Value = Op> {
 fn refused_when_closed(action: &Action) -> bool {
     !matches!(
         action,
-        Action::Reopen { .. } | Action::AddActionItem { .. } | Action::UpdateActionItem { .. }
+        Action::Reopen { .. }
+            | Action::AddActionItem { .. }
+            | Action::UpdateActionItem { .. }
+            | Action::CompleteReview { .. }
+            | Action::SetReviewField { .. }
     )
 }
 
@@ -1009,6 +1018,7 @@ fn run_session(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     state,
                     owner: None,
                     due: None,
+                    priority: None,
                 };
                 (Some(format!("INC-{n}")), action)
             }

@@ -319,6 +319,7 @@ pub(super) fn toggle_item(m: &mut Model) -> Vec<Effect> {
                 },
                 owner: None,
                 due: None,
+                priority: None,
             }
         }
         Pane::Timeline => return vec![],
@@ -350,6 +351,7 @@ pub(super) fn open_form(m: &mut Model, act: Act) {
         Act::Close => Form::close(inc),
         Act::AddActionItem => Form::action_item(inc),
         Act::Impact => Form::impact(inc),
+        Act::ReviewField => Form::review_field(inc, &m.policy),
         _ => return,
     };
     m.overlay = Some(Overlay::Form(Box::new(form)));

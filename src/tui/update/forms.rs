@@ -128,6 +128,9 @@ pub(super) fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effe
                 };
             }
             refill_update(m, &mut f);
+            if let Some(inc) = f.incident.and_then(|id| m.incident(&id)) {
+                f.refill_review_field(inc);
+            }
         }
         Some(Act::Newline) => {
             if let Some(Input::Text {

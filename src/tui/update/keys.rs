@@ -248,6 +248,7 @@ pub(super) fn screen_act(m: &mut Model, act: Act) -> Vec<Effect> {
         | Act::Reopen
         | Act::Close
         | Act::AddActionItem
+        | Act::ReviewField
         | Act::Impact => open_form(m, act),
         Act::ToggleItem => return toggle_item(m),
         Act::Search => m.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(PromptKind::Search)))),

@@ -273,7 +273,9 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
 }
 
 /// `  ·  2 reviews to do (h)` when closed incidents still owe their
-/// post-incident review (OVERDUE named when one is late); nothing otherwise.
+/// post-incident review (OVERDUE named when one is late), and `1 action to
+/// follow up` when an action item of a closed one is late or due for review;
+/// nothing otherwise.
 fn reviews_span(m: &Model, theme: &Theme, now: chrono::DateTime<chrono::Utc>) -> Span<'static> {
     let (mut to_do, mut overdue) = (0, 0);
     for inc in m.replica.world.incidents.values() {
@@ -284,23 +286,34 @@ fn reviews_span(m: &Model, theme: &Theme, now: chrono::DateTime<chrono::Utc>) ->
         to_do += usize::from(due.pending());
         overdue += usize::from(matches!(due, ReviewDue::Due { left, .. } if left < 0));
     }
-    if to_do == 0 {
+    let follow_ups = crate::domain::review::follow_up::list(&m.replica.world, &m.policy, now).len();
+    if to_do == 0 && follow_ups == 0 {
         return Span::raw("");
     }
     let keys = m.keymap.keys_for(
         crate::tui::keymap::Context::Board,
         crate::tui::keymap::Act::History,
     );
-    let text = format!(
-        "  ·  {to_do} review{} to do{} ({keys})",
-        if to_do == 1 { "" } else { "s" },
-        if overdue > 0 {
-            format!(", {overdue} OVERDUE")
-        } else {
-            String::new()
-        }
-    );
-    let colour = if overdue > 0 {
+    let mut parts = Vec::new();
+    if to_do > 0 {
+        parts.push(format!(
+            "{to_do} review{} to do{}",
+            if to_do == 1 { "" } else { "s" },
+            if overdue > 0 {
+                format!(", {overdue} OVERDUE")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if follow_ups > 0 {
+        parts.push(format!(
+            "{follow_ups} action{} to follow up",
+            if follow_ups == 1 { "" } else { "s" }
+        ));
+    }
+    let text = format!("  ·  {} ({keys})", parts.join(", "));
+    let colour = if overdue > 0 || follow_ups > 0 {
         theme.timer_breached
     } else {
         theme.timer_warn

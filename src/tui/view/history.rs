@@ -52,6 +52,7 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, h: &Histo
         .iter()
         .filter(|d| matches!(d, ReviewDue::Due { .. } | ReviewDue::Open))
         .count();
+    let follow_ups = crate::domain::review::follow_up::list(&m.replica.world, &m.policy, now);
     let keys = |act| m.keymap.keys_for(Context::History, act);
     let mut title = Line::from(vec![
         Span::styled(
@@ -89,6 +90,18 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, h: &Histo
                 .add_modifier(Modifier::BOLD),
         ),
     ]);
+    if !follow_ups.is_empty() {
+        title.spans.push(Span::styled(
+            format!(
+                "  ·  {} action item{} to follow up",
+                follow_ups.len(),
+                if follow_ups.len() == 1 { "" } else { "s" }
+            ),
+            Style::default()
+                .fg(theme.timer_breached)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     let key_words = format!(
         "  ·  {} reopen  {} review  {} board",
         keys(Act::Reopen),
@@ -233,4 +246,42 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect, h: &Histo
         }
         f.render_widget(Paragraph::new(Line::from(spans)), r);
     }
+    // Below the rows, where there is room: the action items to follow up.
+    let used = h.order.len().saturating_sub(start).min(rows);
+    let spare = rows.saturating_sub(used + 1);
+    if !follow_ups.is_empty() && spare >= 2 {
+        let y = list.y + (used + 1) as u16;
+        let area = Rect::new(list.x, y, list.width, spare as u16);
+        follow_up_panel(theme, f, area, &follow_ups, &m.policy);
+    }
+}
+
+/// Open action items of closed incidents past due or due for review (002 §8.4).
+fn follow_up_panel(
+    theme: &Theme,
+    f: &mut Frame<'_>,
+    area: Rect,
+    list: &[crate::domain::review::follow_up::FollowUp<'_>],
+    policy: &crate::domain::policy::Policy,
+) {
+    let mut lines = vec![Line::styled(
+        format!(
+            " Action items to follow up ({}): past due, or not changed within their priority's review cadence",
+            list.len()
+        ),
+        Style::default()
+            .fg(theme.title)
+            .add_modifier(Modifier::BOLD),
+    )];
+    let shown = (area.height as usize).saturating_sub(1);
+    for line in crate::domain::review::follow_up::lines(list, policy)
+        .iter()
+        .take(shown)
+    {
+        lines.push(Line::styled(
+            format!("  {}", clean(line)),
+            Style::default().fg(theme.timer_breached),
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }

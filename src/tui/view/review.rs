@@ -19,7 +19,7 @@ pub fn render(m: &Model, theme: &Theme, f: &mut Frame<'_>, body: Rect) {
     let block = panel(
         theme,
         format!(
-            " Post-incident review · {key} · line {}/{total} · w export {key}-review.md · y copy · Esc back ",
+            " Post-incident review · {key} · line {}/{total} · e write a field · A action item · w export · y copy · Esc back ",
             (r.scroll + 1).min(total.max(1))
         ),
         true,

@@ -124,6 +124,103 @@ fn pg_command(bin: &Path, root: bool) -> Command {
 }
 
 fn start_cluster() -> Result<String, String> {
+    start_cluster_with(false).map(|(url, _)| url)
+}
+
+/// A throwaway cluster of its own that accepts TCP connections **only over
+/// TLS** (`hostssl` in pg_hba.conf), with a server certificate for
+/// `localhost` / 127.0.0.1 signed by a test CA made here with `openssl`.
+/// Returns the admin URL (without any `sslmode`) and the CA's PEM file.
+pub fn start_tls_cluster() -> Result<(String, PathBuf), String> {
+    let (url, dir) = start_cluster_with(true)?;
+    Ok((url, dir.join("tls").join("ca.pem")))
+}
+
+/// Makes a CA and a server certificate for localhost in `dir` with openssl.
+fn make_certs(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ext = dir.join("ext.cnf");
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=warroom test CA",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    ];
+    for args in steps {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .map_err(|e| format!("running openssl: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "openssl {}: {}",
+                args[0],
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    // PostgreSQL refuses a key others can read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .map_err(|e| format!("server.key: {e}"))?;
+    Ok(())
+}
+
+fn start_cluster_with(tls: bool) -> Result<(String, PathBuf), String> {
     let initdb =
         find_bin("initdb").ok_or("initdb not found on PATH nor in /usr/lib/postgresql/*/bin")?;
     let pg_ctl = find_bin("pg_ctl").ok_or("pg_ctl not found")?;
@@ -134,6 +231,9 @@ fn start_cluster() -> Result<String, String> {
         .map_err(|e| format!("temp dir: {e}"))?
         .keep();
     let data = dir.join("data");
+    if tls {
+        make_certs(&dir.join("tls"))?;
+    }
     if root {
         let ok = Command::new("chown")
             .args(["-R", "postgres:postgres"])
@@ -160,10 +260,23 @@ fn start_cluster() -> Result<String, String> {
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
         .port();
-    let opts = format!(
+    let mut opts = format!(
         "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c max_connections=400",
         dir.display()
     );
+    if tls {
+        let t = dir.join("tls");
+        opts.push_str(&format!(
+            " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            t.join("server.crt").display(),
+            t.join("server.key").display()
+        ));
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .map_err(|e| format!("pg_hba.conf: {e}"))?;
+    }
     let out = pg_command(&pg_ctl, root)
         .arg("-D")
         .arg(&data)
@@ -194,7 +307,10 @@ fn start_cluster() -> Result<String, String> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
-    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+    Ok((
+        format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        dir,
+    ))
 }
 
 #[test]

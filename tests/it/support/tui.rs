@@ -272,6 +272,7 @@ pub fn war_room_fixture() -> Fixture {
             text: "Alert on DB connection saturation above 80%".into(),
             owner: Some("dana".into()),
             due: chrono::NaiveDate::from_ymd_opt(2026, 3, 20),
+            priority: None,
         },
     );
     f.at(18);
