@@ -48,8 +48,37 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Most events in one page of catch-up.
 pub const MAX_PAGE: usize = 1000;
 
+/// A seq as a parameter: any unsigned 64-bit integer (a seq past the log's
+/// end means "after everything"), so the document's bound is the parser's.
+pub fn seq_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(0))
+        // usize is u64 on every target warroom builds for (64-bit).
+        .maximum(Some(utoipa::Number::UInt(usize::MAX)))
+        .build()
+}
+
+/// A page size: 1 to [`MAX_PAGE`] (anything else is a 400 naming `limit`).
+pub fn page_limit_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_PAGE))
+        .build()
+}
+
+/// `GET /readyz` when ready (otherwise a 503 [`ErrorBody`] saying why).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// Always true: a server that is not ready answers 503.
+    pub ready: bool,
+    /// The seq this server's read model has reached.
+    pub latest_seq: u64,
+}
+
 /// The answer to a command.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommandResult {
     /// The events the command produced, with their seqs.
     pub events: Vec<Recorded>,
@@ -58,7 +87,7 @@ pub struct CommandResult {
 }
 
 /// Every error answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Human-readable and precise: names the field, the limit, the incident.
     pub error: String,
@@ -81,6 +110,7 @@ pub struct ErrorBody {
     Deserialize,
     strum::IntoStaticStr,
     strum::VariantArray,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -144,13 +174,13 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// An incident with its clocks computed at server time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentView {
     pub incident: Incident,
     pub clocks: Vec<Clock>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentList {
     pub server_time: DateTime<Utc>,
     pub latest_seq: u64,
@@ -160,7 +190,7 @@ pub struct IncidentList {
     pub triage: Vec<crate::domain::alert::TriageItem>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentDetail {
     pub server_time: DateTime<Utc>,
     pub incident: IncidentView,
@@ -171,7 +201,7 @@ pub struct IncidentDetail {
     pub more: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventsPage {
     pub events: Vec<Recorded>,
     /// Pass as `after` to get the next page.
@@ -181,7 +211,7 @@ pub struct EventsPage {
 }
 
 /// Who the token belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     pub name: String,
     pub role: Access,
@@ -190,7 +220,7 @@ pub struct Me {
     pub policy: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub name: String,
     pub role: Access,
@@ -198,15 +228,17 @@ pub struct TokenInfo {
 }
 
 /// Body of `POST /api/v1/tokens`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    /// Letters, digits, `.`, `_`, `@` and `-`; at most 64.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub name: String,
     pub role: Access,
 }
 
 /// Answer of `POST /api/v1/tokens`: the secret, shown once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub name: String,
     pub role: Access,
@@ -231,13 +263,13 @@ pub mod sse {
     pub const REVOKED: &str = "revoked";
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Heartbeat {
     pub server_time: DateTime<Utc>,
     pub latest_seq: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resync {
     pub reason: String,
     pub latest_seq: u64,

@@ -8,7 +8,8 @@
 //! - [`routes`]: the axum router and handlers; [`error`]: every error answer;
 //!   [`extract`]: query, path and body extractors that reject into it.
 //! - [`auth`]: bearer tokens, roles, the embedded single-user token; [`rate`]: per-token limits.
-//! - [`stream`]: `GET /api/v1/stream`; [`scheduler`]: automatic escalations; [`openapi`]: the spec.
+//! - [`stream`]: `GET /api/v1/stream`; [`scheduler`]: automatic escalations; [`openapi`]: the
+//!   spec, generated from the types and [`routes::api_router`] (utoipa).
 //! - [`ingest`]: `POST /api/v1/ingest/alertmanager` and `/api/v1/ingest/events/v2`.
 //! - [`metrics`]: `GET /metrics` in the Prometheus text format.
 

@@ -41,6 +41,23 @@ pub enum ActCmd {
         #[arg(long)]
         data_exposure: Option<bool>,
     },
+    /// A report that is not an alert — a customer's, a researcher's — into the
+    /// triage queue with its acknowledge clock: `warroom report disclosure
+    /// "XSS in the exports page" --reporter researcher@example.org`.
+    Report {
+        /// The policy's intake kind (`warroom policy show` lists them).
+        intake: String,
+        title: String,
+        /// Triage it at this severity instead of the kind's.
+        #[arg(long, short)]
+        severity: Option<String>,
+        /// Who reported it.
+        #[arg(long, default_value = "")]
+        reporter: String,
+        /// What they wrote: description, steps to reproduce, impact.
+        #[arg(long, default_value = "")]
+        details: String,
+    },
     /// Acknowledge an incident.
     Ack { incident: String },
     /// Add a timeline entry: `warroom note INC-3 "text" --kind decision`.
@@ -247,6 +264,22 @@ pub async fn run_on(
             }
             (Some(incident), Action::UpdateImpact { impact: next })
         }
+        ActCmd::Report {
+            intake,
+            title,
+            severity,
+            reporter,
+            details,
+        } => (
+            None,
+            Action::Report {
+                intake,
+                title,
+                severity,
+                reporter,
+                details,
+            },
+        ),
         ActCmd::Ack { incident } => (Some(incident), Action::Acknowledge),
         ActCmd::Note {
             incident,
@@ -362,10 +395,12 @@ pub async fn run_on(
         Ok(result) => {
             let replica = backend.replica().await?;
             for rec in &result.events {
+                let id = rec.event.incident;
                 let key = replica
                     .world
-                    .get(&rec.event.incident)
+                    .get(&id)
                     .map(|i| i.key())
+                    .or_else(|| replica.world.alerts.triage.get(&id).map(|t| t.key()))
                     .unwrap_or_default();
                 writeln!(o.out, "{key} #{}: {}", rec.seq, rec.event.body.describe())?;
             }

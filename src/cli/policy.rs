@@ -357,6 +357,12 @@ fn condition(t: Trigger, after: Span) -> String {
         Trigger::Unacknowledged => format!("not acknowledged within {after}"),
         Trigger::Uncontained => format!("not contained within {after}"),
         Trigger::UpdateOverdue => format!("an update overdue by {after}"),
+        Trigger::Unanswered if after.amount == 0 => {
+            "someone called did not answer within their response time".into()
+        }
+        Trigger::Unanswered => {
+            format!("someone called did not answer within their response time + {after}")
+        }
     }
 }
 
@@ -510,14 +516,56 @@ fn text(loaded: &Loaded) -> String {
         }
     }
 
+    let told: Vec<_> = p
+        .notify
+        .routes
+        .iter()
+        .filter(|r| !r.to.is_empty())
+        .collect();
+    if !told.is_empty() {
+        let _ = writeln!(o, "\nWho is told");
+        for r in told {
+            let mut when = vec![list_or_none(&r.events, "/")];
+            if !r.severities.is_empty() {
+                when.push(format!("severity {}", r.severities.join("/")));
+            }
+            if !r.kinds.is_empty() {
+                when.push(format!("kind {}", r.kinds.join("/")));
+            }
+            let _ = writeln!(o, "  {}: on {}", r.to.join(", "), when.join(", "));
+        }
+    }
+    let answering: Vec<String> = p
+        .notify
+        .directory
+        .iter()
+        .filter_map(|c| c.respond_within.map(|w| format!("{} {w}", c.name)))
+        .collect();
+    if !answering.is_empty() {
+        let _ = writeln!(o, "\nResponse times");
+        let _ = writeln!(o, "  {}", answering.join(", "));
+    }
+
     let _ = writeln!(o, "\nChecklists");
     if p.checklists.is_empty() {
         let _ = writeln!(o, "  none");
     }
     for c in &p.checklists {
+        // A time box makes the checklist a clock (due after the declaration).
+        let mut boxed: Vec<String> = c.due.iter().map(|d| format!("due {d}")).collect();
+        boxed.extend(
+            c.due_by_severity
+                .iter()
+                .map(|(s, d)| format!("{s} due {d}")),
+        );
+        let boxed = if boxed.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", boxed.join(", "))
+        };
         let _ = writeln!(
             o,
-            "  {} - {} (phase {}, {} items)",
+            "  {} - {} (phase {}, {} items{boxed})",
             c.id,
             c.title,
             format!("{:?}", c.phase).to_lowercase(),
@@ -525,6 +573,21 @@ fn text(loaded: &Loaded) -> String {
         );
         for item in &c.items {
             let _ = writeln!(o, "      [ ] {} ({})", item.text, item.id);
+        }
+    }
+
+    if !p.intake.is_empty() {
+        let _ = writeln!(o, "\nReports (not alerts) into the triage queue");
+        for k in &p.intake {
+            let ack = k.acknowledge.map_or_else(
+                || "acknowledge: the severity's target".to_string(),
+                |a| format!("acknowledge within {a}"),
+            );
+            let _ = writeln!(
+                o,
+                "  {} - {}: {} incident, triaged at {}; {ack}",
+                k.id, k.name, k.kind, k.severity
+            );
         }
     }
 

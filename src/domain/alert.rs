@@ -53,8 +53,20 @@ pub const MAX_VALUE: usize = 16_384;
 const MAX_LINE: usize = 300;
 
 /// Who sent an alert; part of the group key, so two senders never share a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AlertSource {
     Alertmanager,
     EventsV2,
@@ -62,10 +74,7 @@ pub enum AlertSource {
 
 impl AlertSource {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertSource::Alertmanager => "alertmanager",
-            AlertSource::EventsV2 => "events_v2",
-        }
+        self.into()
     }
 }
 
@@ -176,7 +185,7 @@ pub fn validate(batch: &AlertBatch) -> Result<(), AlertError> {
 }
 
 /// One alert as the timeline keeps it: sanitised, short.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertLine {
     pub fingerprint: String,
     /// `alertname` (or the PagerDuty summary).
@@ -221,7 +230,7 @@ fn short(s: &str) -> String {
 }
 
 /// The alerts behind an incident, as the board and the war room show them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertLink {
     pub group: String,
     /// Alerts of the group firing now; 0 is "all alerts clear".
@@ -232,7 +241,7 @@ pub struct AlertLink {
 }
 
 /// An alert group waiting for a human: declare it an incident, or dismiss it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TriageItem {
     pub id: Uuid,
     /// `TRI-n`: the n-th triage item.
@@ -246,6 +255,15 @@ pub struct TriageItem {
     pub dismissed: Option<Stamp>,
     /// Declared as an incident (under the same id).
     pub declared: bool,
+    /// A report that is not an alert: the policy's intake kind (`disclosure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake: Option<String>,
+    /// Who reported it, for a report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reporter: String,
+    /// What the reporter wrote, for a report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub details: String,
 }
 
 impl TriageItem {
@@ -702,6 +720,44 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
                     alerts: AlertLink::default(),
                     dismissed: None,
                     declared: false,
+                    intake: None,
+                    reporter: String::new(),
+                    details: String::new(),
+                },
+            );
+        }
+        EventBody::ReportReceived {
+            intake,
+            title,
+            severity,
+            kind,
+            reporter,
+            details,
+        } => {
+            let a = &mut world.alerts;
+            if a.triage.contains_key(&ev.incident) || world.incidents.contains_key(&ev.incident) {
+                return;
+            }
+            a.triage_order.push(ev.incident);
+            a.triage.insert(
+                ev.incident,
+                TriageItem {
+                    id: ev.incident,
+                    number: a.triage_order.len() as u64,
+                    title: title.clone(),
+                    severity: severity.clone(),
+                    kind: kind.clone(),
+                    services: Vec::new(),
+                    opened: Stamp {
+                        at,
+                        by: ev.actor.clone(),
+                    },
+                    alerts: AlertLink::default(),
+                    dismissed: None,
+                    declared: false,
+                    intake: Some(intake.clone()),
+                    reporter: reporter.clone(),
+                    details: details.clone(),
                 },
             );
         }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The fact that proves an item (a checklist item's `proven_by`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Proof {
     /// The incident is declared (it exists).
@@ -85,6 +85,81 @@ pub fn evidence(
             .filter(|_| inc.resolved_by_ic)
             .map(|s| format!("resolved {} by the IC {}", hm(s.at), s.by)),
     }
+}
+
+/// When `proof` came to hold in `inc`, if it holds (a time-boxed checklist's
+/// clock is met when its last item was).
+pub fn proven_at(
+    inc: &Incident,
+    policy: &Policy,
+    proof: Proof,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    evidence(inc, policy, proof, now)?;
+    match proof {
+        Proof::Declared => Some(inc.declared.at),
+        Proof::Acknowledged => inc.acknowledged.as_ref().map(|s| s.at),
+        Proof::IcAssigned => inc.role_since.get("ic").copied().or(Some(inc.declared.at)),
+        Proof::StatusPagePosted => inc.first_update.get(&Channel::StatusPage).copied(),
+        Proof::Contained => inc.contained.as_ref().map(|s| s.at),
+        Proof::StabilityWindow => match (&inc.resolved, inc.monitoring_since) {
+            (Some(r), _) => Some(r.at),
+            (None, since) => policy
+                .resolution
+                .stability_window
+                .zip(since)
+                .map(|(w, s)| w.after(s)),
+        },
+        Proof::IcResolves => inc.resolved.as_ref().map(|s| s.at),
+    }
+}
+
+/// When `item` of `checklist` was done — ticked, waived or proven — if it is.
+pub fn done_at(
+    inc: &Incident,
+    policy: &Policy,
+    checklist: &str,
+    item: &ChecklistItem,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    if inc.is_checked(checklist, &item.id) {
+        let ticked = inc
+            .ticked_at
+            .get(&format!("{checklist}/{}", item.id))
+            .copied();
+        // A tick from before `ticked_at` was kept counts from the declaration.
+        return Some(ticked.unwrap_or(inc.declared.at));
+    }
+    item.proven_by.and_then(|p| proven_at(inc, policy, p, now))
+}
+
+/// Why `item` of `checklist` was waived, if it was.
+pub fn waiver<'i>(inc: &'i Incident, checklist: &str, item: &str) -> Option<&'i str> {
+    inc.waived
+        .get(&format!("{checklist}/{item}"))
+        .map(String::as_str)
+}
+
+/// Where a time-boxed checklist stands: items still open, and when the last
+/// one was done once none is.
+pub fn box_progress(
+    inc: &Incident,
+    policy: &Policy,
+    list: &super::policy::Checklist,
+    now: DateTime<Utc>,
+) -> (usize, Option<DateTime<Utc>>) {
+    let done: Vec<Option<DateTime<Utc>>> = list
+        .items
+        .iter()
+        .map(|i| done_at(inc, policy, &list.id, i, now))
+        .collect();
+    let open = done.iter().filter(|d| d.is_none()).count();
+    let last = if open == 0 {
+        done.into_iter().flatten().max()
+    } else {
+        None
+    };
+    (open, last)
 }
 
 /// Whether `item` of `checklist` is done, and how.

@@ -16,7 +16,19 @@ use super::state::Incident;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "channel")]
 pub enum ClockKind {
     Acknowledge,
@@ -28,9 +40,25 @@ pub enum ClockKind {
     Review,
     /// A paged or escalated-to contact's expected response time (the directory's `respond_within`).
     Answer,
+    /// A time-boxed checklist (002 Appendix A "FIRST 5 MINUTES", 003 "0-15
+    /// Minutes"): every item due by the end of the box; the clock's
+    /// `checklist` names which.
+    Checklist,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockState {
     /// Running with time to spare.
@@ -55,7 +83,7 @@ impl ClockState {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Clock {
     pub kind: ClockKind,
     /// `acknowledge`, `status page update`, `escalate → VP Engineering`…
@@ -75,6 +103,9 @@ pub struct Clock {
     /// What another section of the runbook says about this clock (the policy's `notes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The checklist id of a [`ClockKind::Checklist`] clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist: Option<String>,
 }
 
 impl ClockKind {
@@ -87,7 +118,10 @@ impl ClockKind {
             ClockKind::Resolve => "resolve",
             ClockKind::Update(ch) => ch.as_str(),
             ClockKind::Review => "review",
-            ClockKind::Escalation | ClockKind::Stability | ClockKind::Answer => return None,
+            ClockKind::Escalation
+            | ClockKind::Stability
+            | ClockKind::Answer
+            | ClockKind::Checklist => return None,
         })
     }
 }
@@ -179,6 +213,7 @@ fn make(
         done_at,
         warroom_default: false,
         note: None,
+        checklist: None,
     }
 }
 
@@ -271,6 +306,31 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
                 now,
             ));
         }
+        // A time-boxed checklist is a clock like any other: due by the end of
+        // its box, counted from the declaration, met when its last item was
+        // done (ticked, waived or proven by the log).
+        for list in &policy.checklists {
+            let Some(span) = list.due_for(&inc.severity) else {
+                continue;
+            };
+            let (open, last) = super::checklist::box_progress(inc, policy, list, now);
+            let label = if open == 0 {
+                list.title.clone()
+            } else {
+                format!("{} · {open} open", list.title)
+            };
+            let mut c = make(
+                ClockKind::Checklist,
+                label,
+                "declared",
+                inc.declared.at,
+                span.after(inc.declared.at),
+                last.map(|t| t.max(inc.declared.at)),
+                now,
+            );
+            c.checklist = Some(list.id.clone());
+            out.push(c);
+        }
         if let (Some(window), Some(since)) =
             (policy.resolution.stability_window, inc.monitoring_since)
         {
@@ -312,6 +372,35 @@ pub fn clocks(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock>
         }
     }
     out
+}
+
+/// A report's acknowledge clock (issue 11 item 12: intake that is not an
+/// alert), while it waits in the triage queue or once dismissed: the intake
+/// kind's own target, else the severity's acknowledge. Alert groups have
+/// none (their incident's clocks start when declared); neither has a report
+/// whose policy states no time.
+pub fn triage_clock(
+    item: &super::alert::TriageItem,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Option<Clock> {
+    let intake = item.intake.as_deref()?;
+    if item.declared {
+        return None;
+    }
+    let span = policy.intake_acknowledge(intake, &item.severity)?;
+    let name = policy
+        .intake_kind(intake)
+        .map_or(intake, |k| k.name.as_str());
+    Some(make(
+        ClockKind::Acknowledge,
+        format!("acknowledge {}", name.to_lowercase()),
+        "reported",
+        item.opened.at,
+        span.after(item.opened.at),
+        item.dismissed.as_ref().map(|s| s.at),
+        now,
+    ))
 }
 
 /// When the next post on `ch` is due: `(runs from, due, from-words)`.
@@ -384,6 +473,12 @@ pub fn rule_fire_at(
                 .map(|(_, due, _)| rule.after.after(due))
                 .min()
         }
+        // A call to the rule's own target does not fire the step to it.
+        Trigger::Unanswered => super::routing::answer_clocks(inc, policy)
+            .into_iter()
+            .filter(|a| a.answered_at.is_none() && !a.who.eq_ignore_ascii_case(&rule.to))
+            .map(|a| rule.after.after(a.due_at))
+            .min(),
         _ => None,
     };
     // Likewise a rule keyed on a kind (runbook 002 "Any security incident →
@@ -414,6 +509,7 @@ fn trigger_words(t: Trigger) -> String {
         Trigger::Open => "open",
         Trigger::Uncontained => "not contained",
         Trigger::UpdateOverdue => "update overdue",
+        Trigger::Unanswered => "no answer",
     }
     .to_string()
 }

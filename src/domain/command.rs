@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A request to change an incident, with the client-made idempotency key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Command {
     /// Idempotency key; also the id of the first resulting event (and of the incident, for `declare`).
@@ -24,11 +24,16 @@ pub struct Command {
 }
 
 /// Every action the war room offers, from the keyboard, the `:` line, the CLI or HTTP.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, utoipa::ToSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     Declare {
+        #[schema(schema_with = super::schema::title)]
         title: String,
+        #[schema(schema_with = super::schema::policy_id)]
         severity: String,
         #[serde(default)]
         kind: Option<String>,
@@ -40,7 +45,9 @@ pub enum Action {
     },
     Acknowledge,
     SetSeverity {
+        #[schema(schema_with = super::schema::policy_id)]
         severity: String,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     SetStatus {
@@ -60,15 +67,19 @@ pub enum Action {
     /// Reclassifies the incident (availability → security); rules keyed on
     /// the new kind apply from this moment.
     SetKind {
+        #[schema(schema_with = super::schema::policy_id)]
         kind: String,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     Contain {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         note: String,
     },
     Resolve {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         summary: String,
         /// Resolve although the stability window has not elapsed (or, with a
         /// `reason`, although resolution criteria are unmet).
@@ -76,9 +87,11 @@ pub enum Action {
         force: bool,
         /// Why the criteria are overridden; recorded with the resolution.
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         reason: String,
     },
     Reopen {
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     Close,
@@ -86,27 +99,35 @@ pub enum Action {
     /// the incoming person accepts or declines (`AcceptRole`/`DeclineRole`);
     /// taking a role yourself needs no acceptance.
     AssignRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
+        #[schema(schema_with = super::schema::person)]
         person: String,
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         note: String,
     },
     ReleaseRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
     },
     /// The person a role was offered to takes it (see `AssignRole`).
     AcceptRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
     },
     /// The person a role was offered to turns it down; the holder keeps it.
     DeclineRole {
+        #[schema(schema_with = super::schema::policy_id)]
         role: String,
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         reason: String,
     },
     Note {
         #[serde(default)]
         kind: NoteKind,
+        #[schema(schema_with = super::schema::text)]
         text: String,
     },
     PostUpdate {
@@ -114,28 +135,39 @@ pub enum Action {
         /// For the status page: the public state; also moves the incident's status.
         #[serde(default)]
         state: Option<Status>,
+        #[schema(schema_with = super::schema::text)]
         text: String,
     },
     Escalate {
         /// Who to escalate to; the next step of the policy's escalation path when absent.
         #[serde(default)]
         to: Option<String>,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     Page {
+        #[schema(schema_with = super::schema::person)]
         who: String,
+        #[schema(schema_with = super::schema::text)]
         reason: String,
     },
     UpdateImpact {
         impact: Impact,
     },
     SetChecklistItem {
+        #[schema(schema_with = super::schema::policy_id)]
         checklist: String,
+        #[schema(schema_with = super::schema::policy_id)]
         item: String,
         #[serde(default = "yes")]
         done: bool,
+        /// Waives the item instead of ticking it: why it is not needed. A
+        /// time-boxed item stays in view until it is done or waived.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waive: Option<String>,
     },
     AddActionItem {
+        #[schema(schema_with = super::schema::text)]
         text: String,
         #[serde(default)]
         owner: Option<String>,
@@ -158,6 +190,7 @@ pub enum Action {
     },
     CompleteReview {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         summary: String,
     },
     /// Writes a human field of the review template (`field` is its id; an
@@ -171,6 +204,26 @@ pub enum Action {
     RetryDelivery {
         delivery: Uuid,
     },
+    /// A report that is not an alert (a customer's, a researcher's) becomes a
+    /// triage item with its own acknowledge clock; no `incident`.
+    Report {
+        /// An intake kind of the policy (`disclosure`, `customer`).
+        #[schema(schema_with = super::schema::policy_id)]
+        intake: String,
+        #[schema(schema_with = super::schema::title)]
+        title: String,
+        /// Overrides the intake kind's severity.
+        #[serde(default)]
+        severity: Option<String>,
+        /// Who reported it (a customer, a researcher's address).
+        #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
+        reporter: String,
+        /// What they wrote: description, steps to reproduce, impact.
+        #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
+        details: String,
+    },
     /// Declares a triage item (`incident` = `TRI-n`) an incident, under its id.
     DeclareTriaged {
         /// Overrides the severity the alert mapping gave it.
@@ -180,6 +233,7 @@ pub enum Action {
     /// Dismisses a triage item (`incident` = `TRI-n`): not real, or not an incident.
     DismissTriaged {
         #[serde(default)]
+        #[schema(schema_with = super::schema::free_text)]
         reason: String,
     },
 }
@@ -189,8 +243,24 @@ fn yes() -> bool {
 }
 
 /// What a token must be allowed to do to run an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
 pub enum Access {
     /// Monitoring that sends alerts: may only ingest (`/api/v1/ingest/…`),
     /// not even read. Lowest, so `require` never lets it past anything else.
@@ -202,28 +272,16 @@ pub enum Access {
 }
 
 impl Access {
-    pub const ALL: [Access; 5] = [
-        Access::Integration,
-        Access::Viewer,
-        Access::Responder,
-        Access::Commander,
-        Access::Admin,
-    ];
+    pub const ALL: [Access; 5] = super::all_variants(<Access as strum::VariantArray>::VARIANTS);
 
+    /// The wire name (`commander`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Access::Integration => "integration",
-            Access::Viewer => "viewer",
-            Access::Responder => "responder",
-            Access::Commander => "commander",
-            Access::Admin => "admin",
-        }
+        self.into()
     }
 
+    /// The wire name in any case.
     pub fn parse(s: &str) -> Option<Access> {
-        Access::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        s.parse().ok()
     }
 }
 
@@ -236,7 +294,8 @@ impl Action {
             | Action::SetChecklistItem { .. }
             | Action::RetryDelivery { .. }
             | Action::AcceptRole { .. }
-            | Action::DeclineRole { .. } => Access::Responder,
+            | Action::DeclineRole { .. }
+            | Action::Report { .. } => Access::Responder,
             _ => Access::Commander,
         }
     }
@@ -274,6 +333,7 @@ impl Action {
             Action::CompleteReview { .. } => "review",
             Action::SetReviewField { .. } => "review field",
             Action::RetryDelivery { .. } => "delivery retry",
+            Action::Report { .. } => "report",
             Action::DeclareTriaged { .. } => "triage declaration",
             Action::DismissTriaged { .. } => "triage dismissal",
         }
@@ -308,6 +368,7 @@ impl Action {
             Action::CompleteReview { .. } => "completing the review",
             Action::SetReviewField { .. } => "writing the review",
             Action::RetryDelivery { .. } => "retrying a notification delivery",
+            Action::Report { .. } => "recording a report",
             Action::DeclareTriaged { .. } => "declaring an alert group an incident",
             Action::DismissTriaged { .. } => "dismissing an alert group",
         }
@@ -315,34 +376,6 @@ impl Action {
 
     /// The wire name (`declare`, `note`…), used in messages and the `:` line.
     pub fn name(&self) -> &'static str {
-        match self {
-            Action::Declare { .. } => "declare",
-            Action::Acknowledge => "acknowledge",
-            Action::SetSeverity { .. } => "set_severity",
-            Action::SetStatus { .. } => "set_status",
-            Action::SetKind { .. } => "set_kind",
-            Action::RecordDetection { .. } => "record_detection",
-            Action::Contain { .. } => "contain",
-            Action::Resolve { .. } => "resolve",
-            Action::Reopen { .. } => "reopen",
-            Action::Close => "close",
-            Action::AssignRole { .. } => "assign_role",
-            Action::ReleaseRole { .. } => "release_role",
-            Action::AcceptRole { .. } => "accept_role",
-            Action::DeclineRole { .. } => "decline_role",
-            Action::Note { .. } => "note",
-            Action::PostUpdate { .. } => "post_update",
-            Action::Escalate { .. } => "escalate",
-            Action::Page { .. } => "page",
-            Action::UpdateImpact { .. } => "update_impact",
-            Action::SetChecklistItem { .. } => "set_checklist_item",
-            Action::AddActionItem { .. } => "add_action_item",
-            Action::UpdateActionItem { .. } => "update_action_item",
-            Action::CompleteReview { .. } => "complete_review",
-            Action::SetReviewField { .. } => "set_review_field",
-            Action::RetryDelivery { .. } => "retry_delivery",
-            Action::DeclareTriaged { .. } => "declare_triaged",
-            Action::DismissTriaged { .. } => "dismiss_triaged",
-        }
+        self.into()
     }
 }

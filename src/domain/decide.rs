@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub const MAX_TITLE: usize = 200;
 /// Longest note or update text, in characters.
 pub const MAX_TEXT: usize = 16_000;
+/// Longest name of a person (a role holder, someone paged), in characters.
+pub const MAX_PERSON: usize = 100;
 
 /// Why a command was refused. `kind()` maps it onto an HTTP status.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +89,11 @@ pub enum DomainError {
     NoEscalationTarget,
     #[error("a command with id {0} was already used for a different incident")]
     IdReused(Uuid),
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("{field}: {message}")]
     BadTime {
         field: &'static str,
@@ -192,6 +199,10 @@ pub fn decide(
         return Ok(out.events);
     }
 
+    if let Action::Report { .. } = &cmd.action {
+        return super::alert::triage::report(world, policy, cmd, out);
+    }
+
     let reference = cmd
         .incident
         .as_deref()
@@ -229,7 +240,10 @@ pub fn decide(
     };
 
     match &cmd.action {
-        Action::Declare { .. } | Action::DeclareTriaged { .. } | Action::DismissTriaged { .. } => {}
+        Action::Declare { .. }
+        | Action::Report { .. }
+        | Action::DeclareTriaged { .. }
+        | Action::DismissTriaged { .. } => {}
         Action::RetryDelivery { delivery } => {
             let Some(d) = inc.deliveries.get(delivery) else {
                 return Err(DomainError::UnknownDelivery {
@@ -509,6 +523,7 @@ pub fn decide(
             checklist,
             item,
             done,
+            waive,
         } => {
             let known = policy
                 .checklist(checklist)
@@ -519,6 +534,16 @@ pub fn decide(
                     item: sanitize_line(item),
                 });
             }
+            let waived = match waive {
+                None => None,
+                Some(_) if !*done => {
+                    return Err(DomainError::Invalid {
+                        field: "waive",
+                        message: "an item is waived, or marked not done, not both".into(),
+                    });
+                }
+                Some(r) => Some(required_text("waive", r)?),
+            };
             if inc.is_checked(checklist, item) == *done {
                 return Err(DomainError::NoChange {
                     key,
@@ -532,6 +557,7 @@ pub fn decide(
                 checklist: checklist.clone(),
                 item: item.clone(),
                 done: *done,
+                waived,
             });
         }
         Action::AddActionItem {
@@ -814,7 +840,7 @@ fn known_kind(policy: &Policy, given: &str) -> Result<String, DomainError> {
 // Lengths are checked on the text as sent (the limit the API document
 // states), and again after cleaning: text that sanitising shortens is no way
 // around the limit, and the document and the server agree on every input.
-fn title_text(title: &str) -> Result<String, DomainError> {
+pub(crate) fn title_text(title: &str) -> Result<String, DomainError> {
     check_len("title", title, MAX_TITLE)?;
     let t = sanitize_line(title);
     let t = t.trim();
@@ -827,13 +853,13 @@ fn title_text(title: &str) -> Result<String, DomainError> {
 
 /// A person's handle: one line, `@` prefix dropped.
 fn person(p: &str) -> Result<String, DomainError> {
-    check_len("person", p, 100)?;
+    check_len("person", p, MAX_PERSON)?;
     let p = sanitize_line(p);
     let p = p.trim().trim_start_matches('@').trim();
     if p.is_empty() {
         return Err(DomainError::Empty { field: "person" });
     }
-    check_len("person", p, 100)?;
+    check_len("person", p, MAX_PERSON)?;
     Ok(p.to_string())
 }
 

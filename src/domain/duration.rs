@@ -151,6 +151,25 @@ impl<'de> Deserialize<'de> for Span {
     }
 }
 
+/// How a [`Span`] is written on the wire, for the OpenAPI document.
+pub const SPAN_PATTERN: &str = "^[0-9]+(s|m|h|d|bd)$";
+
+/// On the wire a span is its text (`15m`), so its schema is a string with
+/// [`SPAN_PATTERN`], not the struct's fields.
+impl utoipa::PartialSchema for Span {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(SPAN_PATTERN))
+            .description(Some(
+                "a whole number and a unit: s, m, h, d or bd (business days), e.g. `15m`",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Span {}
+
 /// Formats a signed number of seconds as a compact countdown: `4:59`, `1:02:03`, `3d 04h`, `-0:42`.
 pub fn countdown(secs: i64) -> String {
     let sign = if secs < 0 { "-" } else { "" };

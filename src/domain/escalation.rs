@@ -150,6 +150,14 @@ fn reason(rule: &EscalationRule, inc: &Incident, policy: &Policy) -> String {
         }
         Trigger::Open if after.amount == 0 => format!("{subject}: escalate immediately"),
         Trigger::Open => format!("{subject} still open after {after}"),
+        Trigger::Unanswered => {
+            let who = super::routing::answer_clocks(inc, policy)
+                .into_iter()
+                .filter(|a| a.answered_at.is_none() && !a.who.eq_ignore_ascii_case(&rule.to))
+                .min_by_key(|a| a.due_at)
+                .map_or_else(|| "the person called".to_string(), |a| a.who);
+            format!("{subject}: {who} did not answer within their response time")
+        }
         Trigger::UpdateOverdue => {
             let channel = policy.severity(&inc.severity).and_then(|s| {
                 Channel::ALL
@@ -181,6 +189,68 @@ mod tests {
             .iter()
             .map(|e| (e.to.clone(), e.at))
             .collect()
+    }
+
+    /// 001 "If the incident lead is unavailable, escalate to the next
+    /// defined backup", as a rule: someone paged who does not act within their
+    /// response time is escalated past, to the rule's target — once, and not
+    /// when they answer in time.
+    #[test]
+    fn an_unanswered_page_steps_to_the_backup() {
+        let text = format!(
+            "{}\n[[escalations]]\nid = \"lead-unanswered\"\nwhen = \"unanswered\"\nafter = \"0m\"\n\
+             to = \"Backup incident lead\"\n[[notify.directory]]\nname = \"dana\"\n\
+             respond_within = \"10m\"\n",
+            crate::domain::testkit::POLICY
+        );
+        let p = Policy::from_toml(&text).unwrap();
+        let mut h = Harness::new(p.clone());
+        let key = h.declare("Exports leaking", "P3");
+        h.at(1);
+        h.run(
+            "alice",
+            &key,
+            Action::Page {
+                who: "dana".into(),
+                reason: "you lead this".into(),
+            },
+        );
+        h.at(10);
+        assert!(h.tick().is_empty());
+        assert_eq!(next_wakeup(&h.world, &h.policy, h.now), Some(at(11)));
+        h.at(12);
+        let fired = h.tick();
+        assert_eq!(
+            fired.iter().map(|e| e.body.describe()).collect::<Vec<_>>(),
+            [
+                "escalated to Backup incident lead (rule lead-unanswered): P3: dana did not answer within their response time"
+            ]
+        );
+        h.at(30);
+        assert!(h.tick().is_empty(), "once per incident");
+
+        // Answered in time: no step.
+        let mut h = Harness::new(p);
+        let key = h.declare("Exports leaking", "P3");
+        h.run(
+            "alice",
+            &key,
+            Action::Page {
+                who: "dana".into(),
+                reason: "you lead this".into(),
+            },
+        );
+        h.at(5);
+        h.run(
+            "dana",
+            &key,
+            Action::Note {
+                kind: crate::domain::event::NoteKind::Note,
+                text: "on it".into(),
+            },
+        );
+        h.at(20);
+        assert!(h.tick().is_empty());
     }
 
     #[test]

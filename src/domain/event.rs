@@ -5,12 +5,28 @@
 use super::alert::AlertLine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
+use strum::VariantArray;
 use uuid::Uuid;
 
 /// An incident's lifecycle status (the public states of a status page).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
 pub enum Status {
     Investigating,
     Identified,
@@ -19,38 +35,46 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::Investigating,
-        Status::Identified,
-        Status::Monitoring,
-        Status::Resolved,
-    ];
+    pub const ALL: [Status; 4] = super::all_variants(Status::VARIANTS);
 
+    /// The wire name (`investigating`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Investigating => "investigating",
-            Status::Identified => "identified",
-            Status::Monitoring => "monitoring",
-            Status::Resolved => "resolved",
-        }
+        self.into()
     }
 
+    /// The wire name in any case.
     pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+        s.parse().ok()
     }
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The wire name, written as is: a width in the format string does not pad
+/// it (strum's `Display` would), so aligned columns stay as they were.
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
 /// Where a status update is posted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
 pub enum Channel {
     StatusPage,
     Internal,
@@ -58,14 +82,11 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::StatusPage, Channel::Internal, Channel::Customer];
+    pub const ALL: [Channel; 3] = super::all_variants(Channel::VARIANTS);
 
+    /// The wire name (`status_page`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::StatusPage => "status_page",
-            Channel::Internal => "internal",
-            Channel::Customer => "customer",
-        }
+        self.into()
     }
 
     /// Human label: "status page".
@@ -77,17 +98,30 @@ impl Channel {
         }
     }
 
+    /// The wire name in any case, with `-` or a space for `_` (`status page`).
     pub fn parse(s: &str) -> Option<Channel> {
-        let s = s.replace(['-', ' '], "_");
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(&s))
+        s.replace(['-', ' '], "_").parse().ok()
     }
 }
 
 /// What sort of timeline entry a note is; the scribe picks one per line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
 pub enum NoteKind {
     #[default]
     Note,
@@ -97,31 +131,21 @@ pub enum NoteKind {
 }
 
 impl NoteKind {
-    pub const ALL: [NoteKind; 4] = [
-        NoteKind::Note,
-        NoteKind::Decision,
-        NoteKind::Action,
-        NoteKind::Observation,
-    ];
+    pub const ALL: [NoteKind; 4] = super::all_variants(NoteKind::VARIANTS);
 
+    /// The wire name (`decision`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            NoteKind::Note => "note",
-            NoteKind::Decision => "decision",
-            NoteKind::Action => "action",
-            NoteKind::Observation => "observation",
-        }
+        self.into()
     }
 
+    /// The wire name in any case.
     pub fn parse(s: &str) -> Option<NoteKind> {
-        NoteKind::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+        s.parse().ok()
     }
 }
 
 /// What the incident affects.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Impact {
     #[serde(default)]
@@ -174,8 +198,21 @@ impl Impact {
 
 /// How an incident was detected (runbook 002 §4.1 "Detection Sources", 003's
 /// postmortem "Detection Method", 001's "Detection and reporting").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DetectionMethod {
     /// Automated monitoring or a health check (002: Prometheus/Grafana, status checks).
     Alert,
@@ -190,22 +227,11 @@ pub enum DetectionMethod {
 }
 
 impl DetectionMethod {
-    pub const ALL: [DetectionMethod; 5] = [
-        DetectionMethod::Alert,
-        DetectionMethod::CustomerReport,
-        DetectionMethod::InternalReport,
-        DetectionMethod::SecurityTool,
-        DetectionMethod::ResponsibleDisclosure,
-    ];
+    pub const ALL: [DetectionMethod; 5] = super::all_variants(DetectionMethod::VARIANTS);
 
+    /// The wire name (`customer_report`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            DetectionMethod::Alert => "alert",
-            DetectionMethod::CustomerReport => "customer_report",
-            DetectionMethod::InternalReport => "internal_report",
-            DetectionMethod::SecurityTool => "security_tool",
-            DetectionMethod::ResponsibleDisclosure => "responsible_disclosure",
-        }
+        self.into()
     }
 
     /// In words: `customer report`.
@@ -229,8 +255,23 @@ impl DetectionMethod {
 }
 
 /// The state of a follow-up action item.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
 pub enum ActionState {
     #[default]
     Open,
@@ -240,29 +281,19 @@ pub enum ActionState {
 }
 
 impl ActionState {
+    /// The wire name (`in_progress`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ActionState::Open => "open",
-            ActionState::InProgress => "in_progress",
-            ActionState::Done => "done",
-            ActionState::Cancelled => "cancelled",
-        }
+        self.into()
     }
 
+    /// The wire name in any case, with `-` or a space for `_` (`in progress`).
     pub fn parse(s: &str) -> Option<ActionState> {
-        [
-            ActionState::Open,
-            ActionState::InProgress,
-            ActionState::Done,
-            ActionState::Cancelled,
-        ]
-        .into_iter()
-        .find(|a| a.as_str().eq_ignore_ascii_case(&s.replace(['-', ' '], "_")))
+        s.replace(['-', ' '], "_").parse().ok()
     }
 }
 
 /// One immutable fact about one incident.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Client-made idempotency key: sending the same event twice stores it once.
     pub id: Uuid,
@@ -276,7 +307,7 @@ pub struct Event {
 }
 
 /// An event as the server stored it: with its global sequence number.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// Global, gap-free, strictly increasing; assigned inside the write transaction.
     pub seq: u64,
@@ -286,8 +317,11 @@ pub struct Recorded {
 }
 
 /// The payload of an [`Event`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Serialize, Deserialize, strum::IntoStaticStr, utoipa::ToSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EventBody {
     Declared {
         title: String,
@@ -416,6 +450,10 @@ pub enum EventBody {
         checklist: String,
         item: String,
         done: bool,
+        /// Set when the item was waived rather than done: why it is not
+        /// needed (it then counts as done, with the reason on record).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waived: Option<String>,
     },
     ActionItemAdded {
         action: Uuid,
@@ -463,6 +501,19 @@ pub enum EventBody {
         #[serde(default)]
         services: Vec<String>,
     },
+    /// A report that is not an alert opened a triage item: `incident` is the
+    /// item's id, which becomes the incident's id if a human declares it.
+    ReportReceived {
+        /// The policy's intake kind (`disclosure`).
+        intake: String,
+        title: String,
+        severity: String,
+        kind: String,
+        #[serde(default)]
+        reporter: String,
+        #[serde(default)]
+        details: String,
+    },
     /// Alerts of `group` started firing (one entry per payload, however many).
     AlertsFiring {
         group: String,
@@ -491,7 +542,7 @@ pub enum EventBody {
 }
 
 /// How one delivery try ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryOutcome {
     Sent,
@@ -502,7 +553,7 @@ pub enum DeliveryOutcome {
 }
 
 /// The payload of [`EventBody::DeliveryAttempted`] (boxed: rare and large).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeliveryAttempt {
     /// The delivery's id (the intent's: also its `webhook-id`).
     pub delivery: Uuid,
@@ -576,41 +627,7 @@ fn default_kind() -> String {
 impl EventBody {
     /// The snake_case name of the variant, as on the wire (`declared`, `note`…).
     pub fn kind_name(&self) -> &'static str {
-        match self {
-            EventBody::Declared { .. } => "declared",
-            EventBody::Acknowledged => "acknowledged",
-            EventBody::SeverityChanged { .. } => "severity_changed",
-            EventBody::StatusChanged { .. } => "status_changed",
-            EventBody::KindChanged { .. } => "kind_changed",
-            EventBody::DetectionRecorded { .. } => "detection_recorded",
-            EventBody::Contained { .. } => "contained",
-            EventBody::Resolved { .. } => "resolved",
-            EventBody::Reopened { .. } => "reopened",
-            EventBody::Closed => "closed",
-            EventBody::RoleAssigned { .. } => "role_assigned",
-            EventBody::RoleHandedOff { .. } => "role_handed_off",
-            EventBody::RoleReleased { .. } => "role_released",
-            EventBody::RoleOffered { .. } => "role_offered",
-            EventBody::RoleDeclined { .. } => "role_declined",
-            EventBody::SeveritySuggested { .. } => "severity_suggested",
-            EventBody::Note { .. } => "note",
-            EventBody::UpdatePosted { .. } => "update_posted",
-            EventBody::Escalated { .. } => "escalated",
-            EventBody::Paged { .. } => "paged",
-            EventBody::ImpactUpdated { .. } => "impact_updated",
-            EventBody::ChecklistItemSet { .. } => "checklist_item_set",
-            EventBody::ActionItemAdded { .. } => "action_item_added",
-            EventBody::ActionItemUpdated { .. } => "action_item_updated",
-            EventBody::UpdateOverdue { .. } => "update_overdue",
-            EventBody::ReviewCompleted { .. } => "review_completed",
-            EventBody::ReviewFieldSet { .. } => "review_field_set",
-            EventBody::DeliveryAttempted(_) => "delivery_attempted",
-            EventBody::DeliveryRetryRequested { .. } => "delivery_retry_requested",
-            EventBody::AlertTriaged { .. } => "alert_triaged",
-            EventBody::AlertsFiring { .. } => "alerts_firing",
-            EventBody::AlertsResolved { .. } => "alerts_resolved",
-            EventBody::TriageDismissed { .. } => "triage_dismissed",
-        }
+        self.into()
     }
 
     /// One line for the timeline, e.g. `severity P2 → P1: customer data exposed`.
@@ -754,7 +771,14 @@ impl EventBody {
             EventBody::ChecklistItemSet {
                 checklist,
                 item,
+                waived: Some(reason),
+                ..
+            } => format!("checklist {checklist}/{item} waived: {reason}"),
+            EventBody::ChecklistItemSet {
+                checklist,
+                item,
                 done,
+                waived: None,
             } => {
                 let mark = if *done { "done" } else { "undone" };
                 format!("checklist {checklist}/{item} {mark}")
@@ -832,6 +856,20 @@ impl EventBody {
             EventBody::AlertTriaged {
                 title, severity, ..
             } => format!("alert in triage ({severity}): {title}"),
+            EventBody::ReportReceived {
+                intake,
+                title,
+                severity,
+                reporter,
+                ..
+            } if reporter.is_empty() => format!("{intake} report in triage ({severity}): {title}"),
+            EventBody::ReportReceived {
+                intake,
+                title,
+                severity,
+                reporter,
+                ..
+            } => format!("{intake} report from {reporter} in triage ({severity}): {title}"),
             EventBody::AlertsFiring { alerts, .. } => {
                 format!("{} firing: {}", plural(alerts.len()), names(alerts))
             }

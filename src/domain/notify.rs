@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// The `[notify]` section of a policy.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyPolicy {
     /// Named channels, e.g. `[notify.channels.slack-incidents]`.
@@ -34,7 +34,7 @@ pub struct NotifyPolicy {
 }
 
 /// A reference to a secret: an environment variable or a file, never the value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretRef {
     Env(String),
@@ -89,7 +89,7 @@ impl<'de> Deserialize<'de> for SecretRef {
 }
 
 /// TLS for an SMTP relay.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpTls {
     /// Plain SMTP (a local relay, or tests on loopback).
@@ -102,7 +102,7 @@ pub enum SmtpTls {
 }
 
 /// One channel, by type.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelConfig {
     /// A Slack incoming webhook (Block Kit with a plain-text fallback).
@@ -147,7 +147,19 @@ fn default_pagerduty_url() -> String {
 }
 
 /// The kind of a channel, for messages and matching.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Slack,
@@ -198,11 +210,18 @@ impl ChannelConfig {
 }
 
 /// Which events a route sends to its channel. Every filter left empty matches all.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
-    /// A key of `[notify.channels]`.
+    /// A key of `[notify.channels]`. Empty when the route names people (`to`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub channel: String,
+    /// Directory contacts the matching events reach over every contact method
+    /// they have, as a page does: who a runbook says must be told (002 §2.1 P1
+    /// "Executive notification", P2 "Manager notification"; 001 "escalated to
+    /// leadership"). A route names either a channel or people, not both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
     /// Event kinds (`declared`, `acknowledged`, `update_posted`…).
     #[serde(default)]
     pub events: Vec<String>,
@@ -218,7 +237,7 @@ pub struct Route {
 }
 
 /// A person or an escalation target ("Engineering Manager") and how to reach them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// As written in `page @alice` or an escalation rule's `to`.
@@ -250,7 +269,7 @@ impl Contact {
 }
 
 /// The retry budget of the delivery worker.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliverySettings {
     /// Tries before a delivery is given up (and shown as failed).
@@ -382,12 +401,33 @@ impl NotifyPolicy {
             }
         }
         for (i, r) in self.routes.iter().enumerate() {
-            let Some(ch) = self.channels.get(&r.channel) else {
-                let known: Vec<&str> = self.channels.keys().map(String::as_str).collect();
-                return invalid(
-                    format!("notify.routes[{i}].channel"),
-                    format!("unknown channel {:?} (channels are {known:?})", r.channel),
-                );
+            if !r.to.is_empty() {
+                if !r.channel.is_empty() {
+                    return invalid(
+                        format!("notify.routes[{i}].to"),
+                        "a route names either a channel or people (`to`), not both".into(),
+                    );
+                }
+                for who in &r.to {
+                    if self.contact(who).is_none() {
+                        return invalid(
+                            format!("notify.routes[{i}].to"),
+                            format!("{who:?} is not in [[notify.directory]]"),
+                        );
+                    }
+                }
+            }
+            let ch = if r.to.is_empty() {
+                let Some(ch) = self.channels.get(&r.channel) else {
+                    let known: Vec<&str> = self.channels.keys().map(String::as_str).collect();
+                    return invalid(
+                        format!("notify.routes[{i}].channel"),
+                        format!("unknown channel {:?} (channels are {known:?})", r.channel),
+                    );
+                };
+                Some(ch)
+            } else {
+                None
             };
             for e in &r.events {
                 if !ROUTABLE.contains(&e.as_str()) {
@@ -396,7 +436,10 @@ impl NotifyPolicy {
                         format!("unknown event kind {e:?}"),
                     );
                 }
-                if ch.kind() == ChannelKind::Pagerduty && !super::routing::pagerduty_maps(e) {
+                if let Some(ch) = ch
+                    && ch.kind() == ChannelKind::Pagerduty
+                    && !super::routing::pagerduty_maps(e)
+                {
                     return invalid(
                         format!("notify.routes[{i}].events"),
                         format!(
@@ -422,8 +465,7 @@ impl NotifyPolicy {
                     );
                 }
             }
-            if ch.kind() == ChannelKind::Email
-                && let ChannelConfig::Email { to, .. } = ch
+            if let Some(ChannelConfig::Email { to, .. }) = ch
                 && to.is_empty()
             {
                 return invalid(

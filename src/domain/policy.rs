@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A whole policy file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Short name shown in the status bar, e.g. `tensafe-002`.
@@ -55,6 +55,48 @@ pub struct Policy {
     /// without one, 002 §8.2's PIR.
     #[serde(default)]
     pub review: super::review::template::ReviewTemplate,
+    /// Reports that are not alerts (001 "reported via support … or
+    /// responsible disclosure"): each kind a triage item with its own
+    /// acknowledge clock (`[[intake]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intake: Vec<IntakeKind>,
+}
+
+/// One kind of report that arrives by hand, not from monitoring.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeKind {
+    /// Stable id used in commands: `disclosure`, `customer`.
+    pub id: String,
+    /// `Responsible disclosure`.
+    pub name: String,
+    /// The incident kind it becomes when declared (one of `kinds`).
+    pub kind: String,
+    /// The severity it is triaged at unless the reporter's is given.
+    pub severity: String,
+    /// How long acknowledging a report of this kind may take. Without it the
+    /// severity's `acknowledge` target applies; without that, no clock (the
+    /// runbook states none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledge: Option<Span>,
+    /// How such an incident was detected, recorded when it is declared
+    /// (002 §4.1's sources; 001's responsible disclosure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<super::event::DetectionMethod>,
+}
+
+impl Policy {
+    pub fn intake_kind(&self, id: &str) -> Option<&IntakeKind> {
+        self.intake.iter().find(|k| k.id.eq_ignore_ascii_case(id))
+    }
+
+    /// How long a report of `intake` triaged at `severity` may wait for a
+    /// human: the intake kind's own target, else the severity's acknowledge.
+    pub fn intake_acknowledge(&self, intake: &str, severity: &str) -> Option<Span> {
+        self.intake_kind(intake)
+            .and_then(|k| k.acknowledge)
+            .or_else(|| self.severity(severity).and_then(|s| s.acknowledge))
+    }
 }
 
 fn default_kinds() -> Vec<String> {
@@ -62,7 +104,7 @@ fn default_kinds() -> Vec<String> {
 }
 
 /// One severity level and its targets.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Severity {
     /// Stable id used in commands: `P1`, `critical`.
@@ -130,7 +172,7 @@ impl Severity {
 }
 
 /// Update cadence for each channel.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Updates {
     #[serde(default)]
@@ -153,7 +195,7 @@ impl Updates {
 }
 
 /// When the first update on a channel is due, and how often after that.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cadence {
     /// First update due this long after the incident is declared.
@@ -165,7 +207,7 @@ pub struct Cadence {
 }
 
 /// Post-incident review requirement.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
     #[serde(default)]
@@ -178,7 +220,7 @@ pub struct Review {
     pub attendees: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
     /// Stable id used in commands: `ic`, `tech_lead`, `comms`, `scribe`.
@@ -219,7 +261,7 @@ impl Policy {
 }
 
 /// What an automatic escalation waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Not acknowledged `after` the severity took effect.
@@ -230,9 +272,14 @@ pub enum Trigger {
     Uncontained,
     /// An update channel is overdue by `after`.
     UpdateOverdue,
+    /// Someone paged or escalated to did not answer (act in the incident)
+    /// within their response time (the directory's `respond_within`) plus
+    /// `after`: the step to their backup (001 "If the incident lead is
+    /// unavailable, escalate to the next defined backup").
+    Unanswered,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationRule {
     /// Stable id; the scheduler fires each rule at most once per incident.
@@ -250,7 +297,19 @@ pub struct EscalationRule {
 }
 
 /// The phase of an incident's life a checklist belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Triage,
@@ -259,16 +318,37 @@ pub enum Phase {
     Closure,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Checklist {
     pub id: String,
     pub title: String,
     pub phase: Phase,
     pub items: Vec<ChecklistItem>,
+    /// The time box: every item is due this long after the declaration (002
+    /// Appendix A "FIRST 5 MINUTES", 003 "0-15 Minutes"). The checklist is then
+    /// a clock like any other, and its unfinished items stay in view after its
+    /// phase until they are done or waived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Span>,
+    /// A time box per severity id, over `due` (003 "1-4 Hours (Critical) /
+    /// 1-24 Hours (High)").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub due_by_severity: BTreeMap<String, Span>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+impl Checklist {
+    /// The time box for an incident of `severity`, if the checklist has one.
+    pub fn due_for(&self, severity: &str) -> Option<Span> {
+        self.due_by_severity
+            .iter()
+            .find(|(s, _)| s.eq_ignore_ascii_case(severity))
+            .map(|(_, d)| *d)
+            .or(self.due)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     pub id: String,
@@ -280,7 +360,7 @@ pub struct ChecklistItem {
 }
 
 /// What must hold before an incident may be resolved.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// The incident must have been in `monitoring` this long (runbook 002 §7.4: 15+ minutes).
@@ -301,7 +381,7 @@ pub struct Resolution {
 }
 
 /// The definition of done for closing an incident.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     /// Checklists whose every item must be ticked before close.
@@ -316,14 +396,14 @@ pub struct Closure {
 }
 
 /// The severity-classification flowchart (runbook 002 §2.2) as questions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Flowchart {
     pub start: String,
     pub questions: Vec<Question>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub id: String,
@@ -332,7 +412,7 @@ pub struct Question {
 }
 
 /// An answer leads either to another question or to a severity.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     pub label: String,
@@ -343,7 +423,7 @@ pub struct Answer {
 }
 
 /// Message templates with `{placeholder}` fields (see [`super::template::FIELDS`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Templates {
     pub status_page: StatusPageTemplates,
@@ -352,7 +432,7 @@ pub struct Templates {
     pub customer: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusPageTemplates {
     pub investigating: String,
@@ -527,6 +607,14 @@ impl Policy {
                     format!("duplicate checklist id {:?}", c.id),
                 );
             }
+            for sev in c.due_by_severity.keys() {
+                if self.severity(sev).is_none() {
+                    return invalid(
+                        format!("checklists[{i}].due_by_severity.{sev}"),
+                        format!("unknown severity {sev:?}"),
+                    );
+                }
+            }
             let mut items = BTreeSet::new();
             for (j, item) in c.items.iter().enumerate() {
                 if !items.insert(item.id.clone()) {
@@ -535,6 +623,27 @@ impl Policy {
                         format!("duplicate item id {:?}", item.id),
                     );
                 }
+            }
+        }
+        let mut intake = BTreeSet::new();
+        for (i, k) in self.intake.iter().enumerate() {
+            if k.id.trim().is_empty() || !intake.insert(k.id.to_ascii_lowercase()) {
+                return invalid(
+                    format!("intake[{i}].id"),
+                    format!("empty or duplicate intake id {:?}", k.id),
+                );
+            }
+            if !self.kinds.contains(&k.kind) {
+                return invalid(
+                    format!("intake[{i}].kind"),
+                    format!("unknown kind {:?} (kinds are {:?})", k.kind, self.kinds),
+                );
+            }
+            if self.severity(&k.severity).is_none() {
+                return invalid(
+                    format!("intake[{i}].severity"),
+                    format!("unknown severity {:?}", k.severity),
+                );
             }
         }
         if let Some(id) = &self.resolution.checklist
@@ -627,6 +736,7 @@ impl Policy {
             ingest: super::alert::IngestPolicy::default(),
             status_page: Default::default(),
             notify: Default::default(),
+            intake: Vec::new(),
             review: Default::default(),
         }
     }
@@ -675,315 +785,4 @@ pub mod presets {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtin_default_is_the_embedded_default_preset() {
-        let parsed = Policy::from_toml(presets::DEFAULT).unwrap();
-        assert_eq!(Policy::builtin_default(), parsed);
-        assert_eq!(parsed.name, "default");
-        assert_eq!(presets::find("default"), Some(presets::DEFAULT));
-    }
-
-    #[test]
-    fn every_preset_parses_and_is_found_by_both_names() {
-        for (short, stem, text) in presets::ALL {
-            let p = Policy::from_toml(text).unwrap_or_else(|e| panic!("preset {stem}: {e}"));
-            assert!(p.role("ic").is_some(), "{stem}");
-            assert_eq!(presets::find(short), Some(*text));
-            assert_eq!(presets::find(stem), Some(*text));
-        }
-        assert_eq!(presets::ALL.len(), 6);
-    }
-
-    /// The default is runbook 002 with generic wording: every number, role,
-    /// rule and checklist must stay the same as in the 002 preset.
-    #[test]
-    fn default_keeps_the_numbers_of_runbook_002() {
-        let d = Policy::from_toml(presets::DEFAULT).unwrap();
-        let t = Policy::from_toml(presets::find("002").unwrap()).unwrap();
-        // The default's own additions, marked as warroom defaults, are not 002's.
-        let numbers = |p: &Policy| {
-            p.severities
-                .iter()
-                .map(without_warroom_defaults)
-                .map(|s| {
-                    (
-                        s.id.clone(),
-                        s.acknowledge,
-                        s.contain,
-                        s.resolve,
-                        s.updates.clone(),
-                        s.review.clone(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(numbers(&d), numbers(&t));
-        assert_eq!(d.roles, t.roles);
-        assert_eq!(d.escalations, t.escalations);
-        assert_eq!(d.escalation_path, t.escalation_path);
-        assert_eq!(d.checklists, t.checklists);
-        assert_eq!(d.resolution, t.resolution);
-        assert_eq!(d.closure, t.closure);
-        assert_eq!(d.kinds, t.kinds);
-        let shape = |p: &Policy| {
-            p.flowchart.as_ref().map(|f| {
-                f.questions
-                    .iter()
-                    .map(|q| (q.id.clone(), q.answers.clone()))
-                    .collect::<Vec<_>>()
-            })
-        };
-        assert_eq!(shape(&d), shape(&t));
-    }
-
-    /// A severity with every clock warroom added (its `warroom_defaults`) taken out.
-    fn without_warroom_defaults(s: &Severity) -> Severity {
-        let mut s = s.clone();
-        for name in std::mem::take(&mut s.warroom_defaults) {
-            match name.as_str() {
-                "acknowledge" => s.acknowledge = None,
-                "contain" => s.contain = None,
-                "resolve" => s.resolve = None,
-                "status_page" => s.updates.status_page = Cadence::default(),
-                "internal" => s.updates.internal = Cadence::default(),
-                "customer" => s.updates.customer = Cadence::default(),
-                "review" => s.review.due = None,
-                _ => {}
-            }
-        }
-        s
-    }
-
-    /// A preset follows its runbook: no clock warroom invented; only the
-    /// `default` policy marks additions of its own.
-    #[test]
-    fn only_the_default_policy_adds_clocks() {
-        for (short, stem, text) in presets::ALL {
-            let p = Policy::from_toml(text).unwrap();
-            let marked: Vec<_> = p
-                .severities
-                .iter()
-                .flat_map(|s| s.warroom_defaults.iter().map(|d| format!("{}.{d}", s.id)))
-                .collect();
-            if *short == "default" {
-                assert_eq!(marked, ["P2.customer"], "{stem}");
-            } else {
-                assert!(marked.is_empty(), "{stem} invents clocks: {marked:?}");
-            }
-            // No clock line of a preset says it is warroom's own.
-            for (n, line) in text.lines().enumerate() {
-                let clock_line = [
-                    "acknowledge",
-                    "contain",
-                    "resolve",
-                    "updates.",
-                    "review.due",
-                ]
-                .iter()
-                .any(|k| line.trim_start().starts_with(k));
-                if clock_line && *short != "default" {
-                    assert!(
-                        !line.contains("warroom default"),
-                        "{stem}.toml line {}: {line}",
-                        n + 1
-                    );
-                }
-            }
-        }
-        // 004's "Provide regular updates" and 003's update promises state no cadence.
-        for (preset, channel) in [
-            ("004", "status_page"),
-            ("004", "internal"),
-            ("003", "internal"),
-        ] {
-            let p = Policy::from_toml(presets::find(preset).unwrap()).unwrap();
-            for s in &p.severities {
-                let every = match channel {
-                    "status_page" => s.updates.status_page.every,
-                    _ => s.updates.internal.every,
-                };
-                assert_eq!(every, None, "{preset} {} {channel}", s.id);
-            }
-        }
-        let t = Policy::from_toml(presets::find("002").unwrap()).unwrap();
-        let p2 = t.severity("P2").unwrap();
-        assert!(
-            !p2.has_clock("customer"),
-            "§6.3: P2 customer email at end of incident"
-        );
-        assert!(p2.notes["customer"].contains("within 30 minutes"));
-    }
-
-    /// Each runbook's own message: 002 §6.1's internal status update in 002 and
-    /// the default; 003's "Internal Update (Short)" one-liner only in 003.
-    #[test]
-    fn internal_update_is_the_runbooks_own() {
-        for preset in ["002", "default"] {
-            let p = Policy::from_toml(presets::find(preset).unwrap()).unwrap();
-            let t = p.templates.internal.trim();
-            let headings: Vec<&str> = t
-                .lines()
-                .filter(|l| {
-                    l.ends_with(':')
-                        || l.contains("STATUS UPDATE")
-                        || l.starts_with("Current State")
-                        || l.starts_with("Next Update")
-                })
-                .collect();
-            assert_eq!(
-                headings,
-                [
-                    "{now} STATUS UPDATE",
-                    "Current State: {status}",
-                    "Summary:",
-                    "Actions Taken:",
-                    "Next Steps:",
-                    "Customer Impact:",
-                    "Next Update: {next_update}"
-                ],
-                "{preset}"
-            );
-        }
-        let one_liner = |p: &Policy| p.templates.internal.starts_with("Incident {id} | ");
-        for (short, stem, text) in presets::ALL {
-            let p = Policy::from_toml(text).unwrap();
-            assert_eq!(one_liner(&p), *short == "003", "{stem}");
-        }
-    }
-
-    /// The manual escalation criteria are the runbooks' own (002 §5.2, 004
-    /// "When to Escalate", 001 Medium/Low); 003 states none.
-    #[test]
-    fn manual_escalation_criteria_are_the_runbooks() {
-        let criteria = |preset: &str| {
-            Policy::from_toml(presets::find(preset).unwrap())
-                .unwrap()
-                .escalation_criteria
-        };
-        assert_eq!(criteria("002").len(), 5);
-        assert_eq!(
-            criteria("002").last().unwrap(),
-            "Resolution taking longer than target"
-        );
-        assert_eq!(criteria("default"), criteria("002"));
-        assert_eq!(criteria("004")[3], "Security incident involved");
-        assert!(
-            criteria("001")
-                .iter()
-                .any(|c| c.contains("a customer is blocked"))
-        );
-        assert!(criteria("003").is_empty());
-    }
-
-    /// 002 §3.4 "Scribe: not the IC or Technical Lead" is a warning.
-    #[test]
-    fn scribe_who_is_also_ic_is_a_warning() {
-        let p = Policy::from_toml(presets::find("002").unwrap()).unwrap();
-        let roles: BTreeMap<String, String> =
-            [("ic", "alice"), ("tech_lead", "bob"), ("scribe", "alice")]
-                .into_iter()
-                .map(|(r, p)| (r.to_string(), p.to_string()))
-                .collect();
-        assert_eq!(
-            p.role_conflicts(&roles),
-            ["Scribe alice is also Incident Commander (the policy keeps them apart)"]
-        );
-        let mut ok = roles.clone();
-        ok.insert("scribe".into(), "dana".into());
-        assert!(p.role_conflicts(&ok).is_empty());
-        let bad = presets::find("002").unwrap().replace(
-            "not_with = [\"ic\", \"tech_lead\"]",
-            "not_with = [\"chef\"]",
-        );
-        let e = Policy::from_toml(&bad).unwrap_err().to_string();
-        assert_eq!(e, "roles[3].not_with: unknown role \"chef\"");
-    }
-
-    #[test]
-    fn warroom_defaults_and_notes_name_real_clocks() {
-        let base = presets::find("002").unwrap();
-        let bad = base.replace(
-            "review.due = \"72h\"                 # 002 §8.1 P1",
-            "warroom_defaults = [\"pager\"]\nreview.due = \"72h\" #",
-        );
-        assert_ne!(bad, base);
-        let e = Policy::from_toml(&bad).unwrap_err().to_string();
-        assert!(
-            e.starts_with("severities[0].warroom_defaults[0]: unknown clock \"pager\""),
-            "{e}"
-        );
-        let bad = base.replace(
-            "review.due = \"72h\"                 # 002 §8.1 P1",
-            "warroom_defaults = [\"contain\"]\nreview.due = \"72h\" #",
-        );
-        let e = Policy::from_toml(&bad).unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "severities[0].warroom_defaults[0]: severity P1 sets no contain clock to mark"
-        );
-        let bad = base.replace("notes.customer =", "notes.email =");
-        let e = Policy::from_toml(&bad).unwrap_err().to_string();
-        assert!(
-            e.starts_with("severities[1].notes.email: unknown clock"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn runbook_002_numbers_are_in_the_default() {
-        let p = Policy::builtin_default();
-        let p1 = p.severity("P1").unwrap();
-        assert_eq!(p1.acknowledge, Some(Span::minutes(5)));
-        assert_eq!(p1.resolve, Some(Span::hours(2)));
-        assert_eq!(p1.updates.status_page.first, Some(Span::minutes(10)));
-        assert_eq!(p1.updates.status_page.every, Some(Span::minutes(30)));
-        assert_eq!(p1.updates.internal.every, Some(Span::minutes(15)));
-        assert_eq!(p1.updates.customer.first, Some(Span::minutes(15)));
-        assert_eq!(p1.updates.customer.every, Some(Span::hours(1)));
-        assert_eq!(
-            p.severity("P2").unwrap().acknowledge,
-            Some(Span::minutes(15))
-        );
-        let rules: Vec<(&str, Trigger, String, &str)> = p
-            .escalations
-            .iter()
-            .map(|r| (r.id.as_str(), r.when, r.after.to_string(), r.to.as_str()))
-            .collect();
-        assert_eq!(
-            rules,
-            [
-                (
-                    "p1-unacked-5m",
-                    Trigger::Unacknowledged,
-                    "5m".into(),
-                    "Backup on-call"
-                ),
-                (
-                    "p1-unacked-10m",
-                    Trigger::Unacknowledged,
-                    "10m".into(),
-                    "Engineering Manager"
-                ),
-                (
-                    "p2-unacked-15m",
-                    Trigger::Unacknowledged,
-                    "15m".into(),
-                    "Backup on-call"
-                ),
-                ("p1-open-30m", Trigger::Open, "30m".into(), "VP Engineering"),
-                ("p1-open-1h", Trigger::Open, "1h".into(), "CTO"),
-                ("security-lead", Trigger::Open, "0m".into(), "Security Lead"),
-            ]
-        );
-        assert_eq!(p.escalations[5].kinds, ["security"]);
-        let ids: Vec<&str> = p.roles.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["ic", "tech_lead", "comms", "scribe", "sme"]);
-        assert_eq!(p.resolution.stability_window, Some(Span::minutes(15)));
-        assert_eq!(p.checklist("triage").map(|c| c.items.len()), Some(7));
-        assert_eq!(p.checklist("resolution").map(|c| c.items.len()), Some(6));
-    }
-}
+mod tests;

@@ -7,7 +7,8 @@
 //!   severity, incident kind and, for updates, the update channel;
 //! - pages and escalations to someone in the directory, who is reached over
 //!   every contact method they have (their PagerDuty key, their address, a
-//!   Slack mention), routes or not;
+//!   Slack mention), routes or not; a route naming people (`to`) reaches them
+//!   the same way (the runbooks' "Executive notification");
 //! - acknowledging, resolving or reopening an incident, which tells every
 //!   PagerDuty key triggered for it, so a page does not ring on after the
 //!   incident is handled.
@@ -27,8 +28,20 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The Events API v2 `event_action`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PdAction {
     Trigger,
     Acknowledge,
@@ -37,11 +50,7 @@ pub enum PdAction {
 
 impl PdAction {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PdAction::Trigger => "trigger",
-            PdAction::Acknowledge => "acknowledge",
-            PdAction::Resolve => "resolve",
-        }
+        self.into()
     }
 }
 
@@ -140,10 +149,8 @@ pub fn route(ev: &Event, inc: &Incident, policy: &Policy, ids: &SystemIds) -> Ve
         make(ev, inc, policy, ids, channel, cfg.kind(), target)
     };
 
+    let mut told: Vec<&Contact> = Vec::new();
     for r in &notify.routes {
-        let Some(cfg) = notify.channels.get(&r.channel) else {
-            continue;
-        };
         if !r.events.is_empty() && !r.events.iter().any(|e| e == kind) {
             continue;
         }
@@ -164,6 +171,18 @@ pub fn route(ev: &Event, inc: &Incident, policy: &Policy, ids: &SystemIds) -> Ve
                 _ => continue,
             }
         }
+        if !r.to.is_empty() {
+            // People the runbook says must be told: reached like a page, each once.
+            for c in r.to.iter().filter_map(|w| notify.contact(w)) {
+                if !told.iter().any(|t| t.name == c.name) {
+                    told.push(c);
+                }
+            }
+            continue;
+        }
+        let Some(cfg) = notify.channels.get(&r.channel) else {
+            continue;
+        };
         let mut intent = base(&r.channel, cfg, "");
         match cfg {
             ChannelConfig::Pagerduty { .. } => {
@@ -185,7 +204,12 @@ pub fn route(ev: &Event, inc: &Incident, policy: &Policy, ids: &SystemIds) -> Ve
         EventBody::Escalated { to, .. } => notify.contact(to),
         _ => None,
     };
-    if let Some(contact) = reached {
+    if let Some(contact) = reached
+        && !told.iter().any(|t| t.name == contact.name)
+    {
+        told.push(contact);
+    }
+    for contact in told {
         reach(&mut out, contact, ev, inc, policy, ids);
     }
 
@@ -481,6 +505,88 @@ respond_within = "10m"
             },
         );
         assert!(routed(&h, &internal).is_empty());
+    }
+
+    /// A route naming people (runbook 002 §2.1 "Executive notification")
+    /// reaches them over their own contact methods when an event matches: a
+    /// P1 declared, or an incident raised to P1 — never a P2 or a downgrade.
+    #[test]
+    fn a_route_to_people_tells_them_when_an_incident_is_or_becomes_p1() {
+        let extra = r#"
+[[notify.routes]]
+to = ["CEO"]
+events = ["declared", "severity_changed"]
+severities = ["P1"]
+[[notify.directory]]
+name = "CEO"
+email = "ceo@example.com"
+slack = "<@UCEO>"
+respond_within = "30m"
+"#;
+        let policy = Policy::from_toml(&format!("{POLICY}{NOTIFY}{extra}")).unwrap();
+        let mut h = Harness::new(policy);
+        let p1 = h.declare("API down", "P1");
+        let got = routed(&h, &h.log.clone());
+        assert_eq!(
+            summary(&got),
+            [
+                ("pager".into(), String::new(), Some(PdAction::Trigger)),
+                ("chat".into(), String::new(), None),
+                ("customers".into(), "CEO".into(), None),
+            ]
+        );
+        assert_eq!(
+            got[1].mention.as_deref(),
+            Some("<@UCEO>"),
+            "mentioned in the post"
+        );
+        assert_eq!(got[2].to, ["ceo@example.com"]);
+        assert_eq!(got[2].label(), "Email → CEO");
+
+        let p2 = h.declare("Reports slow", "P2");
+        let evs: Vec<Event> = h.events_of(&p2).into_iter().cloned().collect();
+        assert!(
+            !routed(&h, &evs).iter().any(|i| i.target == "CEO"),
+            "a P2 is not the CEO's"
+        );
+        let up = h.run(
+            "bob",
+            &p2,
+            Action::SetSeverity {
+                severity: "P1".into(),
+                reason: "payments down".into(),
+            },
+        );
+        let got = routed(&h, &up);
+        assert_eq!(
+            got.iter().map(Intent::label).collect::<Vec<_>>(),
+            ["Email → CEO", "Slack → CEO"]
+        );
+        let down = h.run(
+            "bob",
+            &p1,
+            Action::SetSeverity {
+                severity: "P2".into(),
+                reason: "partial".into(),
+            },
+        );
+        assert!(routed(&h, &down).is_empty(), "a downgrade tells nobody");
+
+        // A route names a channel or people, and only people in the directory.
+        let both = format!("{POLICY}{NOTIFY}{extra}")
+            .replace("to = [\"CEO\"]", "to = [\"CEO\"]\nchannel = \"chat\"");
+        let e = Policy::from_toml(&both).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "notify.routes[3].to: a route names either a channel or people (`to`), not both"
+        );
+        let nobody =
+            format!("{POLICY}{NOTIFY}{extra}").replace("to = [\"CEO\"]", "to = [\"Board\"]");
+        let e = Policy::from_toml(&nobody).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "notify.routes[3].to: \"Board\" is not in [[notify.directory]]"
+        );
     }
 
     #[test]

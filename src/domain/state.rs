@@ -13,13 +13,13 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use uuid::Uuid;
 
 /// Who did something, and when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stamp {
     pub at: DateTime<Utc>,
     pub by: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EscalationRecord {
     pub at: DateTime<Utc>,
     pub to: String,
@@ -27,7 +27,7 @@ pub struct EscalationRecord {
     pub rule: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActionItem {
     pub id: Uuid,
     pub text: String,
@@ -44,7 +44,7 @@ pub struct ActionItem {
 }
 
 /// A page or an escalation, and who acted in the incident after it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Call {
     pub who: String,
     pub at: DateTime<Utc>,
@@ -54,7 +54,7 @@ pub struct Call {
 }
 
 /// Where one notification stands, as its outcome events tell it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: Uuid,
     /// `Slack (chat)` / `PagerDuty → alice`.
@@ -76,7 +76,7 @@ impl Delivery {
 }
 
 /// A severity the incident's alerts suggest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Suggestion {
     pub severity: String,
     pub reason: String,
@@ -84,7 +84,7 @@ pub struct Suggestion {
 }
 
 /// One incident as the fold of its events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Incident {
     pub id: Uuid,
     /// Human number: the n-th incident declared, in seq order (`INC-n`).
@@ -140,8 +140,21 @@ pub struct Incident {
     pub last_update: BTreeMap<Channel, DateTime<Utc>>,
     pub escalations: Vec<EscalationRecord>,
     pub pages: usize,
-    /// `(checklist, item)` pairs ticked.
+    /// `(checklist, item)` pairs ticked (or waived).
     pub checked: BTreeSet<(String, String)>,
+    /// `checklist/item` → when it was ticked or waived, for time-boxed
+    /// checklists' clocks.
+    #[serde(default)]
+    pub ticked_at: BTreeMap<String, DateTime<Utc>>,
+    /// `checklist/item` → why it was waived instead of done.
+    #[serde(default)]
+    pub waived: BTreeMap<String, String>,
+    /// role id → since when its holder holds it.
+    #[serde(default)]
+    pub role_since: BTreeMap<String, DateTime<Utc>>,
+    /// First post per channel.
+    #[serde(default)]
+    pub first_update: BTreeMap<Channel, DateTime<Utc>>,
     pub actions: Vec<ActionItem>,
     pub review: Option<Stamp>,
     /// The review template's human fields as written: field id → value.
@@ -320,6 +333,10 @@ impl World {
                     escalations: Vec::new(),
                     pages: 0,
                     checked: BTreeSet::new(),
+                    ticked_at: BTreeMap::new(),
+                    waived: BTreeMap::new(),
+                    role_since: BTreeMap::new(),
+                    first_update: BTreeMap::new(),
                     actions: Vec::new(),
                     review: None,
                     review_fields: BTreeMap::new(),
@@ -419,10 +436,20 @@ impl World {
             | EventBody::RoleHandedOff { .. }
             | EventBody::RoleReleased { .. }
             | EventBody::RoleOffered { .. }
-            | EventBody::RoleDeclined { .. } => handoff::fold(inc, &ev.body, &ev.actor, at),
+            | EventBody::RoleDeclined { .. } => {
+                let before = inc.roles.clone();
+                handoff::fold(inc, &ev.body, &ev.actor, at);
+                for (role, person) in &inc.roles {
+                    if before.get(role) != Some(person) {
+                        inc.role_since.insert(role.clone(), at);
+                    }
+                }
+                inc.role_since.retain(|r, _| inc.roles.contains_key(r));
+            }
             EventBody::Note { .. } => {}
             EventBody::UpdatePosted { channel, .. } => {
                 inc.last_update.insert(*channel, at);
+                inc.first_update.entry(*channel).or_insert(at);
             }
             EventBody::Escalated { to, reason, rule } => {
                 inc.escalations.push(EscalationRecord {
@@ -450,13 +477,21 @@ impl World {
                 checklist,
                 item,
                 done,
+                waived,
             } => {
+                let path = format!("{checklist}/{item}");
                 let key = (checklist.clone(), item.clone());
                 if *done {
                     inc.checked.insert(key);
+                    inc.ticked_at.insert(path.clone(), at);
                 } else {
                     inc.checked.remove(&key);
+                    inc.ticked_at.remove(&path);
                 }
+                match waived {
+                    Some(r) if *done => inc.waived.insert(path, r.clone()),
+                    _ => inc.waived.remove(&path),
+                };
             }
             EventBody::ActionItemAdded {
                 action,
@@ -535,6 +570,7 @@ impl World {
             }
             // Folded by `alert::fold` above.
             EventBody::AlertTriaged { .. }
+            | EventBody::ReportReceived { .. }
             | EventBody::AlertsFiring { .. }
             | EventBody::AlertsResolved { .. }
             | EventBody::TriageDismissed { .. } => {}

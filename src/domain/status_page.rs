@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `[status_page]` in a policy file.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusPageConfig {
     /// The page's title, e.g. `Example Status`. Empty: the policy's name.
@@ -37,7 +37,7 @@ pub struct StatusPageConfig {
 }
 
 /// One component of the page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentConfig {
     /// The service name as incidents give it in `impact.services`.
@@ -49,8 +49,23 @@ pub struct ComponentConfig {
 }
 
 /// Statuspage's incident impact (and, for the whole page, its "indicator").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PublicImpact {
     None,
     Minor,
@@ -60,12 +75,7 @@ pub enum PublicImpact {
 
 impl PublicImpact {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PublicImpact::None => "none",
-            PublicImpact::Minor => "minor",
-            PublicImpact::Major => "major",
-            PublicImpact::Critical => "critical",
-        }
+        self.into()
     }
 
     /// Statuspage's own wording for the page indicator.
@@ -80,8 +90,22 @@ impl PublicImpact {
 }
 
 /// Statuspage's component status, best first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ComponentStatus {
     Operational,
     DegradedPerformance,
@@ -91,12 +115,7 @@ pub enum ComponentStatus {
 
 impl ComponentStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ComponentStatus::Operational => "operational",
-            ComponentStatus::DegradedPerformance => "degraded_performance",
-            ComponentStatus::PartialOutage => "partial_outage",
-            ComponentStatus::MajorOutage => "major_outage",
-        }
+        self.into()
     }
 
     /// The text label shown beside the colour (colour is never the only signal).

@@ -61,7 +61,8 @@ pub struct Link {
 }
 
 /// PagerDuty's answer to an accepted event (HTTP 202).
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = EventsV2Accepted)]
 pub struct Accepted {
     pub status: String,
     pub message: String,
@@ -69,7 +70,8 @@ pub struct Accepted {
 }
 
 /// PagerDuty's answer to a refused event (HTTP 400, and 401/413/429 here too).
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = EventsV2Refused)]
 pub struct Refused {
     pub status: String,
     pub message: String,

@@ -56,7 +56,8 @@ pub struct Row {
 }
 
 /// A delivery's state, as the ledger reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum State {
     Pending,
     Sent,
@@ -65,11 +66,7 @@ pub enum State {
 
 impl State {
     fn as_str(self) -> &'static str {
-        match self {
-            State::Pending => "pending",
-            State::Sent => "sent",
-            State::GaveUp => "gave_up",
-        }
+        self.into()
     }
 }
 
@@ -225,11 +222,7 @@ impl Ledger {
             )
             .optional()?;
         Ok(row.map(|(s, a)| {
-            let st = match s.as_str() {
-                "sent" => State::Sent,
-                "gave_up" => State::GaveUp,
-                _ => State::Pending,
-            };
+            let st = s.parse().unwrap_or(State::Pending);
             (st, u32::try_from(a).unwrap_or(0))
         }))
     }

@@ -200,9 +200,9 @@ impl From<DomainError> for ApiError {
                 Some("incident".to_string())
             }
             // The domain names the field inside the action (`text`, `title`…).
-            DomainError::Empty { field } | DomainError::TooLong { field, .. } => {
-                Some(format!("action.{field}"))
-            }
+            DomainError::Empty { field }
+            | DomainError::TooLong { field, .. }
+            | DomainError::Invalid { field, .. } => Some(format!("action.{field}")),
             DomainError::UnknownSeverity { .. } => Some("action.severity".into()),
             DomainError::UnknownRole { .. } => Some("action.role".into()),
             DomainError::UnknownKind { .. } => Some("action.kind".into()),

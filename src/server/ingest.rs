@@ -15,9 +15,9 @@ use super::error::ApiError;
 use super::metrics::IngestOutcome;
 use super::state::AppState;
 use crate::domain::alert::{AlertBatch, group_key};
-use crate::ingest::events_v2::{Accepted, Refused, parse_event};
+use crate::ingest::events_v2::{Accepted, EventV2, Refused, parse_event};
 use crate::ingest::{MAX_INGEST_BODY, alertmanager};
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorBody, ErrorCode};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -28,9 +28,10 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// What an Alertmanager notification did.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Ingested {
     /// `ok`.
+    #[schema(pattern = "^ok$")]
     pub status: String,
     /// Something was stored (false: a repeat, nothing new).
     pub changed: bool,
@@ -47,6 +48,20 @@ fn too_large() -> String {
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/alertmanager",
+    summary = "Prometheus Alertmanager webhook, payload version 4",
+    description = "A webhook_configs receiver with http_config.authorization set to an integration token. Groups by groupKey; repeats store nothing. Answered in warroom's error shape (Alertmanager only logs the status).",
+    request_body = alertmanager::Webhook,
+    responses(
+        (status = 200, description = "accepted: `changed` says whether anything was stored; `target` is the incident (INC-n) or triage item (TRI-n) of the group", body = Ingested),
+        (status = 400, description = "malformed JSON, a wrong field (named in `field`), or over a limit (128 labels and annotations per alert, 1,000 alerts, 16 KiB per value)", body = ErrorBody),
+        (status = 401, description = "no bearer token, or not a live integration (or admin) token", body = ErrorBody),
+        (status = 413, description = "body over the ingest limit", body = ErrorBody),
+        (status = 503, description = "the store could not commit; Alertmanager retries", body = ErrorBody),
+    )
+)]
 pub async fn alertmanager(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -130,6 +145,20 @@ fn refused(status: StatusCode, errors: Vec<String>) -> Response {
     (status, Json(Refused::invalid(errors))).into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest/events/v2",
+    summary = "PagerDuty Events API v2 (trigger / acknowledge / resolve), answered like PagerDuty",
+    description = "No header: the body's routing_key is an integration token's secret (OpenAPI has no security scheme for a body field). Groups by dedup_key.",
+    security(()),
+    request_body = EventV2,
+    responses(
+        (status = 202, description = "accepted", body = Accepted),
+        (status = 400, description = "invalid event (every problem in `errors`), or an unknown routing_key", body = Refused),
+        (status = 413, description = "body over the ingest limit", body = Refused),
+        (status = 503, description = "the store could not commit; retry", body = Refused),
+    )
+)]
 pub async fn events_v2(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,

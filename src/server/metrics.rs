@@ -34,7 +34,8 @@ use std::time::Duration;
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What happened to one ingest payload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum IngestOutcome {
     /// Stored: it opened, updated or cleared something.
     Changed,
@@ -46,11 +47,7 @@ pub enum IngestOutcome {
 
 impl IngestOutcome {
     fn as_str(self) -> &'static str {
-        match self {
-            IngestOutcome::Changed => "changed",
-            IngestOutcome::Unchanged => "unchanged",
-            IngestOutcome::Rejected => "rejected",
-        }
+        self.into()
     }
 }
 
@@ -226,6 +223,7 @@ fn clock_name(kind: ClockKind) -> String {
         ClockKind::Stability => "stability".into(),
         ClockKind::Review => "review".into(),
         ClockKind::Answer => "answer".into(),
+        ClockKind::Checklist => "checklist".into(),
     }
 }
 

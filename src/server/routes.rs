@@ -7,53 +7,55 @@ use super::extract::{ApiBody, ApiPath, ApiQuery};
 use super::ingest;
 use super::openapi;
 use super::state::AppState;
-use super::stream::stream;
 use crate::domain::clocks::clocks;
 use crate::domain::command::{Access, Command};
 use crate::domain::policy::Policy;
 use crate::domain::state::Incident;
 use crate::ingest::MAX_INGEST_BODY;
-use crate::protocol::ErrorCode;
 use crate::protocol::{
-    CommandResult, CreateToken, EventsPage, IncidentDetail, IncidentList, IncidentView,
-    MAX_BODY_BYTES, MAX_PAGE, Me, NewToken, SERVER_TIME_HEADER, TokenInfo,
+    CommandResult, CreateToken, ErrorBody, ErrorCode, EventsPage, IncidentDetail, IncidentList,
+    IncidentView, MAX_BODY_BYTES, MAX_PAGE, Me, NewToken, Ready, SERVER_TIME_HEADER, TokenInfo,
 };
 use crate::store::{StoreError, StoredEvent, TokenRecord, hash_token, new_secret};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+/// Every documented route: the router and the OpenAPI document in one value
+/// (utoipa-axum), so a route cannot be served without its operation and
+/// schemas in the document ([`openapi::build`] reads it from here).
+pub fn api_router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(openapi_json))
+        .routes(routes!(post_command))
+        .routes(routes!(list_incidents))
+        .routes(routes!(get_incident))
+        .routes(routes!(get_events))
+        .routes(routes!(super::stream::stream))
+        .routes(routes!(get_policy))
+        .routes(routes!(get_me))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(metrics))
+        .routes(routes!(ingest::alertmanager).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)))
+        .routes(routes!(ingest::events_v2).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)))
+}
 
 pub fn router(state: Arc<AppState>) -> Router {
     let body_timeout = state.config.conn_limits.body_timeout;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/api/v1/openapi.json", get(openapi_json))
-        .route("/api/v1/commands", post(post_command))
-        .route("/api/v1/incidents", get(list_incidents))
-        .route("/api/v1/incidents/{reference}", get(get_incident))
-        .route("/api/v1/events", get(get_events))
-        .route("/api/v1/stream", get(stream))
-        .route("/api/v1/policy", get(get_policy))
-        .route("/api/v1/me", get(get_me))
-        .route("/api/v1/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/tokens/{name}", delete(revoke_token))
-        .route("/metrics", get(metrics))
-        .route(
-            "/api/v1/ingest/alertmanager",
-            post(ingest::alertmanager).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)),
-        )
-        .route(
-            "/api/v1/ingest/events/v2",
-            post(ingest::events_v2).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)),
-        )
+    let (routes, _document) = api_router().split_for_parts();
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -89,6 +91,13 @@ async fn method_not_allowed(req: Request) -> ApiError {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    summary = "liveness probe",
+    security(()),
+    responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)),
+)]
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -100,7 +109,17 @@ const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// model has caught up with the log's head (within [`READY_WAIT`]: a replica
 /// follows the others' commits a few milliseconds behind); 503 otherwise,
 /// saying which.
-async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    summary = "readiness probe: the database answers and this server has caught up with the log",
+    security(()),
+    responses(
+        (status = 200, description = "ready", body = Ready),
+        (status = 503, description = "the database does not answer, or this server is still catching up", body = ErrorBody),
+    ),
+)]
+async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Ready>, ApiError> {
     let not_ready = |why: String| ApiError::busy(1, why);
     let store = state.store.clone();
     let head = tokio::task::spawn_blocking(move || {
@@ -114,9 +133,10 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::V
     loop {
         let seen = state.latest_seq();
         if seen >= head {
-            return Ok(Json(
-                serde_json::json!({ "ready": true, "latest_seq": seen }),
-            ));
+            return Ok(Json(Ready {
+                ready: true,
+                latest_seq: seen,
+            }));
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(not_ready(format!(
@@ -129,6 +149,14 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::V
 
 /// The Prometheus exposition. Unauthenticated, like most exporters: it holds
 /// counts only (no titles, names or text), and Prometheus scrapes it.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    security(()),
+    summary = "Prometheus metrics (text format 0.0.4)",
+    description = "Open incidents by severity and status, breached clocks, time-to-acknowledge/contain/resolve histograms, ingest and delivery counters, commit latency, live stream subscribers. No token: counts only.",
+    responses((status = 200, description = "the exposition", content_type = "text/plain", body = String)),
+)]
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let now = Utc::now();
     let text = state.read_view(|v| state.metrics.render(&v.world, &state.policy, now));
@@ -142,7 +170,14 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-async fn openapi_json() -> Json<serde_json::Value> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    summary = "this document",
+    security(()),
+    responses((status = 200, description = "OpenAPI 3.1", body = openapi::ApiDoc)),
+)]
+async fn openapi_json() -> Json<&'static serde_json::Value> {
     Json(openapi::document())
 }
 
@@ -234,6 +269,23 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/commands",
+    summary = "run a command (idempotent by command id)",
+    request_body = Command,
+    responses(
+        (status = 201, description = "stored; `events` with their seqs", body = CommandResult),
+        (status = 200, description = "a repeated command id: the events stored the first time, `duplicate: true`", body = CommandResult),
+        (status = 400, description = "malformed JSON", body = ErrorBody),
+        (status = 403, description = "the token's role is below what the action needs", body = ErrorBody),
+        (status = 404, description = "unknown incident", body = ErrorBody),
+        (status = 409, description = "the incident's state does not allow it now", body = ErrorBody),
+        (status = 413, description = "body over the limit", body = ErrorBody),
+        (status = 422, description = "unknown field, wrong type or bad value (`field` names it), or refused by the policy", body = ErrorBody),
+        (status = 503, description = "the store could not commit; retry with the same id", body = ErrorBody),
+    ),
+)]
 async fn post_command(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -258,8 +310,9 @@ async fn post_command(
     Ok((status, Json(result)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Include closed incidents.
     #[serde(default)]
@@ -280,6 +333,16 @@ fn view_of(inc: &Incident, policy: &Policy, now: DateTime<Utc>) -> IncidentView 
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents",
+    summary = "incidents with clocks at server time, worst first",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "open incidents, worst first, and the triage queue", body = IncidentList),
+        (status = 400, description = "a bad query parameter", body = ErrorBody),
+    ),
+)]
 async fn list_incidents(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -316,12 +379,17 @@ async fn list_incidents(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// Only events with a larger seq.
     #[serde(default)]
+    #[param(schema_with = crate::protocol::seq_schema)]
     after: u64,
+    /// Page size, 1 to 1000 (the most, when absent); anything else is a 400 naming `limit`.
     #[serde(default)]
+    #[param(schema_with = crate::protocol::page_limit_schema)]
     limit: Option<usize>,
 }
 
@@ -354,6 +422,17 @@ fn page(
     (events, next_after, more)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{reference}",
+    summary = "one incident and a page of its timeline",
+    params(("reference" = String, Path, description = "`INC-3`, `3` or the incident's UUID"), PageQuery),
+    responses(
+        (status = 200, description = "the incident", body = IncidentDetail),
+        (status = 400, description = "a bad query parameter (`field` names it)", body = ErrorBody),
+        (status = 404, description = "unknown incident", body = ErrorBody),
+    ),
+)]
 async fn get_incident(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -389,6 +468,16 @@ async fn get_incident(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    summary = "events after a seq, in pages",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "one page, oldest first", body = EventsPage),
+        (status = 400, description = "a bad query parameter (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn get_events(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -409,10 +498,22 @@ async fn get_events(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy",
+    summary = "the server's policy",
+    responses((status = 200, description = "the policy", body = Policy)),
+)]
 async fn get_policy(State(state): State<Arc<AppState>>, _caller: Caller) -> Json<Policy> {
     Json((*state.policy).clone())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    summary = "who the token belongs to",
+    responses((status = 200, description = "name, role, server time, policy name", body = Me)),
+)]
 async fn get_me(State(state): State<Arc<AppState>>, caller: Caller) -> Json<Me> {
     Json(Me {
         name: caller.name,
@@ -431,6 +532,15 @@ fn token_info(t: &TokenRecord) -> TokenInfo {
 }
 
 /// Live tokens (revoked ones are not listed).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    summary = "live tokens (admin)",
+    responses(
+        (status = 200, description = "names and roles, never secrets", body = Vec<TokenInfo>),
+        (status = 403, description = "needs the admin role", body = ErrorBody),
+    ),
+)]
 async fn list_tokens(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -447,6 +557,20 @@ async fn list_tokens(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    summary = "create a token (admin); the secret is shown once",
+    request_body = CreateToken,
+    responses(
+        (status = 201, description = "the new token", body = NewToken),
+        (status = 400, description = "malformed JSON", body = ErrorBody),
+        (status = 403, description = "needs the admin role", body = ErrorBody),
+        (status = 409, description = "the name is taken", body = ErrorBody),
+        (status = 413, description = "body over the limit", body = ErrorBody),
+        (status = 422, description = "unknown field, wrong type or bad value (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn create_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -481,6 +605,17 @@ async fn create_token(
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{name}",
+    summary = "revoke a token (admin)",
+    params(("name" = String, Path, description = "the token's name")),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 403, description = "needs the admin role", body = ErrorBody),
+        (status = 404, description = "no live token of that name", body = ErrorBody),
+    ),
+)]
 async fn revoke_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,

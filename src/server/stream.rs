@@ -24,7 +24,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::state::{AppState, Live};
 use super::streams::{Principal, StreamRefused, StreamTicket};
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorBody, ErrorCode};
 use crate::protocol::{Heartbeat, MAX_PAGE, Resync, sse};
 use crate::store::StoredEvent;
 use axum::body::{Body, Bytes};
@@ -43,14 +43,42 @@ use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
 /// `GET /api/v1/events` (pages) instead of replaying through the stream.
 pub const MAX_REPLAY: u64 = 10 * MAX_PAGE as u64;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Resume after this seq (same as the `Last-Event-ID` header, which wins).
     #[serde(default)]
+    #[param(schema_with = crate::protocol::seq_schema)]
     pub after: Option<u64>,
 }
 
+/// The `Last-Event-ID` header as the document states it (the handler reads
+/// it from the headers itself, to answer a bad one with a precise 400).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ResumeHeader {
+    /// Resume after this seq (wins over `after`).
+    #[serde(rename = "Last-Event-ID")]
+    #[param(schema_with = crate::protocol::seq_schema)]
+    pub last_event_id: Option<u64>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/stream",
+    summary = "live events as Server-Sent Events",
+    description = "Frames `event` (`id:` is the seq, `data:` a Recorded), `heartbeat` (a Heartbeat), `resync` (a Resync), `shutdown` and `revoked`. At most a number of streams per token (429) and in all (503).",
+    params(
+        ResumeHeader,
+        StreamQuery,
+    ),
+    responses(
+        (status = 200, description = "the stream; `data:` is JSON", content_type = "text/event-stream", body = String),
+        (status = 400, description = "a bad `after` or `Last-Event-ID`", body = ErrorBody),
+        (status = 503, description = "the server's limit of live streams is reached; retry after `Retry-After` seconds (code `busy`)", body = ErrorBody),
+    )
+)]
 pub async fn stream(
     State(state): State<Arc<AppState>>,
     caller: Caller,

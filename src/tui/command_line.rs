@@ -5,6 +5,7 @@
 //! errors that say what to type instead.
 
 mod complete;
+mod report;
 mod review;
 
 pub use complete::{CompleteCtx, complete};
@@ -88,6 +89,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         ":decline [ic] [\"reason\"]",
         "decline the role handed to you (the holder keeps it)",
     ),
+    (
+        "report",
+        ":report KIND \"title\" [severity=…] [reporter=…] [details=\"…\"]",
+        "a report that is not an alert (customer, disclosure…) into the triage queue",
+    ),
     ("note", ":note text…", "write a note"),
     ("decision", ":decision text…", "record a decision"),
     ("observation", ":observation text…", "record an observation"),
@@ -126,6 +132,11 @@ pub const VERBS: &[(&str, &str, &str)] = &[
         "uncheck",
         ":uncheck checklist/item",
         "untick a checklist item",
+    ),
+    (
+        "waive",
+        ":waive checklist/item why",
+        "waive a checklist item, with the reason (a time-boxed one leaves view)",
     ),
     (
         "impact",
@@ -432,6 +443,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 .map(|i| Parsed::Open(i.id))
                 .ok_or_else(|| format!("{r}: no such incident"))
         }
+        "report" => report::parse(args, ctx),
         "incident" | "declare" => {
             let rest = if verb == "incident" {
                 match pos.first().map(|s| s.to_ascii_lowercase()) {
@@ -784,7 +796,7 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
                 priority: opt(&opts, "priority").map(str::to_string),
             })
         }
-        "check" | "uncheck" => {
+        "check" | "uncheck" | "waive" => {
             options(args, &verb, &[])?;
             let item = pos
                 .first()
@@ -792,10 +804,22 @@ pub fn parse(line: &str, ctx: &Ctx<'_>) -> Result<Parsed, String> {
             let (list, id) = item
                 .split_once('/')
                 .ok_or_else(|| format!("{item}: write it as checklist/item, e.g. triage/ack"))?;
+            let waive = if verb == "waive" {
+                let why = rest_after(line, 2);
+                if why.is_empty() {
+                    return Err(format!(
+                        ":waive needs a reason: :waive {item} \"not needed because …\""
+                    ));
+                }
+                Some(why)
+            } else {
+                None
+            };
             cmd(Action::SetChecklistItem {
                 checklist: list.to_string(),
                 item: id.to_string(),
-                done: verb == "check",
+                done: verb != "uncheck",
+                waive,
             })
         }
         "impact" => {

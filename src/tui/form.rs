@@ -285,16 +285,24 @@ impl Form {
             choice("assign", "assign / hand off"),
             choice("release", "release"),
         ];
-        Form::new(
+        // The first role's backup (003's Backup column) is offered as the person.
+        let backup = policy
+            .roles
+            .first()
+            .and_then(|r| r.backup.as_deref())
+            .unwrap_or_default();
+        let mut f = Form::new(
             FormKind::Role,
             Some(inc.id),
             vec![
                 Field::choice("role", "Role", roles, 0),
                 Field::choice("mode", "Do", modes, 0),
-                Field::text("person", "Person", ""),
+                Field::text("person", "Person", backup),
                 Field::text("note", "Hand-off note", ""),
             ],
-        )
+        );
+        f.prefilled = backup.to_string();
+        f
     }
 
     /// `text` is the template for the preselected channel and state.

@@ -246,6 +246,7 @@ impl Act {
                 checklist: text(),
                 item: text(),
                 done: true,
+                waive: None,
             },
             Act::TriageDeclare => Action::DeclareTriaged { severity: None },
             Act::TriageDismiss => Action::DismissTriaged { reason: text() },

@@ -700,12 +700,17 @@ pub struct PhaseItem<'p> {
     pub done: bool,
     /// Done without a tick: the log proves it (the evidence, in words).
     pub proof: Option<String>,
+    /// Waived rather than done: the reason.
+    pub waived: Option<String>,
 }
 
 /// The checklists of the incident's current phase, flattened. Once resolved
 /// (the closure phase) this also lists the checklists the definition of done
 /// requires from earlier phases — e.g. 002's resolution criteria — so what
-/// blocks closing can still be seen and ticked in the panel.
+/// blocks closing can still be seen and ticked in the panel. Unfinished items
+/// of an earlier phase's time-boxed checklist (002 Appendix A "first 5
+/// minutes") stay listed while the incident is open, until they are done or
+/// waived: their clock runs on.
 pub fn phase_items<'p>(
     policy: &'p Policy,
     inc: &Incident,
@@ -716,22 +721,33 @@ pub fn phase_items<'p>(
         phase == crate::domain::policy::Phase::Closure
             && policy.closure.require_checklists.iter().any(|r| r == id)
     };
+    let earlier_box = |c: &crate::domain::policy::Checklist| {
+        inc.is_open() && c.phase < phase && c.due_for(&inc.severity).is_some() && !required(&c.id)
+    };
     policy
         .checklists
         .iter()
-        .filter(|c| c.phase == phase || required(&c.id))
+        .filter(|c| c.phase == phase || required(&c.id) || earlier_box(c))
         .flat_map(|c| {
-            c.items.iter().map(move |i| PhaseItem {
-                checklist: &c.id,
-                checklist_title: &c.title,
-                item: &i.id,
-                text: &i.text,
-                done: inc.is_checked(&c.id, &i.id),
-                proof: match crate::domain::checklist::item_done(inc, policy, &c.id, i, now) {
-                    Some(crate::domain::checklist::Done::Proven(e)) => Some(e),
-                    _ => None,
-                },
-            })
+            let only_open = earlier_box(c);
+            c.items
+                .iter()
+                .filter(move |i| {
+                    !only_open
+                        || crate::domain::checklist::item_done(inc, policy, &c.id, i, now).is_none()
+                })
+                .map(move |i| PhaseItem {
+                    checklist: &c.id,
+                    checklist_title: &c.title,
+                    item: &i.id,
+                    text: &i.text,
+                    done: inc.is_checked(&c.id, &i.id),
+                    proof: match crate::domain::checklist::item_done(inc, policy, &c.id, i, now) {
+                        Some(crate::domain::checklist::Done::Proven(e)) => Some(e),
+                        _ => None,
+                    },
+                    waived: crate::domain::checklist::waiver(inc, &c.id, &i.id).map(str::to_string),
+                })
         })
         .collect()
 }

@@ -258,3 +258,34 @@ fn without_home_the_working_directory_is_not_the_home() {
     );
     assert!(stderr.contains("unreachable"), "{stderr}");
 }
+
+/// Issue 11 item 12: a report that is not an alert, from a shell, lands in
+/// the triage queue (TRI-n); an unknown kind is refused with the known ones.
+#[test]
+fn a_report_from_the_shell_is_a_triage_item() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (code, out, err) = warroom(
+        h,
+        &[
+            "report",
+            "disclosure",
+            "Stored XSS in project names",
+            "--reporter",
+            "researcher@example.org",
+            "--details",
+            "steps: create a project named <script>",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "TRI-1 #1: disclosure report from researcher@example.org in triage (P3): Stored XSS in project names"
+    );
+    let (code, _, err) = warroom(h, &["report", "fax", "x"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("unknown intake kind \"fax\"; the policy defines customer, disclosure"),
+        "{err}"
+    );
+}

@@ -38,6 +38,7 @@ mod status_browser;
 mod status_page;
 mod status_tui;
 mod store;
+mod tui_backups;
 mod tui_command_line;
 mod tui_deliveries;
 mod tui_e2e;

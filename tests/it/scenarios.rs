@@ -28,11 +28,15 @@
 //! `overdue` (every channel marked overdue so far, in order), `clocks` (clock →
 //! state, or `{ state, due, remaining, from, warroom_default }`; clocks are `acknowledge`,
 //! `contain`, `resolve`, `status_page`, `internal`, `customer`, `escalation`,
-//! `stability`, `review`; state `absent` means no such clock), `timeline`
+//! `stability`, `review`, and `"checklist:ID"` for a time-boxed checklist;
+//! state `absent` means no such clock), `timeline`
 //! (lines that must appear in the incident's timeline, in this order) and
-//! `review` (text the post-incident review must contain) and `follow_ups`
+//! `review` (text the post-incident review must contain), `follow_ups`
 //! (text the list of overdue or unreviewed action items of closed incidents
-//! must contain, one entry per item; `[]`: the list is empty).
+//! must contain, one entry per item; `[]`: the list is empty), `unfinished`
+//! (the checklist items the war room shows undone, as `checklist/item`) and
+//! `notifications` (every notification routed for the incident so far, as
+//! `Email → CEO`; the scenario's `deploy` gives the channels and contact methods).
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
@@ -40,16 +44,23 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
-use warroom::domain::clocks::{ClockKind, ClockState, clocks};
+use warroom::domain::clocks::{self, ClockKind, ClockState, clocks};
 use warroom::domain::event::{Channel, Event, EventBody, Status};
+use warroom::domain::notify::NotifyPolicy;
 use warroom::domain::policy::presets;
-use warroom::domain::{Action, Command, Policy, World, decide, escalation, review};
+use warroom::domain::{Action, Command, Policy, World, decide, escalation, review, routing};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Scenario {
     policy: String,
     start: DateTime<Utc>,
+    /// The deploying team's `[notify]` additions (channels, contact methods):
+    /// channels and routes are added, a directory entry of the same name
+    /// replaces the preset's. Presets name who must be told; how to reach them
+    /// is the team's.
+    #[serde(default)]
+    deploy: Option<String>,
     #[serde(rename = "step")]
     steps: Vec<Step>,
 }
@@ -86,7 +97,26 @@ struct Expect {
     clocks: Option<BTreeMap<String, toml::Value>>,
     timeline: Option<Vec<String>>,
     review: Option<Vec<String>>,
+    /// Every notification routed for the incident so far, as labels
+    /// (`Email → CEO`, `Slack (chat)`), in order.
+    notifications: Option<Vec<String>>,
+    /// The unfinished items the war room's checklist panel shows now, as
+    /// `checklist/item` (earlier phases' unfinished time-boxed items included).
+    unfinished: Option<Vec<String>>,
+    /// The triage item (a report) the step names or made last: `{ queued,
+    /// state, due, label }`, state of its acknowledge clock or `absent`.
+    triage: Option<TriageExpect>,
     follow_ups: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageExpect {
+    /// Still waiting in the queue.
+    queued: Option<bool>,
+    state: Option<String>,
+    due: Option<String>,
+    label: Option<String>,
 }
 
 /// `+6m`, `+1h30m`, `-2d`, or an RFC 3339 instant.
@@ -173,12 +203,19 @@ struct Run {
     current: Option<Uuid>,
     /// The key the scheduler's ids are derived under.
     ids: warroom::domain::ids::SystemIds,
+    /// `(incident, label)` of every notification routed, in log order.
+    routed: Vec<(Uuid, String)>,
 }
 
 impl Run {
     fn apply(&mut self, events: Vec<Event>) {
         for e in events {
             self.world.apply(&e);
+            if let Some(inc) = self.world.get(&e.incident) {
+                for i in routing::route(&e, inc, &self.policy, &self.ids) {
+                    self.routed.push((e.incident, i.label()));
+                }
+            }
             self.log.push(e);
         }
     }
@@ -226,7 +263,7 @@ impl Run {
         if let Some(action) = &step.command {
             let incident = match (&step.incident, action) {
                 (Some(r), _) => Some(r.clone()),
-                (None, Action::Declare { .. }) => None,
+                (None, Action::Declare { .. } | Action::Report { .. }) => None,
                 (None, _) => self.current.map(|id| id.to_string()),
             };
             let cmd = Command {
@@ -239,7 +276,7 @@ impl Run {
             let result = decide(&self.world, &self.policy, &cmd, actor, self.now);
             match (result, &step.reject) {
                 (Ok(events), None) => {
-                    if matches!(action, Action::Declare { .. }) {
+                    if matches!(action, Action::Declare { .. } | Action::Report { .. }) {
                         self.current = events.first().map(|e| e.incident);
                     }
                     self.apply(events);
@@ -279,9 +316,63 @@ impl Run {
                 .map(str::to_string)
                 .or_else(|| self.current.map(|id| id.to_string()))
                 .ok_or("`expect` before any incident was declared")?;
-            self.check(&target, expect)?;
+            if let Some(t) = &expect.triage {
+                self.check_triage(&target, t)?;
+            }
+            // A report not (yet) declared is a triage item, not an incident.
+            if self.world.resolve(&target).is_some() {
+                self.check(&target, expect)?;
+            }
         }
         Ok(())
+    }
+
+    fn check_triage(&self, reference: &str, want: &TriageExpect) -> Result<(), String> {
+        let alerts = &self.world.alerts;
+        let item = alerts
+            .resolve(reference)
+            .ok_or_else(|| format!("no triage item {reference}"))?;
+        let mut errors = Vec::new();
+        if let Some(q) = want.queued
+            && q != item.pending()
+        {
+            errors.push(format!(
+                "triage.queued: expected {q}, got {}",
+                item.pending()
+            ));
+        }
+        let clock = clocks::triage_clock(item, &self.policy, self.now);
+        match (&want.state, &clock) {
+            (Some(s), None) if s != "absent" => {
+                errors.push(format!("triage.state: expected {s}, got no clock"));
+            }
+            (Some(s), Some(c)) if s == "absent" => {
+                errors.push(format!("triage.state: expected no clock, got {c:?}"));
+            }
+            (Some(s), Some(c)) => {
+                let st = clock_state(s).ok_or_else(|| format!("triage.state: unknown {s:?}"))?;
+                if st != c.state {
+                    errors.push(format!("triage.state: expected {s}, got {:?}", c.state));
+                }
+            }
+            _ => {}
+        }
+        if let (Some(d), Some(c)) = (&want.due, &clock) {
+            let d = instant(d, self.start).map_err(|e| format!("triage.due: {e}"))?;
+            if d != c.due_at {
+                errors.push(format!("triage.due: expected {d}, got {}", c.due_at));
+            }
+        }
+        if let (Some(l), Some(c)) = (&want.label, &clock)
+            && *l != c.label
+        {
+            errors.push(format!("triage.label: expected {l:?}, got {:?}", c.label));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("\n    "))
+        }
     }
 
     fn check(&self, reference: &str, want: &Expect) -> Result<(), String> {
@@ -359,13 +450,21 @@ impl Run {
         if let Some(expected) = &want.clocks {
             let all = clocks(inc, &self.policy, self.now);
             for (name, spec) in expected {
-                let kind = clock_kind(name).ok_or_else(|| {
-                    format!(
-                        "clocks.{name}: unknown clock (known: acknowledge, contain, resolve, \
-                         status_page, internal, customer, escalation, stability, review)"
-                    )
-                })?;
-                let clock = all.iter().find(|c| c.kind == kind);
+                // `"checklist:ID"` is the time-boxed checklist ID's clock.
+                let clock = if let Some(list) = name.strip_prefix("checklist:") {
+                    all.iter().find(|c| {
+                        c.kind == ClockKind::Checklist && c.checklist.as_deref() == Some(list)
+                    })
+                } else {
+                    let kind = clock_kind(name).ok_or_else(|| {
+                        format!(
+                            "clocks.{name}: unknown clock (known: acknowledge, contain, resolve, \
+                             status_page, internal, customer, escalation, stability, review, \
+                             checklist:ID)"
+                        )
+                    })?;
+                    all.iter().find(|c| c.kind == kind)
+                };
                 let known = ["state", "due", "remaining", "from", "warroom_default"];
                 let (state, due, remaining, from, default) = match spec {
                     toml::Value::String(s) => (Some(s.clone()), None, None, None, None),
@@ -465,6 +564,27 @@ impl Run {
                 }
             }
         }
+        if let Some(list) = &want.notifications {
+            let got: Vec<&str> = self
+                .routed
+                .iter()
+                .filter(|(id, _)| *id == inc.id)
+                .map(|(_, l)| l.as_str())
+                .collect();
+            if format!("{got:?}") != format!("{list:?}") {
+                errors.push(format!("notifications: expected {list:?}, got {got:?}"));
+            }
+        }
+        if let Some(list) = &want.unfinished {
+            let got: Vec<String> = warroom::tui::model::phase_items(&self.policy, inc, self.now)
+                .iter()
+                .filter(|i| !i.done && i.proof.is_none())
+                .map(|i| format!("{}/{}", i.checklist, i.item))
+                .collect();
+            if format!("{got:?}") != format!("{list:?}") {
+                errors.push(format!("unfinished: expected {list:?}, got {got:?}"));
+            }
+        }
         if let Some(parts) = &want.review {
             let md = review::render(inc, &events, &self.policy, self.now);
             for p in parts {
@@ -508,8 +628,11 @@ fn play(path: &Path) -> Result<String, String> {
                 .join(", ")
         )
     })?;
-    let policy =
+    let mut policy =
         Policy::from_toml(preset).map_err(|e| format!("preset {}: {e}", scenario.policy))?;
+    if let Some(deploy) = &scenario.deploy {
+        deploy_notify(&mut policy, deploy)?;
+    }
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
@@ -522,6 +645,7 @@ fn play(path: &Path) -> Result<String, String> {
         now: scenario.start,
         current: None,
         ids: warroom::domain::ids::SystemIds::new([3; 32]),
+        routed: Vec::new(),
     };
     for (i, step) in scenario.steps.iter().enumerate() {
         run.step(&file, i + 1, step)
@@ -532,6 +656,27 @@ fn play(path: &Path) -> Result<String, String> {
         .find(|(short, stem, _)| *short == scenario.policy || *stem == scenario.policy)
         .map_or(scenario.policy.clone(), |(short, _, _)| short.to_string());
     Ok(short)
+}
+
+/// Adds a deployment's `[notify]` to a preset: channels and routes are
+/// added, a directory entry replaces the preset's entry of the same name.
+fn deploy_notify(policy: &mut Policy, text: &str) -> Result<(), String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Deploy {
+        notify: NotifyPolicy,
+    }
+    let d: Deploy = toml::from_str(text).map_err(|e| format!("deploy: {e}"))?;
+    let n = &mut policy.notify;
+    n.channels.extend(d.notify.channels);
+    n.routes.extend(d.notify.routes);
+    for c in d.notify.directory {
+        match n.directory.iter_mut().find(|o| o.name == c.name) {
+            Some(o) => *o = c,
+            None => n.directory.push(c),
+        }
+    }
+    policy.validate().map_err(|e| format!("deploy: {e}"))
 }
 
 fn scenario_files() -> Vec<PathBuf> {

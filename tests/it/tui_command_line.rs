@@ -213,8 +213,22 @@ fn the_runbooks_own_syntax() {
         Action::SetChecklistItem {
             checklist: "triage".into(),
             item: "ack".into(),
-            done: true
+            done: true,
+            waive: None,
         }
+    );
+    assert_eq!(
+        action(":waive ic-first-5m/channel the bridge opened with the page"),
+        Action::SetChecklistItem {
+            checklist: "ic-first-5m".into(),
+            item: "channel".into(),
+            done: true,
+            waive: Some("the bridge opened with the page".into()),
+        }
+    );
+    assert_eq!(
+        err(":report fax \"x\""),
+        "fax: unknown report kind; the policy defines customer, disclosure"
     );
     assert!(
         matches!(action(":impact \"EU customers\""), Action::UpdateImpact { ref impact } if impact.summary == "EU customers")

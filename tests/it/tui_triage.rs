@@ -152,3 +152,44 @@ fn all_clear_shows_on_the_board_and_in_the_war_room() {
     let text = screen(&mut m, 120, 30);
     assert!(text.contains("ALL ALERTS CLEAR"), "{text}");
 }
+
+/// Issue 11 item 12: a report that is not an alert, typed on the `:` line,
+/// waits in the triage queue with its acknowledge clock (default policy: a P1
+/// customer report, 5 minutes), and one key declares it as for alerts.
+#[test]
+fn a_report_typed_on_the_command_line_waits_with_its_clock() {
+    let mut m = war_room_fixture().model("alice", Access::Commander);
+    screen(&mut m, 120, 30);
+    chr(&mut m, ':');
+    for c in "report customer \"Checkout fails for acme\" severity=P1 reporter=acme".chars() {
+        chr(&mut m, c);
+    }
+    let cmd = submitted(update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    ));
+    assert_eq!(
+        cmd.action,
+        Action::Report {
+            intake: "customer".into(),
+            title: "Checkout fails for acme".into(),
+            severity: Some("P1".into()),
+            reporter: "acme".into(),
+            details: String::new(),
+        }
+    );
+    assert_eq!(cmd.incident, None);
+    echo_as(&mut m, &cmd, "alice");
+    let text = screen(&mut m, 120, 30);
+    insta::assert_snapshot!("board_with_a_report", text);
+    assert!(text.contains("TRIAGE 1"), "{text}");
+    assert!(text.contains("alerts and reports waiting"), "{text}");
+    assert!(
+        text.contains("P1   customer ") && text.contains("acknowledge customer report 5:00 OK"),
+        "{text}"
+    );
+    let cmd = submitted(chr(&mut m, 't'));
+    assert_eq!(cmd.action, Action::DeclareTriaged { severity: None });
+    echo_as(&mut m, &cmd, "alice");
+    assert_eq!(m.replica.world.alerts.queue().count(), 0);
+}

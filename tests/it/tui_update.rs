@@ -587,6 +587,7 @@ fn criteria_met(m: &mut Model) {
                 checklist: "resolution".into(),
                 item: item.into(),
                 done: true,
+                waive: None,
             },
             occurred_at: None,
         };
@@ -753,6 +754,7 @@ fn close_shows_what_is_missing_then_closes() {
                     checklist: list.clone(),
                     item: item.id.clone(),
                     done: true,
+                    waive: None,
                 },
                 occurred_at: None,
             };
@@ -781,7 +783,8 @@ fn after_resolving_the_checklists_closing_needs_can_still_be_ticked() {
         Action::SetChecklistItem {
             checklist: "resolution".into(),
             item: "stable".into(),
-            done: true
+            done: true,
+            waive: None,
         }
     );
     // The closure phase's own list follows the required one.
@@ -841,7 +844,8 @@ fn tick_checklist_items_and_action_items() {
         Action::SetChecklistItem {
             checklist: "triage".into(),
             item: "ack".into(),
-            done: true
+            done: true,
+            waive: None,
         }
     );
     // The already-ticked item is unticked.
@@ -852,7 +856,8 @@ fn tick_checklist_items_and_action_items() {
         Action::SetChecklistItem {
             checklist: "triage".into(),
             item: "verified".into(),
-            done: false
+            done: false,
+            waive: None,
         }
     );
     press(&mut m, KeyCode::Tab);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What happens when every alert of an incident's group has cleared.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OnClear {
     /// "All alerts clear" shows on the board and in the war room; the IC decides.
@@ -25,7 +25,7 @@ pub enum OnClear {
 
 /// What happens when an alert joining a live incident maps to a more severe
 /// level than the incident has.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OnMoreSevere {
     /// The incident's severity is raised (written by the integration, with the reason).
@@ -36,7 +36,7 @@ pub enum OnMoreSevere {
 }
 
 /// The `[ingest]` section of a policy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngestPolicy {
     /// Severity of an alert no rule gives one to; the least severe when absent.
@@ -83,7 +83,7 @@ impl Default for IngestPolicy {
 }
 
 /// One mapping rule.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRule {
     /// Label name → accepted values separated by `|` (`"critical|page"`), or

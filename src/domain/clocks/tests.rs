@@ -570,3 +570,128 @@ fn review_due_says_where_the_review_stands() {
     // Reviews to do sort before the rest.
     assert!(due(&h, &p4, 20).rank() > ReviewDue::Due { at: at(0), left: 1 }.rank());
 }
+
+fn set_item(checklist: &str, item: &str, done: bool, waive: Option<&str>) -> Action {
+    Action::SetChecklistItem {
+        checklist: checklist.into(),
+        item: item.into(),
+        done,
+        waive: waive.map(str::to_string),
+    }
+}
+
+fn box_clock(h: &Harness, key: &str, list: &str) -> Option<Clock> {
+    clocks(h.inc(key), &h.policy, h.now)
+        .into_iter()
+        .find(|c| c.kind == ClockKind::Checklist && c.checklist.as_deref() == Some(list))
+}
+
+/// 002 Appendix A "FIRST 5 MINUTES" is a clock: due 5 minutes after the
+/// declaration, DUE SOON in its last quarter, OVERDUE after, met when the last
+/// item is done — ticked, waived with a reason, or proven by the log.
+#[test]
+fn a_time_boxed_checklist_is_a_clock() {
+    let mut h = Harness::new(default_policy());
+    let key = h.declare("API down", "P1");
+    let c = box_clock(&h, &key, "ic-first-5m").unwrap();
+    assert_eq!(c.due_at, at(5));
+    // "Declare incident" is proven by the declaration; four items are open.
+    assert_eq!(c.label, "First 5 minutes: commander (Appendix A) · 4 open");
+    assert_eq!(c.state, ClockState::Pending);
+    h.at(4);
+    assert_eq!(
+        box_clock(&h, &key, "ic-first-5m").unwrap().state,
+        ClockState::DueSoon
+    );
+    h.run("bob", &key, Action::Acknowledge);
+    h.run("alice", &key, set_item("ic-first-5m", "verify", true, None));
+    h.run(
+        "alice",
+        &key,
+        set_item("ic-first-5m", "severity", true, None),
+    );
+    h.at(6);
+    let c = box_clock(&h, &key, "ic-first-5m").unwrap();
+    assert_eq!((c.state, c.word()), (ClockState::Breached, "OVERDUE"));
+    assert_eq!(c.label, "First 5 minutes: commander (Appendix A) · 1 open");
+    // A waiver needs its reason, and is not a "not done".
+    let e = h
+        .try_run(
+            "alice",
+            Some(&key),
+            set_item("ic-first-5m", "channel", true, Some(" ")),
+        )
+        .unwrap_err();
+    assert_eq!(e.to_string(), "waive must not be empty");
+    let e = h
+        .try_run(
+            "alice",
+            Some(&key),
+            set_item("ic-first-5m", "channel", false, Some("x")),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "waive: an item is waived, or marked not done, not both"
+    );
+    let ev = h.run(
+        "alice",
+        &key,
+        set_item(
+            "ic-first-5m",
+            "channel",
+            true,
+            Some("the bridge was already open"),
+        ),
+    );
+    assert_eq!(
+        ev[0].body.describe(),
+        "checklist ic-first-5m/channel waived: the bridge was already open"
+    );
+    let c = box_clock(&h, &key, "ic-first-5m").unwrap();
+    assert_eq!(c.done_at, Some(at(6)));
+    assert_eq!(c.word(), "MET LATE");
+    assert_eq!(
+        crate::domain::checklist::waiver(h.inc(&key), "ic-first-5m", "channel"),
+        Some("the bridge was already open")
+    );
+    // Unticking takes the waiver back.
+    h.run(
+        "alice",
+        &key,
+        set_item("ic-first-5m", "channel", false, None),
+    );
+    assert!(box_clock(&h, &key, "ic-first-5m").unwrap().is_running());
+    assert_eq!(
+        crate::domain::checklist::waiver(h.inc(&key), "ic-first-5m", "channel"),
+        None
+    );
+}
+
+/// 003 "1-4 Hours (Critical) / 1-24 Hours (High)": the box depends on the
+/// severity, and a severity the runbook gives none has no clock.
+#[test]
+fn a_time_box_can_depend_on_the_severity() {
+    let p = Policy::from_toml(crate::domain::policy::presets::find("003").unwrap()).unwrap();
+    let mut h = Harness::new(p);
+    let crit = h.declare("Leaked key", "critical");
+    let high = h.declare("Exploited CVE", "high");
+    let low = h.declare("Config exposure", "low");
+    assert_eq!(
+        box_clock(&h, &crit, "containment").unwrap().due_at,
+        at(4 * 60)
+    );
+    assert_eq!(
+        box_clock(&h, &high, "containment").unwrap().due_at,
+        at(24 * 60)
+    );
+    assert!(box_clock(&h, &low, "containment").is_none());
+    assert_eq!(box_clock(&h, &low, "first-15m").unwrap().due_at, at(15));
+    let bad = crate::domain::policy::presets::find("003")
+        .unwrap()
+        .replace("critical = \"4h\"", "urgent = \"4h\"");
+    assert_eq!(
+        Policy::from_toml(&bad).unwrap_err().to_string(),
+        "checklists[2].due_by_severity.urgent: unknown severity \"urgent\""
+    );
+}

@@ -37,6 +37,7 @@ fn tick(checklist: &str, item: &str) -> Action {
         checklist: checklist.into(),
         item: item.into(),
         done: true,
+        waive: None,
     }
 }
 
@@ -810,6 +811,7 @@ fn action() -> impl Strategy<Value = Action> {
             checklist: c.into(),
             item: i.into(),
             done,
+            waive: None,
         }),
         1 => (channel, prop::option::of(status_strategy()), text()).prop_map(
             |(channel, state, text)| Action::PostUpdate {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// The `[review]` section of a policy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewTemplate {
     /// The document's heading, before the incident title: `Post-Incident Review`.
@@ -40,7 +40,7 @@ fn default_title() -> String {
 }
 
 /// One review cadence for open action items.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionReview {
     /// The action items' priority (one of `action_priorities`), or `*` for
@@ -53,7 +53,7 @@ pub struct ActionReview {
 }
 
 /// One section of the document.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     /// The `##` heading; empty for the header block under the title.
@@ -68,7 +68,7 @@ pub struct Section {
 }
 
 /// How a section lays its fields out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Layout {
     /// Each field under its own `###` heading (or directly, for a section of one field).
@@ -83,7 +83,7 @@ pub enum Layout {
 }
 
 /// One field of a section.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
     /// Stable id, unique in the template: what `review_field_set` names.
@@ -107,7 +107,7 @@ pub struct Field {
 }
 
 /// What a human types into a field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Input {
     Text,

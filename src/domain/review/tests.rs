@@ -374,6 +374,7 @@ fn closed() -> (Harness, String) {
                 checklist: "resolution".into(),
                 item: item.into(),
                 done: true,
+                waive: None,
             },
         );
     }

@@ -99,7 +99,7 @@ pub fn complete(line: &str, ctx: &CompleteCtx<'_>) -> Vec<String> {
             (Some("theme"), 1) => ctx.themes.iter().map(|t| (*t).to_string()).collect(),
             (Some("open" | "inc"), 1) => ctx.incidents.to_vec(),
             // checklist/item ids are shown nowhere else: complete them.
-            (Some("check" | "uncheck"), 1) => ctx
+            (Some("check" | "uncheck" | "waive"), 1) => ctx
                 .policy
                 .checklists
                 .iter()

@@ -304,6 +304,7 @@ pub(super) fn toggle_item(m: &mut Model) -> Vec<Effect> {
                 checklist: it.checklist.to_string(),
                 item: it.item.to_string(),
                 done: !it.done,
+                waive: None,
             }
         }
         Pane::Actions => {
@@ -343,7 +344,17 @@ pub(super) fn open_form(m: &mut Model, act: Act) {
             let text = prefill::for_channel(inc, &m.policy, Channel::StatusPage, state, now);
             Form::update(inc, &text)
         }
-        Act::Escalate => Form::escalate(inc, next_escalation_step(inc, &m.policy)),
+        // A primary who did not answer: their backup (001 "escalate to the
+        // next defined backup"); otherwise the path's next step up.
+        Act::Escalate => {
+            let backup = crate::domain::backup::escalation_target(inc, &m.policy, now);
+            Form::escalate(
+                inc,
+                backup
+                    .as_deref()
+                    .or_else(|| next_escalation_step(inc, &m.policy)),
+            )
+        }
         Act::Page => Form::page(inc),
         Act::Contain => Form::contain(inc),
         Act::Resolve => Form::resolve(inc),

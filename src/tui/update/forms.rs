@@ -128,6 +128,7 @@ pub(super) fn form_key(m: &mut Model, mut f: Box<Form>, k: KeyEvent) -> Vec<Effe
                 };
             }
             refill_update(m, &mut f);
+            refill_role(m, &mut f);
             if let Some(inc) = f.incident.and_then(|id| m.incident(&id)) {
                 f.refill_review_field(inc);
             }
@@ -201,6 +202,19 @@ pub(super) fn refill_update(m: &Model, f: &mut Form) {
     let text = prefill::for_channel(inc, &m.policy, channel, state, m.server_now());
     f.set_text("text", &text);
     f.prefilled = text;
+}
+
+/// Choosing another role in the roles dialog offers that role's backup (003's
+/// Backup column) as the person, unless someone else was typed.
+pub(super) fn refill_role(m: &Model, f: &mut Form) {
+    if f.kind != FormKind::Role || f.value("person") != f.prefilled.trim() {
+        return;
+    }
+    let backup = crate::domain::backup::handoff_target(&m.policy, &f.value("role"))
+        .unwrap_or_default()
+        .to_string();
+    f.set_text("person", &backup);
+    f.prefilled = backup;
 }
 
 pub(super) fn flow_key(m: &mut Model, f: &mut Form, k: KeyEvent) {

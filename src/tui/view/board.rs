@@ -351,8 +351,16 @@ fn render_triage(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
         ),
         Span::styled(
             format!(
-                "  alert group{} waiting · {} declares the oldest · {} dismisses it",
-                if queue.len() == 1 { "" } else { "s" },
+                "  {} waiting · {} declares the oldest · {} dismisses it",
+                if queue.iter().all(|t| t.intake.is_none()) {
+                    if queue.len() == 1 {
+                        "alert group"
+                    } else {
+                        "alert groups"
+                    }
+                } else {
+                    "alerts and reports"
+                },
                 keys(crate::tui::keymap::Act::TriageDeclare),
                 keys(crate::tui::keymap::Act::TriageDismiss),
             ),
@@ -367,11 +375,13 @@ fn render_triage(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
             .policy
             .severity(&t.severity)
             .map_or_else(|| clean(&t.severity), |s| clean(&s.label));
-        let firing = if t.alerts.firing == 0 {
-            "all clear".to_string()
-        } else {
-            format!("{} firing", t.alerts.firing)
+        // A report says where it came from; an alert group what is firing.
+        let firing = match &t.intake {
+            Some(k) => k.clone(),
+            None if t.alerts.firing == 0 => "all clear".to_string(),
+            None => format!("{} firing", t.alerts.firing),
         };
+        let clock = crate::domain::clocks::triage_clock(t, &m.policy, now);
         let head = if i == 0 { "▸" } else { " " };
         lines.push(Line::from(vec![
             Span::styled(
@@ -394,6 +404,23 @@ fn render_triage(m: &Model, theme: &Theme, f: &mut Frame<'_>, area: Rect) {
             ),
             Span::styled(clean(&t.title), Style::default().fg(theme.text)),
         ]));
+        // Its acknowledge clock, like any clock: countdown and the word.
+        if let Some(c) = clock
+            && let Some(last) = lines.last_mut()
+        {
+            let st = Style::default()
+                .fg(theme.clock(c.tone()))
+                .add_modifier(Modifier::BOLD);
+            last.spans.push(Span::styled(
+                format!(
+                    "  {} {} {}",
+                    clean(&c.label),
+                    countdown(c.remaining_secs),
+                    c.word()
+                ),
+                st,
+            ));
+        }
     }
     if queue.len() > rows
         && let Some(first) = lines.first_mut()

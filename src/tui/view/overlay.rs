@@ -375,6 +375,22 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
         }
         FormKind::Escalate => {
             if let Some(inc) = inc {
+                // The runbook's backups first (003's Backup column; 001 "escalate
+                // to the next defined backup"), a primary who did not answer on top.
+                let backups = crate::domain::backup::offers(inc, &m.policy, now);
+                if !backups.is_empty() {
+                    out.push(Line::styled("Backups (runbook):", muted));
+                    for b in &backups {
+                        let st = if b.unanswered {
+                            Style::default()
+                                .fg(theme.timer_warn)
+                                .add_modifier(Modifier::BOLD)
+                        } else {
+                            text
+                        };
+                        out.push(Line::styled(format!("  {}", clean(&b.describe())), st));
+                    }
+                }
                 // The runbook's manual escalation criteria, and which one the clocks say applies.
                 if !m.policy.escalation_criteria.is_empty() {
                     out.push(Line::styled("When to escalate (runbook):", muted));
@@ -498,8 +514,13 @@ fn info(m: &Model, theme: &Theme, form: &Form) -> Vec<Line<'static>> {
             if let Some(inc) = inc {
                 for r in &m.policy.roles {
                     let holder = inc.roles.get(&r.id).map_or("—".to_string(), |p| clean(p));
+                    // The runbook's backup is offered as the person (pre-filled).
+                    let backup = r
+                        .backup
+                        .as_deref()
+                        .map_or_else(String::new, |b| format!("   backup: {}", clean(b)));
                     out.push(Line::styled(
-                        format!("  {:<12} {holder}", clean(&r.id)),
+                        format!("  {:<12} {holder}{backup}", clean(&r.id)),
                         muted,
                     ));
                 }

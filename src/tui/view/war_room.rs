@@ -438,15 +438,20 @@ fn checklist_panel(
                     Style::default().fg(theme.text)
                 };
                 // ▶: the selection without colour.
-                let mark = match (done, sel) {
-                    (true, false) => "[x] ",
-                    (true, true) => "[x]▶",
-                    (false, false) => "[ ] ",
-                    (false, true) => "[ ]▶",
+                let mark = match (done, it.waived.is_some(), sel) {
+                    (true, true, false) => "[~] ",
+                    (true, true, true) => "[~]▶",
+                    (true, false, false) => "[x] ",
+                    (true, false, true) => "[x]▶",
+                    (false, _, false) => "[ ] ",
+                    (false, _, true) => "[ ]▶",
                 };
                 let mark_st = if done { st.fg(theme.timer_met) } else { st };
-                let text = match (&it.proof, it.done) {
-                    (Some(e), false) => format!("{} — {}", clean(it.text), clean(e)),
+                let text = match (&it.proof, it.done, &it.waived) {
+                    (_, true, Some(why)) => {
+                        format!("{} — waived: {}", clean(it.text), clean(why))
+                    }
+                    (Some(e), false, _) => format!("{} — {}", clean(it.text), clean(e)),
                     _ => clean(it.text),
                 };
                 Line::from(vec![

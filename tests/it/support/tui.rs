@@ -226,6 +226,7 @@ pub fn war_room_fixture() -> Fixture {
             checklist: "triage".into(),
             item: "verified".into(),
             done: true,
+            waive: None,
         },
     );
     f.note(
