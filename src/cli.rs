@@ -135,7 +135,8 @@ pub enum KeyCmd {
         role: crate::domain::command::Access,
         /// The public key file (`.pub`), or `-` for standard input.
         file: PathBuf,
-        /// The server's database; without it ./warroom.db if there is one,
+        /// The server's database (a file, or the postgres://… URL replicas
+        /// share); without it ./warroom.db if there is one,
         /// else the embedded store in the data dir.
         #[arg(long)]
         db: Option<PathBuf>,
@@ -193,14 +194,16 @@ pub enum TokenCmd {
         name: String,
         #[arg(long, default_value = "responder", ignore_case = true)]
         role: crate::domain::command::Access,
-        /// The server's database; without it ./warroom.db if there is one,
+        /// The server's database (a file, or the postgres://… URL replicas
+        /// share); without it ./warroom.db if there is one,
         /// else the embedded store in the data dir (what `warroom` runs on).
         #[arg(long)]
         db: Option<PathBuf>,
     },
     /// List tokens (names and roles, never the secrets).
     List {
-        /// The server's database; without it ./warroom.db if there is one,
+        /// The server's database (a file, or the postgres://… URL replicas
+        /// share); without it ./warroom.db if there is one,
         /// else the embedded store in the data dir (what `warroom` runs on).
         #[arg(long)]
         db: Option<PathBuf>,
@@ -208,7 +211,8 @@ pub enum TokenCmd {
     /// Revoke a token by name.
     Revoke {
         name: String,
-        /// The server's database; without it ./warroom.db if there is one,
+        /// The server's database (a file, or the postgres://… URL replicas
+        /// share); without it ./warroom.db if there is one,
         /// else the embedded store in the data dir (what `warroom` runs on).
         #[arg(long)]
         db: Option<PathBuf>,

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod checklist;
 pub mod clocks;
 pub mod command;
+pub mod conflict;
 pub mod decide;
 pub mod duration;
 pub mod escalation;

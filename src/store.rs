@@ -80,7 +80,7 @@ pub enum StoreError {
     /// committed after this append was decided: it was decided against a
     /// stale model, so nothing was written and the server decides it again.
     #[error(
-        "the log moved on: decided against seq {base}, but another server has committed up to seq {foreign}"
+        "the log moved on: decided against seq {base}, but another server has since committed a conflicting event at seq {foreign}"
     )]
     Raced { base: u64, foreign: u64 },
     #[error("stored event is not valid JSON: {0}")]
@@ -109,9 +109,11 @@ pub struct Append {
     pub digest: Option<String>,
     pub events: Vec<Event>,
     /// The seq of the log the decision was made against, when other servers
-    /// may write the same log: if another server has committed past it, the
-    /// append is refused with [`StoreError::Raced`] rather than written
-    /// blindly. `None`: write whatever the log holds (a single writer, or
+    /// may write the same log: if another server has committed past it an
+    /// event that conflicts with these ([`crate::domain::conflict`]: the same
+    /// incident, unless both are notes; any declaration or alert for a
+    /// declaration or alert), the append is refused with
+    /// [`StoreError::Raced`] rather than written blindly. `None`: write whatever the log holds (a single writer, or
     /// events that do not depend on the model, like copied ones).
     pub base: Option<u64>,
 }

@@ -3,12 +3,12 @@
 //! token` (a running server looks each login's key up as it comes, and ends a
 //! revoked key's sessions within a second).
 
-use super::token::{database, open, open_existing};
+use super::token::{database, open, open_existing, shown};
 use super::{KeyCmd, SshCmd};
 use crate::domain::command::Access;
 use crate::server::auth::validate_token_name;
 use crate::ssh::{hostkey, keys};
-use crate::store::{StoreError, TokenStore};
+use crate::store::StoreError;
 use anyhow::Context as _;
 use std::io::Read as _;
 
@@ -88,7 +88,7 @@ pub fn run(cmd: KeyCmd) -> anyhow::Result<i32> {
             let store = open_existing(&db)?;
             let keys = store.list_keys()?;
             if keys.is_empty() {
-                eprintln!("warroom: no SSH keys in {}", db.display());
+                eprintln!("warroom: no SSH keys in {}", shown(&db));
             }
             for k in keys {
                 println!(

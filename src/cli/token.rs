@@ -5,23 +5,49 @@
 use super::TokenCmd;
 use crate::domain::command::Access;
 use crate::server::auth::validate_token_name;
-use crate::store::{SqliteStore, StoreError, TokenStore, hash_token, new_secret};
+use crate::store::{
+    Location, PgStore, SqliteStore, StoreError, TokenStore, hash_token, new_secret,
+};
 use anyhow::Context;
 use std::path::Path;
 
-pub(crate) fn open(db: &Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))
+/// `--db` as a location: a SQLite file, or the PostgreSQL database replicas
+/// share (`postgres://…`), whose tokens every replica reads.
+fn location(db: &Path) -> anyhow::Result<Location> {
+    match db.to_str() {
+        Some(text) => Location::parse(text).map_err(|e| anyhow::anyhow!("--db: {e}")),
+        None => Ok(Location::Sqlite(db.to_path_buf())),
+    }
+}
+
+pub(crate) fn open(db: &Path) -> anyhow::Result<Box<dyn TokenStore>> {
+    let at = location(db)?;
+    Ok(match &at {
+        Location::Sqlite(path) => {
+            Box::new(SqliteStore::open(path).with_context(|| format!("opening the database {at}"))?)
+        }
+        Location::Postgres(url) => {
+            Box::new(PgStore::open(url).with_context(|| format!("opening the database {at}"))?)
+        }
+    })
 }
 
 /// Listing or revoking on a file that does not exist is a typo, not a new database.
-pub(crate) fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
-    if !db.exists() {
+pub(crate) fn open_existing(db: &Path) -> anyhow::Result<Box<dyn TokenStore>> {
+    if let Location::Sqlite(path) = location(db)?
+        && !path.exists()
+    {
         anyhow::bail!(
             "no database at {} (pass --db with the server's file)",
-            db.display()
+            path.display()
         );
     }
     open(db)
+}
+
+/// The database as it may be printed (a URL's password hidden).
+pub(crate) fn shown(db: &Path) -> String {
+    location(db).map_or_else(|_| db.display().to_string(), |l| l.redacted())
 }
 
 /// `--db` if given; else `./warroom.db` when it exists (a team server started
@@ -75,7 +101,7 @@ pub fn run(cmd: TokenCmd) -> anyhow::Result<i32> {
             let store = open_existing(&db)?;
             let tokens = store.list_tokens()?;
             if tokens.is_empty() {
-                eprintln!("warroom: no tokens in {}", db.display());
+                eprintln!("warroom: no tokens in {}", shown(&db));
             }
             for t in tokens {
                 println!(

@@ -276,6 +276,11 @@ impl World {
             .and_then(|id| self.incidents.get(&id))
     }
 
+    /// Whether the event with this id has been folded in.
+    pub fn has_applied(&self, id: &Uuid) -> bool {
+        self.seen.contains(id)
+    }
+
     /// Folds one event in. Total: events for unknown incidents and repeats are ignored.
     pub fn apply(&mut self, ev: &Event) {
         if !self.seen.insert(ev.id) {
@@ -352,9 +357,14 @@ impl World {
         let Some(inc) = self.incidents.get_mut(&ev.incident) else {
             return;
         };
+        // The earliest time each person acted after a call, whatever order
+        // events arrive in (see `conflict`: notes from two replicas commute).
         for call in &mut inc.calls {
-            if at >= call.at && !call.acted.contains_key(&ev.actor) {
-                call.acted.insert(ev.actor.clone(), at);
+            if at >= call.at {
+                call.acted
+                    .entry(ev.actor.clone())
+                    .and_modify(|t| *t = (*t).min(at))
+                    .or_insert(at);
             }
         }
         inc.event_count += 1;

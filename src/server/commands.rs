@@ -173,16 +173,96 @@ async fn run(
 }
 
 /// Brings the decision model up to the committed log when it may be behind
-/// it: after a failed commit, or when another replica has committed past the
-/// seq it was built at.
+/// it: after a failed commit it is rebuilt; on a log other replicas write, the
+/// events committed since it was last brought up are folded in one by one
+/// ([`fold_tail`]), and it is rebuilt only when that cannot be done safely.
 async fn ensure_fresh(
     state: &Arc<AppState>,
     decider: &mut super::state::Decider,
 ) -> Result<(), ApiError> {
-    if state.needs_recovery.load(Ordering::Acquire) || state.store.foreign_head() > decider.base {
+    if state.needs_recovery.load(Ordering::Acquire) || !fold_tail(state, decider) {
         recover(state, decider).await?;
     }
     Ok(())
+}
+
+/// Folds the committed events the decision model has not seen, in seq order.
+/// This replica's own are in it already (folded when decided: skipped by
+/// event id); another replica's are folded on top of this replica's appends
+/// still in flight — unless one clashes with them (`domain::conflict`): the
+/// store will refuse those appends, and the model, holding their events, must
+/// be rebuilt. False when it must be rebuilt (also after a gap, or when the
+/// tail overflowed).
+fn fold_tail(state: &AppState, decider: &mut super::state::Decider) -> bool {
+    if !state.shared_log() {
+        return true;
+    }
+    let (events, overflowed) = {
+        let mut tail = lock(&state.tail);
+        (
+            std::mem::take(&mut tail.events),
+            std::mem::take(&mut tail.overflowed),
+        )
+    };
+    if overflowed {
+        return false;
+    }
+    let pending = lock(&state.pending);
+    for stored in events {
+        let seq = stored.seq();
+        if seq <= decider.base {
+            continue;
+        }
+        if seq != decider.base + 1 {
+            tracing::warn!(
+                seq,
+                base = decider.base,
+                "gap in the committed tail; rebuilding the decision model"
+            );
+            return false;
+        }
+        let ev = &stored.recorded.event;
+        if !decider.world.has_applied(&ev.id) {
+            if pending.clashes(ev) {
+                return false;
+            }
+            decider.world.apply(ev);
+        }
+        decider.known.insert(stored.command);
+        decider.base = seq;
+    }
+    true
+}
+
+/// Puts decided events in line for the writer, counted as in flight for
+/// [`fold_tail`] until [`released`].
+fn queue(
+    state: &AppState,
+    decider: &super::state::Decider,
+    command: Uuid,
+    digest: Option<String>,
+    events: Vec<Event>,
+) -> (crate::store::Ticket, Vec<Event>) {
+    lock(&state.pending).add(&events);
+    let held = events.clone();
+    let ticket = state.store.submit(Append {
+        command,
+        digest,
+        events,
+        base: Some(decider.base),
+    });
+    (ticket, held)
+}
+
+/// The store answered an append [`queue`]d: it is no longer in flight. An
+/// answer other than "stored" leaves its events in the decision model
+/// without a place in the log, so the model is marked for rebuilding first —
+/// before [`fold_tail`] could fold a clashing foreign event over them.
+fn released(state: &AppState, held: &[Event], result: &Result<Appended, StoreError>) {
+    if !matches!(result, Ok(a) if !a.duplicate) {
+        state.needs_recovery.store(true, Ordering::Release);
+    }
+    lock(&state.pending).remove(held);
 }
 
 async fn attempt(
@@ -265,12 +345,7 @@ async fn attempt(
     }
     decider.known.insert(id);
     let queued_at = std::time::Instant::now();
-    let ticket = state.store.submit(Append {
-        command: id,
-        digest: Some(digest.to_string()),
-        events,
-        base: Some(decider.base),
-    });
+    let (ticket, held) = queue(state, &decider, id, Some(digest.to_string()), events);
     let (done, waiting) = watch::channel(None);
     lock(&state.inflight).insert(
         id,
@@ -288,6 +363,7 @@ async fn attempt(
     let actor = actor.to_string();
     let settled = tokio::spawn(async move {
         let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+        released(&st, &held, &result);
         st.metrics.commit_latency(queued_at.elapsed());
         match result {
             Err(StoreError::Raced { base, foreign }) => {
@@ -401,12 +477,7 @@ pub async fn escalate_due(
         }
         decider.world.apply(&ev);
         let id = ev.id;
-        let ticket = state.store.submit(Append {
-            command: id,
-            digest: None,
-            events: vec![ev],
-            base: Some(decider.base),
-        });
+        let (ticket, held) = queue(state, &decider, id, None, vec![ev]);
         let (done, waiting) = watch::channel(None);
         lock(&state.inflight).insert(
             id,
@@ -415,13 +486,14 @@ pub async fn escalate_due(
                 outcome: waiting,
             },
         );
-        pending.push((id, ticket, done));
+        pending.push((id, ticket, held, done));
     }
     let next = escalation::next_wakeup(&decider.world, &state.policy, now);
     drop(decider);
     let mut stored = 0;
-    for (id, ticket, done) in pending {
+    for (id, ticket, held, done) in pending {
         let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+        released(state, &held, &result);
         if let Ok(a) = settle(state, id, result, &done).await
             && !a.duplicate
         {
@@ -473,12 +545,7 @@ pub async fn append_system(
     }
     decider.known.insert(id);
     decider.world.apply(&ev);
-    let ticket = state.store.submit(Append {
-        command: id,
-        digest: None,
-        events: vec![ev],
-        base: Some(decider.base),
-    });
+    let (ticket, held) = queue(state, &decider, id, None, vec![ev]);
     let (done, waiting) = watch::channel(None);
     lock(&state.inflight).insert(
         id,
@@ -489,6 +556,7 @@ pub async fn append_system(
     );
     drop(decider);
     let result = ticket.await.unwrap_or(Err(StoreError::Closed));
+    released(state, &held, &result);
     settle(state, id, result, &done).await.map(|a| !a.duplicate)
 }
 

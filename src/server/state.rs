@@ -13,6 +13,12 @@
 //!
 //! The hook also publishes each committed event to the live broadcast — in seq
 //! order, serialised once — and wakes the scheduler.
+//!
+//! On a log other replicas write too, the hook also queues every committed
+//! event in the [`Tail`]; the next decision folds the tail into the decision
+//! model event by event instead of rebuilding it from the read model (a clone
+//! of the whole world, after waiting for this replica's queue to commit),
+//! which under load from several replicas would happen on every command.
 
 use super::ServerConfig;
 use super::auth::TokenCache;
@@ -20,6 +26,7 @@ use super::metrics::Metrics;
 use super::rate::RateLimiter;
 use super::stream::LiveEvent;
 use super::streams::Streams;
+use crate::domain::conflict::Pending;
 use crate::domain::ids::SystemIds;
 use crate::domain::policy::Policy;
 use crate::domain::state::World;
@@ -50,6 +57,20 @@ pub struct Decider {
     /// The checkpoint's seq when `known` is partial: the ids missing are those
     /// of events at or below it.
     pub known_missing_through: Option<u64>,
+}
+
+/// Most events the [`Tail`] keeps for the decision model; past this (a
+/// replica that decides nothing while others write), it gives them up and
+/// the next decision rebuilds the model from the read model once.
+pub const TAIL_MAX: usize = 65_536;
+
+/// Committed events, in seq order, not yet folded into the decision model
+/// (only on a shared log; see the module docs).
+#[derive(Debug, Default)]
+pub struct Tail {
+    pub events: Vec<Arc<StoredEvent>>,
+    /// Events were dropped (more than [`TAIL_MAX`]): the model must be rebuilt.
+    pub overflowed: bool,
 }
 
 /// How the models were built at start (or after a failed commit).
@@ -99,6 +120,12 @@ pub struct AppState {
     pub decider: tokio::sync::Mutex<Decider>,
     /// Appends queued but not yet answered, by command id.
     pub inflight: Mutex<HashMap<Uuid, Inflight>>,
+    /// See [`Tail`].
+    pub tail: Mutex<Tail>,
+    /// This replica's appends decided but not yet answered, per scope: a
+    /// foreign event that clashes with one is not folded over it (see
+    /// [`crate::domain::conflict`]).
+    pub pending: Mutex<Pending>,
     /// Set when a commit failed: the decision model may hold events that never
     /// reached the disk and must be rebuilt before the next decision.
     pub needs_recovery: AtomicBool,
@@ -149,6 +176,8 @@ impl AppState {
             config,
             decider: tokio::sync::Mutex::new(decider),
             inflight: Mutex::new(HashMap::new()),
+            tail: Mutex::new(Tail::default()),
+            pending: Mutex::new(Pending::default()),
             needs_recovery: AtomicBool::new(false),
             view: RwLock::new(view),
             live,
@@ -189,6 +218,15 @@ impl AppState {
         };
         if events.is_empty() {
             return;
+        }
+        if self.store.shared() {
+            let mut tail = lock(&self.tail);
+            if tail.events.len() + events.len() > TAIL_MAX {
+                tail.events.clear();
+                tail.overflowed = true;
+            } else {
+                tail.events.extend(events.iter().cloned());
+            }
         }
         for ev in events {
             // No receivers is fine: nobody is watching.
@@ -234,6 +272,10 @@ impl AppState {
 
 /// Builds a fresh decision and read model: from the newest checkpoint that
 /// matches the log plus the events after it, or from the whole log.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub fn load_models(store: &dyn EventLog) -> Result<(Decider, View, Loaded), StoreError> {
     let mut decider = Decider::default();
     let mut view = View::default();

@@ -36,9 +36,14 @@
 //!
 //! An [`Append`] carries the seq its decision was made against (`base`).
 //! Under the head lock the writer knows every event committed so far; if one
-//! that another replica wrote lies beyond `base`, the decision did not see it
-//! and the append is refused with [`StoreError::Raced`] — nothing written —
-//! so the server decides it again against the fresh model. Idempotency is
+//! that another replica wrote lies beyond `base` *and touches what the
+//! decision depends on* (its incident, or the numbering and alert side for
+//! declarations and alerts; notes commute with notes — the rule is
+//! [`crate::domain::conflict`]), the decision did not see it and the append is
+//! refused with [`StoreError::Raced`] — nothing written — so the server
+//! decides it again against the fresh model. Busy replicas working on other
+//! incidents (or all writing notes) therefore never refuse each other.
+//! Idempotency is
 //! checked under the same lock: the same command id sent to two replicas at
 //! once is stored once.
 //!
@@ -57,14 +62,17 @@ mod import;
 mod schema;
 mod tls;
 mod tokens;
+mod write;
 
 pub use import::Imported;
 pub use schema::MIGRATIONS;
 
+use write::writer_conn;
+
 use super::{Append, Appended, CommitHook, EventLog, StoreError, StoredEvent, Ticket};
+use crate::domain::conflict::Touched;
 use crate::domain::event::Recorded;
-use chrono::Utc;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -232,7 +240,7 @@ impl Inner {
 }
 
 /// The first connection: migrates, creates the system-id key, reads the head.
-async fn opened(inner: &Inner) -> Result<(Client, u64), StoreError> {
+async fn opened(inner: &Inner) -> Result<(write::Conn, u64), StoreError> {
     let mut client = connect(&inner.config).await?;
     schema::migrate(&mut client).await?;
     let key: [u8; 32] = rand::random();
@@ -246,7 +254,7 @@ async fn opened(inner: &Inner) -> Result<(Client, u64), StoreError> {
         .query_one("SELECT seq FROM log_head", &[])
         .await?
         .get(0);
-    Ok((client, head as u64))
+    Ok((write::Conn::prepare(client).await?, head as u64))
 }
 
 impl PgStore {
@@ -307,8 +315,9 @@ impl PgStore {
         handle.spawn(
             Writer {
                 inner: inner.clone(),
-                client: Some(client),
+                conn: Some(client),
                 handed: head,
+                touched: Touched::default(),
             }
             .run(rx, wake_rx),
         );
@@ -421,10 +430,14 @@ struct Job {
 /// The replica's writer: group commits its appends and follows the log.
 struct Writer {
     inner: Arc<Inner>,
-    client: Option<Client>,
+    /// `None` until first needed, and after the connection failed.
+    conn: Option<write::Conn>,
     /// The last seq handed to the commit hook (or, before the hook is set,
     /// the head at open: the server reads the log itself up to then).
     handed: u64,
+    /// Which scopes others' commits touched, and when: what makes an
+    /// append's decision stale (see the module docs).
+    touched: Touched,
 }
 
 impl Writer {
@@ -493,15 +506,6 @@ impl Writer {
         }
     }
 
-    async fn client(&mut self) -> Result<&mut Client, StoreError> {
-        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            self.client = Some(connect(&self.inner.config).await?);
-        }
-        self.client
-            .as_mut()
-            .ok_or_else(|| StoreError::Corrupt("no writer connection".into()))
-    }
-
     /// Hands what others committed to the hook. Nothing while no hook is set:
     /// the server reads the log itself before setting it.
     async fn follow(&mut self) {
@@ -511,13 +515,11 @@ impl Writer {
         loop {
             let after = self.handed;
             let page = async {
-                let c = self.client().await?;
+                let c = writer_conn(&mut self.conn, &self.inner.config).await?;
                 rows_to_stored(
-                    c.query(
-                        "SELECT command_id, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-                        &[&seq_param(after), &FOLLOW_PAGE],
-                    )
-                    .await?,
+                    c.client
+                        .query(&c.follow, &[&seq_param(after), &FOLLOW_PAGE])
+                        .await?,
                 )
             }
             .await;
@@ -559,6 +561,9 @@ impl Writer {
         let Some(last) = run.last().map(|e| e.seq()) else {
             return;
         };
+        for ev in &run {
+            self.touched.record(ev.seq(), &ev.recorded.event);
+        }
         if let Some(hook) = self.inner.hook.get() {
             hook(&run);
         }
@@ -588,8 +593,8 @@ impl Writer {
             Err(e) => {
                 tracing::error!(error = %e, appends = jobs.len(), "commit failed; nothing of this batch was stored");
                 // The connection may be the culprit: start the next batch on a new one.
-                if self.client.as_ref().is_some_and(|c| c.is_closed()) {
-                    self.client = None;
+                if self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
+                    self.conn = None;
                 }
                 let msg = e.to_string();
                 for job in jobs {
@@ -599,182 +604,6 @@ impl Writer {
                 }
             }
         }
-    }
-
-    /// One transaction for all `jobs`: the foreign events it found under the
-    /// head lock, each job's answer, and the newly stored events in seq order.
-    #[allow(clippy::type_complexity)]
-    async fn write(
-        &mut self,
-        jobs: &[Job],
-    ) -> Result<
-        (
-            Vec<Arc<StoredEvent>>,
-            Vec<Result<Appended, StoreError>>,
-            Vec<Arc<StoredEvent>>,
-        ),
-        StoreError,
-    > {
-        let handed = self.handed;
-        let hooked = self.inner.hook.get().is_some();
-        let known_foreign = self.inner.foreign.load(Ordering::Acquire);
-        let client = self.client().await?;
-        let tx = client.transaction().await?;
-        // The head lock: see the module docs.
-        let head: i64 = tx
-            .query_one("SELECT seq FROM log_head FOR UPDATE", &[])
-            .await?
-            .get(0);
-        let head = head as u64;
-        // Whatever was committed since we last handed events over was
-        // written by someone else: this writer hands its own over at once.
-        let foreign = if head > handed && hooked {
-            rows_to_stored(
-                tx.query(
-                    "SELECT command_id, data FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
-                    &[&seq_param(handed), &seq_param(head)],
-                )
-                .await?,
-            )?
-        } else {
-            Vec::new()
-        };
-        let foreign_head = if head > handed && hooked {
-            head.max(known_foreign)
-        } else {
-            known_foreign
-        };
-
-        // Idempotency, under the lock: everything already stored for these
-        // command ids and event ids, in two queries.
-        let commands: Vec<String> = jobs.iter().map(|j| j.append.command.to_string()).collect();
-        let ids: Vec<String> = jobs
-            .iter()
-            .flat_map(|j| j.append.events.iter().map(|e| e.id.to_string()))
-            .collect();
-        let mut by_command: HashMap<String, Vec<Arc<StoredEvent>>> = HashMap::new();
-        for row in tx
-            .query(
-                "SELECT command_id, data FROM events WHERE command_id = ANY($1) ORDER BY seq",
-                &[&commands],
-            )
-            .await?
-        {
-            let command: String = row.get(0);
-            let ev = to_stored(&command, row.get(1))?;
-            by_command.entry(command).or_default().push(ev);
-        }
-        let mut by_id: HashMap<String, Arc<StoredEvent>> = HashMap::new();
-        for row in tx
-            .query(
-                "SELECT command_id, data, id FROM events WHERE id = ANY($1)",
-                &[&ids],
-            )
-            .await?
-        {
-            let ev = to_stored(row.get::<_, &str>(0), row.get(1))?;
-            by_id.insert(row.get(2), ev);
-        }
-
-        let recorded_at = Utc::now();
-        let recorded_at_text = recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let mut next_seq = head + 1;
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        let mut fresh: Vec<Arc<StoredEvent>> = Vec::new();
-        let (mut seqs, mut ev_ids, mut cmd_ids, mut incidents, mut datas) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut digest_cmds, mut digests) = (Vec::new(), Vec::new());
-        for job in jobs {
-            let a = &job.append;
-            let command = a.command.to_string();
-            let mut existing = by_command.get(&command).cloned().unwrap_or_default();
-            if existing.is_empty() {
-                existing = a
-                    .events
-                    .iter()
-                    .filter_map(|e| by_id.get(&e.id.to_string()).cloned())
-                    .collect();
-            }
-            if !existing.is_empty() {
-                outcomes.push(Ok(Appended {
-                    events: existing,
-                    duplicate: true,
-                }));
-                continue;
-            }
-            if let Some(base) = a.base
-                && foreign_head > base
-            {
-                outcomes.push(Err(StoreError::Raced {
-                    base,
-                    foreign: foreign_head,
-                }));
-                continue;
-            }
-            let mut seen = HashSet::new();
-            if !a.events.iter().all(|e| seen.insert(e.id)) {
-                outcomes.push(Err(StoreError::Corrupt(format!(
-                    "command {command} carries the same event id twice"
-                ))));
-                continue;
-            }
-            let mut stored = Vec::with_capacity(a.events.len());
-            for ev in &a.events {
-                let recorded = Recorded {
-                    seq: next_seq,
-                    recorded_at,
-                    event: ev.clone(),
-                };
-                let json: Arc<str> = Arc::from(serde_json::to_string(&recorded)?);
-                seqs.push(next_seq as i64);
-                ev_ids.push(ev.id.to_string());
-                cmd_ids.push(command.clone());
-                incidents.push(ev.incident.to_string());
-                datas.push(json.to_string());
-                next_seq += 1;
-                let s = Arc::new(StoredEvent::new(a.command, recorded, json));
-                by_id.insert(ev.id.to_string(), s.clone());
-                stored.push(s);
-            }
-            // A second append of the same id in this very batch is its duplicate.
-            by_command.insert(command.clone(), stored.clone());
-            if let Some(d) = &a.digest {
-                digest_cmds.push(command);
-                digests.push(d.clone());
-            }
-            fresh.extend(stored.iter().cloned());
-            outcomes.push(Ok(Appended {
-                events: stored,
-                duplicate: false,
-            }));
-        }
-        if !seqs.is_empty() {
-            tx.execute(
-                "INSERT INTO events (seq, id, command_id, incident, recorded_at, data)
-                 SELECT s, i, c, n, $5, d FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $6::text[])
-                     AS t(s, i, c, n, d)",
-                &[&seqs, &ev_ids, &cmd_ids, &incidents, &recorded_at_text, &datas],
-            )
-            .await?;
-            if !digests.is_empty() {
-                tx.execute(
-                    "INSERT INTO command_digests (command_id, digest)
-                     SELECT * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT (command_id) DO NOTHING",
-                    &[&digest_cmds, &digests],
-                )
-                .await?;
-            }
-            let new_head = (next_seq - 1) as i64;
-            tx.execute("UPDATE log_head SET seq = $1", &[&new_head])
-                .await?;
-            tx.execute(
-                "SELECT pg_notify($1, $2)",
-                &[&CHANNEL, &new_head.to_string()],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok((foreign, outcomes, fresh))
     }
 }
 

@@ -142,9 +142,55 @@ async fn three_replicas_every_subscriber_sees_every_event_once_in_order() {
             .collect();
         assert_eq!(seqs, (1..=total as u64).collect::<Vec<_>>(), "{url}");
     }
+    // Notes commute: however stale a replica's model, none was decided again.
+    for url in &urls {
+        assert_eq!(raced(url).await, 0, "{url}");
+    }
+    // Changes to different incidents, at once on different replicas, neither.
+    let mut incidents = Vec::new();
+    for url in &urls {
+        incidents.push((url.clone(), declare(url, "P2").await));
+    }
+    let before: Vec<u64> = futures_util::future::join_all(urls.iter().map(|u| raced(u))).await;
+    let acks: Vec<_> = incidents
+        .into_iter()
+        .map(|(url, incident)| {
+            tokio::spawn(async move {
+                post(
+                    &url,
+                    "wr_alice",
+                    &cmd(Some(&incident), json!({ "type": "acknowledge" })),
+                )
+                .await
+            })
+        })
+        .collect();
+    for a in acks {
+        let (status, body) = a.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let after: Vec<u64> = futures_util::future::join_all(urls.iter().map(|u| raced(u))).await;
+    assert_eq!(before, after, "acknowledging three incidents raced");
     for r in replicas {
         r.shutdown().await.unwrap();
     }
+}
+
+/// `warroom_commands_raced_total` of one replica: commands decided again
+/// because another replica's commit made the decision stale.
+async fn raced(url: &str) -> u64 {
+    let text = http()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("warroom_commands_raced_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no raced counter in {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -364,4 +410,279 @@ async fn a_client_fails_over_to_another_replica_and_resumes_from_its_last_seq() 
     assert_eq!(seqs.len(), 2, "{seqs:?}");
     drop(sync);
     b.shutdown().await.unwrap();
+}
+
+/// A real `warroom serve` replica on `db`, port 0: the child and its URL
+/// (read from the "listening on" line; the rest of stderr is drained).
+fn serve_binary(db: &str, policy: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+        .arg("--policy")
+        .arg(policy)
+        .env("DATABASE_URL", db)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("warroom: listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    (child, url)
+}
+
+/// Kills (SIGKILL) and reaps a child when dropped, so a failing test leaves no replica behind.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What one writer sent and what was acknowledged (2xx with a body).
+#[derive(Default)]
+struct Written {
+    sent: Vec<String>,
+    acked: Vec<(String, u64)>,
+}
+
+/// One writer: notes on INC-1 as fast as it can, starting on replica `first`
+/// of `urls`; a connection error moves it to the next replica, where it sends
+/// the same command (same id) again — as a client does.
+async fn write_notes(
+    token: Arc<str>,
+    urls: Arc<Vec<String>>,
+    first: usize,
+    w: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Written {
+    let http = http();
+    let mut out = Written::default();
+    let mut at = first;
+    let mut i = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let text = format!("writer {w} note {i}");
+        i += 1;
+        let body = cmd_with_id(
+            Uuid::new_v4(),
+            Some("INC-1"),
+            json!({ "type": "note", "text": text }),
+        );
+        out.sent.push(text.clone());
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            assert!(tries < 20, "writer {w}: no replica answered");
+            let sent = http
+                .post(format!("{}/api/v1/commands", urls[at % urls.len()]))
+                .bearer_auth(&*token)
+                .json(&body)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            let answer = match sent {
+                Ok(resp) => {
+                    let status = resp.status();
+                    resp.json::<Value>().await.map(|v| (status, v))
+                }
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok((status, v)) => {
+                    assert!(status.is_success(), "writer {w}: {status} {v}");
+                    let seq = v["events"][0]["seq"].as_u64().unwrap();
+                    out.acked.push((text, seq));
+                    break;
+                }
+                // The replica died under this request: another one, same id.
+                Err(_) => {
+                    at += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// kill -9 of a replica under load: three real `warroom serve` processes on
+/// one database, writers spread over them, a `--server a,b,c` client on the
+/// victim, which also holds the scheduler's lease. After the SIGKILL: every
+/// acknowledged command is in the log exactly once, the log is gap-free, the
+/// client resumes on another replica from its last seq (nothing missed,
+/// nothing twice) and its next command goes there, and the scheduler moves
+/// (the P1 declared just before the kill escalates, once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_of_a_replica_under_load_loses_nothing_and_everyone_moves_on() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use warroom::client::{Api, LinkState, Sync, SyncMsg};
+    use warroom::domain::EventBody;
+    let Some(db) = database("kill_9_of_a_replica_under_load") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, crate::support::server::policy_toml(true)).unwrap();
+    // The writers' token, made by the CLI on the shared database (as the README shows).
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args([
+            "token",
+            "create",
+            "--name",
+            "carol",
+            "--role",
+            "responder",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let token: Arc<str> = String::from_utf8(made.stdout).unwrap().trim().into();
+    // The victim starts first and takes the scheduler's lease.
+    let (victim, victim_url) = serve_binary(&db, &policy);
+    let mut victim = Reaped(victim);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (b, b_url) = serve_binary(&db, &policy);
+    let (c, c_url) = serve_binary(&db, &policy);
+    let _others = (Reaped(b), Reaped(c));
+    declare(&b_url, "P2").await; // INC-1, for the notes
+
+    // The client, on the victim first.
+    let api = Api::new(&format!("{victim_url},{b_url},{c_url}"), "wr_alice").unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let sync = Sync::start(api.clone(), &dir.path().join("outbox.jsonl"), 0, tx).unwrap();
+    let mut seqs: Vec<u64> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let take = |m: &SyncMsg, seqs: &mut Vec<u64>, texts: &mut Vec<String>| {
+        if let SyncMsg::Events(evs) = m {
+            for r in evs {
+                seqs.push(r.seq);
+                if let EventBody::Note { text, .. } = &r.event.body {
+                    texts.push(text.clone());
+                }
+            }
+        }
+    };
+    next_msg(&mut rx, |m| {
+        take(m, &mut seqs, &mut texts);
+        (*m == SyncMsg::Link(LinkState::Live)).then_some(())
+    })
+    .await;
+    assert_eq!(api.base(), victim_url);
+
+    let urls = Arc::new(vec![victim_url.clone(), b_url.clone(), c_url.clone()]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..12)
+        .map(|w| tokio::spawn(write_notes(token.clone(), urls.clone(), w, w, stop.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // A P1 nobody acknowledges: due for escalation 2 s from now, after the kill.
+    let p1 = declare(&c_url, "P1").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    victim.0.kill().unwrap(); // SIGKILL
+    victim.0.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut sent = Vec::new();
+    let mut acked = Vec::new();
+    for w in writers {
+        let written = w.await.unwrap();
+        sent.extend(written.sent);
+        acked.extend(written.acked);
+    }
+    let after_victim = acked.len();
+    assert!(
+        after_victim > 50,
+        "only {after_victim} commands acknowledged"
+    );
+
+    // The client moved on: its next command is stored through another replica.
+    let last = note_of("the client after the kill");
+    sync.submit(last.clone()).unwrap();
+    let head_text = "the client after the kill".to_string();
+    next_msg(&mut rx, |m| {
+        take(m, &mut seqs, &mut texts);
+        texts.contains(&head_text).then_some(())
+    })
+    .await;
+    assert_ne!(api.base(), victim_url, "the client left the dead replica");
+
+    // The scheduler moved: the P1 escalates, once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let escalations = |events: &[Value]| {
+        events
+            .iter()
+            .filter(|e| e["incident"] == p1.as_str() && e["type"] == "escalated")
+            .count()
+    };
+    loop {
+        if escalations(&log(&b_url).await) > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no escalation: the scheduler's lease did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let events = log(&c_url).await;
+    assert_eq!(escalations(&events), 1, "escalated once");
+
+    // Gap-free, and every acknowledged command exactly once at its seq.
+    let log_seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        log_seqs,
+        (1..=log_seqs.len() as u64).collect::<Vec<_>>(),
+        "gap-free"
+    );
+    let mut by_text: std::collections::HashMap<&str, Vec<u64>> = Default::default();
+    for e in &events {
+        if let Some(t) = e["text"].as_str() {
+            by_text
+                .entry(t)
+                .or_default()
+                .push(e["seq"].as_u64().unwrap());
+        }
+    }
+    for (text, seq) in &acked {
+        assert_eq!(
+            by_text.get(text.as_str()),
+            Some(&vec![*seq]),
+            "acknowledged {text:?} at seq {seq}: once, there"
+        );
+    }
+    for text in &sent {
+        assert!(
+            by_text.get(text.as_str()).is_none_or(|s| s.len() == 1),
+            "{text:?} stored twice"
+        );
+    }
+
+    // The client saw the log from the start, each seq once, in order, across the move.
+    let head = *log_seqs.last().unwrap();
+    if seqs.last() != Some(&head) {
+        next_msg(&mut rx, |m| {
+            take(m, &mut seqs, &mut texts);
+            (seqs.last() == Some(&head)).then_some(())
+        })
+        .await;
+    }
+    assert_eq!(seqs, (1..=head).collect::<Vec<_>>(), "the client's stream");
+    eprintln!(
+        "{after_victim} commands acknowledged by three replicas, one killed; log head {head}"
+    );
+    drop(sync);
 }

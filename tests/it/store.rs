@@ -651,15 +651,19 @@ async fn two_writers_on_one_postgres_log_share_one_gap_free_seq_and_follow_each_
     assert_eq!(*seen_by_b.lock().unwrap(), (1..=200).collect::<Vec<_>>());
     assert!(b.foreign_head() > 0, "B knows A wrote");
 
-    // An append decided against a seq that A has since moved past is refused,
-    // and nothing is written.
+    // A change decided against a seq that A has since moved past, on an
+    // incident A wrote to since, is refused, and nothing is written.
     let stale = b.foreign_head() - 1;
+    let ack = |incident: Uuid, id: Uuid| Event {
+        body: EventBody::Acknowledged,
+        ..note(incident, id, "")
+    };
     let id = Uuid::new_v4();
     let err = b
         .submit(Append {
             command: id,
             digest: None,
-            events: vec![note(inc, id, "stale")],
+            events: vec![ack(inc, id)],
             base: Some(stale),
         })
         .await
@@ -672,13 +676,59 @@ async fn two_writers_on_one_postgres_log_share_one_gap_free_seq_and_follow_each_
         .submit(Append {
             command: id,
             digest: None,
-            events: vec![note(inc, id, "fresh")],
+            events: vec![ack(inc, id)],
             base: Some(b.foreign_head()),
         })
         .await
         .unwrap()
         .unwrap();
     assert_eq!(fresh.events[0].seq(), 201);
+    // What A's commits did not touch stands, however stale: a change to
+    // another incident, and a note on this one (A wrote only notes there, and
+    // notes commute with notes; the acknowledgement above is B's own).
+    let other = Uuid::new_v4();
+    for (id, ev) in [Uuid::new_v4(), Uuid::new_v4()].into_iter().zip([
+        ack(other, Uuid::nil()),
+        note(inc, Uuid::nil(), "stale note"),
+    ]) {
+        let stored = b
+            .submit(Append {
+                command: id,
+                digest: None,
+                events: vec![Event { id, ..ev }],
+                base: Some(stale),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.duplicate);
+    }
+    // A note decided before a foreign change to its incident is refused.
+    let id = Uuid::new_v4();
+    let changed = a
+        .submit(Append {
+            command: id,
+            digest: None,
+            events: vec![ack(inc, id)],
+            base: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let before = changed.events[0].seq() - 1;
+    b.catch_up().await.unwrap();
+    let id = Uuid::new_v4();
+    let err = b
+        .submit(Append {
+            command: id,
+            digest: None,
+            events: vec![note(inc, id, "decided before the change")],
+            base: Some(before),
+        })
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Raced { .. }), "{err}");
 
     // The same command id queued on both at once is stored once.
     let id = Uuid::new_v4();
