@@ -94,6 +94,11 @@ async fn three_replicas_every_subscriber_sees_every_event_once_in_order() {
     ];
     let urls: Vec<String> = replicas.iter().map(|r| r.url()).collect();
     let incident = declare(&urls[0], "P2").await;
+    // Every replica has the declaration before the notes: a note decided on a
+    // replica that has not yet heard of its incident is rightly decided again.
+    for url in &urls {
+        ready(url).await;
+    }
     // Two subscribers on each replica, from the start of the log.
     let mut subs = Vec::new();
     for url in &urls {
@@ -178,6 +183,26 @@ async fn three_replicas_every_subscriber_sees_every_event_once_in_order() {
 
 /// `warroom_commands_raced_total` of one replica: commands decided again
 /// because another replica's commit made the decision stale.
+/// Waits until `/readyz` says the replica has caught up with the log's head.
+async fn ready(url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = http()
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .map(|r| r.status());
+        if matches!(status, Ok(s) if s == StatusCode::OK) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} never caught up: {status:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn raced(url: &str) -> u64 {
     let text = http()
         .get(format!("{url}/metrics"))
