@@ -10,6 +10,9 @@
 //! - [`notify`]: notifications out — Slack, PagerDuty, signed webhooks, email; the delivery worker.
 //! - [`tui`]: the terminal war room (Elm style: model, update, view).
 //! - [`ssh`]: the SSH seat — the same TUI per SSH session, fed in-process by the team server.
+//! - [`client`]: the HTTP client, SSE sync with resume, the offline outbox, replica failover.
+//! - [`cli`]: the `warroom` subcommands (serve, act, token, key, migrate, policy, the TUI's start).
+//! - [`config`]: the user's config file and XDG paths; [`demo`]: `warroom demo`, a scripted incident unfolding live.
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -36,7 +36,9 @@
 //! must contain, one entry per item; `[]`: the list is empty), `unfinished`
 //! (the checklist items the war room shows undone, as `checklist/item`) and
 //! `notifications` (every notification routed for the incident so far, as
-//! `Email → CEO`; the scenario's `deploy` gives the channels and contact methods).
+//! `Email → CEO`; the scenario's `deploy` gives the channels and contact methods)
+//! and `backups` (the backups the escalation and hand-off dialogs offer, as
+//! `Role (holder) → Backup`).
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
@@ -107,6 +109,10 @@ struct Expect {
     /// state, due, label }`, state of its acknowledge clock or `absent`.
     triage: Option<TriageExpect>,
     follow_ups: Option<Vec<String>>,
+    /// The backups the war room offers (escalation and hand-off dialogs), in
+    /// order, as `Role (holder) → Backup`, `— did not answer in time` after
+    /// a primary called who did not answer.
+    backups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -583,6 +589,15 @@ impl Run {
                 .collect();
             if format!("{got:?}") != format!("{list:?}") {
                 errors.push(format!("unfinished: expected {list:?}, got {got:?}"));
+            }
+        }
+        if let Some(list) = &want.backups {
+            let got: Vec<String> = warroom::domain::backup::offers(inc, &self.policy, self.now)
+                .iter()
+                .map(|o| o.describe())
+                .collect();
+            if format!("{got:?}") != format!("{list:?}") {
+                errors.push(format!("backups: expected {list:?}, got {got:?}"));
             }
         }
         if let Some(parts) = &want.review {
