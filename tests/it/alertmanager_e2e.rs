@@ -9,7 +9,7 @@
 //! elsewhere it is skipped with a message.
 #![allow(clippy::unwrap_used)]
 
-use crate::support::server::{Srv, start};
+use crate::support::server::{Srv, free_port, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -49,14 +49,6 @@ impl Drop for Alertmanager {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start_alertmanager(bin: &PathBuf, warroom: &str, token: &str) -> Alertmanager {

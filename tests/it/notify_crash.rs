@@ -10,8 +10,13 @@
 //! `dedup_key`, which is what lets the target fold it.
 #![allow(clippy::unwrap_used)]
 
-use crate::support::notify::{Answer, Flavour, Receiver, secret_file};
-use crate::support::server::{all_events, cmd_with_id, http, policy_toml};
+use crate::support::notify::{
+    Answer, Flavour, Receiver, assert_one_webhook_id_per_event, assert_pd_lifecycles, secret_file,
+    wait_delivered,
+};
+use crate::support::server::{
+    all_events, cmd_with_id, http, policy_toml, post_until_committed, wait_healthy,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -40,40 +45,6 @@ fn serve(db: &Path, policy: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-async fn wait_up(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http().get(format!("{url}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Posts a command until it is answered 2xx (same id every time: idempotent).
-async fn post(url: &str, token: &str, body: &Value) {
-    let http = http();
-    loop {
-        if let Ok(r) = http
-            .post(format!("{url}/api/v1/commands"))
-            .bearer_auth(token)
-            .json(body)
-            .timeout(Duration::from_secs(3))
-            .send()
-            .await
-        {
-            if r.status().is_success() {
-                return;
-            }
-            assert!(
-                r.status().is_server_error(),
-                "{} {}",
-                r.status(),
-                r.text().await.unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +105,7 @@ timeout = "2s"
         .port();
     let url = format!("http://127.0.0.1:{port}");
     let mut child = serve(&db, &policy_path, port);
-    wait_up(&url).await;
+    wait_healthy(&url, Duration::from_secs(20)).await;
 
     // The storm: each incident's life, posted by its own task, retried across crashes.
     let mut tasks = Vec::new();
@@ -153,7 +124,7 @@ timeout = "2s"
             ];
             for (i, action) in steps.into_iter().enumerate() {
                 let (id, target) = if i == 0 { (inc, None) } else { (Uuid::new_v4(), Some(incident.as_str())) };
-                post(&url, &token, &cmd_with_id(id, target, action)).await;
+                post_until_committed(std::slice::from_ref(&url), &token, &cmd_with_id(id, target, action)).await;
             }
         }));
     }
@@ -168,7 +139,7 @@ timeout = "2s"
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         child = serve(&db, &policy_path, port);
-        wait_up(&url).await;
+        wait_healthy(&url, Duration::from_secs(20)).await;
     }
     for t in tasks {
         t.await.unwrap();
@@ -184,73 +155,17 @@ timeout = "2s"
         .iter()
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let got: BTreeSet<String> = hook
-            .requests()
-            .iter()
-            .map(|r| {
-                r.json()["data"]["event"]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
-        let pd_got: BTreeSet<(String, String)> =
-            pd.requests().iter().map(|r| pd_key(&r.json())).collect();
-        if got == want_hooks && pd_got.len() == INCIDENTS * 6 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "lost: {} of {} webhooks, {} of {} pagerduty actions",
-            want_hooks.difference(&got).count(),
-            want_hooks.len(),
-            INCIDENTS * 6 - pd_got.len().min(INCIDENTS * 6),
-            INCIDENTS * 6
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_delivered(&hook, &pd, &want_hooks, INCIDENTS * 6, String::new).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Webhook: one webhook-id per event (a resend reuses it), valid signatures.
-    let mut ids_per_event: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let resent_hooks = assert_one_webhook_id_per_event(&hook);
     let hooks = hook.requests();
-    for r in &hooks {
-        let ev = r.json()["data"]["event"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        ids_per_event
-            .entry(ev)
-            .or_default()
-            .insert(r.header("webhook-id").unwrap());
-    }
-    for (ev, ids) in &ids_per_event {
-        assert_eq!(
-            ids.len(),
-            1,
-            "event {ev} went out under several webhook-ids: {ids:?}"
-        );
-    }
-    let resent_hooks = hooks.len() - ids_per_event.len();
 
     // PagerDuty: per incident, exactly trigger/acknowledge/resolve on the
     // service key and on alice's — nothing else, nothing missing.
+    assert_pd_lifecycles(&pd, INCIDENTS * 2);
     let pd_reqs = pd.requests();
-    let distinct: BTreeSet<(String, String)> = pd_reqs.iter().map(|r| pd_key(&r.json())).collect();
-    let per_key: BTreeMap<String, BTreeSet<String>> =
-        distinct.iter().fold(BTreeMap::new(), |mut m, (k, a)| {
-            m.entry(k.clone()).or_default().insert(a.clone());
-            m
-        });
-    assert_eq!(per_key.len(), INCIDENTS * 2, "{per_key:#?}");
-    for (k, actions) in &per_key {
-        let want: BTreeSet<String> = ["acknowledge", "resolve", "trigger"]
-            .map(String::from)
-            .into();
-        assert_eq!(actions, &want, "{k}");
-    }
 
     // Slack (no deduplication on its side): every page, escalation and update
     // arrived; resends after a crash are counted, not hidden.
@@ -283,17 +198,10 @@ timeout = "2s"
         hooks.len(),
         resent_hooks,
         pd_reqs.len(),
-        pd_reqs.len() - distinct.len(),
+        pd_reqs.len() - INCIDENTS * 6,
         slack_reqs.len(),
         slack_reqs.len() - texts.len()
     );
     child.kill().unwrap();
     child.wait().unwrap();
-}
-
-fn pd_key(v: &Value) -> (String, String) {
-    (
-        v["dedup_key"].as_str().unwrap().to_string(),
-        v["event_action"].as_str().unwrap().to_string(),
-    )
 }

@@ -9,10 +9,15 @@
 //! `dedup_key`s (a resend after the hand-over carries the same key, which is
 //! what lets the target fold it), and each delivery has one "sent" outcome.
 
-use crate::support::notify::{Answer, Flavour, Receiver, secret_file};
+use crate::support::notify::{
+    Answer, Flavour, Receiver, assert_one_webhook_id_per_event, assert_pd_lifecycles, secret_file,
+    wait_delivered,
+};
 use crate::support::pg;
-use crate::support::server::{all_events, cmd_with_id, http, policy_toml};
-use serde_json::{Value, json};
+use crate::support::server::{
+    all_events, cmd_with_id, free_port, http, policy_toml, post_until_committed, wait_healthy,
+};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -24,14 +29,6 @@ use warroom::store::{PgStore, TokenStore, hash_token};
 const BIN: &str = env!("CARGO_BIN_EXE_warroom");
 const INCIDENTS: usize = 12;
 const TOKEN: &str = "wr_ops_replicas";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn serve(db: &str, policy: &Path, port: u16, log: &Path) -> Child {
     Command::new(BIN)
@@ -51,49 +48,6 @@ fn serve(db: &str, policy: &Path, port: u16, log: &Path) -> Child {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap()
-}
-
-async fn wait_up(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http().get(format!("{url}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "{url} did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Posts a command until a replica answers 2xx, moving to the next replica
-/// when one refuses the connection (same id every time: idempotent).
-async fn post(urls: &[String], body: &Value) {
-    let http = http();
-    let mut i = 0;
-    loop {
-        let url = &urls[i % urls.len()];
-        match http
-            .post(format!("{url}/api/v1/commands"))
-            .bearer_auth(TOKEN)
-            .json(body)
-            .timeout(Duration::from_secs(3))
-            .send()
-            .await
-        {
-            Ok(r) if r.status().is_success() => return,
-            Ok(r) => assert!(
-                r.status().is_server_error(),
-                "{} {}",
-                r.status(),
-                r.text().await.unwrap_or_default()
-            ),
-            Err(_) => i += 1,
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn pd_key(v: &Value) -> (String, String) {
-    (
-        v["dedup_key"].as_str().unwrap().to_string(),
-        v["event_action"].as_str().unwrap().to_string(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,10 +107,10 @@ timeout = "2s"
         format!("http://127.0.0.1:{pb}"),
     );
     let mut a = serve(&db, &policy_path, pa, &d.join("a.log"));
-    wait_up(&a_url).await;
+    wait_healthy(&a_url, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut b = serve(&db, &policy_path, pb, &d.join("b.log"));
-    wait_up(&b_url).await;
+    wait_healthy(&b_url, Duration::from_secs(30)).await;
 
     // The storm: each incident's life, half of them posted to A first, all
     // moving to B when A is gone.
@@ -184,7 +138,7 @@ timeout = "2s"
                 } else {
                     (Uuid::new_v4(), Some(incident.as_str()))
                 };
-                post(&urls, &cmd_with_id(id, target, action)).await;
+                post_until_committed(&urls, TOKEN, &cmd_with_id(id, target, action)).await;
             }
         }));
     }
@@ -209,34 +163,13 @@ timeout = "2s"
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();
     assert!(want_hooks.len() >= INCIDENTS * 6, "{}", want_hooks.len());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let got: BTreeSet<String> = hook
-            .requests()
-            .iter()
-            .map(|r| {
-                r.json()["data"]["event"]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
-        let pd_got: BTreeSet<(String, String)> =
-            pd.requests().iter().map(|r| pd_key(&r.json())).collect();
-        if got == want_hooks && pd_got.len() == INCIDENTS * 3 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "lost: {} of {} webhooks, {} of {} pagerduty actions; B's log:\n{}",
-            want_hooks.difference(&got).count(),
-            want_hooks.len(),
-            INCIDENTS * 3 - pd_got.len().min(INCIDENTS * 3),
-            INCIDENTS * 3,
+    wait_delivered(&hook, &pd, &want_hooks, INCIDENTS * 3, || {
+        format!(
+            "; B's log:\n{}",
             std::fs::read_to_string(d.join("b.log")).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        )
+    })
+    .await;
     assert!(
         hook.requests().len() > at_kill,
         "B delivered nothing after A died"
@@ -244,41 +177,10 @@ timeout = "2s"
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Webhook: one webhook-id per event (a resend reuses it).
+    let resent = assert_one_webhook_id_per_event(&hook);
     let hooks = hook.requests();
-    let mut ids_per_event: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for r in &hooks {
-        let ev = r.json()["data"]["event"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        ids_per_event
-            .entry(ev)
-            .or_default()
-            .insert(r.header("webhook-id").unwrap());
-    }
-    for (ev, ids) in &ids_per_event {
-        assert_eq!(
-            ids.len(),
-            1,
-            "event {ev} went out under several webhook-ids: {ids:?}"
-        );
-    }
     // PagerDuty: per incident one dedup_key with exactly trigger, acknowledge, resolve.
-    let pd_reqs = pd.requests();
-    let per_key: BTreeMap<String, BTreeSet<String>> = pd_reqs
-        .iter()
-        .map(|r| pd_key(&r.json()))
-        .fold(BTreeMap::new(), |mut m, (k, a)| {
-            m.entry(k).or_default().insert(a);
-            m
-        });
-    assert_eq!(per_key.len(), INCIDENTS, "{per_key:#?}");
-    for (k, actions) in &per_key {
-        let want: BTreeSet<String> = ["acknowledge", "resolve", "trigger"]
-            .map(String::from)
-            .into();
-        assert_eq!(actions, &want, "{k}");
-    }
+    assert_pd_lifecycles(&pd, INCIDENTS);
     // The log: each delivery has exactly one "sent" outcome.
     let events = all_events(&http(), &b_url, TOKEN).await;
     let mut sent: BTreeMap<String, usize> = BTreeMap::new();
@@ -301,10 +203,10 @@ timeout = "2s"
     eprintln!(
         "hand-over: {} webhooks for {} events ({} at the kill, {} resent under the same webhook-id), {} pagerduty requests",
         hooks.len(),
-        ids_per_event.len(),
+        hooks.len() - resent,
         at_kill,
-        hooks.len() - ids_per_event.len(),
-        pd_reqs.len()
+        resent,
+        pd.requests().len()
     );
     b.kill().unwrap();
     b.wait().unwrap();

@@ -344,3 +344,93 @@ pub fn secret_file(dir: &std::path::Path, name: &str, value: &str) -> String {
     std::fs::write(&p, value).unwrap();
     p.display().to_string()
 }
+
+/// A PagerDuty Events v2 request as (dedup_key, event_action).
+pub fn pd_key(v: &Value) -> (String, String) {
+    (
+        v["dedup_key"].as_str().unwrap().to_string(),
+        v["event_action"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The log event a webhook delivery carries.
+fn hooked_event(r: &Req) -> String {
+    r.json()["data"]["event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Waits (up to a minute) until the webhook receiver has had every event of
+/// `want_hooks` and PagerDuty `pd_actions` distinct (key, action) pairs;
+/// the failure says how many are missing, then `context()`.
+pub async fn wait_delivered(
+    hook: &Receiver,
+    pd: &Receiver,
+    want_hooks: &std::collections::BTreeSet<String>,
+    pd_actions: usize,
+    context: impl Fn() -> String,
+) {
+    use std::collections::BTreeSet;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: BTreeSet<String> = hook.requests().iter().map(hooked_event).collect();
+        let pd_got: BTreeSet<(String, String)> =
+            pd.requests().iter().map(|r| pd_key(&r.json())).collect();
+        if &got == want_hooks && pd_got.len() == pd_actions {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lost: {} of {} webhooks, {} of {pd_actions} pagerduty actions{}",
+            want_hooks.difference(&got).count(),
+            want_hooks.len(),
+            pd_actions - pd_got.len().min(pd_actions),
+            context()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asserts that every event went out under one `webhook-id` (a resend reuses
+/// it, so a receiver deduplicates it); returns how many requests were resends.
+pub fn assert_one_webhook_id_per_event(hook: &Receiver) -> usize {
+    use std::collections::{BTreeMap, BTreeSet};
+    let hooks = hook.requests();
+    let mut ids_per_event: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in &hooks {
+        ids_per_event
+            .entry(hooked_event(r))
+            .or_default()
+            .insert(r.header("webhook-id").unwrap());
+    }
+    for (ev, ids) in &ids_per_event {
+        assert_eq!(
+            ids.len(),
+            1,
+            "event {ev} went out under several webhook-ids: {ids:?}"
+        );
+    }
+    hooks.len() - ids_per_event.len()
+}
+
+/// Asserts that PagerDuty saw `keys` dedup keys, each with exactly trigger,
+/// acknowledge and resolve — nothing else, nothing missing.
+pub fn assert_pd_lifecycles(pd: &Receiver, keys: usize) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let per_key: BTreeMap<String, BTreeSet<String>> = pd
+        .requests()
+        .iter()
+        .map(|r| pd_key(&r.json()))
+        .fold(BTreeMap::new(), |mut m, (k, a)| {
+            m.entry(k).or_default().insert(a);
+            m
+        });
+    assert_eq!(per_key.len(), keys, "{per_key:#?}");
+    let want: BTreeSet<String> = ["acknowledge", "resolve", "trigger"]
+        .map(String::from)
+        .into();
+    for (k, actions) in &per_key {
+        assert_eq!(actions, &want, "{k}");
+    }
+}

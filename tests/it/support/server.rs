@@ -339,3 +339,53 @@ impl Sse {
         }
     }
 }
+
+/// A port free on 127.0.0.1 now (for a program that must be told its port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `url` answers `/healthz`, failing the test after `within`.
+pub async fn wait_healthy(url: &str, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    while http().get(format!("{url}/healthz")).send().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Posts a command until a server answers 2xx — the same id every time, so
+/// a retry is idempotent — moving on to the next of `urls` when one refuses
+/// the connection. A 4xx fails the test: only a 5xx or no answer is retried.
+pub async fn post_until_committed(urls: &[String], token: &str, body: &Value) {
+    let http = http();
+    let mut i = 0;
+    loop {
+        let url = &urls[i % urls.len()];
+        match http
+            .post(format!("{url}/api/v1/commands"))
+            .bearer_auth(token)
+            .json(body)
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) => assert!(
+                r.status().is_server_error(),
+                "{} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            ),
+            Err(_) => i += 1,
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
