@@ -29,7 +29,7 @@ pub mod mapping;
 mod tests;
 pub(crate) mod triage;
 
-use super::event::{Event, EventBody, Impact, Status};
+use super::event::{Event, EventBody, Impact, Report, Status};
 use super::ids::SystemIds;
 use super::policy::Policy;
 use super::sanitize::sanitize_line;
@@ -502,7 +502,7 @@ pub fn decide_prepared(
         out.push(Event {
             id,
             incident,
-            actor: sanitize_line(actor),
+            actor: sanitize_line(actor).into(),
             occurred_at: now,
             body,
         });
@@ -741,7 +741,7 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
                     services: services.clone(),
                     opened: Stamp {
                         at,
-                        by: ev.actor.clone(),
+                        by: ev.actor.to_string(),
                     },
                     alerts: AlertLink::default(),
                     dismissed: None,
@@ -752,14 +752,15 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
                 },
             );
         }
-        EventBody::ReportReceived {
-            intake,
-            title,
-            severity,
-            kind,
-            reporter,
-            details,
-        } => {
+        EventBody::ReportReceived(r) => {
+            let Report {
+                intake,
+                title,
+                severity,
+                kind,
+                reporter,
+                details,
+            } = &**r;
             let a = &mut world.alerts;
             if a.triage.contains_key(&ev.incident) || world.incidents.contains_key(&ev.incident) {
                 return;
@@ -776,7 +777,7 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
                     services: Vec::new(),
                     opened: Stamp {
                         at,
-                        by: ev.actor.clone(),
+                        by: ev.actor.to_string(),
                     },
                     alerts: AlertLink::default(),
                     dismissed: None,
@@ -826,7 +827,7 @@ pub(crate) fn fold(world: &mut World, ev: &Event) {
             if let Some(t) = world.alerts.triage.get_mut(&ev.incident) {
                 t.dismissed = Some(Stamp {
                     at,
-                    by: ev.actor.clone(),
+                    by: ev.actor.to_string(),
                 });
             }
         }

@@ -756,7 +756,7 @@ impl Out {
         self.events.push(Event {
             id,
             incident: self.incident,
-            actor: self.actor.clone(),
+            actor: self.actor.as_str().into(),
             occurred_at: self.occurred_at,
             body,
         });

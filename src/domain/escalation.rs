@@ -267,7 +267,7 @@ mod tests {
         let fired = h.tick();
         assert_eq!(fired.len(), 1, "{fired:?}");
         let e = &fired[0];
-        assert_eq!(e.actor, "scheduler");
+        assert_eq!(&*e.actor, "scheduler");
         assert_eq!(e.occurred_at, at(5));
         assert_eq!(
             e.body,

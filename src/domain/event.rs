@@ -5,6 +5,7 @@
 use super::alert::AlertLine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use strum::VariantArray;
 use uuid::Uuid;
 
@@ -299,7 +300,11 @@ pub struct Event {
     pub id: Uuid,
     pub incident: Uuid,
     /// Who did it: a token's name, or `scheduler` for automatic escalations.
-    pub actor: String,
+    /// Shared, not owned: a log of 100,000 events has a handful of authors,
+    /// and a client interns them (`client::replica`), so each event holds a
+    /// pointer instead of a copy of the name.
+    #[schema(value_type = String)]
+    pub actor: Arc<str>,
     /// When the author says it happened (kept for events written offline).
     pub occurred_at: DateTime<Utc>,
     #[serde(flatten)]
@@ -503,17 +508,7 @@ pub enum EventBody {
     },
     /// A report that is not an alert opened a triage item: `incident` is the
     /// item's id, which becomes the incident's id if a human declares it.
-    ReportReceived {
-        /// The policy's intake kind (`disclosure`).
-        intake: String,
-        title: String,
-        severity: String,
-        kind: String,
-        #[serde(default)]
-        reporter: String,
-        #[serde(default)]
-        details: String,
-    },
+    ReportReceived(Box<Report>),
     /// Alerts of `group` started firing (one entry per payload, however many).
     AlertsFiring {
         group: String,
@@ -550,6 +545,22 @@ pub enum DeliveryOutcome {
     Failed,
     /// Failed for the last time (the retry budget is spent, or the target refused for good).
     GaveUp,
+}
+
+/// The payload of [`EventBody::ReportReceived`] (boxed: six strings, rare in
+/// a log of mostly notes — unboxed it made every event in memory 48 bytes
+/// larger).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    /// The policy's intake kind (`disclosure`).
+    pub intake: String,
+    pub title: String,
+    pub severity: String,
+    pub kind: String,
+    #[serde(default)]
+    pub reporter: String,
+    #[serde(default)]
+    pub details: String,
 }
 
 /// The payload of [`EventBody::DeliveryAttempted`] (boxed: rare and large).
@@ -856,20 +867,16 @@ impl EventBody {
             EventBody::AlertTriaged {
                 title, severity, ..
             } => format!("alert in triage ({severity}): {title}"),
-            EventBody::ReportReceived {
-                intake,
-                title,
-                severity,
-                reporter,
-                ..
-            } if reporter.is_empty() => format!("{intake} report in triage ({severity}): {title}"),
-            EventBody::ReportReceived {
-                intake,
-                title,
-                severity,
-                reporter,
-                ..
-            } => format!("{intake} report from {reporter} in triage ({severity}): {title}"),
+            EventBody::ReportReceived(r) if r.reporter.is_empty() => {
+                format!(
+                    "{} report in triage ({}): {}",
+                    r.intake, r.severity, r.title
+                )
+            }
+            EventBody::ReportReceived(r) => format!(
+                "{} report from {} in triage ({}): {}",
+                r.intake, r.reporter, r.severity, r.title
+            ),
             EventBody::AlertsFiring { alerts, .. } => {
                 format!("{} firing: {}", plural(alerts.len()), names(alerts))
             }
@@ -890,5 +897,28 @@ impl EventBody {
             }
             EventBody::TriageDismissed { reason } => format!("triage item dismissed: {reason}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod size {
+    use super::*;
+
+    /// A client holds every event of the log in memory (100,000 for a long
+    /// incident, within the TUI's 50 MB): a new variant carrying more than
+    /// four strings inline grows every one of them. Box it instead, as
+    /// `Declared`'s impact, `ReportReceived` and `DeliveryAttempted` are.
+    #[test]
+    fn an_event_in_memory_stays_small() {
+        assert!(
+            std::mem::size_of::<EventBody>() <= 104,
+            "EventBody is {} bytes",
+            std::mem::size_of::<EventBody>()
+        );
+        assert!(
+            std::mem::size_of::<Recorded>() <= 192,
+            "Recorded is {} bytes",
+            std::mem::size_of::<Recorded>()
+        );
     }
 }

@@ -311,7 +311,7 @@ impl World {
                     impact: (**impact).clone(),
                     declared: Stamp {
                         at,
-                        by: ev.actor.clone(),
+                        by: ev.actor.to_string(),
                     },
                     sla_origin: at,
                     sla_severity: Some(severity.clone()),
@@ -362,7 +362,7 @@ impl World {
         for call in &mut inc.calls {
             if at >= call.at {
                 call.acted
-                    .entry(ev.actor.clone())
+                    .entry(ev.actor.to_string())
                     .and_modify(|t| *t = (*t).min(at))
                     .or_insert(at);
             }
@@ -371,7 +371,7 @@ impl World {
         inc.last_activity = inc.last_activity.max(at);
         let stamp = || Stamp {
             at,
-            by: ev.actor.clone(),
+            by: ev.actor.to_string(),
         };
         match &ev.body {
             EventBody::Declared { .. } => {}
@@ -418,7 +418,7 @@ impl World {
                 ..
             } => {
                 inc.resolved_stable = !*forced && inc.monitoring_since.is_some();
-                inc.resolved_by_ic = inc.roles.get("ic") == Some(&ev.actor);
+                inc.resolved_by_ic = inc.roles.get("ic").map(String::as_str) == Some(&*ev.actor);
                 inc.resolve_override = Some(override_reason.clone()).filter(|r| !r.is_empty());
                 inc.resolved = Some(stamp());
                 inc.suggested = None;
@@ -570,7 +570,7 @@ impl World {
             }
             // Folded by `alert::fold` above.
             EventBody::AlertTriaged { .. }
-            | EventBody::ReportReceived { .. }
+            | EventBody::ReportReceived(_)
             | EventBody::AlertsFiring { .. }
             | EventBody::AlertsResolved { .. }
             | EventBody::TriageDismissed { .. } => {}

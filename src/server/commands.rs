@@ -420,7 +420,7 @@ async fn stored_elsewhere(
         None if appended
             .events
             .iter()
-            .any(|e| e.recorded.event.actor != actor) =>
+            .any(|e| *e.recorded.event.actor != *actor) =>
         {
             return Err(reused(id));
         }
@@ -656,7 +656,7 @@ async fn repeat(
     }
     // Stored without a digest (the scheduler's, or written before digests
     // were kept): at least never hand one actor's events to another.
-    if events.iter().any(|e| e.recorded.event.actor != actor) {
+    if events.iter().any(|e| *e.recorded.event.actor != *actor) {
         return Err(reused(id));
     }
     Ok(Submitted {

@@ -96,7 +96,7 @@ fn a_critical_alert_declares_an_incident_mapped_by_the_first_matching_rule() {
         crate::domain::ids::is_system_id(ev[0].id)
             && crate::domain::ids::is_system_id(ev[0].incident)
     );
-    assert_eq!(ev[0].actor, "alertmanager");
+    assert_eq!(&*ev[0].actor, "alertmanager");
 }
 
 #[test]

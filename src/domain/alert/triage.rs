@@ -3,7 +3,7 @@
 
 use crate::domain::command::{Action, Command};
 use crate::domain::decide::{DomainError, Out, known_severity, optional_text, title_text};
-use crate::domain::event::{Event, EventBody, Impact};
+use crate::domain::event::{Event, EventBody, Impact, Report};
 use crate::domain::policy::Policy;
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::state::World;
@@ -117,13 +117,13 @@ pub(crate) fn report(
         Some(s) => known_severity(policy, s)?,
         None => k.severity.clone(),
     };
-    out.push(EventBody::ReportReceived {
+    out.push(EventBody::ReportReceived(Box::new(Report {
         intake: k.id.clone(),
         title: title_text(title)?,
         severity,
         kind: k.kind.clone(),
         reporter: optional_text("reporter", reporter)?,
         details: optional_text("details", details)?,
-    });
+    })));
     Ok(out.events)
 }

@@ -480,7 +480,7 @@ fn text_is_sanitised_before_it_is_logged() {
     let key = h.declare("API\u{1b}]0;pwned\u{7} down\u{202e}", "P1");
     assert_eq!(h.inc(&key).title, "API down");
     let ev = h.run("evil\u{1b}[31m", &key, note("a\u{1b}[2Jb\r\nc"));
-    assert_eq!(ev[0].actor, "evil");
+    assert_eq!(&*ev[0].actor, "evil");
     assert_eq!(
         ev[0].body,
         EventBody::Note {
@@ -942,7 +942,7 @@ fn step(
             for (i, e) in events.iter().enumerate() {
                 prop_assert_eq!(e.id, event_id(cmd.id, i));
                 prop_assert_eq!(e.occurred_at, h.now);
-                prop_assert_eq!(&e.actor, "tester");
+                prop_assert_eq!(&*e.actor, "tester");
             }
             if let Some(inc) = &target {
                 prop_assert!(events.iter().all(|e| e.incident == inc.id));

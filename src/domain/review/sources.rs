@@ -253,7 +253,7 @@ pub fn fill(source: &str, prompt: &str, c: &Ctx<'_>) -> Option<Value> {
                 .map(|e| {
                     vec![
                         e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                        e.actor.clone(),
+                        e.actor.to_string(),
                         e.body.describe(),
                     ]
                 })
@@ -607,7 +607,7 @@ fn expected_attendees(c: &Ctx<'_>) -> Option<Value> {
         .events
         .iter()
         .filter(|e| {
-            e.actor != crate::domain::escalation::ACTOR
+            &*e.actor != crate::domain::escalation::ACTOR
                 && !matches!(
                     e.body,
                     EventBody::AlertsFiring { .. }
@@ -616,7 +616,7 @@ fn expected_attendees(c: &Ctx<'_>) -> Option<Value> {
                         | EventBody::UpdateOverdue { .. }
                 )
         })
-        .map(|e| e.actor.as_str())
+        .map(|e| &*e.actor)
         .chain(c.inc.roles.values().map(String::as_str))
         .collect();
     let involved = involved.into_iter().collect::<Vec<_>>().join(", ");

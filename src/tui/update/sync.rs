@@ -159,7 +159,7 @@ pub(super) fn calls_for_me(m: &Model, rec: &crate::domain::Recorded) -> Option<S
     // The catch-up at start (link not yet live) is history, not news.
     if m.link != LinkState::Live
         || rec.seq <= m.replica.last_seq()
-        || ev.actor == m.me.name && !matches!(ev.body, EventBody::Escalated { .. })
+        || *ev.actor == *m.me.name && !matches!(ev.body, EventBody::Escalated { .. })
     {
         return None;
     }
