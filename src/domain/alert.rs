@@ -29,7 +29,7 @@ pub mod mapping;
 mod tests;
 pub(crate) mod triage;
 
-use super::event::{Event, EventBody, Impact, Report, Status};
+use super::event::{Event, EventBody, Impact, Report, Status, TriagedAlert};
 use super::ids::SystemIds;
 use super::policy::Policy;
 use super::sanitize::sanitize_line;
@@ -539,12 +539,12 @@ pub fn decide_prepared(
             } else {
                 push(
                     target,
-                    EventBody::AlertTriaged {
+                    EventBody::AlertTriaged(Box::new(TriagedAlert {
                         title,
                         severity: m.severity,
                         kind: m.kind,
                         services,
-                    },
+                    })),
                 );
             }
             target
@@ -719,12 +719,13 @@ fn more_severe(
 pub(crate) fn fold(world: &mut World, ev: &Event) {
     let at = ev.occurred_at;
     match &ev.body {
-        EventBody::AlertTriaged {
-            title,
-            severity,
-            kind,
-            services,
-        } => {
+        EventBody::AlertTriaged(t) => {
+            let TriagedAlert {
+                title,
+                severity,
+                kind,
+                services,
+            } = &**t;
             let a = &mut world.alerts;
             if a.triage.contains_key(&ev.incident) || world.incidents.contains_key(&ev.incident) {
                 return;

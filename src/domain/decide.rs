@@ -2,7 +2,7 @@
 //! returns the events to append, or a precise reason why not.
 
 use super::command::{Action, Command};
-use super::event::{Event, EventBody, Impact, Status};
+use super::event::{Event, EventBody, Impact, NewActionItem, Status};
 use super::policy::Policy;
 use super::sanitize::{sanitize, sanitize_line};
 use super::state::{Incident, World};
@@ -566,13 +566,13 @@ pub fn decide(
             due,
             priority,
         } => {
-            out.push(EventBody::ActionItemAdded {
+            out.push(EventBody::ActionItemAdded(Box::new(NewActionItem {
                 action: cmd.id,
                 text: required_text("text", text)?,
                 owner: owner.as_deref().map(person).transpose()?,
                 due: *due,
                 priority: known_priority(policy, priority.as_deref())?,
-            });
+            })));
         }
         Action::UpdateActionItem {
             action,

@@ -393,34 +393,16 @@ pub enum EventBody {
         role: String,
         person: String,
     },
-    RoleHandedOff {
-        role: String,
-        from: String,
-        to: String,
-        #[serde(default)]
-        note: String,
-    },
+    RoleHandedOff(Box<RoleChange>),
     RoleReleased {
         role: String,
         person: String,
     },
     /// A role held by `from` is offered to `to`; `from` keeps it until `to`
     /// accepts (then [`EventBody::RoleHandedOff`]) or declines.
-    RoleOffered {
-        role: String,
-        from: String,
-        to: String,
-        #[serde(default)]
-        note: String,
-    },
+    RoleOffered(Box<RoleChange>),
     /// `to` turned the offered role down; `from` keeps it.
-    RoleDeclined {
-        role: String,
-        from: String,
-        to: String,
-        #[serde(default)]
-        reason: String,
-    },
+    RoleDeclined(Box<RoleRefusal>),
     /// Alerts joining the incident map to a more severe level than it has, and
     /// the policy leaves the change to a human (`ingest.on_more_severe = "suggest"`).
     SeveritySuggested {
@@ -460,17 +442,7 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         waived: Option<String>,
     },
-    ActionItemAdded {
-        action: Uuid,
-        text: String,
-        #[serde(default)]
-        owner: Option<String>,
-        #[serde(default)]
-        due: Option<NaiveDate>,
-        /// The review template's Priority column (002 §8.2 "P1/P2/P3").
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        priority: Option<String>,
-    },
+    ActionItemAdded(Box<NewActionItem>),
     ActionItemUpdated {
         action: Uuid,
         #[serde(default)]
@@ -499,13 +471,7 @@ pub enum EventBody {
     // ---- Alerts in (rules in `super::alert`) ----
     /// An alert group opened a triage item, not an incident: `incident` is the
     /// item's id, which becomes the incident's id if a human declares it.
-    AlertTriaged {
-        title: String,
-        severity: String,
-        kind: String,
-        #[serde(default)]
-        services: Vec<String>,
-    },
+    AlertTriaged(Box<TriagedAlert>),
     /// A report that is not an alert opened a triage item: `incident` is the
     /// item's id, which becomes the incident's id if a human declares it.
     ReportReceived(Box<Report>),
@@ -547,9 +513,55 @@ pub enum DeliveryOutcome {
     GaveUp,
 }
 
-/// The payload of [`EventBody::ReportReceived`] (boxed: six strings, rare in
-/// a log of mostly notes — unboxed it made every event in memory 48 bytes
-/// larger).
+// The payloads of the larger, rarer variants are boxed: a client holds every
+// event of the log in memory, and an enum is as large as its largest variant
+// (four strings inline make every note 16 bytes larger; see the size test).
+
+/// The payload of [`EventBody::RoleHandedOff`] and [`EventBody::RoleOffered`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoleChange {
+    pub role: String,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The payload of [`EventBody::RoleDeclined`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoleRefusal {
+    pub role: String,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The payload of [`EventBody::ActionItemAdded`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewActionItem {
+    pub action: Uuid,
+    pub text: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub due: Option<NaiveDate>,
+    /// The review template's Priority column (002 §8.2 "P1/P2/P3").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+}
+
+/// The payload of [`EventBody::AlertTriaged`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TriagedAlert {
+    pub title: String,
+    pub severity: String,
+    pub kind: String,
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+/// The payload of [`EventBody::ReportReceived`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     /// The policy's intake kind (`disclosure`).
@@ -709,12 +721,13 @@ impl EventBody {
             }
             EventBody::Closed => "closed".into(),
             EventBody::RoleAssigned { role, person } => format!("{role} assigned to {person}"),
-            EventBody::RoleHandedOff {
-                role,
-                from,
-                to,
-                note,
-            } => {
+            EventBody::RoleHandedOff(c) => {
+                let RoleChange {
+                    role,
+                    from,
+                    to,
+                    note,
+                } = &**c;
                 if note.is_empty() {
                     format!("{role} handed off {from} → {to}")
                 } else {
@@ -722,24 +735,26 @@ impl EventBody {
                 }
             }
             EventBody::RoleReleased { role, person } => format!("{person} released {role}"),
-            EventBody::RoleOffered {
-                role,
-                from,
-                to,
-                note,
-            } => {
+            EventBody::RoleOffered(c) => {
+                let RoleChange {
+                    role,
+                    from,
+                    to,
+                    note,
+                } = &**c;
                 if note.is_empty() {
                     format!("{role} offered {from} → {to} (awaiting {to})")
                 } else {
                     format!("{role} offered {from} → {to} (awaiting {to}): {note}")
                 }
             }
-            EventBody::RoleDeclined {
-                role,
-                from,
-                to,
-                reason,
-            } => {
+            EventBody::RoleDeclined(d) => {
+                let RoleRefusal {
+                    role,
+                    from,
+                    to,
+                    reason,
+                } = &**d;
                 if reason.is_empty() {
                     format!("{to} declined {role}; {from} keeps it")
                 } else {
@@ -794,12 +809,13 @@ impl EventBody {
                 let mark = if *done { "done" } else { "undone" };
                 format!("checklist {checklist}/{item} {mark}")
             }
-            EventBody::ActionItemAdded {
-                text,
-                owner,
-                priority,
-                ..
-            } => {
+            EventBody::ActionItemAdded(a) => {
+                let NewActionItem {
+                    text,
+                    owner,
+                    priority,
+                    ..
+                } = &**a;
                 let mut extra = Vec::new();
                 if let Some(o) = owner {
                     extra.push(format!("owner {o}"));
@@ -864,9 +880,7 @@ impl EventBody {
                 }
             }
             EventBody::DeliveryRetryRequested { .. } => "delivery retry requested".into(),
-            EventBody::AlertTriaged {
-                title, severity, ..
-            } => format!("alert in triage ({severity}): {title}"),
+            EventBody::AlertTriaged(t) => format!("alert in triage ({}): {}", t.severity, t.title),
             EventBody::ReportReceived(r) if r.reporter.is_empty() => {
                 format!(
                     "{} report in triage ({}): {}",
@@ -906,17 +920,17 @@ mod size {
 
     /// A client holds every event of the log in memory (100,000 for a long
     /// incident, within the TUI's 50 MB): a new variant carrying more than
-    /// four strings inline grows every one of them. Box it instead, as
-    /// `Declared`'s impact, `ReportReceived` and `DeliveryAttempted` are.
+    /// three strings and a fourth field inline grows every one of them. Box
+    /// it instead, as `Declared`'s impact and the role changes are.
     #[test]
     fn an_event_in_memory_stays_small() {
         assert!(
-            std::mem::size_of::<EventBody>() <= 104,
+            std::mem::size_of::<EventBody>() <= 88,
             "EventBody is {} bytes",
             std::mem::size_of::<EventBody>()
         );
         assert!(
-            std::mem::size_of::<Recorded>() <= 192,
+            std::mem::size_of::<Recorded>() <= 176,
             "Recorded is {} bytes",
             std::mem::size_of::<Recorded>()
         );

@@ -15,7 +15,7 @@
 //! - Releasing the role, or any change of holder, withdraws the offer.
 
 use super::decide::{DomainError, Out, optional_text};
-use super::event::EventBody;
+use super::event::{EventBody, RoleChange, RoleRefusal};
 use super::state::Incident;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -56,12 +56,12 @@ pub(crate) fn assign(
     }
     let note = optional_text("note", note)?;
     if same_person(&who, &out.actor) {
-        out.push(EventBody::RoleHandedOff {
+        out.push(EventBody::RoleHandedOff(Box::new(RoleChange {
             role,
             from: holder.clone(),
             to: who,
             note,
-        });
+        })));
         return Ok(());
     }
     if let Some(offer) = inc.offers.get(&role)
@@ -72,12 +72,12 @@ pub(crate) fn assign(
             what: format!("offering {role} to {}", offer.to),
         });
     }
-    out.push(EventBody::RoleOffered {
+    out.push(EventBody::RoleOffered(Box::new(RoleChange {
         role,
         from: holder.clone(),
         to: who,
         note,
-    });
+    })));
     Ok(())
 }
 
@@ -100,19 +100,19 @@ pub(crate) fn answer(
     }
     let (from, to) = (offer.from.clone(), offer.to.clone());
     if accept {
-        out.push(EventBody::RoleHandedOff {
+        out.push(EventBody::RoleHandedOff(Box::new(RoleChange {
             role,
             from,
             to,
             note: offer.note.clone(),
-        });
+        })));
     } else {
-        out.push(EventBody::RoleDeclined {
+        out.push(EventBody::RoleDeclined(Box::new(RoleRefusal {
             role,
             from,
             to,
             reason: optional_text("reason", reason)?,
-        });
+        })));
     }
     Ok(())
 }
@@ -124,35 +124,28 @@ pub(crate) fn fold(inc: &mut Incident, body: &EventBody, by: &str, at: DateTime<
             inc.offers.remove(role);
             inc.roles.insert(role.clone(), person.clone());
         }
-        EventBody::RoleHandedOff { role, to, .. } => {
-            inc.offers.remove(role);
-            inc.roles.insert(role.clone(), to.clone());
+        EventBody::RoleHandedOff(c) => {
+            inc.offers.remove(&c.role);
+            inc.roles.insert(c.role.clone(), c.to.clone());
         }
         EventBody::RoleReleased { role, .. } => {
             inc.offers.remove(role);
             inc.roles.remove(role);
         }
-        EventBody::RoleOffered {
-            role,
-            from,
-            to,
-            note,
-        } => {
+        EventBody::RoleOffered(c) => {
             inc.offers.insert(
-                role.clone(),
+                c.role.clone(),
                 RoleOffer {
-                    from: from.clone(),
-                    to: to.clone(),
-                    note: note.clone(),
+                    from: c.from.clone(),
+                    to: c.to.clone(),
+                    note: c.note.clone(),
                     by: by.to_string(),
                     at,
                 },
             );
         }
-        EventBody::RoleDeclined { role, to, .. }
-            if inc.offers.get(role).is_some_and(|o| o.to == *to) =>
-        {
-            inc.offers.remove(role);
+        EventBody::RoleDeclined(d) if inc.offers.get(&d.role).is_some_and(|o| o.to == d.to) => {
+            inc.offers.remove(&d.role);
         }
         _ => {}
     }

@@ -493,20 +493,14 @@ impl World {
                     _ => inc.waived.remove(&path),
                 };
             }
-            EventBody::ActionItemAdded {
-                action,
-                text,
-                owner,
-                due,
-                priority,
-            } => inc.actions.push(ActionItem {
-                id: *action,
-                text: text.clone(),
-                owner: owner.clone(),
-                due: *due,
+            EventBody::ActionItemAdded(a) => inc.actions.push(ActionItem {
+                id: a.action,
+                text: a.text.clone(),
+                owner: a.owner.clone(),
+                due: a.due,
                 state: ActionState::Open,
                 added_at: at,
-                priority: priority.clone(),
+                priority: a.priority.clone(),
                 changed_at: Some(at),
             }),
             EventBody::ActionItemUpdated {

@@ -286,9 +286,10 @@ fn unknown_action_item_is_refused() {
             priority: None,
         },
     );
-    let EventBody::ActionItemAdded { action, owner, .. } = &added[0].body else {
+    let EventBody::ActionItemAdded(a) = &added[0].body else {
         panic!("{added:?}");
     };
+    let (action, owner) = (&a.action, &a.owner);
     assert_eq!(owner.as_deref(), Some("bob"));
     h.run(
         "alice",
@@ -320,12 +321,12 @@ fn roles_assign_hand_off_and_release() {
     let ev = h.run("bob", &key, assign("IC", "@bob"));
     assert_eq!(
         ev[0].body,
-        EventBody::RoleHandedOff {
+        EventBody::RoleHandedOff(Box::new(crate::domain::event::RoleChange {
             role: "ic".into(),
             from: "alice".into(),
             to: "bob".into(),
             note: String::new()
-        }
+        }))
     );
     let e = h.refuse(
         "bob",

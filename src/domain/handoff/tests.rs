@@ -3,7 +3,7 @@
 
 use crate::domain::command::Action;
 use crate::domain::decide::DomainError;
-use crate::domain::event::EventBody;
+use crate::domain::event::{EventBody, RoleChange};
 use crate::domain::testkit::{Harness, policy};
 
 fn assign(role: &str, person: &str) -> Action {
@@ -50,12 +50,12 @@ fn handing_a_held_role_to_someone_else_offers_it_and_the_holder_keeps_it() {
     );
     assert_eq!(
         ev[0].body,
-        EventBody::RoleOffered {
+        EventBody::RoleOffered(Box::new(RoleChange {
             role: "ic".into(),
             from: "alice".into(),
             to: "bob".into(),
             note: "shift ends".into(),
-        }
+        }))
     );
     assert_eq!(
         ev[0].body.describe(),
@@ -83,12 +83,12 @@ fn the_incoming_person_accepts_and_the_role_moves_with_the_note() {
     let ev = h.at(3).run("Bob", &key, accept("ic"));
     assert_eq!(
         ev[0].body,
-        EventBody::RoleHandedOff {
+        EventBody::RoleHandedOff(Box::new(RoleChange {
             role: "ic".into(),
             from: "alice".into(),
             to: "bob".into(),
             note: "runbook at §5".into(),
-        }
+        }))
     );
     let inc = h.inc(&key);
     assert_eq!(inc.roles.get("ic").map(String::as_str), Some("bob"));
@@ -138,7 +138,7 @@ fn taking_a_role_yourself_needs_no_acceptance() {
     let (mut h, key) = incident();
     let ev = h.run("bob", &key, assign("ic", "@bob"));
     assert!(
-        matches!(&ev[0].body, EventBody::RoleHandedOff { from, to, .. } if from == "alice" && to == "bob"),
+        matches!(&ev[0].body, EventBody::RoleHandedOff(c) if c.from == "alice" && c.to == "bob"),
         "{ev:?}"
     );
     assert_eq!(h.inc(&key).roles.get("ic").map(String::as_str), Some("bob"));

@@ -174,10 +174,11 @@ pub(super) fn calls_for_me(m: &Model, rec: &crate::domain::Recorded) -> Option<S
         EventBody::RoleAssigned { role, person } if *person == m.me.name => {
             Some(format!("{key}: {} made you {role}", ev.actor))
         }
-        EventBody::RoleHandedOff { role, from, to, .. } if *to == m.me.name => {
-            Some(format!("{key}: {from} handed you {role}"))
+        EventBody::RoleHandedOff(c) if c.to == m.me.name => {
+            Some(format!("{key}: {} handed you {}", c.from, c.role))
         }
-        EventBody::RoleOffered { role, from, to, .. } if same_person(to, &m.me.name) => {
+        EventBody::RoleOffered(c) if same_person(&c.to, &m.me.name) => {
+            let (from, role) = (&c.from, &c.role);
             let keys = |act| m.keymap.keys_for(Context::WarRoom, act);
             Some(format!(
                 "{key}: {from} is handing you {role}; in its war room {} takes it, {} declines",
@@ -185,8 +186,8 @@ pub(super) fn calls_for_me(m: &Model, rec: &crate::domain::Recorded) -> Option<S
                 keys(Act::DeclineRole)
             ))
         }
-        EventBody::RoleDeclined { role, from, to, .. } if same_person(from, &m.me.name) => {
-            Some(format!("{key}: {to} declined {role}; you keep it"))
+        EventBody::RoleDeclined(d) if same_person(&d.from, &m.me.name) => {
+            Some(format!("{key}: {} declined {}; you keep it", d.to, d.role))
         }
         EventBody::SeveritySuggested { severity, reason } => {
             let ic = m.incident(&ev.incident).and_then(|i| i.roles.get("ic"));
