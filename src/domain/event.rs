@@ -721,46 +721,22 @@ impl EventBody {
             }
             EventBody::Closed => "closed".into(),
             EventBody::RoleAssigned { role, person } => format!("{role} assigned to {person}"),
-            EventBody::RoleHandedOff(c) => {
-                let RoleChange {
-                    role,
-                    from,
-                    to,
-                    note,
-                } = &**c;
-                if note.is_empty() {
-                    format!("{role} handed off {from} → {to}")
-                } else {
-                    format!("{role} handed off {from} → {to}: {note}")
-                }
-            }
+            EventBody::RoleHandedOff(c) => noted(
+                format!("{} handed off {} → {}", c.role, c.from, c.to),
+                &c.note,
+            ),
             EventBody::RoleReleased { role, person } => format!("{person} released {role}"),
-            EventBody::RoleOffered(c) => {
-                let RoleChange {
-                    role,
-                    from,
-                    to,
-                    note,
-                } = &**c;
-                if note.is_empty() {
-                    format!("{role} offered {from} → {to} (awaiting {to})")
-                } else {
-                    format!("{role} offered {from} → {to} (awaiting {to}): {note}")
-                }
-            }
-            EventBody::RoleDeclined(d) => {
-                let RoleRefusal {
-                    role,
-                    from,
-                    to,
-                    reason,
-                } = &**d;
-                if reason.is_empty() {
-                    format!("{to} declined {role}; {from} keeps it")
-                } else {
-                    format!("{to} declined {role}; {from} keeps it: {reason}")
-                }
-            }
+            EventBody::RoleOffered(c) => noted(
+                format!(
+                    "{} offered {} → {} (awaiting {})",
+                    c.role, c.from, c.to, c.to
+                ),
+                &c.note,
+            ),
+            EventBody::RoleDeclined(d) => noted(
+                format!("{} declined {}; {} keeps it", d.to, d.role, d.from),
+                &d.reason,
+            ),
             EventBody::SeveritySuggested { severity, reason } => {
                 format!("severity {severity} suggested: {reason}")
             }
@@ -911,6 +887,15 @@ impl EventBody {
             }
             EventBody::TriageDismissed { reason } => format!("triage item dismissed: {reason}"),
         }
+    }
+}
+
+/// `text`, then `: note` when there is one.
+fn noted(text: String, note: &str) -> String {
+    if note.is_empty() {
+        text
+    } else {
+        format!("{text}: {note}")
     }
 }
 
