@@ -904,9 +904,10 @@ mod size {
     use super::*;
 
     /// A client holds every event of the log in memory (100,000 for a long
-    /// incident, within the TUI's 50 MB): a new variant carrying more than
-    /// three strings and a fourth field inline grows every one of them. Box
-    /// it instead, as `Declared`'s impact and the role changes are.
+    /// incident, within the TUI's 50 MB): a variant whose fields take more
+    /// than 80 bytes inline (three strings and a flag fit; four strings do
+    /// not) grows every one of them. Box its payload instead, as the role
+    /// changes, reports and delivery attempts are.
     #[test]
     fn an_event_in_memory_stays_small() {
         assert!(

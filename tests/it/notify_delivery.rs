@@ -4,7 +4,9 @@
 //! the outcome is on the incident's timeline.
 #![allow(clippy::unwrap_used)]
 
-use crate::support::notify::{Answer, Flavour, Receiver, secret_file, verify_with_python};
+use crate::support::notify::{
+    Answer, Flavour, Receiver, pd_actions, secret_file, verify_with_python,
+};
 use crate::support::server::{Srv, cmd, policy_toml, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -207,16 +209,7 @@ async fn declare_acknowledge_resolve_reach_slack_pagerduty_and_a_signed_webhook(
     let pd =
         w.pd.wait_for(WAIT, "acknowledge and resolve", |r| r.len() >= 3)
             .await;
-    let actions: Vec<(String, String)> = pd
-        .iter()
-        .map(|r| {
-            let j = r.json();
-            (
-                j["event_action"].as_str().unwrap().to_string(),
-                j["dedup_key"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let actions = pd_actions(&pd);
     assert_eq!(
         actions,
         [
@@ -328,16 +321,7 @@ async fn a_page_reaches_the_person_and_resolving_ends_their_page_too() {
     let pd =
         w.pd.wait_for(WAIT, "trigger, trigger, resolve", |r| r.len() >= 3)
             .await;
-    let actions: Vec<(String, String)> = pd
-        .iter()
-        .map(|r| {
-            let j = r.json();
-            (
-                j["event_action"].as_str().unwrap().to_string(),
-                j["dedup_key"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let actions = pd_actions(&pd);
     assert_eq!(
         actions,
         [

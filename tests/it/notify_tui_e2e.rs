@@ -4,7 +4,7 @@
 //! acknowledge and resolve under one dedup_key.
 #![allow(clippy::unwrap_used)]
 
-use crate::support::notify::{Flavour, Receiver, secret_file};
+use crate::support::notify::{Flavour, Receiver, pd_actions, secret_file};
 use crate::support::pty::{Tui, token};
 use std::time::Duration;
 
@@ -85,16 +85,7 @@ fn acknowledging_and_resolving_in_the_tui_sends_the_events_v2_actions() {
     t.keys("resolve \"rolled back\" force");
     t.keys("\r");
     let reqs = wait(3);
-    let actions: Vec<(String, String)> = reqs
-        .iter()
-        .map(|r| {
-            let j = r.json();
-            (
-                j["event_action"].as_str().unwrap().to_string(),
-                j["dedup_key"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let actions = pd_actions(&reqs);
     let key = actions[0].1.clone();
     assert_eq!(
         actions,

@@ -434,3 +434,13 @@ pub fn assert_pd_lifecycles(pd: &Receiver, keys: usize) {
         assert_eq!(actions, &want, "{k}");
     }
 }
+
+/// The PagerDuty requests as (event_action, dedup_key), in arrival order.
+pub fn pd_actions(reqs: &[Req]) -> Vec<(String, String)> {
+    reqs.iter()
+        .map(|r| {
+            let (key, action) = pd_key(&r.json());
+            (action, key)
+        })
+        .collect()
+}
